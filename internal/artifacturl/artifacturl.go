@@ -1,0 +1,142 @@
+// Package artifacturl reads the source URLs that the registry ingests
+// (Hugging Face models and datasets, GitHub repositories) and derives an
+// artifact's name from its URL. The registry server, the API client and the
+// provider function parse_artifact_url share it, so that the name a user sees
+// in Terraform is exactly the one the registry stores.
+package artifacturl
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+)
+
+// Sources of a parsed URL.
+const (
+	SourceHuggingFace = "huggingface"
+	SourceGitHub      = "github"
+	SourceOther       = "other"
+)
+
+// Artifact types, as the API names them.
+const (
+	TypeModel   = "model"
+	TypeDataset = "dataset"
+	TypeCode    = "code"
+)
+
+// Parsed is what a source URL says about the artifact behind it.
+type Parsed struct {
+	// Source is huggingface, github or other.
+	Source string
+	// Type is the artifact type the URL points at: model, dataset or code.
+	// Empty for a URL of another source, whose type the URL does not tell.
+	Type string
+	// Owner is the user or organisation; empty when the URL has none.
+	Owner string
+	// Name is the artifact name the registry derives from the URL.
+	Name string
+}
+
+// ErrNotHTTP is returned for a URL that is not an absolute http(s) URL.
+var ErrNotHTTP = errors.New("not an absolute http(s) URL")
+
+// ValidateHTTP checks that raw is an absolute http or https URL with a host.
+func ValidateHTTP(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", raw, ErrNotHTTP)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%q: %w", raw, ErrNotHTTP)
+	}
+	return u, nil
+}
+
+// Segments of Hugging Face and GitHub URLs that follow the repository path
+// (tree/main, blob/..., resolve/...) and are not part of the name.
+var trailingRouteSegments = map[string]bool{
+	"tree": true, "blob": true, "resolve": true, "raw": true, "commits": true,
+	"commit": true, "discussions": true, "files": true, "releases": true,
+	"issues": true, "pulls": true, "wiki": true, "archive": true,
+}
+
+// Parse reads a Hugging Face model or dataset URL or a GitHub repository URL.
+// For any other http(s) URL it returns Source "other" and the last path
+// segment (or the host) as the name, which is how the registry names it.
+func Parse(raw string) (Parsed, error) {
+	u, err := ValidateHTTP(raw)
+	if err != nil {
+		return Parsed{}, err
+	}
+	host := strings.ToLower(strings.TrimPrefix(u.Hostname(), "www."))
+	segs := splitPath(u.Path)
+
+	switch host {
+	case "huggingface.co", "hf.co":
+		return parseHuggingFace(raw, segs)
+	case "github.com":
+		if len(segs) < 2 {
+			return Parsed{}, fmt.Errorf("%q: a GitHub URL must name a repository as github.com/<owner>/<repo>", raw)
+		}
+		return Parsed{Source: SourceGitHub, Type: TypeCode, Owner: segs[0], Name: strings.TrimSuffix(segs[1], ".git")}, nil
+	}
+
+	name := host
+	for i := len(segs) - 1; i >= 0; i-- {
+		if !trailingRouteSegments[segs[i]] && segs[i] != "main" && segs[i] != "master" {
+			name = strings.TrimSuffix(segs[i], ".git")
+			break
+		}
+	}
+	return Parsed{Source: SourceOther, Name: name}, nil
+}
+
+func parseHuggingFace(raw string, segs []string) (Parsed, error) {
+	typ := TypeModel
+	if len(segs) > 0 && (segs[0] == "datasets" || segs[0] == "spaces") {
+		if segs[0] == "spaces" {
+			typ = TypeCode
+		} else {
+			typ = TypeDataset
+		}
+		segs = segs[1:]
+	}
+	repo := segs
+	for i, s := range segs {
+		if trailingRouteSegments[s] {
+			repo = segs[:i]
+			break
+		}
+	}
+	switch len(repo) {
+	case 0:
+		return Parsed{}, fmt.Errorf("%q: a Hugging Face URL must name a repository as huggingface.co/[datasets/]<owner>/<name>", raw)
+	case 1:
+		// Canonical models without an owner, such as huggingface.co/gpt2.
+		return Parsed{Source: SourceHuggingFace, Type: typ, Name: repo[0]}, nil
+	default:
+		return Parsed{Source: SourceHuggingFace, Type: typ, Owner: repo[0], Name: repo[1]}, nil
+	}
+}
+
+// DeriveName is the artifact name the registry gives the artifact at raw.
+func DeriveName(raw string) (string, error) {
+	p, err := Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	return p.Name, nil
+}
+
+func splitPath(p string) []string {
+	var out []string
+	for _, s := range strings.Split(path.Clean("/"+p), "/") {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

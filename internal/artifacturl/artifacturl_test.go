@@ -1,0 +1,46 @@
+package artifacturl
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	cases := []struct {
+		url  string
+		want Parsed
+	}{
+		{"https://huggingface.co/google-bert/bert-base-uncased", Parsed{SourceHuggingFace, TypeModel, "google-bert", "bert-base-uncased"}},
+		{"https://huggingface.co/openai/whisper-tiny/tree/main", Parsed{SourceHuggingFace, TypeModel, "openai", "whisper-tiny"}},
+		{"https://huggingface.co/gpt2", Parsed{SourceHuggingFace, TypeModel, "", "gpt2"}},
+		{"https://huggingface.co/datasets/bookcorpus/bookcorpus", Parsed{SourceHuggingFace, TypeDataset, "bookcorpus", "bookcorpus"}},
+		{"https://huggingface.co/datasets/squad", Parsed{SourceHuggingFace, TypeDataset, "", "squad"}},
+		{"https://www.huggingface.co/google/gemma-2-2b/", Parsed{SourceHuggingFace, TypeModel, "google", "gemma-2-2b"}},
+		{"https://github.com/openai/whisper", Parsed{SourceGitHub, TypeCode, "openai", "whisper"}},
+		{"https://github.com/google-research/bert.git", Parsed{SourceGitHub, TypeCode, "google-research", "bert"}},
+		{"https://github.com/google-research/bert/tree/master/src", Parsed{SourceGitHub, TypeCode, "google-research", "bert"}},
+		{"https://example.com/models/resnet50.tar.gz", Parsed{SourceOther, "", "", "resnet50.tar.gz"}},
+		{"http://example.com", Parsed{SourceOther, "", "", "example.com"}},
+	}
+	for _, c := range cases {
+		got, err := Parse(c.url)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", c.url, err)
+			continue
+		}
+		if got != c.want {
+			t.Errorf("Parse(%q) = %+v, want %+v", c.url, got, c.want)
+		}
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	for _, raw := range []string{"", "ftp://example.com/x", "not a url", "/relative/path", "https://github.com/onlyowner", "https://huggingface.co/", "https://huggingface.co/datasets"} {
+		if _, err := Parse(raw); err == nil {
+			t.Errorf("Parse(%q): want an error", raw)
+		}
+	}
+	if _, err := Parse("ftp://x/y"); !errors.Is(err, ErrNotHTTP) {
+		t.Errorf("Parse(ftp): want ErrNotHTTP, got %v", err)
+	}
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Starts and stops the stack the acceptance tests run against, all on
+# 127.0.0.1 with free ports:
+#   - moto_server (S3 with AWS semantics)
+#   - versitygw, posix backend (a real S3-compatible server)
+#   - registry-server on SQLite (REGISTRY_ENDPOINT)
+#   - registry-server in S3 mode against versitygw (REGISTRY_S3_ENDPOINT)
+# `stack.sh start` prints nothing but writes .stack/env, which the caller
+# sources; `stack.sh stop` ends every process it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+STATE="$ROOT/.stack"
+TOOLS_BIN="$ROOT/.tools/bin"
+
+ADMIN_USER=ece30861defaultadminuser
+# The spec's example password: quotes, a backtick and SQL, on purpose.
+ADMIN_PASSWORD='correcthorsebatterystaple123(!__+@**(A'"'"'"`;DROP TABLE artifacts;'
+VGW_ACCESS=stackaccesskey
+VGW_SECRET=stacksecretkey0123456789
+S3_MODE_BUCKET=registry-acc-artifacts
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start NAME CMD...: runs CMD in the background with its log in .stack.
+start_proc() {
+  local name=$1; shift
+  "$@" >"$STATE/$name.log" 2>&1 &
+  echo $! >"$STATE/$name.pid"
+}
+
+wait_http() {
+  local name=$1 url=$2
+  for _ in $(seq 1 150); do
+    if curl -s -o /dev/null --max-time 2 "$url"; then
+      return 0
+    fi
+    if ! kill -0 "$(cat "$STATE/$name.pid")" 2>/dev/null; then
+      echo "stack: $name exited during start-up; its log:" >&2
+      tail -n 40 "$STATE/$name.log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "stack: $name did not answer at $url within 30s; its log:" >&2
+  tail -n 40 "$STATE/$name.log" >&2
+  return 1
+}
+
+stop() {
+  [[ -d "$STATE" ]] || return 0
+  for pidfile in "$STATE"/*.pid; do
+    [[ -e "$pidfile" ]] || continue
+    local pid
+    pid=$(cat "$pidfile")
+    # SIGTERM first: the registry server drains in-flight requests.
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+}
+
+start() {
+  stop
+  rm -rf "$STATE"
+  mkdir -p "$STATE/bin" "$STATE/vgw/root" "$STATE/vgw/versions" "$STATE/sqlite"
+  go build -o "$STATE/bin/registry-server" ./cmd/registry-server
+
+  local moto_port vgw_port reg_port reg_s3_port
+  moto_port=$(free_port)
+  start_proc moto moto_server -H 127.0.0.1 -p "$moto_port"
+
+  vgw_port=$(free_port)
+  start_proc versitygw env ROOT_ACCESS_KEY="$VGW_ACCESS" ROOT_SECRET_KEY="$VGW_SECRET" \
+    "$TOOLS_BIN/versitygw" --port "127.0.0.1:$vgw_port" --quiet \
+    posix --versioning-dir "$STATE/vgw/versions" "$STATE/vgw/root"
+
+  wait_http moto "http://127.0.0.1:$moto_port/"
+  wait_http versitygw "http://127.0.0.1:$vgw_port/"
+
+  reg_port=$(free_port)
+  start_proc registry env -i PATH="$PATH" HOME="$HOME" \
+    USE_SQLITE=1 SQLALCHEMY_DATABASE_URL="sqlite:///$STATE/sqlite/registry.db" \
+    ENVIRONMENT=development LOG_LEVEL=INFO ADDR="127.0.0.1:$reg_port" \
+    "$STATE/bin/registry-server"
+
+  reg_s3_port=$(free_port)
+  start_proc registry-s3 env -i PATH="$PATH" HOME="$HOME" \
+    USE_S3=1 S3_BUCKET_NAME="$S3_MODE_BUCKET" USE_SQLITE=0 STORAGE_FALLBACK=0 \
+    AWS_REGION=us-east-1 AWS_ENDPOINT_URL_S3="http://127.0.0.1:$vgw_port" \
+    AWS_ACCESS_KEY_ID="$VGW_ACCESS" AWS_SECRET_ACCESS_KEY="$VGW_SECRET" \
+    ENVIRONMENT=production LOG_LEVEL=INFO ADDR="127.0.0.1:$reg_s3_port" \
+    "$STATE/bin/registry-server"
+
+  wait_http registry "http://127.0.0.1:$reg_port/health"
+  wait_http registry-s3 "http://127.0.0.1:$reg_s3_port/health"
+
+  {
+    printf 'export REGISTRY_ENDPOINT=%q\n' "http://127.0.0.1:$reg_port"
+    printf 'export REGISTRY_USERNAME=%q\n' "$ADMIN_USER"
+    printf 'export REGISTRY_PASSWORD=%q\n' "$ADMIN_PASSWORD"
+    printf 'export REGISTRY_S3_ENDPOINT=%q\n' "http://127.0.0.1:$reg_s3_port"
+    printf 'export REGISTRY_S3_BUCKET=%q\n' "$S3_MODE_BUCKET"
+    printf 'export VERSITYGW_ENDPOINT=%q\n' "http://127.0.0.1:$vgw_port"
+    printf 'export VERSITYGW_ACCESS_KEY=%q\n' "$VGW_ACCESS"
+    printf 'export VERSITYGW_SECRET_KEY=%q\n' "$VGW_SECRET"
+    printf 'export MOTO_ENDPOINT=%q\n' "http://127.0.0.1:$moto_port"
+    printf 'export REGISTRY_SERVER_BIN=%q\n' "$STATE/bin/registry-server"
+  } >"$STATE/env"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
