@@ -1,0 +1,127 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// AuthenticationRequest is the body of PUT /authenticate.
+type AuthenticationRequest struct {
+	User   User                   `json:"user"`
+	Secret UserAuthenticationInfo `json:"secret"`
+}
+
+// User is a registry user.
+type User struct {
+	Name    string `json:"name"`
+	IsAdmin bool   `json:"is_admin"`
+}
+
+// UserAuthenticationInfo holds a user's password.
+type UserAuthenticationInfo struct {
+	Password string `json:"password"`
+}
+
+// Token returns the token the client sends, exactly as the registry issued
+// it (e.g. "bearer eyJ..."). The first call authenticates with PUT
+// /authenticate (unless Config.Token is set); concurrent and later calls
+// share that token. It is "" when /authenticate answers 501 (the registry
+// has no authentication) and when no username or token is configured.
+func (c *Client) Token(ctx context.Context) (string, error) {
+	return c.currentToken(ctx)
+}
+
+func (c *Client) currentToken(ctx context.Context) (string, error) {
+	c.authMu.Lock()
+	if c.tokenKnown {
+		tok := c.token
+		c.authMu.Unlock()
+		return tok, nil
+	}
+	c.authMu.Unlock()
+
+	ch := c.authGroup.DoChan("authenticate", func() (any, error) {
+		c.authMu.Lock()
+		if c.tokenKnown {
+			// Another call authenticated between our check and here.
+			tok := c.token
+			c.authMu.Unlock()
+			return tok, nil
+		}
+		c.authMu.Unlock()
+		// Detached from this caller's cancellation because other callers
+		// wait for the same result; RequestTimeout and MaxRetries bound it.
+		tok, err := c.authenticate(context.WithoutCancel(ctx))
+		if err != nil {
+			return "", err
+		}
+		c.authMu.Lock()
+		c.token, c.tokenKnown = tok, true
+		c.addSecretLocked(tok)
+		c.authMu.Unlock()
+		return tok, nil
+	})
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return "", r.Err
+		}
+		return r.Val.(string), nil
+	}
+}
+
+// invalidateToken forgets stale, the token a request was refused with, so
+// that the next currentToken authenticates again. When another call has
+// already replaced it, the newer token is kept.
+func (c *Client) invalidateToken(stale string) {
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	if c.tokenKnown && c.token == stale {
+		c.token, c.tokenKnown = "", false
+	}
+}
+
+// authenticate calls PUT /authenticate. It returns "" when the registry
+// answers 501 (no authentication).
+func (c *Client) authenticate(ctx context.Context) (string, error) {
+	cl := call{
+		method: http.MethodPut,
+		path:   "/authenticate",
+		body: AuthenticationRequest{
+			User:   User{Name: c.username, IsAdmin: c.isAdmin},
+			Secret: UserAuthenticationInfo{Password: c.password},
+		},
+		idempotent: true,
+		noAuth:     true,
+	}
+	resp, err := c.do(ctx, cl)
+	switch StatusCode(err) {
+	case 0:
+		if err != nil {
+			return "", fmt.Errorf("authenticating as user %q: %w", c.username, err)
+		}
+	case http.StatusNotImplemented:
+		return "", nil
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return "", fmt.Errorf("authenticating as user %q failed: wrong user name or password (%w)", c.username, err)
+	default:
+		return "", fmt.Errorf("authenticating as user %q: %w", c.username, err)
+	}
+
+	// The spec's answer is a JSON string; accept plain text as well.
+	var tok string
+	if json.Unmarshal(bytes.TrimSpace(resp.body), &tok) != nil {
+		tok = string(bytes.TrimSpace(resp.body))
+	}
+	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		return "", fmt.Errorf("authenticating as user %q: PUT /authenticate answered %d without a token", c.username, resp.status)
+	}
+	return tok, nil
+}

@@ -1,0 +1,457 @@
+// Package client is a Go client of the Trustworthy Model Registry API
+// (OpenAPI 3.4.7): artifacts, queries, authentication and health.
+//
+// It authenticates once per Client and shares the token across goroutines,
+// retries idempotent calls on 429, 502, 503, 504 and connection errors with
+// exponential backoff and jitter (go-retryablehttp), never blindly re-sends a
+// create, and turns every failure into an error that names the call and the
+// server's message but never a password or token.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+)
+
+// Defaults of Config.
+const (
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultMaxRetries     = 4
+	DefaultUserAgent      = "terraform-provider-registry"
+)
+
+const (
+	defaultRetryWaitMin = 500 * time.Millisecond
+	defaultRetryWaitMax = 30 * time.Second
+	// maxRetryAfter caps the wait a server may ask for with Retry-After, so
+	// that a misconfigured gateway cannot stall an apply for hours; the
+	// caller's context still bounds the total.
+	maxRetryAfter = 2 * time.Minute
+	// maxBodyBytes bounds what is read of a successful response.
+	maxBodyBytes = 64 << 20
+	// maxErrorBodyBytes bounds what is read of an error response.
+	maxErrorBodyBytes = 1 << 20
+)
+
+// Logger receives one debug line per HTTP attempt with the fields method,
+// path, status (0 on a connection error), attempt and duration_ms. It never
+// receives headers or bodies, so no secret can reach it. The provider adapts
+// tflog to it.
+type Logger interface {
+	Debug(ctx context.Context, msg string, fields map[string]any)
+}
+
+// Config configures a Client.
+type Config struct {
+	// Endpoint is the registry's base URL, an absolute http(s) URL such as
+	// http://127.0.0.1:8000 (a path prefix is kept).
+	Endpoint string
+	// Username, Password and IsAdmin are sent to PUT /authenticate.
+	Username string
+	Password string
+	IsAdmin  bool
+	// Token is a ready token: the client sends it without calling
+	// /authenticate. When the registry rejects it with 403 and Username is
+	// set, the client authenticates with Username and Password.
+	Token string
+	// RequestTimeout bounds each HTTP attempt; 0 means 30s.
+	RequestTimeout time.Duration
+	// MaxRetries is the number of retries of an idempotent call after the
+	// first attempt; 0 means 4, a negative value disables retries.
+	MaxRetries int
+	// UserAgent is sent in the User-Agent header; empty means
+	// "terraform-provider-registry".
+	UserAgent string
+	// HTTPClient is the client whose transport is used (tests); nil means a
+	// pooled client of go-cleanhttp. Its Timeout is replaced by
+	// RequestTimeout; the value passed is not modified.
+	HTTPClient *http.Client
+	// Logger, optional, receives one line per HTTP attempt.
+	Logger Logger
+}
+
+// Client calls the registry API. It is safe for concurrent use.
+type Client struct {
+	// baseURL is the endpoint without a trailing slash.
+	baseURL   string
+	username  string
+	password  string
+	isAdmin   bool
+	userAgent string
+
+	// retrying serves idempotent calls; once serves the create, which must
+	// not be re-sent (except on 429, which the server answers before doing
+	// anything).
+	retrying *retryablehttp.Client
+	once     *retryablehttp.Client
+
+	authMu sync.Mutex
+	// secrets (password, every token) are redacted from error messages.
+	secrets []string
+	// token is the value sent in X-Authorization and Authorization; valid
+	// when tokenKnown ("" then means: send none).
+	token      string
+	tokenKnown bool
+	authGroup  singleflight.Group
+}
+
+// New returns a Client for cfg. It checks that the endpoint is an absolute
+// http(s) URL; it makes no request.
+func New(cfg Config) (*Client, error) {
+	base, err := artifacturl.ValidateHTTP(cfg.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("registry endpoint: %w", err)
+	}
+	if base.User != nil {
+		return nil, errors.New("registry endpoint: credentials in the URL are not supported; set the username and password instead")
+	}
+	if base.RawQuery != "" || base.Fragment != "" {
+		return nil, fmt.Errorf("registry endpoint %q: must not have a query or fragment", base.Redacted())
+	}
+	base.Path = strings.TrimRight(base.Path, "/")
+	base.RawPath = ""
+
+	if cfg.RequestTimeout < 0 {
+		return nil, fmt.Errorf("request timeout %s: must not be negative", cfg.RequestTimeout)
+	}
+	timeout := cfg.RequestTimeout
+	if timeout == 0 {
+		timeout = DefaultRequestTimeout
+	}
+	retries := cfg.MaxRetries
+	switch {
+	case retries == 0:
+		retries = DefaultMaxRetries
+	case retries < 0:
+		retries = 0
+	}
+	ua := cfg.UserAgent
+	if ua == "" {
+		ua = DefaultUserAgent
+	}
+
+	var hc http.Client
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
+	} else {
+		hc = *cleanhttp.DefaultPooledClient()
+	}
+	hc.Timeout = timeout
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = &loggingTransport{next: next, logger: cfg.Logger}
+
+	c := &Client{
+		baseURL:   base.String(),
+		username:  cfg.Username,
+		password:  cfg.Password,
+		isAdmin:   cfg.IsAdmin,
+		userAgent: ua,
+		retrying:  newRetryClient(&hc, retries, retryIdempotent),
+		once:      newRetryClient(&hc, retries, retryRateLimitedOnly),
+	}
+	c.addSecretLocked(cfg.Password)
+	c.addSecretLocked(cfg.Token)
+	switch {
+	case cfg.Token != "":
+		c.token, c.tokenKnown = cfg.Token, true
+	case cfg.Username == "":
+		// Nothing to authenticate with: call the API without a token (a
+		// registry without authentication accepts that; one with answers 403).
+		c.tokenKnown = true
+	}
+	return c, nil
+}
+
+func newRetryClient(hc *http.Client, retries int, policy retryablehttp.CheckRetry) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   hc,
+		RetryWaitMin: defaultRetryWaitMin,
+		RetryWaitMax: defaultRetryWaitMax,
+		RetryMax:     retries,
+		CheckRetry:   policy,
+		Backoff:      backoff,
+		// The last response (or error) is handed back as it is, so that a
+		// final 503 becomes an APIError with the server's message.
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		// No retryablehttp logger: the loggingTransport logs each attempt.
+	}
+}
+
+// retryIdempotent retries 429, 502, 503, 504 and connection errors (but not
+// TLS, scheme or redirect errors, which retrying cannot fix).
+func retryIdempotent(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		return retryablehttp.DefaultRetryPolicy(ctx, nil, err)
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true, nil
+	}
+	return false, nil
+}
+
+// retryRateLimitedOnly retries only 429: the server refused the request
+// before acting on it, so re-sending cannot create a duplicate.
+func retryRateLimitedOnly(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	return err == nil && resp.StatusCode == http.StatusTooManyRequests, nil
+}
+
+// backoff waits what Retry-After asks for on 429 and 503 (capped at
+// maxRetryAfter); otherwise min*2^attempt capped at max, with "equal jitter"
+// (half fixed, half random) so that parallel clients do not retry in step.
+func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && resp.Header.Get("Retry-After") != "" &&
+		(resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		return min(retryablehttp.DefaultBackoff(lo, hi, attempt, resp), maxRetryAfter)
+	}
+	d := retryablehttp.DefaultBackoff(lo, hi, attempt, nil)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+type attemptKey struct{}
+
+// attemptCounter returns the counter of HTTP attempts of ctx's call.
+func attemptCounter(ctx context.Context) *atomic.Int32 {
+	n, _ := ctx.Value(attemptKey{}).(*atomic.Int32)
+	return n
+}
+
+// loggingTransport logs each attempt and counts the attempts of a call.
+type loggingTransport struct {
+	next   http.RoundTripper
+	logger Logger
+}
+
+func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	attempt := 1
+	if n := attemptCounter(req.Context()); n != nil {
+		attempt = int(n.Add(1))
+	}
+	start := time.Now()
+	resp, err := t.next.RoundTrip(req)
+	if t.logger != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.logger.Debug(req.Context(), "registry API request", map[string]any{
+			"method":      req.Method,
+			"path":        req.URL.Path,
+			"status":      status,
+			"attempt":     attempt,
+			"duration_ms": time.Since(start).Milliseconds(),
+		})
+	}
+	return resp, err
+}
+
+// call is one API call.
+type call struct {
+	method string
+	// path is the request path below the endpoint, with its segments
+	// escaped (see pathOf).
+	path  string
+	query url.Values
+	// body, when not nil, is sent as JSON.
+	body any
+	// idempotent calls are retried; a create is not.
+	idempotent bool
+	// noAuth calls (/authenticate, /health) carry no token.
+	noAuth bool
+}
+
+// response is an HTTP answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	// attempts is how often the call was sent.
+	attempts int
+}
+
+// pathOf joins escaped path segments: pathOf("artifacts", typ, id).
+func pathOf(segments ...string) string {
+	var b strings.Builder
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
+}
+
+// do sends cl. A 2xx answer is returned; any other status is an *APIError.
+// A 403 on a call sent with a token re-authenticates once and re-sends the
+// call once.
+func (c *Client) do(ctx context.Context, cl call) (*response, error) {
+	var payload []byte
+	if cl.body != nil {
+		var err error
+		if payload, err = json.Marshal(cl.body); err != nil {
+			return nil, fmt.Errorf("%s %s: encoding the request: %w", cl.method, cl.path, err)
+		}
+	}
+	reauthed := false
+	for {
+		token := ""
+		if !cl.noAuth {
+			var err error
+			if token, err = c.currentToken(ctx); err != nil {
+				return nil, err
+			}
+		}
+		resp, err := c.send(ctx, cl, payload, token)
+		if err != nil {
+			return nil, err
+		}
+		if resp.status >= 200 && resp.status < 300 {
+			return resp, nil
+		}
+		apiErr := c.apiError(cl, resp)
+		if resp.status != http.StatusForbidden || cl.noAuth {
+			return nil, apiErr
+		}
+		switch {
+		case token != "" && c.username != "" && !reauthed:
+			// An expired or unknown token: authenticate again, once.
+			reauthed = true
+			c.invalidateToken(token)
+			continue
+		case reauthed:
+			return nil, fmt.Errorf("%w (also with a fresh token)", apiErr)
+		case token != "" && c.username == "":
+			return nil, fmt.Errorf("%w (the configured token was refused, and without a username and password the client cannot authenticate again)", apiErr)
+		case token == "" && c.username == "":
+			return nil, fmt.Errorf("%w (no username and password or token is configured)", apiErr)
+		}
+		return nil, apiErr
+	}
+}
+
+// send makes one call through retryablehttp and reads the answer. Only
+// transport failures are errors here.
+func (c *Client) send(ctx context.Context, cl call, payload []byte, token string) (*response, error) {
+	attempts := new(atomic.Int32)
+	ctx = context.WithValue(ctx, attemptKey{}, attempts)
+
+	target := c.baseURL + cl.path
+	if len(cl.query) > 0 {
+		target += "?" + cl.query.Encode()
+	}
+	var body any
+	if payload != nil {
+		body = payload
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, cl.method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		// The spec names X-Authorization; many gateways and servers read
+		// Authorization.
+		req.Header.Set("X-Authorization", token)
+		req.Header.Set("Authorization", token)
+	}
+
+	// The body is read inside retryablehttp's loop, so that a connection
+	// dropped in the middle of an answer is retried like one dropped before.
+	// retryablehttp skips the handler for the last of retried answers (say a
+	// final 503); that one is read below.
+	var (
+		answer   []byte
+		tooLarge bool
+		read     bool
+	)
+	readBody := func(resp *http.Response) error {
+		limit := int64(maxBodyBytes)
+		if resp.StatusCode >= 300 {
+			limit = maxErrorBodyBytes
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+		if err != nil {
+			return fmt.Errorf("reading the response: %w", err)
+		}
+		answer, tooLarge, read = b, int64(len(b)) > limit, true
+		if tooLarge {
+			answer = b[:limit]
+		}
+		return nil
+	}
+	req.SetResponseHandler(readBody)
+
+	rc := c.retrying
+	if !cl.idempotent {
+		rc = c.once
+	}
+	resp, err := rc.Do(req)
+	if resp != nil {
+		defer resp.Body.Close()
+		if err == nil && !read {
+			err = readBody(resp)
+		}
+	}
+	if err != nil {
+		return nil, &transportError{method: cl.method, path: cl.path, attempts: int(attempts.Load()), err: c.redactErr(err)}
+	}
+	if tooLarge && resp.StatusCode < 300 {
+		return nil, fmt.Errorf("%s %s: response larger than %d bytes", cl.method, cl.path, maxBodyBytes)
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: answer, attempts: int(attempts.Load())}, nil
+}
+
+// transportError is a call that got no HTTP answer (connection refused or
+// dropped, timeout), after all its attempts.
+type transportError struct {
+	method, path string
+	attempts     int
+	err          error
+}
+
+func (e *transportError) Error() string {
+	s := fmt.Sprintf("%s %s: %v", e.method, e.path, e.err)
+	if e.attempts > 1 {
+		s += fmt.Sprintf(" (after %d attempts)", e.attempts)
+	}
+	return s
+}
+
+func (e *transportError) Unwrap() error { return e.err }
+
+// decode reads a JSON answer into v.
+func decode(cl call, resp *response, v any) error {
+	if err := json.Unmarshal(bytes.TrimSpace(resp.body), v); err != nil {
+		return fmt.Errorf("%s %s: the registry answered %d with a body that is not the expected JSON: %w", cl.method, cl.path, resp.status, err)
+	}
+	return nil
+}

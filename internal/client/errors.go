@@ -1,0 +1,175 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxMessageLen bounds the server message kept in an APIError.
+const maxMessageLen = 300
+
+// APIError is an HTTP answer other than 2xx.
+type APIError struct {
+	Method     string
+	Path       string
+	StatusCode int
+	// Message is the server's message on one line: the "error", "message"
+	// or "detail" of a JSON body, trimmed plain text, or a one-line summary
+	// of an HTML page. Secrets of the client are redacted.
+	Message string
+	// Attempts is how often the call was sent (1 when it was not retried).
+	Attempts int
+}
+
+// Error reads "PUT /artifacts/model/x: 404 Not Found: <server message>".
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %d", e.Method, e.Path, e.StatusCode)
+	if t := http.StatusText(e.StatusCode); t != "" {
+		b.WriteString(" " + t)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	return b.String()
+}
+
+// StatusCode is the HTTP status of err's *APIError; 0 when err is not one.
+func StatusCode(err error) int {
+	var e *APIError
+	if errors.As(err, &e) {
+		return e.StatusCode
+	}
+	return 0
+}
+
+// IsNotFound reports whether err is an *APIError with status 404.
+func IsNotFound(err error) bool {
+	return StatusCode(err) == http.StatusNotFound
+}
+
+func (c *Client) apiError(cl call, resp *response) *APIError {
+	return &APIError{
+		Method:     cl.method,
+		Path:       cl.path,
+		StatusCode: resp.status,
+		Message:    c.redact(serverMessage(resp.header.Get("Content-Type"), resp.body)),
+		Attempts:   resp.attempts,
+	}
+}
+
+var (
+	titleRe = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+	spaceRe = regexp.MustCompile(`\s+`)
+)
+
+// serverMessage makes one line of an error body.
+func serverMessage(contentType string, body []byte) string {
+	text := strings.TrimSpace(string(body))
+	if text == "" {
+		return ""
+	}
+	if isHTML(contentType, text) {
+		if m := titleRe.FindStringSubmatch(text); m != nil {
+			if t := oneLine(html.UnescapeString(m[1])); t != "" {
+				return "HTML error page: " + truncate(t)
+			}
+		}
+		return fmt.Sprintf("HTML error page (%d bytes)", len(body))
+	}
+	var v any
+	if json.Unmarshal([]byte(text), &v) == nil {
+		return truncate(oneLine(jsonMessage(v)))
+	}
+	return truncate(oneLine(text))
+}
+
+func isHTML(contentType, text string) bool {
+	if strings.Contains(strings.ToLower(contentType), "html") {
+		return true
+	}
+	head := strings.ToLower(text[:min(len(text), 64)])
+	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html")
+}
+
+// jsonMessage picks the message of a JSON error body: {"error": ...},
+// {"message": ...} or {"detail": ...} (FastAPI), else the JSON itself.
+func jsonMessage(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case map[string]any:
+		for _, k := range []string{"error", "message", "detail", "msg"} {
+			if m, ok := t[k]; ok && m != nil {
+				return jsonMessage(m)
+			}
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func oneLine(s string) string {
+	return strings.TrimSpace(spaceRe.ReplaceAllString(s, " "))
+}
+
+func truncate(s string) string {
+	if len(s) <= maxMessageLen {
+		return s
+	}
+	cut := maxMessageLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// redact replaces the client's password and tokens in s: a server that
+// echoes them must not put them into an error or a log.
+func (c *Client) redact(s string) string {
+	c.authMu.Lock()
+	secrets := c.secrets
+	c.authMu.Unlock()
+	for _, secret := range secrets {
+		s = strings.ReplaceAll(s, secret, "[redacted]")
+	}
+	return s
+}
+
+// addSecretLocked registers a password or token for redaction; the token
+// without its "bearer " prefix is as secret. The caller holds authMu.
+func (c *Client) addSecretLocked(secret string) {
+	if secret == "" {
+		return
+	}
+	c.secrets = append(c.secrets, secret)
+	if len(secret) > len("bearer ") && strings.EqualFold(secret[:len("bearer ")], "bearer ") {
+		c.secrets = append(c.secrets, strings.TrimSpace(secret[len("bearer "):]))
+	}
+}
+
+// redactedError keeps err for errors.Is/As but prints it redacted.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+func (c *Client) redactErr(err error) error {
+	msg := c.redact(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}

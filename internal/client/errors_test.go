@@ -1,0 +1,101 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestServerMessage(t *testing.T) {
+	bigHTML := "<!DOCTYPE html>\n<html><head><title>\n 502 Bad Gateway\n</title></head><body>" + strings.Repeat("<p>nginx</p>", 500) + "</body></html>"
+	for _, tc := range []struct {
+		name, contentType, body, want string
+	}{
+		{"json error", "application/json", `{"error":"artifact does not exist"}`, "artifact does not exist"},
+		{"json message", "application/json", `{"message":"Internal server error"}`, "Internal server error"},
+		{"json detail", "application/json", `{"detail":"Not Found"}`, "Not Found"},
+		{"fastapi detail list", "application/json", `{"detail":[{"loc":["body","url"],"msg":"field required"}]}`, `[{"loc":["body","url"],"msg":"field required"}]`},
+		{"json string", "application/json", `"bad offset"`, "bad offset"},
+		{"other json", "application/json", `{"code": 7}`, `{"code":7}`},
+		{"plain text", "text/plain", "  no such\n artifact \n", "no such artifact"},
+		{"empty", "", "", ""},
+		{"html with title", "text/html", bigHTML, "HTML error page: 502 Bad Gateway"},
+		{"html without content type", "", bigHTML, "HTML error page: 502 Bad Gateway"},
+		{"html without title", "text/html; charset=utf-8", "<html><body>Bad gateway</body></html>", "HTML error page (37 bytes)"},
+		{"html entities", "text/html", "<html><title>Service &amp; Gateway</title></html>", "HTML error page: Service & Gateway"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := serverMessage(tc.contentType, []byte(tc.body)); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+	long := serverMessage("text/plain", []byte(strings.Repeat("é", 1000)))
+	if !strings.HasSuffix(long, "…") || len(long) > maxMessageLen+len("…") {
+		t.Errorf("long message not truncated: %d bytes", len(long))
+	}
+}
+
+func TestHTMLGatewayErrorSummarised(t *testing.T) {
+	page := "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>" + strings.Repeat("<!-- padding -->", 100) + "</body></html>"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte(page))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv, Config{MaxRetries: 1})
+	_, err := c.GetArtifact(context.Background(), "model", "x")
+	want := "GET /artifacts/model/x: 502 Bad Gateway: HTML error page: 502 Bad Gateway (after 2 attempts)"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}
+
+func TestAPIErrorFormat(t *testing.T) {
+	err := fmt.Errorf("reading: %w", &APIError{Method: "PUT", Path: "/artifacts/model/x", StatusCode: 404, Message: "no such artifact", Attempts: 1})
+	if got, want := errors.Unwrap(err).Error(), "PUT /artifacts/model/x: 404 Not Found: no such artifact"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if StatusCode(err) != 404 || !IsNotFound(err) {
+		t.Error("StatusCode/IsNotFound do not see the wrapped APIError")
+	}
+	if StatusCode(errors.New("x")) != 0 || IsNotFound(nil) {
+		t.Error("a plain error has no status")
+	}
+	if got := (&APIError{Method: "GET", Path: "/x", StatusCode: 599}).Error(); got != "GET /x: 599" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// A server that echoes the password or token into its messages must not
+// get them into the client's errors.
+func TestSecretsRedactedFromErrors(t *testing.T) {
+	const token = "bearer very-secret-token-123"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/authenticate" {
+			writeJSON(w, 200, token)
+			return
+		}
+		msg := fmt.Sprintf("bad request from %s with %s (raw %s)", testPassword, r.Header.Get("X-Authorization"), strings.TrimPrefix(r.Header.Get("Authorization"), "bearer "))
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv, adminConfig())
+	_, err := c.GetArtifact(context.Background(), "model", "1")
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, secret := range []string{testPassword, token, "very-secret-token-123"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error %q contains %q", err, secret)
+		}
+	}
+	if !strings.Contains(err.Error(), "[redacted]") {
+		t.Errorf("error %q: want the secrets replaced by [redacted]", err)
+	}
+}
