@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const adminAuth = `{"user":{"name":"ece30861defaultadminuser","is_admin":true},"secret":{"password":"correcthorsebatterystaple123(!__+@**(A'\"` + "`" + `;DROP TABLE artifacts;"}}`
+
+// serverBinary is REGISTRY_SERVER_BIN, or this package built into a
+// temporary directory.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("REGISTRY_SERVER_BIN"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(t.TempDir(), "registry-server")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	base string
+	log  *strings.Builder
+	done chan error
+}
+
+func start(t *testing.T, bin string, env ...string) *proc {
+	t.Helper()
+	addr := freeAddr(t)
+	p := &proc{cmd: exec.Command(bin), base: "http://" + addr, log: &strings.Builder{}, done: make(chan error, 1)}
+	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=" + addr}, env...)
+	p.cmd.Stderr = p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		if err := <-p.done; err != nil {
+			t.Logf("server process ended: %v", err) // killed, or stopped earlier
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(p.base + "/health"); err == nil {
+			res.Body.Close()
+			return p
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("server exited during start-up: %v\n%s", err, p.log)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatalf("server did not answer /health within 20s\n%s", p.log)
+	return nil
+}
+
+func (p *proc) call(t *testing.T, method, path, token string, body io.Reader) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, p.base+path, body)
+	if token != "" {
+		req.Header.Set("X-Authorization", token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+func (p *proc) login(t *testing.T) string {
+	t.Helper()
+	st, b := p.call(t, http.MethodPut, "/authenticate", "", strings.NewReader(adminAuth))
+	var tok string
+	if st != http.StatusOK || json.Unmarshal(b, &tok) != nil {
+		t.Fatalf("authenticate: %d %s", st, b)
+	}
+	return tok
+}
+
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v, want status 0\n%s", err, p.log)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no exit within 15s of SIGTERM\n%s", p.log)
+	}
+}
+
+// On SIGTERM the server stops accepting, finishes the request in flight and
+// exits 0; its SQLite data survives, its tokens (random secret) do not.
+func TestBinaryGracefulShutdownAndRestart(t *testing.T) {
+	bin := serverBinary(t)
+	db := "sqlite:///" + filepath.Join(t.TempDir(), "registry.db")
+	env := []string{"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=" + db, "LOG_LEVEL=INFO", "ENVIRONMENT=test"}
+	first := start(t, bin, env...)
+	tok := first.login(t)
+
+	// A request whose body is still being sent when SIGTERM arrives.
+	pr, pw := io.Pipe()
+	type result struct {
+		status int
+		body   []byte
+	}
+	inflight := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, first.base+"/artifact/model", pr)
+		req.Header.Set("X-Authorization", tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			inflight <- result{0, []byte(err.Error())}
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		inflight <- result{res.StatusCode, b}
+	}()
+	fmt.Fprint(pw, `{"url": "https://hugg`)
+	// Time for the server to accept the connection and read the headers.
+	time.Sleep(time.Second)
+	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if res, err := http.Get(first.base + "/health"); err == nil {
+		res.Body.Close()
+		t.Errorf("new connections still accepted after SIGTERM")
+	}
+	fmt.Fprint(pw, `ingface.co/google-bert/bert-base-uncased"}`)
+	pw.Close()
+	r := <-inflight
+	if r.status != http.StatusCreated {
+		t.Fatalf("in-flight request: %d %s", r.status, r.body)
+	}
+	var created struct {
+		Metadata struct{ ID string } `json:"metadata"`
+	}
+	_ = json.Unmarshal(r.body, &created)
+	first.stop(t)
+	if !strings.Contains(first.log.String(), `"msg":"stopped"`) {
+		t.Errorf("no stop record in the log:\n%s", first.log)
+	}
+
+	second := start(t, bin, env...)
+	if st, _ := second.call(t, http.MethodGet, "/artifacts/model/"+created.Metadata.ID, tok, nil); st != http.StatusForbidden {
+		t.Errorf("token of the previous process: %d, want 403", st)
+	}
+	tok = second.login(t)
+	if st, b := second.call(t, http.MethodGet, "/artifacts/model/"+created.Metadata.ID, tok, nil); st != http.StatusOK || !strings.Contains(string(b), "bert-base-uncased") {
+		t.Errorf("after restart: %d %s", st, b)
+	}
+	second.stop(t)
+}
+
+// STORAGE_FALLBACK=0 turns a failed backend into a failed start.
+func TestBinaryNoFallbackFailsStart(t *testing.T) {
+	bin := serverBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ADDR=" + freeAddr(t), "USE_S3=1", "S3_BUCKET_NAME=b", "STORAGE_FALLBACK=0",
+		"AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_S3=http://127.0.0.1:1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y", "AWS_MAX_ATTEMPTS=1"}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("start with a failing S3 and STORAGE_FALLBACK=0: %v, want exit status 1\n%s", err, out)
+	}
+	if !strings.Contains(string(out), `"level":"ERROR"`) || !strings.Contains(string(out), "STORAGE_FALLBACK=0") {
+		t.Errorf("the failure is not logged and explained:\n%s", out)
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	log := slogDiscard()
+	t.Setenv("PORT", "9123")
+	t.Setenv("TOKEN_TTL", "90m")
+	t.Setenv("PAGE_SIZE", "7")
+	t.Setenv("TOKEN_SECRET", "s3cret")
+	cfg, addr, err := configFromEnv(log, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr != "127.0.0.1:9123" || cfg.TokenTTL != 90*time.Minute || cfg.PageSize != 7 || string(cfg.TokenSecret) != "s3cret" || cfg.MaxResults != 10000 {
+		t.Errorf("config: addr %s ttl %v page %d cap %d", addr, cfg.TokenTTL, cfg.PageSize, cfg.MaxResults)
+	}
+	t.Setenv("ADDR", "127.0.0.1:1234")
+	t.Setenv("TOKEN_TTL", "3600")
+	if cfg, addr, _ = configFromEnv(log, "test"); addr != "127.0.0.1:1234" || cfg.TokenTTL != time.Hour {
+		t.Errorf("ADDR over PORT, TOKEN_TTL in seconds: %s %v", addr, cfg.TokenTTL)
+	}
+	for name, value := range map[string]string{"TOKEN_TTL": "soon", "PAGE_SIZE": "0", "MAX_QUERY_RESULTS": "-1", "REGISTRY_USERS_FILE": "/nonexistent/users.json"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, value)
+			if _, _, err := configFromEnv(log, "test"); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%s: err = %v, want an error naming %s", name, value, err, name)
+			}
+		})
+	}
+	if _, err := parseLevel("LOUD"); err == nil {
+		t.Errorf("LOG_LEVEL=LOUD accepted")
+	}
+	if l, err := parseLevel("warning"); err != nil || l != slog.LevelWarn {
+		t.Errorf("LOG_LEVEL=warning: %v %v", l, err)
+	}
+}
+
+func slogDiscard() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }

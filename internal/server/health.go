@@ -1,0 +1,172 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Health schemas of the spec (HealthComponentCollection and its parts).
+type healthCollection struct {
+	Components    []healthComponent `json:"components"`
+	GeneratedAt   time.Time         `json:"generated_at"`
+	WindowMinutes int               `json:"window_minutes"`
+}
+
+type healthComponent struct {
+	ID          string          `json:"id"`
+	DisplayName string          `json:"display_name"`
+	Status      string          `json:"status"`
+	ObservedAt  time.Time       `json:"observed_at"`
+	Description string          `json:"description"`
+	Metrics     map[string]any  `json:"metrics"`
+	Issues      []healthIssue   `json:"issues"`
+	Timeline    []timelineEntry `json:"timeline,omitempty"`
+}
+
+type healthIssue struct {
+	Code     string `json:"code"`
+	Severity string `json:"severity"`
+	Summary  string `json:"summary"`
+	Details  string `json:"details,omitempty"`
+}
+
+type timelineEntry struct {
+	Bucket time.Time `json:"bucket"`
+	Value  float64   `json:"value"`
+	Unit   string    `json:"unit"`
+}
+
+func (s *Server) handleHealthComponents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	window := 60
+	if v := q.Get("windowMinutes"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5 || n > maxWindowMinutes {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("windowMinutes %q must be an integer from 5 to %d", v, maxWindowMinutes))
+			return
+		}
+		window = n
+	}
+	timeline := false
+	if v := q.Get("includeTimeline"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("includeTimeline %q must be true or false", v))
+			return
+		}
+		timeline = b
+	}
+	now := s.cfg.Now().UTC()
+	counts := s.metrics.window(now, window)
+
+	api := healthComponent{
+		ID:          "api",
+		DisplayName: "Registry API",
+		Status:      "ok",
+		ObservedAt:  now,
+		Description: "HTTP API: authentication, artifact ingest, search and audit.",
+		Metrics: map[string]any{
+			"uptime_seconds": int64(now.Sub(s.started).Seconds()),
+			"environment":    s.cfg.Environment,
+			"version":        s.cfg.Version,
+		},
+		Issues: []healthIssue{},
+	}
+	// Counts per route ("requests.route.<METHOD> <pattern>") and per
+	// artifact type ("requests.artifact_type.<type>") in the window.
+	for k, v := range counts {
+		switch {
+		case k == "requests":
+			api.Metrics["requests.total"] = v
+		case k == "errors_5xx":
+			api.Metrics["requests.errors_5xx"] = v
+		case strings.HasPrefix(k, "route:"):
+			api.Metrics["requests.route."+strings.TrimPrefix(k, "route:")] = v
+		case strings.HasPrefix(k, "artifact_type:"):
+			api.Metrics["requests.artifact_type."+strings.TrimPrefix(k, "artifact_type:")] = v
+		}
+	}
+	if _, ok := api.Metrics["requests.total"]; !ok {
+		api.Metrics["requests.total"] = int64(0)
+	}
+	if counts["errors_5xx"] > 0 {
+		api.Status = "degraded"
+		api.Issues = append(api.Issues, healthIssue{Code: "SERVER_ERRORS", Severity: "warning",
+			Summary: fmt.Sprintf("%d requests answered 5xx in the window", counts["errors_5xx"])})
+	}
+	if timeline {
+		api.Timeline = s.timeline(now, window, "requests", "requests/minute")
+	}
+
+	comps := []healthComponent{api, s.storageComponent(r.Context(), now, window, timeline)}
+	for _, f := range s.cfg.Storage.Failures {
+		comps = append(comps, healthComponent{
+			ID:          "storage-" + f.Backend,
+			DisplayName: "Storage backend " + f.Backend,
+			Status:      "critical",
+			ObservedAt:  s.started.UTC(),
+			Description: "Storage backend that was requested or tried at start-up and could not start.",
+			Metrics:     map[string]any{"active": false},
+			Issues: []healthIssue{{Code: strings.ToUpper(f.Backend) + "_UNAVAILABLE", Severity: "error",
+				Summary: f.Backend + " storage could not start", Details: f.Reason}},
+		})
+	}
+	writeJSON(w, http.StatusOK, healthCollection{Components: comps, GeneratedAt: now, WindowMinutes: window})
+}
+
+func (s *Server) storageComponent(ctx context.Context, now time.Time, window int, timeline bool) healthComponent {
+	st := s.store
+	c := healthComponent{
+		ID:          "storage",
+		DisplayName: "Artifact storage (" + st.Backend() + ")",
+		Status:      "ok",
+		ObservedAt:  now,
+		Description: "Active storage backend: " + st.Describe() + ".",
+		Metrics: map[string]any{
+			"backend":   st.Backend(),
+			"requested": s.cfg.Storage.Requested,
+			"fallback":  len(s.cfg.Storage.Failures) > 0,
+		},
+		Issues: []healthIssue{},
+	}
+	if len(s.cfg.Storage.Failures) > 0 {
+		var reasons []string
+		for _, f := range s.cfg.Storage.Failures {
+			reasons = append(reasons, f.Backend+": "+f.Reason)
+		}
+		c.Status = "degraded"
+		c.Issues = append(c.Issues, healthIssue{
+			Code:     "STORAGE_FALLBACK_" + strings.ToUpper(st.Backend()),
+			Severity: "error",
+			Summary:  fmt.Sprintf("running on %s instead of the requested %s", st.Backend(), s.cfg.Storage.Requested),
+			Details:  strings.Join(reasons, "; "),
+		})
+	}
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := st.Ping(pctx); err != nil {
+		c.Status = "critical"
+		c.Issues = append(c.Issues, healthIssue{Code: "STORAGE_UNREACHABLE", Severity: "error",
+			Summary: st.Backend() + " storage does not answer", Details: err.Error()})
+	}
+	c.Metrics["ping_ms"] = float64(time.Since(start).Microseconds()) / 1000
+	if timeline {
+		c.Timeline = s.timeline(now, window, "errors_5xx", "5xx responses/minute")
+	}
+	return c
+}
+
+func (s *Server) timeline(now time.Time, window int, key, unit string) []timelineEntry {
+	series := s.metrics.series(now, window, key)
+	first := time.Unix((minuteOf(now)-int64(window-1))*60, 0).UTC()
+	out := make([]timelineEntry, len(series))
+	for i, v := range series {
+		out[i] = timelineEntry{Bucket: first.Add(time.Duration(i) * time.Minute), Value: float64(v), Unit: unit}
+	}
+	return out
+}

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Memory keeps everything in process memory; nothing survives a restart.
+type Memory struct {
+	mu     sync.RWMutex
+	seq    int64
+	byID   map[string]Record
+	byURL  map[string]string // type + "\x00" + url -> id
+	audits map[string][]AuditEntry
+	now    func() time.Time
+}
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory {
+	return &Memory{
+		byID:   map[string]Record{},
+		byURL:  map[string]string{},
+		audits: map[string][]AuditEntry{},
+		now:    time.Now,
+	}
+}
+
+func urlKey(typ, url string) string { return typ + "\x00" + normURL(url) }
+
+func (m *Memory) Backend() string  { return "memory" }
+func (m *Memory) Describe() string { return "process memory (lost on restart)" }
+
+func (m *Memory) Create(_ context.Context, r Record) (Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := urlKey(r.Metadata.Type, r.URL)
+	if _, ok := m.byURL[key]; ok {
+		return Record{}, ErrConflict
+	}
+	m.seq++
+	r.Metadata.ID = FormatID(r.Metadata.Type, m.seq, m.now())
+	m.byID[r.Metadata.ID] = r
+	m.byURL[key] = r.Metadata.ID
+	return r, nil
+}
+
+func (m *Memory) Get(_ context.Context, id string) (Record, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	r, ok := m.byID[id]
+	if !ok {
+		return Record{}, ErrNotFound
+	}
+	return r, nil
+}
+
+func (m *Memory) Update(_ context.Context, r Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.byID[r.Metadata.ID]
+	if !ok {
+		return ErrNotFound
+	}
+	newKey := urlKey(old.Metadata.Type, r.URL)
+	if owner, ok := m.byURL[newKey]; ok && owner != r.Metadata.ID {
+		return ErrConflict
+	}
+	delete(m.byURL, urlKey(old.Metadata.Type, old.URL))
+	m.byURL[newKey] = r.Metadata.ID
+	m.byID[r.Metadata.ID] = r
+	return nil
+}
+
+func (m *Memory) Delete(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.byID[id]
+	if !ok {
+		return ErrNotFound
+	}
+	delete(m.byID, id)
+	delete(m.byURL, urlKey(r.Metadata.Type, r.URL))
+	delete(m.audits, id)
+	return nil
+}
+
+func (m *Memory) List(_ context.Context) ([]Record, error) {
+	m.mu.RLock()
+	out := make([]Record, 0, len(m.byID))
+	for _, r := range m.byID {
+		out = append(out, r)
+	}
+	m.mu.RUnlock()
+	sortBySeq(out)
+	return out, nil
+}
+
+func sortBySeq(rs []Record) {
+	seqs := make(map[string]int64, len(rs))
+	for _, r := range rs {
+		seqs[r.Metadata.ID] = ParseSeq(r.Metadata.ID)
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		si, sj := seqs[rs[i].Metadata.ID], seqs[rs[j].Metadata.ID]
+		if si != sj {
+			return si < sj
+		}
+		return rs[i].Metadata.ID < rs[j].Metadata.ID
+	})
+}
+
+func (m *Memory) Reset(_ context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.byID = map[string]Record{}
+	m.byURL = map[string]string{}
+	m.audits = map[string][]AuditEntry{}
+	return nil
+}
+
+func (m *Memory) AppendAudit(_ context.Context, id string, e AuditEntry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.byID[id]; !ok {
+		return ErrNotFound
+	}
+	m.audits[id] = append(m.audits[id], e)
+	return nil
+}
+
+func (m *Memory) Audit(_ context.Context, id string) ([]AuditEntry, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if _, ok := m.byID[id]; !ok {
+		return nil, ErrNotFound
+	}
+	return append([]AuditEntry(nil), m.audits[id]...), nil
+}
+
+func (m *Memory) Ping(context.Context) error { return nil }
+func (m *Memory) Close() error               { return nil }

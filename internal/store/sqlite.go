@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// SQLite keeps artifacts in a SQLite file through modernc.org/sqlite (no
+// cgo). Every statement is parameterised.
+type SQLite struct {
+	db   *sql.DB
+	path string
+	now  func() time.Time
+}
+
+// SQLitePathFromURL reads the guide's SQLALCHEMY_DATABASE_URL form:
+// sqlite:///registry.db is the relative path registry.db and
+// sqlite:////var/lib/registry.db the absolute /var/lib/registry.db.
+func SQLitePathFromURL(u string) (string, error) {
+	const prefix = "sqlite:///"
+	if !strings.HasPrefix(u, prefix) || len(u) == len(prefix) {
+		return "", fmt.Errorf("SQLALCHEMY_DATABASE_URL %q: want sqlite:///<relative path> or sqlite:////<absolute path>", u)
+	}
+	p := strings.TrimPrefix(u, prefix)
+	if strings.ContainsAny(p, "?#") {
+		return "", fmt.Errorf("SQLALCHEMY_DATABASE_URL %q: the path may not contain '?' or '#'", u)
+	}
+	return p, nil
+}
+
+const sqliteSchema = `
+CREATE TABLE IF NOT EXISTS artifacts (
+	seq        INTEGER PRIMARY KEY,
+	id         TEXT NOT NULL UNIQUE,
+	type       TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	url        TEXT NOT NULL,
+	hf_data    TEXT NOT NULL DEFAULT '[]',
+	created_at TEXT NOT NULL,
+	created_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS artifacts_type_url ON artifacts(type, url);
+CREATE TABLE IF NOT EXISTS counters (
+	name  TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+	n           INTEGER PRIMARY KEY AUTOINCREMENT,
+	artifact_id TEXT NOT NULL,
+	entry       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_artifact ON audit(artifact_id, n);
+`
+
+// OpenSQLite opens (creating if needed) the database file at path.
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite database %s: %w", path, err)
+	}
+	// One connection serialises writers inside the process, so sequence
+	// numbers and the 409 check never race; SQLite is single-writer anyway.
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, sqliteSchema); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("creating the schema in SQLite database %s: %w", path, err)
+	}
+	return &SQLite{db: db, path: path, now: time.Now}, nil
+}
+
+func (s *SQLite) Backend() string  { return "sqlite" }
+func (s *SQLite) Describe() string { return "SQLite database " + s.path }
+
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+func (s *SQLite) Create(ctx context.Context, r Record) (Record, error) {
+	hf, err := json.Marshal(nonNilHF(r.HFData))
+	if err != nil {
+		return Record{}, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Record{}, err
+	}
+	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	var exists int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM artifacts WHERE type = ? AND url = ?`, r.Metadata.Type, normURL(r.URL)).Scan(&exists)
+	if err == nil {
+		return Record{}, ErrConflict
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Record{}, err
+	}
+	// The counter is never reset, so ids are not reused after a delete or
+	// a reset; it is a row, not max(seq), for that reason.
+	var seq int64
+	if err := tx.QueryRowContext(ctx,
+		`INSERT INTO counters(name, value) VALUES ('artifact', 1)
+		 ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value`).Scan(&seq); err != nil {
+		return Record{}, err
+	}
+	r.Metadata.ID = FormatID(r.Metadata.Type, seq, s.now())
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO artifacts(seq, id, type, name, url, hf_data, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy)
+	if isUniqueViolation(err) {
+		return Record{}, ErrConflict
+	}
+	if err != nil {
+		return Record{}, err
+	}
+	return r, tx.Commit()
+}
+
+func nonNilHF(hf []map[string]any) []map[string]any {
+	if hf == nil {
+		return []map[string]any{}
+	}
+	return hf
+}
+
+const sqliteColumns = `id, type, name, url, hf_data, created_at, created_by`
+
+type rowScanner interface{ Scan(...any) error }
+
+func scanRecord(row rowScanner) (Record, error) {
+	var r Record
+	var hf, created string
+	if err := row.Scan(&r.Metadata.ID, &r.Metadata.Type, &r.Metadata.Name, &r.URL, &hf, &created, &r.CreatedBy); err != nil {
+		return Record{}, err
+	}
+	if err := json.Unmarshal([]byte(hf), &r.HFData); err != nil {
+		return Record{}, fmt.Errorf("artifact %s: stored hf_data is not JSON: %w", r.Metadata.ID, err)
+	}
+	r.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
+	return r, nil
+}
+
+func (s *SQLite) Get(ctx context.Context, id string) (Record, error) {
+	r, err := scanRecord(s.db.QueryRowContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Record{}, ErrNotFound
+	}
+	return r, err
+}
+
+func (s *SQLite) Update(ctx context.Context, r Record) error {
+	hf, err := json.Marshal(nonNilHF(r.HFData))
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	var owner string
+	err = tx.QueryRowContext(ctx, `SELECT id FROM artifacts WHERE type = (SELECT type FROM artifacts WHERE id = ?) AND url = ?`, r.Metadata.ID, normURL(r.URL)).Scan(&owner)
+	if err == nil && owner != r.Metadata.ID {
+		return ErrConflict
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE artifacts SET name = ?, url = ?, hf_data = ? WHERE id = ?`,
+		r.Metadata.Name, normURL(r.URL), string(hf), r.Metadata.ID)
+	if isUniqueViolation(err) {
+		return ErrConflict
+	}
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return tx.Commit()
+}
+
+func (s *SQLite) Delete(ctx context.Context, id string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	res, err := tx.ExecContext(ctx, `DELETE FROM artifacts WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM audit WHERE artifact_id = ?`, id); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *SQLite) List(ctx context.Context) ([]Record, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts ORDER BY seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQLite) Reset(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	if _, err := tx.ExecContext(ctx, `DELETE FROM artifacts`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM audit`); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *SQLite) AppendAudit(ctx context.Context, id string, e AuditEntry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO audit(artifact_id, entry) SELECT id, ? FROM artifacts WHERE id = ?`, string(b), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (s *SQLite) Audit(ctx context.Context, id string) ([]AuditEntry, error) {
+	if _, err := s.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT entry FROM audit WHERE artifact_id = ? ORDER BY n`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []AuditEntry{}
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var e AuditEntry
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			return nil, fmt.Errorf("audit entry of %s is not JSON: %w", id, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *SQLite) Close() error                   { return s.db.Close() }

@@ -1,0 +1,150 @@
+// Package store keeps the registry's artifacts and their audit trail. It has
+// three backends chosen at start-up by the operations guide's environment
+// variables: Amazon S3 (one object per artifact at
+// artifacts/<id>/metadata.json in the guide's metadata format), SQLite
+// through modernc.org/sqlite, and process memory.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Errors every backend returns so that the HTTP layer can map them to
+// status codes without knowing the backend.
+var (
+	ErrNotFound = errors.New("artifact not found")
+	// ErrConflict means another artifact of the same type already has the
+	// same source url (the registry's 409 rule, see Store.Create).
+	ErrConflict = errors.New("an artifact of this type with this url exists")
+)
+
+// Types are the artifact types the API knows.
+var Types = []string{"model", "dataset", "code"}
+
+// ValidType reports whether t is one of the API's artifact types.
+func ValidType(t string) bool {
+	return t == "model" || t == "dataset" || t == "code"
+}
+
+// idPattern is the spec's ArtifactID pattern. Every id that reaches a
+// storage key or SQL parameter has passed it, so "../x" or "a/b" never
+// become object keys or paths.
+var idPattern = regexp.MustCompile(`^[a-zA-Z0-9\-]+$`)
+
+// ValidID reports whether id matches the spec's ArtifactID pattern.
+func ValidID(id string) bool {
+	return len(id) <= 200 && idPattern.MatchString(id)
+}
+
+// Metadata is the API's ArtifactMetadata.
+type Metadata struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
+}
+
+// Record is one stored artifact: what the guide's metadata.json holds.
+type Record struct {
+	Metadata Metadata
+	URL      string
+	// HFData is the guide's data.hf_data: Hugging Face facts such as
+	// readme_text, kept as stored (this server does not fetch them, but an
+	// ingest that did, e.g. the Lambda deployment sharing the bucket, leaves
+	// them here and byRegEx searches their readme_text).
+	HFData    []map[string]any
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+// ReadmeText joins the readme_text of every hf_data entry.
+func (r Record) ReadmeText() string {
+	var parts []string
+	for _, d := range r.HFData {
+		if s, ok := d["readme_text"].(string); ok && s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// User is who did something, as the audit trail shows it.
+type User struct {
+	Name    string `json:"name"`
+	IsAdmin bool   `json:"is_admin"`
+}
+
+// AuditEntry is one line of an artifact's audit trail.
+type AuditEntry struct {
+	User     User      `json:"user"`
+	Date     time.Time `json:"date"`
+	Artifact Metadata  `json:"artifact"`
+	Action   string    `json:"action"`
+}
+
+// Audit actions.
+const (
+	ActionCreate   = "CREATE"
+	ActionUpdate   = "UPDATE"
+	ActionDownload = "DOWNLOAD"
+	ActionRate     = "RATE"
+)
+
+// Store is a storage backend.
+//
+// The 409 rule: Create fails with ErrConflict when an artifact of the same
+// type already has exactly the same source url (compared after trimming
+// surrounding white space); Update fails the same way when the new url is
+// already another artifact's of that type. Artifacts of different types may
+// share a url, and any number of artifacts may share a name.
+type Store interface {
+	// Backend names the backend: "s3", "sqlite" or "memory".
+	Backend() string
+	// Describe says where the data lives, for logs and health (no secrets).
+	Describe() string
+	// Create assigns the record an id <type>-<sequence>-<unix seconds>,
+	// unique across restarts and concurrent creates, and stores it.
+	Create(ctx context.Context, r Record) (Record, error)
+	// Get reads one record by id without scanning.
+	Get(ctx context.Context, id string) (Record, error)
+	// Update replaces the stored record with the same id.
+	Update(ctx context.Context, r Record) error
+	// Delete removes the record and its audit trail.
+	Delete(ctx context.Context, id string) error
+	// List returns every record in creation order.
+	List(ctx context.Context) ([]Record, error)
+	// Reset removes every record and audit entry. Ids are not reused.
+	Reset(ctx context.Context) error
+	AppendAudit(ctx context.Context, id string, e AuditEntry) error
+	// Audit returns the trail of id in the order it was written.
+	Audit(ctx context.Context, id string) ([]AuditEntry, error)
+	// Ping checks that the backend answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// FormatID builds an id as the guide shows them: model-1-1234567890.
+func FormatID(typ string, seq int64, t time.Time) string {
+	return fmt.Sprintf("%s-%d-%d", typ, seq, t.Unix())
+}
+
+// ParseSeq returns the sequence number of an id made by FormatID, or 0.
+func ParseSeq(id string) int64 {
+	parts := strings.Split(id, "-")
+	if len(parts) < 3 {
+		return 0
+	}
+	n, err := strconv.ParseInt(parts[len(parts)-2], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// normURL is the form of a url the 409 rule compares.
+func normURL(u string) string { return strings.TrimSpace(u) }

@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSQLitePathFromURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"sqlite:///registry.db":         "registry.db",
+		"sqlite:///data/registry.db":    "data/registry.db",
+		"sqlite:////var/lib/reg/r.db":   "/var/lib/reg/r.db",
+		"sqlite:///C:/registry/data.db": "C:/registry/data.db",
+	} {
+		if got, err := SQLitePathFromURL(in); err != nil || got != want {
+			t.Errorf("%s: %q %v, want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "sqlite://", "sqlite:///", "postgres://h/db", "sqlite:///r.db?mode=ro"} {
+		if _, err := SQLitePathFromURL(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestIDs(t *testing.T) {
+	id := FormatID("model", 42, time.Unix(1234567890, 0))
+	if id != "model-42-1234567890" || !ValidID(id) || ParseSeq(id) != 42 {
+		t.Errorf("FormatID/ParseSeq: %q %d", id, ParseSeq(id))
+	}
+	for _, bad := range []string{"", "../x", "a/b", "a b", "a%2Fb", "a_b", strings.Repeat("a", 201)} {
+		if ValidID(bad) {
+			t.Errorf("ValidID(%q) = true", bad)
+		}
+	}
+}
+
+// GET by id reads one row through the id index, never a scan.
+func TestSQLiteGetUsesIndex(t *testing.T) {
+	st, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.db.Query(`EXPLAIN QUERY PLAN SELECT `+sqliteColumns+` FROM artifacts WHERE id = ?`, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH") || !strings.Contains(plan[0], "INDEX") {
+		t.Errorf("query plan of Get: %q, want an index SEARCH", plan)
+	}
+}
+
+// Quotes, backticks and SQL in stored values are data, nothing more.
+func TestSQLiteStoresHostileText(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	name := "x'); DROP TABLE artifacts; --\"`"
+	r, err := st.Create(ctx, Record{Metadata: Metadata{Name: name, Type: "code"}, URL: "https://example.com/'\";DROP TABLE artifacts;", CreatedBy: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Get(ctx, r.Metadata.ID)
+	if err != nil || got.Metadata.Name != name || got.CreatedBy != name {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+}
