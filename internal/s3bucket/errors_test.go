@@ -1,0 +1,56 @@
+package s3bucket
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+func responseError(status int, err error) error {
+	return &smithy.OperationError{
+		ServiceID:     "S3",
+		OperationName: "PutPublicAccessBlock",
+		Err: &awshttp.ResponseError{
+			ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: err},
+		},
+	}
+}
+
+func TestIsNotImplemented(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"code", responseError(501, &smithy.GenericAPIError{Code: "NotImplemented", Message: "anything"}), true},
+		{"code wrapped", fmt.Errorf("context: %w", responseError(501, &smithy.GenericAPIError{Code: "NotImplemented"})), true},
+		{"bare 501", responseError(501, errors.New("no body")), true},
+		{"access denied", responseError(403, &smithy.GenericAPIError{Code: "AccessDenied", Message: "not implemented"}), false},
+		{"other code on 501", responseError(501, &smithy.GenericAPIError{Code: "SomethingElse"}), false},
+		// The message alone never counts.
+		{"message only", errors.New("NotImplemented: A header you provided implies functionality that is not implemented"), false},
+		{"nil", nil, false},
+	}
+	for _, c := range cases {
+		if got := IsNotImplemented(c.err); got != c.want {
+			t.Errorf("%s: IsNotImplemented = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestUnsupported(t *testing.T) {
+	err := unsupported(SettingEncryption, "PutBucketEncryption", "b", responseError(501, &smithy.GenericAPIError{Code: "NotImplemented"}))
+	var u *UnsupportedError
+	if !errors.As(err, &u) || u.Setting != SettingEncryption || u.Operation != "PutBucketEncryption" {
+		t.Fatalf("unsupported() = %v, want an *UnsupportedError for the encryption", err)
+	}
+	err = unsupported(SettingEncryption, "PutBucketEncryption", "b", responseError(403, &smithy.GenericAPIError{Code: "AccessDenied"}))
+	if errors.As(err, &u) {
+		t.Fatalf("AccessDenied became an UnsupportedError: %v", err)
+	}
+}
