@@ -3,7 +3,8 @@
 # 127.0.0.1 with free ports:
 #   - moto_server (S3 with AWS semantics)
 #   - versitygw, posix backend (a real S3-compatible server)
-#   - registry-server on SQLite (REGISTRY_ENDPOINT)
+#   - registry-server on SQLite (REGISTRY_ENDPOINT), with a small page size
+#     so that the acceptance tests follow pagination
 #   - registry-server in S3 mode against versitygw (REGISTRY_S3_ENDPOINT)
 # `stack.sh start` prints nothing but writes .stack/env, which the caller
 # sources; `stack.sh stop` ends every process it started.
@@ -84,6 +85,7 @@ start() {
   reg_port=$(free_port)
   start_proc registry env -i PATH="$PATH" HOME="$HOME" \
     USE_SQLITE=1 SQLALCHEMY_DATABASE_URL="sqlite:///$STATE/sqlite/registry.db" \
+    PAGE_SIZE=7 \
     ENVIRONMENT=development LOG_LEVEL=INFO ADDR="127.0.0.1:$reg_port" \
     "$STATE/bin/registry-server"
 

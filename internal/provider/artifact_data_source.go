@@ -1,0 +1,191 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+)
+
+var (
+	_ datasource.DataSourceWithConfigure        = (*ArtifactDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*ArtifactDataSource)(nil)
+)
+
+// NewArtifactDataSource returns the data source registry_artifact.
+func NewArtifactDataSource() datasource.DataSource {
+	return &ArtifactDataSource{}
+}
+
+// ArtifactDataSource reads one artifact, by type and id or by name.
+type ArtifactDataSource struct {
+	data *ProviderData
+}
+
+type artifactDataSourceModel struct {
+	ID          types.String `tfsdk:"id"`
+	Type        types.String `tfsdk:"type"`
+	Name        types.String `tfsdk:"name"`
+	URL         types.String `tfsdk:"url"`
+	DownloadURL types.String `tfsdk:"download_url"`
+}
+
+func (d *ArtifactDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_artifact"
+}
+
+func (d *ArtifactDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads one artifact of the registry, either by `type` and `id`, or by `name` " +
+			"(optionally narrowed by `type`). A name that matches several artifacts is an error that lists their " +
+			"ids; use `type` and `id`, or the `registry_artifacts` data source, then.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The artifact's id. Set it together with `type` to read that artifact; " +
+					"otherwise it is the id of the artifact found by `name`.",
+				Optional: true,
+				Computed: true,
+				Validators: []validator.String{
+					stringvalidator.AlsoRequires(path.MatchRoot("type")),
+					stringvalidator.RegexMatches(artifactIDPattern, "must be an artifact id: letters, digits and hyphens"),
+				},
+			},
+			"type": schema.StringAttribute{
+				MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`. Required with `id`; " +
+					"with `name` it narrows the search, and without it the found artifact's type is returned.",
+				Optional:   true,
+				Computed:   true,
+				Validators: []validator.String{stringvalidator.OneOf(artifactTypes...)},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "The artifact's name, e.g. `bert-base-uncased`. Set it to find the artifact by " +
+					"name; otherwise it is the name of the artifact read by `id`.",
+				Optional:   true,
+				Computed:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1), stringvalidator.NoneOf("*")},
+			},
+			"url": schema.StringAttribute{
+				MarkdownDescription: "The artifact's source URL.",
+				Computed:            true,
+			},
+			"download_url": schema.StringAttribute{
+				MarkdownDescription: "The link from which the registry serves the stored artifact bundle; `null` when " +
+					"the registry does not offer one.",
+				Computed: true,
+			},
+		},
+	}
+}
+
+func (d *ArtifactDataSource) ConfigValidators(_ context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
+	}
+}
+
+func (d *ArtifactDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *ArtifactDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var config artifactDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := dataSourceClient(d.data, &resp.Diagnostics, "registry_artifact")
+	if c == nil {
+		return
+	}
+
+	typ, id := config.Type.ValueString(), config.ID.ValueString()
+	if config.ID.IsNull() {
+		name := config.Name.ValueString()
+		found, err := c.ArtifactsByName(ctx, name)
+		if err != nil {
+			resp.Diagnostics.AddError("Cannot read registry_artifact",
+				fmt.Sprintf("Looking up artifacts named %q failed: %s.", name, describeError(err)))
+			return
+		}
+		var matches []client.ArtifactMetadata
+		for _, m := range found {
+			if typ == "" || m.Type == typ {
+				matches = append(matches, m)
+			}
+		}
+		what := fmt.Sprintf("named %q", name)
+		if typ != "" {
+			what = fmt.Sprintf("of type %s named %q", typ, name)
+		}
+		switch len(matches) {
+		case 0:
+			resp.Diagnostics.AddAttributeError(path.Root("name"), "Artifact not found",
+				fmt.Sprintf("The registry has no artifact %s. Check the name (the registry derives it from the source URL; "+
+					"provider::registry::parse_artifact_url shows it) and the type.", what))
+			return
+		case 1:
+			typ, id = matches[0].Type, matches[0].ID
+		default:
+			ids := make([]string, len(matches))
+			for i, m := range matches {
+				ids[i] = m.Type + "/" + m.ID
+			}
+			resp.Diagnostics.AddAttributeError(path.Root("name"), "Several artifacts match",
+				fmt.Sprintf("The registry has %d artifacts %s: %s. Select one with \"type\" and \"id\" instead of \"name\", "+
+					"or read them all with the registry_artifacts data source.", len(matches), what, strings.Join(ids, ", ")))
+			return
+		}
+	}
+
+	art, err := c.GetArtifact(ctx, typ, id)
+	if err != nil {
+		summary, detail := "Cannot read registry_artifact", fmt.Sprintf("Reading the artifact %s/%s failed: %s.", typ, id, describeError(err))
+		if client.IsNotFound(err) {
+			summary, detail = "Artifact not found", fmt.Sprintf("The registry has no %s with id %q (%s).", typ, id, err)
+		}
+		resp.Diagnostics.AddError(summary, detail)
+		return
+	}
+	state := artifactDataSourceModel{
+		ID:          types.StringValue(art.Metadata.ID),
+		Type:        types.StringValue(typ),
+		Name:        types.StringValue(art.Metadata.Name),
+		URL:         types.StringValue(art.Data.URL),
+		DownloadURL: nullIfEmpty(art.Data.DownloadURL),
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// dataSourceClient returns the provider's client for a data source, or adds
+// a diagnostic that says why there is none. Data sources are read during
+// plan and cannot keep a prior state, so an unknown provider configuration
+// is an error with the way out (depends_on defers the read to apply).
+func dataSourceClient(data *ProviderData, diags *diag.Diagnostics, typeName string) *client.Client {
+	summary := "Cannot read " + typeName
+	if data == nil {
+		diags.AddError(summary, "The provider has not been configured. This is a bug in the provider; please report it.")
+		return nil
+	}
+	c, err := data.RegistryClient()
+	switch {
+	case errors.Is(err, ErrConfigUnknown):
+		diags.AddError(summary, capitalize(err.Error())+". Add depends_on with the resource that provides these values to "+
+			"this data source, so that Terraform reads it during apply, once the provider configuration is known.")
+		return nil
+	case err != nil:
+		diags.AddError(summary, capitalize(err.Error())+".")
+		return nil
+	}
+	return c
+}

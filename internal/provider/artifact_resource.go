@@ -1,0 +1,528 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+)
+
+// Default time limits of the timeouts block: long enough for a registry
+// that rates artifacts asynchronously (202) to finish the rating.
+const (
+	defaultArtifactCreateTimeout = 10 * time.Minute
+	defaultArtifactUpdateTimeout = 10 * time.Minute
+)
+
+// artifactTypes are the types the API knows (its ArtifactType enum).
+var artifactTypes = []string{artifacturl.TypeModel, artifacturl.TypeDataset, artifacturl.TypeCode}
+
+// artifactIDPattern is the API's ArtifactID pattern.
+var artifactIDPattern = regexp.MustCompile(`^[a-zA-Z0-9\-]+$`)
+
+var (
+	_ resource.ResourceWithConfigure   = (*ArtifactResource)(nil)
+	_ resource.ResourceWithImportState = (*ArtifactResource)(nil)
+)
+
+// NewArtifactResource returns the resource registry_artifact.
+func NewArtifactResource() resource.Resource {
+	return &ArtifactResource{}
+}
+
+// ArtifactResource is an artifact (model, dataset or code) in the registry.
+type ArtifactResource struct {
+	data *ProviderData
+}
+
+type artifactResourceModel struct {
+	ID          types.String   `tfsdk:"id"`
+	Type        types.String   `tfsdk:"type"`
+	URL         types.String   `tfsdk:"url"`
+	Name        types.String   `tfsdk:"name"`
+	DownloadURL types.String   `tfsdk:"download_url"`
+	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *ArtifactResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_artifact"
+}
+
+func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An artifact of the registry: a model, a dataset or code, registered from its source URL " +
+			"(`POST /artifact/{type}`). The registry derives the artifact's `name` from the URL and assigns its `id`.\n\n" +
+			"A registry that rates artifacts asynchronously answers 202; the provider then waits, up to the `create` " +
+			"timeout, until the artifact exists. An artifact whose rating disqualifies it is not registered (an error). " +
+			"Registering a URL that the registry already holds for this type is an error that gives the " +
+			"`terraform import` command for the existing artifact.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The artifact's id, assigned by the registry.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"type": schema.StringAttribute{
+				MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`. Changing it replaces the artifact.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.OneOf(artifactTypes...)},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"url": schema.StringAttribute{
+				MarkdownDescription: "The artifact's source URL, an absolute http(s) URL such as " +
+					"`https://huggingface.co/google-bert/bert-base-uncased`. Changing it updates the artifact in place " +
+					"(`PUT`), keeping its id and name.",
+				Required:   true,
+				Validators: []validator.String{httpURL()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "The artifact's name, derived by the registry from the URL at creation " +
+					"(e.g. `bert-base-uncased`). It does not change when the URL is updated.",
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"download_url": schema.StringAttribute{
+				MarkdownDescription: "The link from which the registry serves the stored artifact bundle; `null` " +
+					"when the registry does not offer one.",
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{useStateUnlessURLChanges{}},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true}),
+		},
+	}
+}
+
+func (r *ArtifactResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// registryClient returns the provider's client or adds a diagnostic that
+// says why there is none.
+func (r *ArtifactResource) registryClient(diags *diag.Diagnostics, action string) *client.Client {
+	if r.data == nil {
+		diags.AddError("Cannot "+action+" registry_artifact", "The provider has not been configured. This is a bug in the provider; please report it.")
+		return nil
+	}
+	c, err := r.data.RegistryClient()
+	if err != nil {
+		diags.AddError("Cannot "+action+" registry_artifact", capitalize(err.Error())+".")
+		return nil
+	}
+	return c
+}
+
+func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan artifactResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	createTimeout, diags := plan.Timeouts.Create(ctx, defaultArtifactCreateTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := r.registryClient(&resp.Diagnostics, "create")
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
+
+	typ, url := plan.Type.ValueString(), plan.URL.ValueString()
+	res, err := c.CreateArtifact(ctx, typ, url)
+	if err != nil {
+		resp.Diagnostics.Append(createErrorDiagnostic(ctx, c, typ, url, err))
+		return
+	}
+	art := res.Artifact
+	if res.Adopted {
+		tflog.Info(ctx, "the create request failed ambiguously; adopted the artifact the registry had created", map[string]any{"type": typ, "url": url})
+	}
+	if res.Accepted {
+		// 202: the registry stored the artifact but rates it later, and
+		// drops it if the rating fails. Only an artifact that can be read
+		// back exists.
+		id := ""
+		if art != nil {
+			id = art.Metadata.ID
+		}
+		tflog.Info(ctx, "the registry deferred the artifact's rating (202); waiting for it to exist", map[string]any{"type": typ, "url": url, "id": id})
+		art, err = waitForArtifact(ctx, c, typ, url, id, time.Second)
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			resp.Diagnostics.AddError("Artifact not registered",
+				fmt.Sprintf("The registry accepted the %s at %q for a deferred rating (202), but it did not appear within the create timeout (%s). "+
+					"The registry drops an artifact whose rating fails. Raise timeouts.create if the registry's rating takes longer, "+
+					"then apply again; if the artifact appears meanwhile, the next apply reports it as existing and gives the import command.",
+					typ, url, createTimeout))
+			return
+		case err != nil:
+			resp.Diagnostics.AddError("Cannot create registry_artifact",
+				fmt.Sprintf("The registry accepted the %s at %q for a deferred rating (202), but checking whether it exists failed: %s.",
+					typ, url, describeError(err)))
+			return
+		}
+	}
+	if art == nil {
+		resp.Diagnostics.AddError("Unexpected registry answer",
+			fmt.Sprintf("The registry answered the creation of the %s at %q without the artifact. This is a bug in the registry or the provider; please report it.", typ, url))
+		return
+	}
+
+	plan.ID = types.StringValue(art.Metadata.ID)
+	plan.Name = types.StringValue(art.Metadata.Name)
+	plan.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// createErrorDiagnostic explains a failed create: the artifact exists (409,
+// with the import command), its rating disqualified it (424), or another
+// failure.
+func createErrorDiagnostic(ctx context.Context, c *client.Client, typ, url string, err error) diag.Diagnostic {
+	switch client.StatusCode(err) {
+	case http.StatusConflict:
+		existing, findErr := c.FindArtifactByURL(ctx, typ, url)
+		if findErr != nil || existing == nil {
+			why := "it was not found by its url"
+			if findErr != nil {
+				why = "looking it up failed: " + findErr.Error()
+			}
+			return diag.NewErrorDiagnostic("Artifact already exists",
+				fmt.Sprintf("The registry already holds a %s with the url %q (%s), but its id could not be determined (%s). "+
+					"Find its id with the registry_artifacts data source, then import it: terraform import registry_artifact.<name> %s/<id>",
+					typ, url, err, why, typ))
+		}
+		importID := existing.Metadata.Type + "/" + existing.Metadata.ID
+		if existing.Metadata.Type == "" {
+			importID = typ + "/" + existing.Metadata.ID
+		}
+		return diag.NewErrorDiagnostic("Artifact already exists",
+			fmt.Sprintf("The registry already holds a %s with the url %q: id %q, name %q. "+
+				"To manage it with Terraform, import it instead of creating it:\n\n"+
+				"  terraform import registry_artifact.<name> %s\n\n"+
+				"or declare an import block:\n\n"+
+				"  import {\n    to = registry_artifact.<name>\n    id = %q\n  }\n\n"+
+				"where <name> is this resource's name in the configuration.",
+				typ, url, existing.Metadata.ID, existing.Metadata.Name, importID, importID))
+	case http.StatusFailedDependency:
+		return diag.NewErrorDiagnostic("Artifact disqualified by its rating",
+			fmt.Sprintf("The registry did not register the %s at %q because its rating disqualified it (%s). "+
+				"The registry rates every artifact it ingests and refuses those below its thresholds; this is not a connection "+
+				"or provider problem. Use another source URL, or ask the registry's operators about its rating policy.",
+				typ, url, err))
+	default:
+		return diag.NewErrorDiagnostic("Cannot create registry_artifact",
+			fmt.Sprintf("Registering the %s at %q failed: %s.", typ, url, describeError(err)))
+	}
+}
+
+// waitForArtifact polls the registry with exponential backoff (from initial,
+// doubling, at most 15s apart) until the artifact exists or ctx ends. It
+// reads the artifact by id when the registry gave one, else looks for its
+// url among the artifacts with its derived name.
+func waitForArtifact(ctx context.Context, c *client.Client, typ, url, id string, initial time.Duration) (*client.Artifact, error) {
+	const maxDelay = 15 * time.Second
+	delay := initial
+	for {
+		var (
+			art *client.Artifact
+			err error
+		)
+		if id != "" {
+			art, err = c.GetArtifact(ctx, typ, id)
+			if client.IsNotFound(err) {
+				art, err = nil, nil
+			}
+		} else {
+			art, err = findByDerivedName(ctx, c, typ, url)
+		}
+		switch {
+		case err != nil && ctx.Err() == nil:
+			return nil, err
+		case art != nil:
+			return art, nil
+		}
+		timer := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, fmt.Errorf("still absent after waiting: %w", ctx.Err())
+		case <-timer.C:
+		}
+		delay = min(delay*2, maxDelay)
+	}
+}
+
+// findByDerivedName looks for the artifact of type typ at url among the
+// artifacts named as the registry names that url. Cheap enough to poll,
+// unlike client.FindArtifactByURL, which falls back to reading every
+// artifact of the type.
+func findByDerivedName(ctx context.Context, c *client.Client, typ, url string) (*client.Artifact, error) {
+	name, err := artifacturl.DeriveName(url)
+	if err != nil {
+		return nil, err
+	}
+	candidates, err := c.ArtifactsByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range candidates {
+		if m.Type != typ {
+			continue
+		}
+		art, err := c.GetArtifact(ctx, typ, m.ID)
+		if client.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		// The registry compares urls without surrounding space.
+		if strings.TrimSpace(art.Data.URL) == strings.TrimSpace(url) {
+			return art, nil
+		}
+	}
+	return nil, nil
+}
+
+func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state artifactResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	typ, id := state.Type.ValueString(), state.ID.ValueString()
+
+	if r.data != nil {
+		if _, err := r.data.RegistryClient(); errors.Is(err, ErrConfigUnknown) && !state.Name.IsNull() {
+			// The plan is being made before the provider's endpoint or
+			// credentials are known (they come from a resource not yet
+			// applied). Keep the last known state rather than fail the plan;
+			// the apply refreshes it with the known configuration. An import
+			// (no name yet) has no state to keep and fails below.
+			resp.Diagnostics.AddWarning("registry_artifact not refreshed",
+				fmt.Sprintf("The artifact %s/%s keeps its last known state in this plan: %s.", typ, id, err))
+			return
+		}
+	}
+	c := r.registryClient(&resp.Diagnostics, "read")
+	if c == nil {
+		return
+	}
+
+	art, err := c.GetArtifact(ctx, typ, id)
+	if client.IsNotFound(err) {
+		// Deleted outside Terraform: the next plan creates it again.
+		tflog.Info(ctx, "artifact not found in the registry; removing it from state", map[string]any{"type": typ, "id": id})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read registry_artifact",
+			fmt.Sprintf("Reading the artifact %s/%s failed: %s.", typ, id, describeError(err)))
+		return
+	}
+	state.fromArtifact(art)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// fromArtifact sets the model from the registry's artifact.
+func (m *artifactResourceModel) fromArtifact(art *client.Artifact) {
+	m.ID = types.StringValue(art.Metadata.ID)
+	if art.Metadata.Type != "" {
+		m.Type = types.StringValue(art.Metadata.Type)
+	}
+	m.Name = types.StringValue(art.Metadata.Name)
+	m.URL = types.StringValue(art.Data.URL)
+	m.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
+}
+
+func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state artifactResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	updateTimeout, diags := plan.Timeouts.Update(ctx, defaultArtifactUpdateTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := r.registryClient(&resp.Diagnostics, "update")
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+
+	// Only url can change in place (type forces replacement). The API wants
+	// the stored name and id with the new url.
+	typ, id, url := state.Type.ValueString(), state.ID.ValueString(), plan.URL.ValueString()
+	err := c.UpdateArtifact(ctx, client.Artifact{
+		Metadata: client.ArtifactMetadata{Name: state.Name.ValueString(), ID: id, Type: typ},
+		Data:     client.ArtifactData{URL: url},
+	})
+	switch {
+	case client.StatusCode(err) == http.StatusConflict:
+		other := ""
+		if existing, findErr := c.FindArtifactByURL(ctx, typ, url); findErr == nil && existing != nil {
+			other = fmt.Sprintf(" (id %q, name %q)", existing.Metadata.ID, existing.Metadata.Name)
+		}
+		resp.Diagnostics.AddError("URL already registered",
+			fmt.Sprintf("Cannot change the url of the %s %s to %q: another %s of the registry already has this url%s (%s). "+
+				"Use another url, or remove that artifact first.", typ, id, url, typ, other, err))
+		return
+	case client.IsNotFound(err):
+		resp.Diagnostics.AddError("Artifact no longer exists",
+			fmt.Sprintf("The %s %s was deleted from the registry outside Terraform (%s). Run terraform apply again: "+
+				"the refresh notices the deletion and plans to create the artifact.", typ, id, err))
+		return
+	case err != nil:
+		resp.Diagnostics.AddError("Cannot update registry_artifact",
+			fmt.Sprintf("Updating the url of the %s %s to %q failed: %s.", typ, id, url, describeError(err)))
+		return
+	}
+
+	// Read back for download_url. A registry that re-rates the artifact
+	// asynchronously (202) answers 404 until the rating is done.
+	art, err := waitForArtifact(ctx, c, typ, url, id, time.Second)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read registry_artifact after update",
+			fmt.Sprintf("The registry accepted the new url %q of the %s %s, but reading it back failed within the update timeout (%s): %s. "+
+				"A registry drops an artifact whose deferred rating fails; run terraform plan to see its current state.",
+				url, typ, id, updateTimeout, err))
+		return
+	}
+	plan.ID = types.StringValue(id)
+	plan.Name = state.Name
+	plan.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *ArtifactResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state artifactResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := r.registryClient(&resp.Diagnostics, "delete")
+	if c == nil {
+		return
+	}
+	typ, id := state.Type.ValueString(), state.ID.ValueString()
+	err := c.DeleteArtifact(ctx, typ, id)
+	if err != nil && !client.IsNotFound(err) { // 404: already gone, which is what delete wants.
+		resp.Diagnostics.AddError("Cannot delete registry_artifact",
+			fmt.Sprintf("Deleting the artifact %s/%s failed: %s.", typ, id, describeError(err)))
+	}
+}
+
+// ImportState takes "<type>/<id>"; Read fills in the rest.
+func (r *ArtifactResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	typ, id, err := parseArtifactImportID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("type"), typ)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+}
+
+// parseArtifactImportID splits an import ID of the form <type>/<id>.
+func parseArtifactImportID(raw string) (typ, id string, err error) {
+	typ, id, found := strings.Cut(raw, "/")
+	valid := found
+	if valid {
+		valid = false
+		for _, t := range artifactTypes {
+			if typ == t {
+				valid = true
+			}
+		}
+	}
+	if !valid || !artifactIDPattern.MatchString(id) {
+		return "", "", fmt.Errorf("the import ID %q is not of the form <type>/<id>: <type> is one of %s and <id> is the artifact's id "+
+			"(letters, digits and hyphens), e.g. model/3847247294", raw, strings.Join(artifactTypes, ", "))
+	}
+	return typ, id, nil
+}
+
+// useStateUnlessURLChanges keeps download_url from state while the url stays
+// the same; a registry may serve a new url's bundle from a new link.
+type useStateUnlessURLChanges struct{}
+
+func (m useStateUnlessURLChanges) Description(_ context.Context) string {
+	return "Keeps the prior value unless url changes."
+}
+
+func (m useStateUnlessURLChanges) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (m useStateUnlessURLChanges) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	// Nothing to keep on create or destroy, or when the value is already
+	// planned.
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || !req.PlanValue.IsUnknown() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	var planURL, stateURL types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("url"), &planURL)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("url"), &stateURL)...)
+	if resp.Diagnostics.HasError() || !planURL.Equal(stateURL) {
+		return
+	}
+	resp.PlanValue = req.StateValue
+}
+
+// describeError is err's text, with what to do about a refused
+// authentication: the registry answers 401 to wrong credentials and 403 to
+// a token it does not accept.
+func describeError(err error) string {
+	switch client.StatusCode(err) {
+	case http.StatusUnauthorized:
+		return err.Error() + ". Check the provider's username and password (the \"username\" and \"password\" attributes, or " +
+			envUsername + " and " + envPassword + ")"
+	case http.StatusForbidden:
+		return err.Error() + ". The registry refused the access token; check the provider's credentials, or its \"token\" (" + envToken + ") if one is set"
+	}
+	return err.Error()
+}
+
+// nullIfEmpty maps the API's absent value ("") to null.
+func nullIfEmpty(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// capitalize upper-cases the first letter of an error text used as a
+// diagnostic's sentence.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

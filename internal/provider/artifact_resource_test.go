@@ -1,0 +1,840 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
+)
+
+func testAccArtifactConfig(typ, url string) string {
+	return fmt.Sprintf(`
+resource "registry_artifact" "test" {
+  type = %q
+  url  = %q
+}
+`, typ, url)
+}
+
+// captureString is a knownvalue check that stores the value, so that later
+// steps (out-of-band changes, import IDs) can use it.
+func captureString(dst *string) knownvalue.Check {
+	return knownvalue.StringFunc(func(v string) error {
+		if v == "" {
+			return errors.New("empty value")
+		}
+		*dst = v
+		return nil
+	})
+}
+
+// testAccCheckArtifactsDestroyed checks that every registry_artifact of the
+// final state is gone from the registry.
+func testAccCheckArtifactsDestroyed(t *testing.T) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		c := testAccClient(t)
+		for _, rs := range s.RootModule().Resources {
+			if rs.Type != "registry_artifact" {
+				continue
+			}
+			typ, id := rs.Primary.Attributes["type"], rs.Primary.ID
+			_, err := c.GetArtifact(context.Background(), typ, id)
+			if err == nil {
+				return fmt.Errorf("artifact %s/%s still exists after destroy", typ, id)
+			}
+			if !client.IsNotFound(err) {
+				return fmt.Errorf("checking artifact %s/%s: %w", typ, id, err)
+			}
+		}
+		return nil
+	}
+}
+
+func importIDOf(address string) resource.ImportStateIdFunc {
+	return func(s *terraform.State) (string, error) {
+		rs, ok := s.RootModule().Resources[address]
+		if !ok {
+			return "", fmt.Errorf("%s not in state", address)
+		}
+		return rs.Primary.Attributes["type"] + "/" + rs.Primary.ID, nil
+	}
+}
+
+// Create, read, update of the url in place, import (command and import
+// block), destroy. The provider block sets some attributes explicitly; the
+// credentials come from the environment.
+func TestAccArtifactResource_basic(t *testing.T) {
+	url1, name := testAccURL("model")
+	url2 := url1 + "/tree/main"
+	provider := fmt.Sprintf(`
+provider "registry" {
+  endpoint        = %q
+  request_timeout = "20s"
+  max_retries     = 2
+}
+`, os.Getenv(envEndpoint))
+
+	var id string
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
+		Steps: []resource.TestStep{
+			{
+				Config: provider + testAccArtifactConfig("model", url1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("registry_artifact.test", plancheck.ResourceActionCreate),
+						plancheck.ExpectUnknownValue("registry_artifact.test", tfjsonpath.New("id")),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), captureString(&id)),
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("type"), knownvalue.StringExact("model")),
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("url"), knownvalue.StringExact(url1)),
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("name"), knownvalue.StringExact(name)),
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("download_url"), knownvalue.NotNull()),
+				},
+			},
+			{
+				// The registry holds what the state says.
+				Config: provider + testAccArtifactConfig("model", url1),
+				ConfigStateChecks: []statecheck.StateCheck{
+					artifactInRegistry("registry_artifact.test", &id, "model", url1, name),
+				},
+			},
+			{
+				// A new url updates in place: same id and name.
+				Config: provider + testAccArtifactConfig("model", url2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("registry_artifact.test", plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), knownvalue.NotNull()),
+						plancheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("name"), knownvalue.StringExact(name)),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("url"), knownvalue.StringExact(url2)),
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), knownvalue.StringFunc(func(v string) error {
+						if v != id {
+							return fmt.Errorf("id changed from %s to %s on an in-place update", id, v)
+						}
+						return nil
+					})),
+					artifactInRegistry("registry_artifact.test", &id, "model", url2, name),
+				},
+			},
+			{
+				ResourceName:      "registry_artifact.test",
+				ImportState:       true,
+				ImportStateIdFunc: importIDOf("registry_artifact.test"),
+				ImportStateVerify: true,
+			},
+			{
+				ResourceName:      "registry_artifact.test",
+				ImportState:       true,
+				ImportStateKind:   resource.ImportBlockWithID,
+				ImportStateIdFunc: importIDOf("registry_artifact.test"),
+			},
+			{
+				// A new type replaces the artifact.
+				Config: provider + testAccArtifactConfig("code", url2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("registry_artifact.test", plancheck.ResourceActionDestroyBeforeCreate),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("type"), knownvalue.StringExact("code")),
+				},
+			},
+		},
+	})
+}
+
+// artifactInRegistry checks through the API that the artifact with *id has
+// the given type, url and name.
+func artifactInRegistry(address string, id *string, typ, url, name string) statecheck.StateCheck {
+	return registryCheck(func(ctx context.Context, c *client.Client) error {
+		a, err := c.GetArtifact(ctx, typ, *id)
+		if err != nil {
+			return fmt.Errorf("%s: reading %s/%s from the registry: %w", address, typ, *id, err)
+		}
+		if a.Data.URL != url || a.Metadata.Name != name || a.Metadata.Type != typ {
+			return fmt.Errorf("%s: the registry holds %+v, want type %s, url %s, name %s", address, a, typ, url, name)
+		}
+		return nil
+	})
+}
+
+// stateCheckFunc is a state check over the whole state.
+type stateCheckFunc func(state *tfjson.State) error
+
+func (f stateCheckFunc) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	if req.State == nil || req.State.Values == nil || req.State.Values.RootModule == nil {
+		resp.Error = errors.New("no state")
+		return
+	}
+	resp.Error = f(req.State)
+}
+
+// registryCheck is a state check that asks the registry itself.
+type registryCheck func(ctx context.Context, c *client.Client) error
+
+func (f registryCheck) CheckState(ctx context.Context, _ statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	c, err := client.New(client.Config{
+		Endpoint: os.Getenv(envEndpoint),
+		Username: os.Getenv(envUsername),
+		Password: os.Getenv(envPassword),
+		Token:    os.Getenv(envToken),
+		IsAdmin:  true,
+	})
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	resp.Error = f(ctx, c)
+}
+
+// Drift: an artifact deleted outside Terraform is planned for creation; a
+// url changed outside Terraform is planned for an update; each apply
+// repairs it and leaves an empty plan.
+func TestAccArtifactResource_drift(t *testing.T) {
+	url, name := testAccURL("dataset")
+	oobURL := url + "-changed-out-of-band"
+	config := testAccArtifactConfig("dataset", url)
+	var firstID, secondID string
+
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), captureString(&firstID)),
+				},
+			},
+			{
+				PreConfig: func() {
+					if err := testAccClient(t).DeleteArtifact(context.Background(), "dataset", firstID); err != nil {
+						t.Fatalf("out-of-band delete: %v", err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("registry_artifact.test", plancheck.ResourceActionCreate),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), knownvalue.StringFunc(func(v string) error {
+						if v == firstID {
+							return fmt.Errorf("id %s is the deleted artifact's; want a new one", v)
+						}
+						secondID = v
+						return nil
+					})),
+					artifactInRegistry("registry_artifact.test", &secondID, "dataset", url, name),
+				},
+			},
+			{
+				PreConfig: func() {
+					err := testAccClient(t).UpdateArtifact(context.Background(), client.Artifact{
+						Metadata: client.ArtifactMetadata{Name: name, ID: secondID, Type: "dataset"},
+						Data:     client.ArtifactData{URL: oobURL},
+					})
+					if err != nil {
+						t.Fatalf("out-of-band update: %v", err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("registry_artifact.test", plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("url"), knownvalue.StringExact(url)),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					artifactInRegistry("registry_artifact.test", &secondID, "dataset", url, name),
+				},
+			},
+		},
+	})
+}
+
+// Twenty artifacts in parallel (Terraform's default parallelism is 10),
+// sharing the provider's client and token.
+func TestAccArtifactResource_forEach(t *testing.T) {
+	const n = 20
+	base, _ := testAccURL("code")
+	var urls []string
+	for i := range n {
+		urls = append(urls, fmt.Sprintf("%s-%02d", base, i))
+	}
+	list, err := json.Marshal(urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := fmt.Sprintf(`
+resource "registry_artifact" "many" {
+  for_each = toset(%s)
+  type     = "code"
+  url      = each.value
+
+  timeouts {
+    create = "2m"
+  }
+}
+`, list)
+
+	checks := []statecheck.StateCheck{
+		// Each url is a distinct artifact in the registry.
+		registryCheck(func(ctx context.Context, c *client.Client) error {
+			seen := map[string]string{}
+			for _, u := range urls {
+				a, err := c.FindArtifactByURL(ctx, "code", u)
+				if err != nil {
+					return err
+				}
+				if a == nil {
+					return fmt.Errorf("no artifact with url %s in the registry", u)
+				}
+				if other, dup := seen[a.Metadata.ID]; dup {
+					return fmt.Errorf("urls %s and %s have the same artifact %s", other, u, a.Metadata.ID)
+				}
+				seen[a.Metadata.ID] = u
+			}
+			return nil
+		}),
+	}
+	// statecheck addresses cannot index for_each instances, so this check
+	// walks the state itself.
+	checks = append(checks, stateCheckFunc(func(state *tfjson.State) error {
+		byURL := map[string]string{}
+		for _, r := range state.Values.RootModule.Resources {
+			if r.Address != fmt.Sprintf("registry_artifact.many[%q]", r.Index) {
+				continue
+			}
+			url, _ := r.AttributeValues["url"].(string)
+			id, _ := r.AttributeValues["id"].(string)
+			name, _ := r.AttributeValues["name"].(string)
+			if id == "" || name != url[strings.LastIndex(url, "/")+1:] {
+				return fmt.Errorf("%s: id %q, name %q for url %s", r.Address, id, name, url)
+			}
+			byURL[url] = id
+		}
+		if len(byURL) != n {
+			return fmt.Errorf("%d artifacts in state, want %d", len(byURL), n)
+		}
+		return nil
+	}))
+
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:            config,
+				ConfigStateChecks: checks,
+			},
+			{
+				// Removed from the configuration, they are deleted. This step
+				// also empties the state before the test's final destroy,
+				// whose legacy state shim cannot read string-keyed for_each
+				// instances (and so CheckDestroy cannot be used here).
+				Config: "# Every artifact removed.\n",
+				ConfigStateChecks: []statecheck.StateCheck{
+					registryCheck(func(ctx context.Context, c *client.Client) error {
+						for _, u := range urls {
+							a, err := c.FindArtifactByURL(ctx, "code", u)
+							if err != nil {
+								return err
+							}
+							if a != nil {
+								return fmt.Errorf("artifact %s (%s) is still in the registry", a.Metadata.ID, u)
+							}
+						}
+						return nil
+					}),
+				},
+			},
+		},
+	})
+}
+
+// With no provider block at all, the environment configures the provider.
+func TestAccProvider_environmentOnly(t *testing.T) {
+	url, name := testAccURL("model")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
+		Steps: []resource.TestStep{
+			{
+				Config: testAccArtifactConfig("model", url),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("name"), knownvalue.StringExact(name)),
+				},
+			},
+		},
+	})
+}
+
+// A wrong password is a clear error that names the credentials, creates
+// nothing, and does not show the password.
+func TestAccProvider_wrongPassword(t *testing.T) {
+	testAccPreCheck(t)
+	url, _ := testAccURL("model")
+	wrong := "wrong-" + strings.ReplaceAll(url[strings.LastIndex(url, "/")+1:], "-", "")
+	var sawError atomic.Bool
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		ErrorCheck: func(err error) error {
+			sawError.Store(true)
+			msg := err.Error()
+			if strings.Contains(msg, wrong) {
+				return fmt.Errorf("the error shows the password: %w", err)
+			}
+			if !regexp.MustCompile(`(?s)401.*username.*password`).MatchString(msg) {
+				return fmt.Errorf("the error does not say that the credentials were refused: %w", err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+provider "registry" {
+  password = %q
+}
+`, wrong) + testAccArtifactConfig("model", url),
+			},
+		},
+	})
+	if !sawError.Load() {
+		t.Fatal("apply with a wrong password succeeded")
+	}
+	a, err := testAccClient(t).FindArtifactByURL(context.Background(), "model", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != nil {
+		t.Fatalf("an artifact was created with a wrong password: %+v", a)
+	}
+}
+
+// A ready token (here from REGISTRY_TOKEN) replaces username and password.
+func TestAccProvider_token(t *testing.T) {
+	testAccPreCheck(t)
+	token, err := testAccClient(t).Token(context.Background())
+	if err != nil {
+		t.Fatalf("obtaining a token: %v", err)
+	}
+	if token == "" {
+		t.Skip("the registry has no authentication (/authenticate answers 501): nothing to test")
+	}
+	t.Setenv(envToken, token)
+	t.Setenv(envUsername, "")
+	t.Setenv(envPassword, "")
+	url, name := testAccURL("code")
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
+		Steps: []resource.TestStep{
+			{
+				Config: testAccArtifactConfig("code", url),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("name"), knownvalue.StringExact(name)),
+				},
+			},
+		},
+	})
+}
+
+// A url the registry already holds for the type is an error that gives the
+// import command with the existing artifact's id.
+func TestAccArtifactResource_conflict(t *testing.T) {
+	testAccPreCheck(t)
+	url, _ := testAccURL("model")
+	c := testAccClient(t)
+	res, err := c.CreateArtifact(context.Background(), "model", url)
+	if err != nil {
+		t.Fatalf("creating the existing artifact: %v", err)
+	}
+	id := res.Artifact.Metadata.ID
+	t.Cleanup(func() { _ = c.DeleteArtifact(context.Background(), "model", id) })
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      testAccArtifactConfig("model", url),
+				ExpectError: regexp.MustCompile(`(?s)already.*terraform import registry_artifact.<name>\s+model/` + regexp.QuoteMeta(id)),
+			},
+		},
+	})
+}
+
+// Malformed import IDs name the expected form.
+func TestAccArtifactResource_importInvalidID(t *testing.T) {
+	url, _ := testAccURL("model")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: `
+import {
+  to = registry_artifact.test
+  id = "widget/123"
+}
+` + testAccArtifactConfig("model", url),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid import ID.*"widget/123".*<type>/<id>`),
+			},
+			{
+				Config:        testAccArtifactConfig("model", url),
+				ResourceName:  "registry_artifact.test",
+				ImportState:   true,
+				ImportStateId: "3847247294",
+				ExpectError:   regexp.MustCompile(`(?s)"3847247294".*<type>/<id>`),
+			},
+		},
+	})
+}
+
+// An invalid url, type or provider setting fails at plan time, before any
+// API call.
+func TestAccArtifactResource_invalidConfig(t *testing.T) {
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      testAccArtifactConfig("model", "huggingface.co/google-bert/bert-base-uncased"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid URL.*not an absolute http\(s\)\s+URL`),
+			},
+			{
+				Config:      testAccArtifactConfig("weights", "https://huggingface.co/acc-test/x"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)type.*must be one of`),
+			},
+			{
+				Config: `
+provider "registry" {
+  request_timeout = "soon"
+}
+` + testAccArtifactConfig("model", "https://huggingface.co/acc-test/x"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid duration.*"soon" is not a positive duration`),
+			},
+		},
+	})
+}
+
+// An endpoint that another resource outputs is unknown while that resource
+// is (re)planned: the plan neither fails nor loses the artifact, which keeps
+// its state until the apply, when the endpoint is known; a data source,
+// which has no state to keep, gets an error that says how to defer it.
+func TestAccProvider_unknownEndpoint(t *testing.T) {
+	url, name := testAccURL("model")
+	config := func(generation int, extra string) string {
+		return fmt.Sprintf(`
+resource "terraform_data" "endpoint" {
+  input            = %q
+  triggers_replace = [%d]
+}
+
+provider "registry" {
+  endpoint = terraform_data.endpoint.output
+}
+`, os.Getenv(envEndpoint), generation) + testAccArtifactConfig("model", url) + extra
+	}
+
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
+		Steps: []resource.TestStep{
+			{
+				Config: config(1, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("name"), knownvalue.StringExact(name)),
+				},
+			},
+			{
+				Config: config(2, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("terraform_data.endpoint", plancheck.ResourceActionReplace),
+						plancheck.ExpectResourceAction("registry_artifact.test", plancheck.ResourceActionNoop),
+					},
+				},
+			},
+			{
+				Config: config(3, `
+data "registry_artifact" "test" {
+  type = "model"
+  id   = registry_artifact.test.id
+}
+`),
+				ExpectError: regexp.MustCompile(`(?s)not known yet.*depends_on`),
+			},
+			{
+				Config: config(3, `
+data "registry_artifact" "test" {
+  type = "model"
+  id   = registry_artifact.test.id
+
+  depends_on = [terraform_data.endpoint]
+}
+`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.registry_artifact.test", tfjsonpath.New("name"), knownvalue.StringExact(name)),
+				},
+			},
+		},
+	})
+}
+
+// In S3 mode, the registry writes artifacts/<id>/metadata.json in the
+// format of the operations guide.
+func TestAccArtifactResource_s3Metadata(t *testing.T) {
+	testAccPreCheck(t)
+	env := map[string]string{}
+	for _, k := range []string{"REGISTRY_S3_ENDPOINT", "REGISTRY_S3_BUCKET", "VERSITYGW_ENDPOINT", "VERSITYGW_ACCESS_KEY", "VERSITYGW_SECRET_KEY"} {
+		env[k] = os.Getenv(k)
+		if env[k] == "" {
+			t.Skip(k + " is not set: the S3-mode test needs a registry server in S3 mode and its versitygw bucket (scripts/stack.sh provides them)")
+		}
+	}
+	url, name := testAccURL("model")
+	var id string
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+provider "registry" {
+  endpoint = %q
+}
+`, env["REGISTRY_S3_ENDPOINT"]) + testAccArtifactConfig("model", url),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), captureString(&id)),
+					s3MetadataCheck{env: env, id: &id, name: name, url: url, typ: "model", user: os.Getenv(envUsername)},
+				},
+			},
+		},
+	})
+}
+
+// s3MetadataCheck reads artifacts/<id>/metadata.json from the bucket.
+type s3MetadataCheck struct {
+	env                  map[string]string
+	id                   *string
+	name, url, typ, user string
+}
+
+func (c s3MetadataCheck) CheckState(ctx context.Context, _ statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	resp.Error = c.check(ctx)
+}
+
+func (c s3MetadataCheck) check(ctx context.Context) error {
+	// The S3 client reads credentials from the SDK's chain; the test process
+	// has no other use for them.
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":     c.env["VERSITYGW_ACCESS_KEY"],
+		"AWS_SECRET_ACCESS_KEY": c.env["VERSITYGW_SECRET_KEY"],
+	} {
+		if err := os.Setenv(k, v); err != nil {
+			return err
+		}
+	}
+	s3c, err := s3bucket.NewClient(ctx, s3bucket.ClientConfig{Region: "us-east-1", Endpoint: c.env["VERSITYGW_ENDPOINT"], UsePathStyle: true})
+	if err != nil {
+		return err
+	}
+	key := "artifacts/" + *c.id + "/metadata.json"
+	out, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(c.env["REGISTRY_S3_BUCKET"]), Key: aws.String(key)})
+	if err != nil {
+		return fmt.Errorf("reading s3://%s/%s: %w", c.env["REGISTRY_S3_BUCKET"], key, err)
+	}
+	defer out.Body.Close()
+	raw, err := io.ReadAll(out.Body)
+	if err != nil {
+		return err
+	}
+	var doc struct {
+		Metadata  client.ArtifactMetadata `json:"metadata"`
+		Data      map[string]any          `json:"data"`
+		CreatedAt string                  `json:"created_at"`
+		CreatedBy string                  `json:"created_by"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("%s is not the guide's JSON: %w: %s", key, err, raw)
+	}
+	want := client.ArtifactMetadata{Name: c.name, ID: *c.id, Type: c.typ}
+	if doc.Metadata != want {
+		return fmt.Errorf("%s: metadata %+v, want %+v", key, doc.Metadata, want)
+	}
+	if doc.Data["url"] != c.url {
+		return fmt.Errorf("%s: data.url %v, want %s", key, doc.Data["url"], c.url)
+	}
+	if !parsesAsTime(doc.CreatedAt) {
+		return fmt.Errorf("%s: created_at %q is not an ISO 8601 time", key, doc.CreatedAt)
+	}
+	if doc.CreatedBy != c.user {
+		return fmt.Errorf("%s: created_by %q, want %q", key, doc.CreatedBy, c.user)
+	}
+	return nil
+}
+
+// parsesAsTime accepts the guide's "2025-11-05T20:00:00" and RFC 3339.
+func parsesAsTime(s string) bool {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Unit tests (no TF_ACC) of the parts the running registry cannot provoke.
+
+func TestParseArtifactImportID(t *testing.T) {
+	for _, raw := range []string{"model/3847247294", "dataset/abc-123", "code/x"} {
+		if _, _, err := parseArtifactImportID(raw); err != nil {
+			t.Errorf("parseArtifactImportID(%q): %v", raw, err)
+		}
+	}
+	for _, raw := range []string{"", "model", "model/", "/123", "widget/123", "model/12/3", "model/a b", "Model/123"} {
+		_, _, err := parseArtifactImportID(raw)
+		if err == nil || !strings.Contains(err.Error(), "<type>/<id>") {
+			t.Errorf("parseArtifactImportID(%q) = %v, want an error naming <type>/<id>", raw, err)
+		}
+	}
+}
+
+// fakeRegistry answers the artifact calls of one test through handler; the
+// client authenticates with a token, so /authenticate is not involved.
+func fakeRegistry(t *testing.T, handler http.HandlerFunc) *client.Client {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	c, err := client.New(client.Config{Endpoint: srv.URL, Token: "bearer test", MaxRetries: 0, RequestTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A deferred rating (202) is waited out: 404 until the artifact exists.
+func TestWaitForArtifact(t *testing.T) {
+	var gets atomic.Int32
+	c := fakeRegistry(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Path != "/artifacts/model/42" {
+			http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusBadRequest)
+			return
+		}
+		if gets.Add(1) < 3 {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"description":"Artifact does not exist."}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"metadata":{"name":"x","id":"42","type":"model"},"data":{"url":"https://huggingface.co/o/x"}}`)
+	})
+	a, err := waitForArtifact(context.Background(), c, "model", "https://huggingface.co/o/x", "42", time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Metadata.ID != "42" || gets.Load() != 3 {
+		t.Fatalf("got %+v after %d GETs, want id 42 after 3", a, gets.Load())
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	gets.Store(-1000)
+	if _, err := waitForArtifact(ctx, c, "model", "", "42", time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waitForArtifact past the deadline: %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// A 202 without a body gives no id: the artifact is found by its url among
+// the artifacts with its derived name, once it exists.
+func TestWaitForArtifactWithoutID(t *testing.T) {
+	const url = "https://huggingface.co/o/x"
+	var lookups atomic.Int32
+	c := fakeRegistry(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/artifact/byName/x":
+			if lookups.Add(1) < 2 {
+				http.Error(w, `{"description":"No such artifact."}`, http.StatusNotFound)
+				return
+			}
+			_, _ = io.WriteString(w, `[{"name":"x","id":"8","type":"dataset"},{"name":"x","id":"6","type":"model"},{"name":"x","id":"7","type":"model"}]`)
+		case r.Method == http.MethodGet && r.URL.Path == "/artifacts/model/6":
+			_, _ = io.WriteString(w, `{"metadata":{"name":"x","id":"6","type":"model"},"data":{"url":"https://huggingface.co/other/x"}}`)
+		case r.Method == http.MethodGet && r.URL.Path == "/artifacts/model/7":
+			_, _ = io.WriteString(w, `{"metadata":{"name":"x","id":"7","type":"model"},"data":{"url":"`+url+`"}}`)
+		default:
+			http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusBadRequest)
+		}
+	})
+	a, err := waitForArtifact(context.Background(), c, "model", url, "", time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Metadata.ID != "7" || lookups.Load() != 2 {
+		t.Fatalf("got %+v after %d lookups, want id 7 after 2", a, lookups.Load())
+	}
+}
+
+func TestCreateErrorDiagnostic(t *testing.T) {
+	c := fakeRegistry(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/artifact/model":
+			w.WriteHeader(http.StatusFailedDependency)
+			_, _ = io.WriteString(w, `{"description":"net_score 0.1 below 0.5"}`)
+		default:
+			http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusBadRequest)
+		}
+	})
+	_, err := c.CreateArtifact(context.Background(), "model", "https://huggingface.co/o/x")
+	if client.StatusCode(err) != http.StatusFailedDependency {
+		t.Fatalf("CreateArtifact: %v, want a 424", err)
+	}
+	d := createErrorDiagnostic(context.Background(), c, "model", "https://huggingface.co/o/x", err)
+	if d.Summary() != "Artifact disqualified by its rating" || !strings.Contains(d.Detail(), "rating disqualified it") ||
+		!strings.Contains(d.Detail(), "https://huggingface.co/o/x") {
+		t.Fatalf("diagnostic %q: %q", d.Summary(), d.Detail())
+	}
+}

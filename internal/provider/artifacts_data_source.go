@@ -1,0 +1,169 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+)
+
+var _ datasource.DataSourceWithConfigure = (*ArtifactsDataSource)(nil)
+
+// NewArtifactsDataSource returns the data source registry_artifacts.
+func NewArtifactsDataSource() datasource.DataSource {
+	return &ArtifactsDataSource{}
+}
+
+// ArtifactsDataSource lists the artifacts that match a name (or "*", all)
+// and types, or a regular expression.
+type ArtifactsDataSource struct {
+	data *ProviderData
+}
+
+type artifactsDataSourceModel struct {
+	Name      types.String                `tfsdk:"name"`
+	Types     []types.String              `tfsdk:"types"`
+	Regex     types.String                `tfsdk:"regex"`
+	Artifacts []artifactsDataSourceResult `tfsdk:"artifacts"`
+}
+
+type artifactsDataSourceResult struct {
+	ID   types.String `tfsdk:"id"`
+	Name types.String `tfsdk:"name"`
+	Type types.String `tfsdk:"type"`
+}
+
+func (d *ArtifactsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_artifacts"
+}
+
+func (d *ArtifactsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Lists the registry's artifacts that match a `name` (by default `*`, every artifact) and " +
+			"optional `types` (`POST /artifacts`, all pages), or a regular expression over names and READMEs " +
+			"(`regex`, `POST /artifact/byRegEx`). Results are sorted by name, type and id.",
+		Attributes: map[string]schema.Attribute{
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the artifacts to list, or `*` for all of them. Defaults to `*` unless " +
+					"`regex` is set. Conflicts with `regex`.",
+				Optional: true,
+				Computed: true,
+				Validators: []validator.String{
+					stringvalidator.LengthAtLeast(1),
+					stringvalidator.ConflictsWith(path.MatchRoot("regex")),
+				},
+			},
+			"types": schema.ListAttribute{
+				MarkdownDescription: "Types to list: any of `model`, `dataset` and `code`. Defaults to all types. " +
+					"Conflicts with `regex`.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators: []validator.List{
+					listvalidator.ValueStringsAre(stringvalidator.OneOf(artifactTypes...)),
+					listvalidator.UniqueValues(),
+					listvalidator.ConflictsWith(path.MatchRoot("regex")),
+				},
+			},
+			"regex": schema.StringAttribute{
+				MarkdownDescription: "Regular expression over artifact names and READMEs, e.g. `^bert-.*`. " +
+					"Conflicts with `name` and `types`.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"artifacts": schema.ListNestedAttribute{
+				MarkdownDescription: "The matching artifacts; empty when none matches.",
+				Computed:            true,
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"id": schema.StringAttribute{
+							MarkdownDescription: "The artifact's id.",
+							Computed:            true,
+						},
+						"name": schema.StringAttribute{
+							MarkdownDescription: "The artifact's name.",
+							Computed:            true,
+						},
+						"type": schema.StringAttribute{
+							MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`.",
+							Computed:            true,
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func (d *ArtifactsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var config artifactsDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := dataSourceClient(d.data, &resp.Diagnostics, "registry_artifacts")
+	if c == nil {
+		return
+	}
+
+	var (
+		found []client.ArtifactMetadata
+		err   error
+	)
+	if !config.Regex.IsNull() {
+		found, err = c.ArtifactsByRegex(ctx, config.Regex.ValueString())
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("regex"), "Cannot read registry_artifacts",
+				fmt.Sprintf("Searching artifacts by the regular expression %q failed: %s.", config.Regex.ValueString(), describeError(err)))
+			return
+		}
+	} else {
+		if config.Name.IsNull() {
+			config.Name = types.StringValue("*")
+		}
+		query := client.ArtifactQuery{Name: config.Name.ValueString()}
+		for _, t := range config.Types {
+			query.Types = append(query.Types, t.ValueString())
+		}
+		found, err = c.ListArtifacts(ctx, []client.ArtifactQuery{query})
+		if err != nil {
+			resp.Diagnostics.AddError("Cannot read registry_artifacts",
+				fmt.Sprintf("Listing the artifacts named %q (types %v) failed: %s.", query.Name, query.Types, describeError(err)))
+			return
+		}
+	}
+
+	// The API does not define an order; a stable one keeps plans of
+	// configurations that index the list free of spurious changes.
+	sort.Slice(found, func(i, j int) bool {
+		a, b := found[i], found[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.ID < b.ID
+	})
+	config.Artifacts = make([]artifactsDataSourceResult, len(found))
+	for i, m := range found {
+		config.Artifacts[i] = artifactsDataSourceResult{
+			ID:   types.StringValue(m.ID),
+			Name: types.StringValue(m.Name),
+			Type: types.StringValue(m.Type),
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
+}

@@ -1,0 +1,327 @@
+// Package provider is the Terraform provider for the Trustworthy Model
+// Registry: its configuration, resources, data sources, ephemeral resources
+// and functions.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
+)
+
+// Environment variables that stand in for unset provider attributes.
+const (
+	envEndpoint = "REGISTRY_ENDPOINT"
+	envUsername = "REGISTRY_USERNAME"
+	envPassword = "REGISTRY_PASSWORD"
+	envToken    = "REGISTRY_TOKEN"
+)
+
+// Defaults of the optional provider attributes. Provider schemas cannot
+// declare defaults, so Configure applies them.
+const (
+	defaultRequestTimeout = 30 * time.Second
+	defaultMaxRetries     = 4
+)
+
+var (
+	_ provider.Provider                       = (*RegistryProvider)(nil)
+	_ provider.ProviderWithFunctions          = (*RegistryProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*RegistryProvider)(nil)
+)
+
+// RegistryProvider is the provider for the Trustworthy Model Registry.
+type RegistryProvider struct {
+	// version is "dev" for local builds, "test" in acceptance tests and the
+	// release version in released binaries.
+	version string
+}
+
+// registryProviderModel is the provider configuration.
+type registryProviderModel struct {
+	Endpoint       types.String `tfsdk:"endpoint"`
+	Username       types.String `tfsdk:"username"`
+	Password       types.String `tfsdk:"password"`
+	IsAdmin        types.Bool   `tfsdk:"is_admin"`
+	Token          types.String `tfsdk:"token"`
+	RequestTimeout types.String `tfsdk:"request_timeout"`
+	MaxRetries     types.Int64  `tfsdk:"max_retries"`
+	S3             *s3Model     `tfsdk:"s3"`
+}
+
+// s3Model is the s3 block, used by registry_storage.
+type s3Model struct {
+	Region       types.String `tfsdk:"region"`
+	Endpoint     types.String `tfsdk:"endpoint"`
+	UsePathStyle types.Bool   `tfsdk:"use_path_style"`
+	Profile      types.String `tfsdk:"profile"`
+}
+
+// New returns a constructor of the provider at the given version.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &RegistryProvider{version: version}
+	}
+}
+
+func (p *RegistryProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "registry"
+	resp.Version = p.version
+}
+
+func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The registry provider manages the artifacts (models, datasets and code) of a " +
+			"[Trustworthy Model Registry](https://github.com/trustworthy-registry/terraform-provider-registry) " +
+			"through its REST API (OpenAPI 3.4.7), and the S3 bucket that the registry stores them in.\n\n" +
+			"The registry settings (`endpoint` and credentials) are needed only when a registry resource or data " +
+			"source is used: a configuration with only `registry_storage` needs just the `s3` block (or nothing, " +
+			"with the AWS SDK's defaults).",
+		Attributes: map[string]schema.Attribute{
+			"endpoint": schema.StringAttribute{
+				MarkdownDescription: "Base URL of the registry API, e.g. `https://registry.example.com`. " +
+					"Can also be set with the `" + envEndpoint + "` environment variable.",
+				Optional:   true,
+				Validators: []validator.String{httpURL()},
+			},
+			"username": schema.StringAttribute{
+				MarkdownDescription: "User name to authenticate with (`PUT /authenticate`), e.g. " +
+					"`ece30861defaultadminuser`. Can also be set with the `" + envUsername + "` environment variable. " +
+					"Not needed when `token` is set.",
+				Optional: true,
+			},
+			"password": schema.StringAttribute{
+				MarkdownDescription: "Password of `username`. Can also be set with the `" + envPassword + "` " +
+					"environment variable, which keeps it out of the configuration.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"is_admin": schema.BoolAttribute{
+				MarkdownDescription: "Whether `username` authenticates as an administrator (the `is_admin` flag of " +
+					"the authentication request). Defaults to `true`.",
+				Optional: true,
+			},
+			"token": schema.StringAttribute{
+				MarkdownDescription: "A ready access token (as `PUT /authenticate` returns it, with or without the " +
+					"`bearer ` prefix), used instead of `username` and `password`. Can also be set with the `" +
+					envToken + "` environment variable, which is ignored when `username` or `password` is set in the " +
+					"configuration.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"request_timeout": schema.StringAttribute{
+				MarkdownDescription: "Time limit of each attempt of an API request, as a Go duration such as " +
+					"`30s` or `2m`. Defaults to `30s`.",
+				Optional:   true,
+				Validators: []validator.String{positiveDuration()},
+			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: "How many times a request is retried after a 429, 502, 503 or 504 answer or a " +
+					"connection error, with exponential backoff. A create is never re-sent blindly: the provider first " +
+					"looks for the artifact it may have created. Defaults to `4`; `0` disables retries.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(0, 20)},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"s3": schema.SingleNestedBlock{
+				MarkdownDescription: "Settings of the S3 client that `registry_storage` uses. Credentials come from " +
+					"the AWS SDK's default chain (environment variables, shared configuration and credentials files, " +
+					"container and instance roles).",
+				Attributes: map[string]schema.Attribute{
+					"region": schema.StringAttribute{
+						MarkdownDescription: "AWS region, e.g. `us-east-1`. Defaults to the SDK's chain (`AWS_REGION`, " +
+							"the profile), then `us-east-1`.",
+						Optional: true,
+					},
+					"endpoint": schema.StringAttribute{
+						MarkdownDescription: "Endpoint of an S3-compatible server (Ceph, MinIO, versitygw, ...), e.g. " +
+							"`http://127.0.0.1:7070`. Defaults to the SDK's `AWS_ENDPOINT_URL_S3` environment variable, " +
+							"then AWS. With an endpoint, path-style addressing is used and checksums are computed only " +
+							"when the operation requires them, which such servers expect.",
+						Optional:   true,
+						Validators: []validator.String{httpURL()},
+					},
+					"use_path_style": schema.BoolAttribute{
+						MarkdownDescription: "Address buckets as `<endpoint>/<bucket>` instead of " +
+							"`<bucket>.<endpoint>`. Always on when an endpoint is set. Defaults to `false`.",
+						Optional: true,
+					},
+					"profile": schema.StringAttribute{
+						MarkdownDescription: "Named profile of the shared AWS configuration files. Defaults to " +
+							"`AWS_PROFILE` or `default`.",
+						Optional: true,
+					},
+				},
+			},
+		},
+	}
+}
+
+func (p *RegistryProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var config registryProviderModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	data := &ProviderData{}
+
+	// A value that depends on a resource not yet applied (e.g. an endpoint
+	// that another resource outputs) is unknown during plan. Configure must
+	// not fail then: the client is built later, when a resource needs it,
+	// and RegistryClient reports which settings are not known yet.
+	settings := registrySettings{
+		Endpoint: stringSetting(config.Endpoint, envEndpoint, "endpoint", &data.unknown),
+		Username: stringSetting(config.Username, envUsername, "username", &data.unknown),
+		Password: stringSetting(config.Password, envPassword, "password", &data.unknown),
+		Token:    stringSetting(config.Token, envToken, "token", &data.unknown),
+		IsAdmin:  true,
+		Timeout:  defaultRequestTimeout,
+		Retries:  defaultMaxRetries,
+	}
+	// What the configuration says wins over the environment: a token from
+	// REGISTRY_TOKEN is ignored when the configuration sets a username or
+	// password.
+	if config.Token.IsNull() && (!config.Username.IsNull() || !config.Password.IsNull()) {
+		settings.Token = ""
+	}
+	switch {
+	case config.IsAdmin.IsUnknown():
+		data.unknown = append(data.unknown, "is_admin")
+	case !config.IsAdmin.IsNull():
+		settings.IsAdmin = config.IsAdmin.ValueBool()
+	}
+	switch {
+	case config.RequestTimeout.IsUnknown():
+		data.unknown = append(data.unknown, "request_timeout")
+	case !config.RequestTimeout.IsNull():
+		// The validator has checked the value whenever it was known at
+		// validation; an unknown one that became known is checked here.
+		d, err := time.ParseDuration(config.RequestTimeout.ValueString())
+		if err != nil || d <= 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("request_timeout"), "Invalid request_timeout",
+				fmt.Sprintf("%q is not a positive duration; use a value such as \"30s\" or \"2m\".", config.RequestTimeout.ValueString()))
+			return
+		}
+		settings.Timeout = d
+	}
+	switch {
+	case config.MaxRetries.IsUnknown():
+		data.unknown = append(data.unknown, "max_retries")
+	case !config.MaxRetries.IsNull():
+		settings.Retries = int(config.MaxRetries.ValueInt64())
+	}
+	settings.UserAgent = fmt.Sprintf("terraform-provider-registry/%s (+https://www.terraform.io) Terraform/%s", p.version, req.TerraformVersion)
+	data.registry = settings
+
+	if config.S3 != nil {
+		s3 := config.S3
+		if s3.Region.IsUnknown() || s3.Endpoint.IsUnknown() || s3.UsePathStyle.IsUnknown() || s3.Profile.IsUnknown() {
+			data.s3Unknown = true
+		}
+		data.s3Config = s3bucket.ClientConfig{
+			Region:       s3.Region.ValueString(),
+			Endpoint:     s3.Endpoint.ValueString(),
+			UsePathStyle: s3.UsePathStyle.ValueBool(),
+			Profile:      s3.Profile.ValueString(),
+		}
+	}
+
+	if len(data.unknown) > 0 || data.s3Unknown {
+		tflog.Debug(ctx, "provider configuration has values unknown until apply", map[string]any{"unknown": data.unknown, "s3_unknown": data.s3Unknown})
+		// Terraform clients that support deferred actions plan the
+		// provider's resources in a later round instead.
+		if req.ClientCapabilities.DeferralAllowed {
+			resp.Deferred = &provider.Deferred{Reason: provider.DeferredReasonProviderConfigUnknown}
+		}
+	}
+
+	resp.DataSourceData = data
+	resp.ResourceData = data
+	resp.EphemeralResourceData = data
+}
+
+// stringSetting resolves one string setting: the attribute, or else the
+// environment variable. An unknown attribute is recorded by name.
+func stringSetting(v types.String, env, name string, unknown *[]string) string {
+	if v.IsUnknown() {
+		*unknown = append(*unknown, name)
+		return ""
+	}
+	if !v.IsNull() {
+		return v.ValueString()
+	}
+	return os.Getenv(env)
+}
+
+func (p *RegistryProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewArtifactResource,
+		NewStorageResource,
+	}
+}
+
+func (p *RegistryProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		NewArtifactDataSource,
+		NewArtifactsDataSource,
+	}
+}
+
+func (p *RegistryProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		NewTokenEphemeralResource,
+	}
+}
+
+func (p *RegistryProvider) Functions(_ context.Context) []func() function.Function {
+	return []func() function.Function{
+		NewParseArtifactURLFunction,
+	}
+}
+
+// clientLogger adapts tflog to client.Logger. The masks are applied to every
+// call's context, because the client logs with the context of the resource
+// operation, which the provider's Configure never sees.
+type clientLogger struct {
+	secrets []string
+}
+
+func newClientLogger(secrets ...string) clientLogger {
+	var nonEmpty []string
+	for _, s := range secrets {
+		// An empty string would match everywhere and mask every field.
+		if s != "" {
+			nonEmpty = append(nonEmpty, s)
+		}
+	}
+	return clientLogger{secrets: nonEmpty}
+}
+
+func (l clientLogger) Debug(ctx context.Context, msg string, fields map[string]any) {
+	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "password", "token", "authorization", "x-authorization", "Authorization", "X-Authorization")
+	if len(l.secrets) > 0 {
+		ctx = tflog.MaskAllFieldValuesStrings(ctx, l.secrets...)
+		ctx = tflog.MaskMessageStrings(ctx, l.secrets...)
+	}
+	tflog.Debug(ctx, msg, fields)
+}
+
+var _ client.Logger = clientLogger{}

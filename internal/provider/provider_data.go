@@ -1,0 +1,167 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
+)
+
+// ErrConfigUnknown is returned (wrapped) by RegistryClient and S3Client while
+// the provider configuration holds values that are known only after apply.
+var ErrConfigUnknown = errors.New("the provider configuration is not known yet")
+
+// registrySettings are the resolved registry settings (attributes, else
+// environment variables, else defaults).
+type registrySettings struct {
+	Endpoint  string
+	Username  string
+	Password  string
+	Token     string
+	IsAdmin   bool
+	Timeout   time.Duration
+	Retries   int
+	UserAgent string
+}
+
+// ProviderData is what the provider hands to its resources, data sources and
+// ephemeral resources. The clients are built on first use, so that settings
+// a configuration does not use (the registry's for a storage-only
+// configuration, the s3 block for an artifacts-only one) are never required.
+// One registry client serves every resource of the provider process, so
+// that the registry authenticates once and all share the token.
+type ProviderData struct {
+	registry registrySettings
+	// unknown names the registry settings that are unknown at plan time.
+	unknown []string
+
+	clientOnce sync.Once
+	client     *client.Client
+	clientErr  error
+
+	s3Config  s3bucket.ClientConfig
+	s3Unknown bool
+
+	s3Mu     sync.Mutex
+	s3Client *s3.Client
+}
+
+// RegistryClient returns the provider's registry client. The error says
+// which setting is missing and how to set it, or wraps ErrConfigUnknown when
+// settings are not known yet (during plan).
+func (d *ProviderData) RegistryClient() (*client.Client, error) {
+	if len(d.unknown) > 0 {
+		// Not cached: a later Configure (at apply) brings a new ProviderData.
+		return nil, fmt.Errorf("%w: %s will be known only after apply, so the registry cannot be reached during this plan",
+			ErrConfigUnknown, quoteList(d.unknown))
+	}
+	d.clientOnce.Do(func() {
+		d.client, d.clientErr = d.newRegistryClient()
+	})
+	return d.client, d.clientErr
+}
+
+func (d *ProviderData) newRegistryClient() (*client.Client, error) {
+	s := d.registry
+	if s.Endpoint == "" {
+		return nil, fmt.Errorf("the registry endpoint is not set: set the provider's \"endpoint\" attribute or the %s environment variable to the registry's base URL (e.g. https://registry.example.com)", envEndpoint)
+	}
+	if s.Token == "" {
+		switch {
+		case s.Username == "" && s.Password == "":
+			return nil, fmt.Errorf("no registry credentials are set: set the provider's \"username\" and \"password\" attributes (or the %s and %s environment variables), or a ready \"token\" (or %s)", envUsername, envPassword, envToken)
+		case s.Username == "":
+			return nil, fmt.Errorf("the registry username is not set: set the provider's \"username\" attribute or the %s environment variable (or use a ready \"token\" / %s instead)", envUsername, envToken)
+		case s.Password == "":
+			return nil, fmt.Errorf("the registry password for user %q is not set: set the provider's \"password\" attribute or the %s environment variable (or use a ready \"token\" / %s instead)", s.Username, envPassword, envToken)
+		}
+	}
+	retries := s.Retries
+	if retries == 0 {
+		// The client reads 0 as "its default"; max_retries = 0 means none.
+		retries = -1
+	}
+	c, err := client.New(client.Config{
+		Endpoint:       s.Endpoint,
+		Username:       s.Username,
+		Password:       s.Password,
+		IsAdmin:        s.IsAdmin,
+		Token:          s.Token,
+		RequestTimeout: s.Timeout,
+		MaxRetries:     retries,
+		UserAgent:      s.UserAgent,
+		Logger:         newClientLogger(s.Password, s.Token),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("invalid registry endpoint (the provider's \"endpoint\" attribute or %s): %w", envEndpoint, err)
+	}
+	return c, nil
+}
+
+// S3Client returns the S3 client for the s3 block, built on first use.
+func (d *ProviderData) S3Client(ctx context.Context) (*s3.Client, error) {
+	if d.s3Unknown {
+		return nil, fmt.Errorf("%w: the s3 block depends on values known only after apply", ErrConfigUnknown)
+	}
+	d.s3Mu.Lock()
+	defer d.s3Mu.Unlock()
+	// Not a sync.Once: a failure (e.g. an unreadable profile) is not cached
+	// for the rest of the process.
+	if d.s3Client != nil {
+		return d.s3Client, nil
+	}
+	c, err := s3bucket.NewClient(ctx, d.s3Config)
+	if err != nil {
+		return nil, fmt.Errorf("configuring the S3 client (provider block s3): %w", err)
+	}
+	d.s3Client = c
+	return c, nil
+}
+
+// S3Endpoint names the S3 endpoint for diagnostics: the s3 block's endpoint,
+// else the SDK's AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else
+// "the default AWS S3 endpoint". It is never empty.
+func (d *ProviderData) S3Endpoint() string {
+	if d.s3Config.Endpoint != "" {
+		return d.s3Config.Endpoint
+	}
+	for _, env := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"} {
+		if v := os.Getenv(env); v != "" {
+			return v
+		}
+	}
+	return "the default AWS S3 endpoint"
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// providerDataFrom converts the ProviderData that the framework hands to
+// Configure. It returns nil, without a diagnostic, before the provider is
+// configured (the framework calls Configure during validation too).
+func providerDataFrom(v any, diags *diag.Diagnostics) *ProviderData {
+	if v == nil {
+		return nil
+	}
+	data, ok := v.(*ProviderData)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *provider.ProviderData, got %T. This is a bug in the provider; please report it.", v))
+		return nil
+	}
+	return data
+}

@@ -1,0 +1,116 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
+)
+
+// bucketNameValidator checks a bucket name against S3's naming rules at plan
+// time, instead of letting CreateBucket fail at apply.
+type bucketNameValidator struct{}
+
+func (bucketNameValidator) Description(context.Context) string {
+	return "must be a valid S3 bucket name"
+}
+
+func (v bucketNameValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (bucketNameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := s3bucket.ValidateName(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid bucket name", err.Error()+".")
+	}
+}
+
+// bucketPrefixValidator checks that every name generated from the prefix is
+// a valid bucket name.
+type bucketPrefixValidator struct{}
+
+func (bucketPrefixValidator) Description(context.Context) string {
+	return fmt.Sprintf("must be the start of a valid S3 bucket name, at most %d characters", s3bucket.MaxPrefixLength)
+}
+
+func (v bucketPrefixValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (bucketPrefixValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := s3bucket.ValidatePrefix(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid bucket prefix", err.Error()+".")
+	}
+}
+
+// generatedBucketNamePlanModifier keeps a generated bucket name while the
+// configuration still asks for a name from the same prefix. Otherwise the
+// name stays unknown (a new one is generated), and RequiresReplace, which
+// runs after it, replaces the bucket.
+type generatedBucketNamePlanModifier struct{}
+
+func (generatedBucketNamePlanModifier) Description(context.Context) string {
+	return "keeps the generated bucket name while bucket_prefix is unchanged"
+}
+
+func (m generatedBucketNamePlanModifier) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (generatedBucketNamePlanModifier) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if !req.ConfigValue.IsNull() || req.StateValue.IsNull() {
+		return
+	}
+	var prefix types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("bucket_prefix"), &prefix)...)
+	if resp.Diagnostics.HasError() || prefix.IsUnknown() {
+		return
+	}
+	want := s3bucket.DefaultPrefix
+	if !prefix.IsNull() {
+		want = prefix.ValueString()
+	}
+	if s3bucket.PrefixFromName(req.StateValue.ValueString()) == want {
+		resp.PlanValue = req.StateValue
+	}
+}
+
+// bucketPrefixPlanModifier plans the default prefix when neither bucket nor
+// bucket_prefix is configured. With an explicit bucket the prefix plays no
+// part and keeps its state value (null, or what an import derived).
+type bucketPrefixPlanModifier struct{}
+
+func (bucketPrefixPlanModifier) Description(context.Context) string {
+	return fmt.Sprintf("defaults to %q when bucket is not set", s3bucket.DefaultPrefix)
+}
+
+func (m bucketPrefixPlanModifier) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (bucketPrefixPlanModifier) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if !req.ConfigValue.IsNull() {
+		return
+	}
+	var bucket types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("bucket"), &bucket)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if bucket.IsNull() {
+		resp.PlanValue = types.StringValue(s3bucket.DefaultPrefix)
+		return
+	}
+	resp.PlanValue = req.StateValue
+}

@@ -1,0 +1,384 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+)
+
+// testAccTokenEndpoint returns the registry the token tests authenticate
+// against; they need a running registry server with authentication.
+func testAccTokenEndpoint(t *testing.T) string {
+	t.Helper()
+	endpoint := os.Getenv("REGISTRY_ENDPOINT")
+	if endpoint == "" {
+		t.Skip("REGISTRY_ENDPOINT is not set: the registry_token acceptance tests need a running registry server (scripts/stack.sh provides it)")
+	}
+	return strings.TrimRight(endpoint, "/")
+}
+
+// registryStatus sends an authenticated artifact query (POST /artifacts) with
+// token in X-Authorization and returns the HTTP status.
+func registryStatus(endpoint, token string) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/artifacts", strings.NewReader(`[{"name":"*"}]`))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Authorization", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// checkTokenWorks fails unless token is accepted by the registry while an
+// invented one is refused; the refusal shows that the registry checks tokens
+// at all, so that the acceptance is evidence.
+func checkTokenWorks(endpoint, token string) error {
+	if token == "" {
+		return fmt.Errorf("registry_token returned an empty token")
+	}
+	status, err := registryStatus(endpoint, token)
+	if err != nil {
+		return fmt.Errorf("query with the token: %w", err)
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("the registry answered %d to POST /artifacts with the token from registry_token, want 200", status)
+	}
+	status, err = registryStatus(endpoint, "bearer not-a-token")
+	if err != nil {
+		return fmt.Errorf("query with an invented token: %w", err)
+	}
+	if status != http.StatusForbidden {
+		return fmt.Errorf("the registry answered %d to POST /artifacts with an invented token, want 403 (does it enforce authentication?)", status)
+	}
+	return nil
+}
+
+// openToken calls the ephemeral resource's Open against a registry at
+// endpoint, as the provider would after its Configure.
+func openToken(t *testing.T, endpoint, password string) (tokenEphemeralResourceModel, ephemeral.OpenResponse) {
+	t.Helper()
+	ctx := t.Context()
+	r := &TokenEphemeralResource{}
+	var configureResp ephemeral.ConfigureResponse
+	r.Configure(ctx, ephemeral.ConfigureRequest{ProviderData: &ProviderData{registry: registrySettings{
+		Endpoint: endpoint, Username: "ece30861defaultadminuser", Password: password,
+		IsAdmin: true, Timeout: 5 * time.Second,
+	}}}, &configureResp)
+	if configureResp.Diagnostics.HasError() {
+		t.Fatalf("Configure: %v", configureResp.Diagnostics)
+	}
+	var schemaResp ephemeral.SchemaResponse
+	r.Schema(ctx, ephemeral.SchemaRequest{}, &schemaResp)
+	resp := ephemeral.OpenResponse{Result: tfsdk.EphemeralResultData{
+		Schema: schemaResp.Schema,
+		Raw:    tftypes.NewValue(schemaResp.Schema.Type().TerraformType(ctx), nil),
+	}}
+	r.Open(ctx, ephemeral.OpenRequest{}, &resp)
+	var model tokenEphemeralResourceModel
+	if !resp.Diagnostics.HasError() {
+		resp.Diagnostics.Append(resp.Result.Get(ctx, &model)...)
+	}
+	return model, resp
+}
+
+// fakeAuthServer answers PUT /authenticate with status and body.
+func fakeAuthServer(t *testing.T, status int, body string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPut || r.URL.Path != "/authenticate" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestTokenEphemeralResource_Open(t *testing.T) {
+	model, resp := openToken(t, fakeAuthServer(t, http.StatusOK, `"bearer abc.def"`), "secret")
+	if resp.Diagnostics.HasError() {
+		t.Fatalf("Open: %v", resp.Diagnostics)
+	}
+	if model.Token.ValueString() != "bearer abc.def" {
+		t.Errorf("token = %s, want the token as the registry issued it", model.Token)
+	}
+}
+
+// A registry without authentication (501) is used without a token: null,
+// not an error.
+func TestTokenEphemeralResource_OpenWithoutAuthentication(t *testing.T) {
+	model, resp := openToken(t, fakeAuthServer(t, http.StatusNotImplemented, `"not implemented"`), "secret")
+	if resp.Diagnostics.HasError() {
+		t.Fatalf("Open: %v", resp.Diagnostics)
+	}
+	if !model.Token.IsNull() {
+		t.Errorf("token = %s, want null", model.Token)
+	}
+}
+
+func TestTokenEphemeralResource_OpenWrongPassword(t *testing.T) {
+	const password = "wrong-password-1234"
+	_, resp := openToken(t, fakeAuthServer(t, http.StatusUnauthorized, `"The user or password is invalid."`), password)
+	if !resp.Diagnostics.HasError() {
+		t.Fatal("Open: want an error")
+	}
+	for _, d := range resp.Diagnostics {
+		text := d.Summary() + " " + d.Detail()
+		if strings.Contains(text, password) {
+			t.Errorf("the diagnostic shows the password: %s", text)
+		}
+		if !strings.Contains(text, "ece30861defaultadminuser") {
+			t.Errorf("the diagnostic should name the user: %s", text)
+		}
+	}
+}
+
+// The echo provider (terraform-plugin-testing's way to test ephemeral
+// resources) copies the ephemeral value into its own resource, so that the
+// test can read it and try it against the registry.
+func TestAccTokenEphemeralResource(t *testing.T) {
+	endpoint := testAccTokenEndpoint(t)
+	factories := map[string]func() (tfprotov6.ProviderServer, error){
+		"echo": echoprovider.NewProviderServer(),
+	}
+	maps.Copy(factories, testAccProtoV6ProviderFactories)
+
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
+			tfversion.SkipBelow(tfversion.Version1_10_0),
+		},
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{
+				Config: `
+ephemeral "registry_token" "test" {}
+
+provider "echo" {
+  data = ephemeral.registry_token.test
+}
+
+resource "echo" "token" {}
+`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("echo.token", tfjsonpath.New("data").AtMapKey("token"),
+						knownvalue.StringFunc(func(token string) error {
+							return checkTokenWorks(endpoint, token)
+						})),
+				},
+			},
+		},
+	})
+}
+
+// A provider configuration that is unknown until apply (an endpoint that
+// another resource outputs) does not fail the plan: the token is unknown
+// then, and obtained during apply.
+func TestAccTokenEphemeralResource_unknownProviderConfiguration(t *testing.T) {
+	endpoint := testAccTokenEndpoint(t)
+	factories := map[string]func() (tfprotov6.ProviderServer, error){
+		"echo": echoprovider.NewProviderServer(),
+	}
+	maps.Copy(factories, testAccProtoV6ProviderFactories)
+
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
+			tfversion.SkipBelow(tfversion.Version1_10_0),
+		},
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+resource "terraform_data" "endpoint" {
+  input = %q
+}
+
+provider "registry" {
+  endpoint = terraform_data.endpoint.output
+}
+
+ephemeral "registry_token" "test" {}
+
+provider "echo" {
+  data = ephemeral.registry_token.test
+}
+
+resource "echo" "token" {}
+`, endpoint),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("echo.token", tfjsonpath.New("data").AtMapKey("token"),
+						knownvalue.StringFunc(func(token string) error {
+							return checkTokenWorks(endpoint, token)
+						})),
+				},
+			},
+		},
+	})
+}
+
+// The token configures another provider: here a second configuration of
+// this provider, whose own user name and password are wrong, so that the
+// data source can only read the registry with the token.
+func TestAccTokenEphemeralResource_providerConfiguration(t *testing.T) {
+	testAccTokenEndpoint(t)
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
+			tfversion.SkipBelow(tfversion.Version1_10_0),
+		},
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: `
+ephemeral "registry_token" "test" {}
+
+provider "registry" {
+  alias    = "by_token"
+  token    = ephemeral.registry_token.test.token
+  username = "nobody"
+  password = "not-the-password"
+}
+
+data "registry_artifacts" "all" {
+  provider = registry.by_token
+}
+`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.registry_artifacts.all", tfjsonpath.New("artifacts"), knownvalue.NotNull()),
+				},
+			},
+		},
+	})
+}
+
+// Without the echo provider, the token flows only through ephemeral
+// contexts: a child module's ephemeral variable and output, and a
+// provisioner, which writes it to a file for the test. The state must not
+// contain it anywhere, and the token must work against the registry.
+func TestAccTokenEphemeralResource_notPersisted(t *testing.T) {
+	endpoint := testAccTokenEndpoint(t)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+
+	// A configuration directory rather than an inline Config: the testing
+	// framework runs `terraform init` on a directory, which installs the
+	// module. It copies only the directory's files, so the module lives in a
+	// directory of its own, referred to by its absolute path.
+	dir, module := t.TempDir(), t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "main.tf"), strings.NewReplacer("MODULE_DIR", module, "TOKEN_FILE", tokenFile).Replace(`
+ephemeral "registry_token" "test" {}
+
+module "consumer" {
+  source = "MODULE_DIR"
+  token  = ephemeral.registry_token.test.token
+}
+
+resource "terraform_data" "export" {
+  provisioner "local-exec" {
+    command = "umask 077 && printf '%s' \"$REGISTRY_TOKEN\" > 'TOKEN_FILE'"
+    environment = {
+      REGISTRY_TOKEN = module.consumer.token
+    }
+  }
+}
+`))
+	// A module that takes the token as an ephemeral input and hands it on,
+	// the way a team passes it through its own modules.
+	writeTestFile(t, filepath.Join(module, "main.tf"), `
+variable "token" {
+  type      = string
+  ephemeral = true
+}
+
+output "token" {
+  value     = var.token
+  ephemeral = true
+}
+`)
+
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
+			tfversion.SkipBelow(tfversion.Version1_10_0),
+		},
+		Steps: []resource.TestStep{
+			{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				ConfigDirectory:          config.StaticDirectory(dir),
+				ConfigStateChecks: []statecheck.StateCheck{
+					tokenFileCheck{endpoint: endpoint, file: tokenFile},
+				},
+			},
+		},
+	})
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tokenFileCheck reads the token that the apply's provisioner wrote, checks
+// that it works and that the state (as `terraform show -json` gives it,
+// sensitive values included) does not contain it.
+type tokenFileCheck struct {
+	endpoint, file string
+}
+
+func (c tokenFileCheck) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	raw, err := os.ReadFile(c.file)
+	if err != nil {
+		resp.Error = fmt.Errorf("the provisioner did not write the token: %w", err)
+		return
+	}
+	token := string(raw)
+	if err := checkTokenWorks(c.endpoint, token); err != nil {
+		resp.Error = err
+		return
+	}
+	state, err := json.Marshal(req.State)
+	if err != nil {
+		resp.Error = fmt.Errorf("encode state: %w", err)
+		return
+	}
+	// Also without the scheme prefix: the secret part alone must not leak.
+	secret := token
+	if _, after, found := strings.Cut(token, " "); found {
+		secret = after
+	}
+	for _, s := range []string{token, secret} {
+		if s != "" && strings.Contains(string(state), s) {
+			resp.Error = fmt.Errorf("the registry token was written to the state")
+			return
+		}
+	}
+}
