@@ -72,7 +72,11 @@ func (c *Client) currentToken(ctx context.Context) (string, error) {
 		if r.Err != nil {
 			return "", r.Err
 		}
-		return r.Val.(string), nil
+		tok, ok := r.Val.(string)
+		if !ok {
+			return "", fmt.Errorf("authentication returned %T, not a token", r.Val)
+		}
+		return tok, nil
 	}
 }
 

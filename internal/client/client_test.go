@@ -343,9 +343,7 @@ func TestLoggerGetsNoSecrets(t *testing.T) {
 		t.Fatalf("%d log lines, want 2 (authenticate, byName)", len(lines))
 	}
 	for _, f := range lines {
-		keys := make([]string, 0, len(f))
 		for k, v := range f {
-			keys = append(keys, k)
 			s := fmt.Sprint(v)
 			if strings.Contains(s, "secret-token") || strings.Contains(s, "correcthorse") {
 				t.Errorf("log field %s = %q holds a secret", k, s)
