@@ -358,7 +358,7 @@ func (r *StorageResource) Read(ctx context.Context, req resource.ReadRequest, re
 	// business. Null (after import) reads what the bucket has.
 	if state.SSEAlgorithm.ValueString() != "" || state.SSEAlgorithm.IsNull() {
 		state.SSEAlgorithm = types.StringValue(obs.SSEAlgorithm)
-		state.KMSKeyID = optionalString(obs.KMSKeyID)
+		state.KMSKeyID = nullIfEmpty(obs.KMSKeyID)
 	}
 	if obs.NoncurrentVersionExpirationDays > 0 {
 		state.NoncurrentVersionExpirationDays = types.Int64Value(int64(obs.NoncurrentVersionExpirationDays))
@@ -564,11 +564,4 @@ func (m *storageResourceModel) setComputed(region string) {
 		elems[k] = types.StringValue(v)
 	}
 	m.LambdaEnvironment = types.MapValueMust(types.StringType, elems)
-}
-
-func optionalString(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
 }
