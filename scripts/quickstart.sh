@@ -63,7 +63,6 @@ export REGISTRY_USERNAME=ece30861defaultadminuser
 # REGISTRY_ADMIN_PASSWORD to change it.
 export REGISTRY_PASSWORD='correcthorsebatterystaple123(!__+@**(A'"'"'"`;DROP TABLE artifacts;'
 terraform -chdir="$QS/work" apply -auto-approve -input=false
-terraform -chdir="$QS/work" output
 echo
 echo "quickstart: done. Try 'terraform -chdir=.quickstart/work plan' (no changes expected),"
 echo "            edit .quickstart/work/main.tf and apply again; 'make quickstart-down' stops the server."

@@ -70,7 +70,9 @@ if [[ -x scripts/lint.sh ]]; then
 fi
 
 step "quickstart"
-bash scripts/quickstart.sh --down-after
+# On a free port, so that a quickstart server left running does not clash.
+REGISTRY_ADDR="127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')" \
+  bash scripts/quickstart.sh --down-after
 
 echo
 echo "all checks passed"
