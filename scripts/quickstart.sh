@@ -4,10 +4,11 @@
 # examples/quickstart against it. The server keeps running afterwards (stop it
 # with `make quickstart-down`), unless --down-after is given.
 #   REGISTRY_ADDR   where the server listens (default 127.0.0.1:8000)
+#   QUICKSTART_DIR  its working folder: database, state, logs (default .quickstart)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-QS="$ROOT/.quickstart"
+QS=${QUICKSTART_DIR:-$ROOT/.quickstart}
 ADDR=${REGISTRY_ADDR:-127.0.0.1:8000}
 
 down() {

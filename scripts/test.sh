@@ -70,9 +70,10 @@ if [[ -x scripts/lint.sh ]]; then
 fi
 
 step "quickstart"
-# On a free port, so that a quickstart server left running does not clash.
+# On a free port and in its own folder, so that a quickstart of yours that is
+# still running is left alone.
 REGISTRY_ADDR="127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')" \
-  bash scripts/quickstart.sh --down-after
+  QUICKSTART_DIR="$ROOT/.stack/quickstart" bash scripts/quickstart.sh --down-after
 
 echo
 echo "all checks passed"
