@@ -1,0 +1,4 @@
+import {
+  to = registry_artifact.bert
+  id = "model/3847247294"
+}
