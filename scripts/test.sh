@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: static checks, then every Go test with
 # TF_ACC=1 against the running stack (scripts/stack.sh), then the examples,
-# the docs and the quickstart. Fails when an acceptance test was skipped or
+# the docs, lint, the release configuration and the quickstart. Fails when an acceptance test was skipped or
 # none ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,15 +59,14 @@ grep -E '^(Benchmark|ok|FAIL)' "$ROOT/.stack/bench.log"
 step "examples"
 bash scripts/examples-check.sh
 
-if [[ -x scripts/docs-check.sh ]]; then
-  step "docs are up to date"
-  bash scripts/docs-check.sh
-fi
+step "docs are up to date"
+bash scripts/docs-check.sh
 
-if [[ -x scripts/lint.sh ]]; then
-  step "lint"
-  bash scripts/lint.sh
-fi
+step "lint"
+bash scripts/lint.sh
+
+step "release configuration (goreleaser check)"
+bash scripts/goreleaser.sh check
 
 step "quickstart"
 # On a free port and in its own folder, so that a quickstart of yours that is
