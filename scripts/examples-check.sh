@@ -16,7 +16,7 @@ export TF_CLI_CONFIG_FILE="$work/provider/terraformrc"
 checked=0
 while IFS= read -r dir; do
   # Only our provider (and Terraform's built-ins) can be installed here.
-  if grep -hoE 'source\s*=\s*"[^"]+"' "$dir"/*.tf | grep -vq 'trustworthy-registry/registry'; then
+  if grep -hoE '^\s*source\s*=\s*"[^"]+"' "$dir"/*.tf | grep -vq 'trustworthy-registry/registry'; then
     echo "examples: $dir needs another provider; format checked only"
     continue
   fi

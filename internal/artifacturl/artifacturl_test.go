@@ -2,6 +2,7 @@ package artifacturl
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -42,5 +43,17 @@ func TestParseRejects(t *testing.T) {
 	}
 	if _, err := Parse("ftp://x/y"); !errors.Is(err, ErrNotHTTP) {
 		t.Errorf("Parse(ftp): want ErrNotHTTP, got %v", err)
+	}
+}
+
+func TestParseErrorsHidePasswords(t *testing.T) {
+	for _, raw := range []string{"https://user:s3cret@github.com/onlyowner", "ftp://user:s3cret@example.com/x"} {
+		_, err := Parse(raw)
+		if err == nil {
+			t.Fatalf("Parse(%q): want an error", raw)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Parse(%q) error %q shows the password", raw, err)
+		}
 	}
 }
