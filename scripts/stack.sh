@@ -11,7 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-STATE="$ROOT/.stack"
+# STACK_DIR lets several stacks run side by side (default .stack).
+STATE=${STACK_DIR:-$ROOT/.stack}
 TOOLS_BIN="$ROOT/.tools/bin"
 
 ADMIN_USER=ece30861defaultadminuser
