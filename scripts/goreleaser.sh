@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-GORELEASER_VERSION=v2.15.1
+# v2.15.x put the signature file into the SHA256SUMS it signs (goreleaser
+# issue 6514), which breaks the registry's signature check.
+GORELEASER_VERSION=v2.16.0
 
 TOOLS_BIN="$PWD/.tools/bin"
 stamp="$TOOLS_BIN/.goreleaser.version"

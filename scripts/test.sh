@@ -65,8 +65,9 @@ bash scripts/docs-check.sh
 step "lint"
 bash scripts/lint.sh
 
-step "release configuration (goreleaser check)"
+step "release: goreleaser check, and a signed snapshot release verified"
 bash scripts/goreleaser.sh check
+bash scripts/release-check.sh
 
 step "quickstart"
 # On a free port and in its own folder, so that a quickstart of yours that is
