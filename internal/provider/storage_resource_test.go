@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -69,9 +70,14 @@ func testAccVersityGW(t *testing.T) s3TestServer {
 }
 
 // newS3TestServer points the SDK's default credential chain, which the
-// in-process provider uses too, at the server's credentials.
+// in-process provider uses too, at the server's credentials. It also unsets
+// the registry's settings, so that every storage test shows that a
+// configuration with only registry_storage needs no registry endpoint.
 func newS3TestServer(t *testing.T, endpoint, access, secret string) s3TestServer {
 	t.Helper()
+	for _, env := range []string{envEndpoint, envUsername, envPassword, envToken} {
+		t.Setenv(env, "")
+	}
 	t.Setenv("AWS_ACCESS_KEY_ID", access)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
 	t.Setenv("AWS_REGION", "us-east-1")
@@ -120,7 +126,7 @@ func (s s3TestServer) facts(ctx context.Context, bucket string) (bucketFacts, er
 	in := aws.String(bucket)
 	absent := func(err error, codes ...string) bool {
 		code := apiCode(err)
-		return code == "NotImplemented" || strings.Contains(strings.Join(codes, " "), code) && code != ""
+		return code == "NotImplemented" || slices.Contains(codes, code)
 	}
 	v, err := s.client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: in})
 	if err != nil {
@@ -300,19 +306,11 @@ func (s s3TestServer) checkDestroyed(buckets *[]string) func(*terraform.State) e
 // bucketState runs fn with the name of registry_storage.test's bucket.
 type bucketState func(bucket string) error
 
-func (fn bucketState) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	if req.State == nil || req.State.Values == nil || req.State.Values.RootModule == nil {
-		resp.Error = errors.New("no state")
-		return
-	}
-	for _, r := range req.State.Values.RootModule.Resources {
-		if r.Address == storageAddr {
-			name, _ := r.AttributeValues["id"].(string)
-			resp.Error = fn(name)
-			return
-		}
-	}
-	resp.Error = fmt.Errorf("%s is not in the state", storageAddr)
+func (fn bucketState) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	storageAttributes(func(attrs map[string]any) error {
+		name, _ := attrs["id"].(string)
+		return fn(name)
+	}).CheckState(ctx, req, resp)
 }
 
 // record remembers every bucket name the test sees, for CheckDestroy and
@@ -412,6 +410,49 @@ func expectUpdate() []plancheck.PlanCheck {
 	return []plancheck.PlanCheck{plancheck.ExpectResourceAction(storageAddr, plancheck.ResourceActionUpdate)}
 }
 
+// drift is a change made to the bucket behind Terraform's back.
+type drift struct {
+	name   string
+	change func(bucket string) error
+}
+
+// driftSteps returns one step per drift: the change is made out of band
+// (and must show on the server), the next plan with the unchanged config
+// must update the bucket in place, and the apply must restore want.
+func (s s3TestServer) driftSteps(t *testing.T, bucket *string, config string, want expectBucket, drifts []drift) []resource.TestStep {
+	t.Helper()
+	ctx := context.Background()
+	check := bucketState(func(name string) error { return s.check(ctx, name, want) })
+	steps := make([]resource.TestStep, len(drifts))
+	for i, d := range drifts {
+		steps[i] = resource.TestStep{
+			PreConfig: func() {
+				if err := d.change(*bucket); err != nil {
+					t.Fatalf("%s: %v", d.name, err)
+				}
+				if err := s.check(ctx, *bucket, want); err == nil {
+					t.Fatalf("%s: the out-of-band change did not change the bucket", d.name)
+				}
+			},
+			Config:            config,
+			ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectUpdate()},
+			ConfigStateChecks: []statecheck.StateCheck{check},
+		}
+	}
+	return steps
+}
+
+func (s s3TestServer) suspendVersioning(bucket string) error {
+	_, err := s.client.PutBucketVersioning(context.Background(), &s3.PutBucketVersioningInput{Bucket: aws.String(bucket),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusSuspended}})
+	return err
+}
+
+func (s s3TestServer) deletePolicy(bucket string) error {
+	_, err := s.client.DeleteBucketPolicy(context.Background(), &s3.DeleteBucketPolicyInput{Bucket: aws.String(bucket)})
+	return err
+}
+
 // wordsRE matches the words in order, whatever line breaks Terraform put
 // between them.
 func wordsRE(words ...string) *regexp.Regexp {
@@ -492,58 +533,33 @@ resource "registry_storage" "test" {
 
 	// Drift on each setting: changed behind Terraform's back, shown by the
 	// next plan as an update, repaired by the apply.
-	drifts := []struct {
-		name   string
-		change func(t *testing.T, bucket string) error
-	}{
-		{"versioning suspended", func(_ *testing.T, b string) error {
-			_, err := srv.client.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(b),
-				VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusSuspended}})
-			return err
-		}},
-		{"public access block removed", func(_ *testing.T, b string) error {
+	steps = append(steps, srv.driftSteps(t, &bucket, full, fullWant, []drift{
+		{"versioning suspended", srv.suspendVersioning},
+		{"public access block removed", func(b string) error {
 			_, err := srv.client.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(b)})
 			return err
 		}},
-		{"public access block weakened", func(_ *testing.T, b string) error {
+		{"public access block weakened", func(b string) error {
 			_, err := srv.client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(b),
 				PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{BlockPublicAcls: aws.Bool(true),
 					IgnorePublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(false), RestrictPublicBuckets: aws.Bool(true)}})
 			return err
 		}},
-		{"encryption removed", func(_ *testing.T, b string) error {
+		{"encryption removed", func(b string) error {
 			_, err := srv.client.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: aws.String(b)})
 			return err
 		}},
-		{"tags edited", func(_ *testing.T, b string) error {
+		{"tags edited", func(b string) error {
 			_, err := srv.client.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(b),
 				Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("team"), Value: aws.String("someone-else")}}}})
 			return err
 		}},
-		{"lifecycle rule removed", func(_ *testing.T, b string) error {
+		{"lifecycle rule removed", func(b string) error {
 			_, err := srv.client.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(b)})
 			return err
 		}},
-		{"bucket policy removed", func(_ *testing.T, b string) error {
-			_, err := srv.client.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b)})
-			return err
-		}},
-	}
-	for _, d := range drifts {
-		steps = append(steps, resource.TestStep{
-			PreConfig: func() {
-				if err := d.change(t, bucket); err != nil {
-					t.Fatalf("%s: %v", d.name, err)
-				}
-				if err := srv.check(ctx, bucket, fullWant); err == nil {
-					t.Fatalf("%s: the out-of-band change did not change the bucket", d.name)
-				}
-			},
-			Config:            full,
-			ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectUpdate()},
-			ConfigStateChecks: []statecheck.StateCheck{checkFull},
-		})
-	}
+		{"bucket policy removed", srv.deletePolicy},
+	})...)
 
 	// Without enforce_tls from here on: moto enforces the policy, and the
 	// test's SDK client speaks plain http to it.
@@ -771,7 +787,7 @@ resource "registry_storage" "test" {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             srv.checkDestroyed(&buckets),
-		Steps: []resource.TestStep{
+		Steps: slices.Concat([]resource.TestStep{
 			{
 				Config:      srv.config(`resource "registry_storage" "test" {}`),
 				ExpectError: unsupported("block_public_access", "set block_public_access = false"),
@@ -812,41 +828,15 @@ resource "registry_storage" "test" {
 					}),
 				}, computedChecks(&bucket)...),
 			},
-			{
-				PreConfig: func() {
-					_, err := srv.client.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(bucket),
-						VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusSuspended}})
-					if err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config:            srv.config(compatible),
-				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectUpdate()},
-				ConfigStateChecks: []statecheck.StateCheck{check},
-			},
-			{
-				PreConfig: func() {
-					_, err := srv.client.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(bucket),
-						Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("owner"), Value: aws.String("someone-else")}}}})
-					if err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config:            srv.config(compatible),
-				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectUpdate()},
-				ConfigStateChecks: []statecheck.StateCheck{check},
-			},
-			{
-				PreConfig: func() {
-					_, err := srv.client.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(bucket)})
-					if err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config:            srv.config(compatible),
-				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectUpdate()},
-				ConfigStateChecks: []statecheck.StateCheck{check},
-			},
+		}, srv.driftSteps(t, &bucket, srv.config(compatible), want, []drift{
+			{"versioning suspended", srv.suspendVersioning},
+			{"tags replaced", func(b string) error {
+				_, err := srv.client.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(b),
+					Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("owner"), Value: aws.String("someone-else")}}}})
+				return err
+			}},
+			{"bucket policy removed", srv.deletePolicy},
+		}), []resource.TestStep{
 			{
 				PreConfig: func() { srv.deleteBucket(ctx, t, bucket) },
 				Config:    srv.config(compatible),
@@ -896,6 +886,51 @@ resource "registry_storage" "test" {
 				},
 				Config:           srv.config(forceDestroy),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: expectUpdate()},
+			},
+		}),
+	})
+}
+
+// TestAccStorageResource_verifyAccessDenied: when the probe write is denied,
+// the create fails with a diagnostic that names the bucket, the endpoint,
+// S3's answer and the way out, and the bucket is replaced at the next apply.
+// The denial is real: the resource's own enforce_tls policy, which moto
+// enforces, refuses the probe over the plain-http endpoint.
+func TestAccStorageResource_verifyAccessDenied(t *testing.T) {
+	srv := testAccMoto(t)
+	name := acctest.RandomWithPrefix("acc-denied")
+	buckets := []string{name}
+	config := func(verify bool) string {
+		return srv.config(fmt.Sprintf(`
+resource "registry_storage" "test" {
+  bucket        = %q
+  enforce_tls   = true
+  verify_access = %t
+}`, name, verify))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             srv.checkDestroyed(&buckets),
+		Steps: []resource.TestStep{
+			{
+				Config: config(true),
+				ExpectError: wordsRE("The credentials cannot write to the new bucket",
+					fmt.Sprintf("The access check of bucket %q at %s failed", name, srv.endpoint), "PutObject", "StatusCode: 403",
+					"enforce_tls = true denies every request made without TLS", "verify_access = false"),
+			},
+			{
+				// The bucket stayed in the state, tainted; without the check
+				// it is replaced and the create succeeds.
+				Config: config(false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(storageAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("verify_access"), knownvalue.Bool(false)),
+					bucketState(func(b string) error {
+						return srv.check(context.Background(), b, expectBucket{versioning: "Enabled", blockPublic: true, sse: "AES256", enforceTLS: true})
+					}),
+				},
 			},
 		},
 	})
