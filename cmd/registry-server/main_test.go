@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 )
 
 const adminAuth = `{"user":{"name":"ece30861defaultadminuser","is_admin":true},"secret":{"password":"correcthorsebatterystaple123(!__+@**(A'\"` + "`" + `;DROP TABLE artifacts;"}}`
@@ -244,3 +246,56 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+
+// The environment a newcomer sets is honoured: LOG_LEVEL filters the JSON
+// logs, ENVIRONMENT tags them, REGISTRY_ADMIN_PASSWORD and
+// REGISTRY_USERS_FILE define who can log in, and with neither USE_S3 nor
+// USE_SQLITE the artifacts live in memory (with a warning).
+func TestBinaryEnvironment(t *testing.T) {
+	bin := serverBinary(t)
+	users := filepath.Join(t.TempDir(), "users.json")
+	if err := os.WriteFile(users, []byte(`[{"name":"bob","password":"b0b's \"pass\"","is_admin":false}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auth := func(name, password string) io.Reader {
+		b, _ := json.Marshal(map[string]any{"user": map[string]any{"name": name}, "secret": map[string]any{"password": password}})
+		return strings.NewReader(string(b))
+	}
+	env := []string{"ENVIRONMENT=staging", "REGISTRY_ADMIN_PASSWORD=another admin password", "REGISTRY_USERS_FILE=" + users}
+
+	p := start(t, bin, append(env, "LOG_LEVEL=WARNING")...)
+	if st, _ := p.call(t, http.MethodPut, "/authenticate", "", strings.NewReader(adminAuth)); st != http.StatusUnauthorized {
+		t.Errorf("the spec's default password with REGISTRY_ADMIN_PASSWORD set: %d, want 401", st)
+	}
+	st, b := p.call(t, http.MethodPut, "/authenticate", "", auth("bob", `b0b's "pass"`))
+	var bob string
+	if st != http.StatusOK || json.Unmarshal(b, &bob) != nil {
+		t.Fatalf("user from REGISTRY_USERS_FILE: %d %s", st, b)
+	}
+	if st, _ := p.call(t, http.MethodDelete, "/reset", bob, nil); st != http.StatusUnauthorized {
+		t.Errorf("reset by the non-admin bob: %d, want 401", st)
+	}
+	if st, _ := p.call(t, http.MethodPut, "/authenticate", "", auth(server.DefaultAdminName, "another admin password")); st != http.StatusOK {
+		t.Errorf("admin with REGISTRY_ADMIN_PASSWORD: %d, want 200", st)
+	}
+	if _, b := p.call(t, http.MethodGet, "/health/components", "", nil); !strings.Contains(string(b), `"backend":"memory"`) {
+		t.Errorf("storage without USE_S3 or USE_SQLITE is not memory: %s", b)
+	}
+	p.stop(t)
+	logs := p.log.String()
+	for _, want := range []string{`"level":"WARN"`, `"environment":"staging"`, "artifacts live in memory"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %s:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, `"level":"INFO"`) {
+		t.Errorf("LOG_LEVEL=WARNING still logs INFO records:\n%s", logs)
+	}
+
+	p = start(t, bin, append(env, "LOG_LEVEL=DEBUG")...)
+	p.call(t, http.MethodGet, "/health", "", nil)
+	p.stop(t)
+	if !strings.Contains(p.log.String(), `"msg":"request"`) {
+		t.Errorf("LOG_LEVEL=DEBUG does not log requests:\n%s", p.log)
+	}
+}

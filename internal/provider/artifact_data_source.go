@@ -115,7 +115,7 @@ func (d *ArtifactDataSource) Read(ctx context.Context, req datasource.ReadReques
 		found, err := c.ArtifactsByName(ctx, name)
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot read registry_artifact",
-				fmt.Sprintf("Looking up artifacts named %q failed: %s.", name, describeError(err)))
+				fmt.Sprintf("Looking up artifacts named %q failed: %s.", name, d.data.describeError(err)))
 			return
 		}
 		var matches []client.ArtifactMetadata
@@ -150,7 +150,7 @@ func (d *ArtifactDataSource) Read(ctx context.Context, req datasource.ReadReques
 
 	art, err := c.GetArtifact(ctx, typ, id)
 	if err != nil {
-		summary, detail := "Cannot read registry_artifact", fmt.Sprintf("Reading the artifact %s/%s failed: %s.", typ, id, describeError(err))
+		summary, detail := "Cannot read registry_artifact", fmt.Sprintf("Reading the artifact %s/%s failed: %s.", typ, id, d.data.describeError(err))
 		if client.IsNotFound(err) {
 			summary, detail = "Artifact not found", fmt.Sprintf("The registry has no %s with id %q (%s).", typ, id, err)
 		}

@@ -152,7 +152,7 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 	typ, url := plan.Type.ValueString(), plan.URL.ValueString()
 	res, err := c.CreateArtifact(ctx, typ, url)
 	if err != nil {
-		resp.Diagnostics.Append(createErrorDiagnostic(ctx, c, typ, url, err))
+		resp.Diagnostics.Append(r.createErrorDiagnostic(ctx, c, typ, url, err))
 		return
 	}
 	art := res.Artifact
@@ -180,7 +180,7 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 		case err != nil:
 			resp.Diagnostics.AddError("Cannot create registry_artifact",
 				fmt.Sprintf("The registry accepted the %s at %q for a deferred rating (202), but checking whether it exists failed: %s.",
-					typ, url, describeError(err)))
+					typ, url, r.data.describeError(err)))
 			return
 		}
 	}
@@ -199,7 +199,7 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 // createErrorDiagnostic explains a failed create: the artifact exists (409,
 // with the import command), its rating disqualified it (424), or another
 // failure.
-func createErrorDiagnostic(ctx context.Context, c *client.Client, typ, url string, err error) diag.Diagnostic {
+func (r *ArtifactResource) createErrorDiagnostic(ctx context.Context, c *client.Client, typ, url string, err error) diag.Diagnostic {
 	switch client.StatusCode(err) {
 	case http.StatusConflict:
 		existing, findErr := c.FindArtifactByURL(ctx, typ, url)
@@ -233,7 +233,7 @@ func createErrorDiagnostic(ctx context.Context, c *client.Client, typ, url strin
 				typ, url, err))
 	default:
 		return diag.NewErrorDiagnostic("Cannot create registry_artifact",
-			fmt.Sprintf("Registering the %s at %q failed: %s.", typ, url, describeError(err)))
+			fmt.Sprintf("Registering the %s at %q failed: %s.", typ, url, r.data.describeError(err)))
 	}
 }
 
@@ -340,7 +340,7 @@ func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, r
 	}
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot read registry_artifact",
-			fmt.Sprintf("Reading the artifact %s/%s failed: %s.", typ, id, describeError(err)))
+			fmt.Sprintf("Reading the artifact %s/%s failed: %s.", typ, id, r.data.describeError(err)))
 		return
 	}
 	state.fromArtifact(art)
@@ -401,7 +401,7 @@ func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	case err != nil:
 		resp.Diagnostics.AddError("Cannot update registry_artifact",
-			fmt.Sprintf("Updating the url of the %s %s to %q failed: %s.", typ, id, url, describeError(err)))
+			fmt.Sprintf("Updating the url of the %s %s to %q failed: %s.", typ, id, url, r.data.describeError(err)))
 		return
 	}
 
@@ -435,7 +435,7 @@ func (r *ArtifactResource) Delete(ctx context.Context, req resource.DeleteReques
 	err := c.DeleteArtifact(ctx, typ, id)
 	if err != nil && !client.IsNotFound(err) { // 404: already gone, which is what delete wants.
 		resp.Diagnostics.AddError("Cannot delete registry_artifact",
-			fmt.Sprintf("Deleting the artifact %s/%s failed: %s.", typ, id, describeError(err)))
+			fmt.Sprintf("Deleting the artifact %s/%s failed: %s.", typ, id, r.data.describeError(err)))
 	}
 }
 
@@ -494,20 +494,6 @@ func (m useStateUnlessURLChanges) PlanModifyString(ctx context.Context, req plan
 		return
 	}
 	resp.PlanValue = req.StateValue
-}
-
-// describeError is err's text, with what to do about a refused
-// authentication: the registry answers 401 to wrong credentials and 403 to
-// a token it does not accept.
-func describeError(err error) string {
-	switch client.StatusCode(err) {
-	case http.StatusUnauthorized:
-		return err.Error() + ". Check the provider's username and password (the \"username\" and \"password\" attributes, or " +
-			envUsername + " and " + envPassword + ")"
-	case http.StatusForbidden:
-		return err.Error() + ". The registry refused the access token; check the provider's credentials, or its \"token\" (" + envToken + ") if one is set"
-	}
-	return err.Error()
 }
 
 // nullIfEmpty maps the API's absent value ("") to null.

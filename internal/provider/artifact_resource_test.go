@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -18,6 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	tfjson "github.com/hashicorp/terraform-json"
+	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
+	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -407,11 +412,19 @@ func TestAccProvider_environmentOnly(t *testing.T) {
 }
 
 // A wrong password is a clear error that names the credentials, creates
-// nothing, and does not show the password.
+// nothing, and shows the password neither in the error nor in the
+// provider's logs (at TRACE). The password comes from REGISTRY_PASSWORD, so
+// that the test harness's own log of the configuration does not hold it.
 func TestAccProvider_wrongPassword(t *testing.T) {
 	testAccPreCheck(t)
+	c := testAccClient(t) // with the right password, for the check
 	url, _ := testAccURL("model")
 	wrong := "wrong-" + strings.ReplaceAll(url[strings.LastIndex(url, "/")+1:], "-", "")
+	t.Setenv(envPassword, wrong)
+	t.Setenv(envToken, "")
+	logDir := t.TempDir()
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_LOG_PATH_MASK", filepath.Join(logDir, "%s.log"))
 	var sawError atomic.Bool
 
 	resource.Test(t, resource.TestCase{
@@ -428,19 +441,23 @@ func TestAccProvider_wrongPassword(t *testing.T) {
 			return nil
 		},
 		Steps: []resource.TestStep{
-			{
-				Config: fmt.Sprintf(`
-provider "registry" {
-  password = %q
-}
-`, wrong) + testAccArtifactConfig("model", url),
-			},
+			{Config: testAccArtifactConfig("model", url)},
 		},
 	})
 	if !sawError.Load() {
 		t.Fatal("apply with a wrong password succeeded")
 	}
-	a, err := testAccClient(t).FindArtifactByURL(context.Background(), "model", url)
+	logs, err := os.ReadFile(filepath.Join(logDir, t.Name()+".log"))
+	if err != nil {
+		t.Fatalf("reading the provider's log: %v", err)
+	}
+	if !strings.Contains(string(logs), "path=/authenticate") {
+		t.Fatalf("the provider's log does not show the authentication request, so it proves nothing:\n%s", logs)
+	}
+	if strings.Contains(string(logs), wrong) {
+		t.Error("the provider's log shows the password")
+	}
+	a, err := c.FindArtifactByURL(context.Background(), "model", url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -832,9 +849,134 @@ func TestCreateErrorDiagnostic(t *testing.T) {
 	if client.StatusCode(err) != http.StatusFailedDependency {
 		t.Fatalf("CreateArtifact: %v, want a 424", err)
 	}
-	d := createErrorDiagnostic(context.Background(), c, "model", "https://huggingface.co/o/x", err)
+	d := (&ArtifactResource{data: &ProviderData{}}).createErrorDiagnostic(context.Background(), c, "model", "https://huggingface.co/o/x", err)
 	if d.Summary() != "Artifact disqualified by its rating" || !strings.Contains(d.Detail(), "rating disqualified it") ||
 		!strings.Contains(d.Detail(), "https://huggingface.co/o/x") {
 		t.Fatalf("diagnostic %q: %q", d.Summary(), d.Detail())
 	}
+}
+
+// artifactResourceWith returns a registry_artifact resource whose provider
+// talks to handler, and a builder of its plan and state values.
+func artifactResourceWith(t *testing.T, handler http.HandlerFunc) (*ArtifactResource, func(attrs map[string]tftypes.Value) tftypes.Value, rschema.Schema) {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	r := &ArtifactResource{data: &ProviderData{registry: registrySettings{Endpoint: srv.URL, Token: "bearer test", Timeout: 5 * time.Second}}}
+	var sresp fwresource.SchemaResponse
+	r.Schema(context.Background(), fwresource.SchemaRequest{}, &sresp)
+	objType, ok := sresp.Schema.Type().TerraformType(context.Background()).(tftypes.Object)
+	if !ok {
+		t.Fatal("the schema's type is not an object")
+	}
+	value := func(attrs map[string]tftypes.Value) tftypes.Value {
+		vals := map[string]tftypes.Value{}
+		for name, typ := range objType.AttributeTypes {
+			vals[name] = tftypes.NewValue(typ, nil)
+			if v, ok := attrs[name]; ok {
+				vals[name] = v
+			}
+		}
+		return tftypes.NewValue(objType, vals)
+	}
+	return r, value, sresp.Schema
+}
+
+// Delete: an artifact that is already gone (404) counts as deleted; another
+// failure is an error.
+func TestArtifactResourceDelete(t *testing.T) {
+	var status atomic.Int32
+	r, value, s := artifactResourceWith(t, func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodDelete || req.URL.Path != "/artifacts/model/42" {
+			http.Error(w, "unexpected "+req.Method+" "+req.URL.Path, http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(int(status.Load()))
+		_, _ = io.WriteString(w, `{"description":"Artifact does not exist."}`)
+	})
+	state := tfsdk.State{Schema: s, Raw: value(map[string]tftypes.Value{
+		"id":   tftypes.NewValue(tftypes.String, "42"),
+		"type": tftypes.NewValue(tftypes.String, "model"),
+		"url":  tftypes.NewValue(tftypes.String, "https://huggingface.co/o/x"),
+		"name": tftypes.NewValue(tftypes.String, "x"),
+	})}
+	for _, tt := range []struct {
+		status  int
+		wantErr bool
+	}{{http.StatusNotFound, false}, {http.StatusBadRequest, true}} {
+		status.Store(int32(tt.status))
+		resp := fwresource.DeleteResponse{State: state}
+		r.Delete(context.Background(), fwresource.DeleteRequest{State: state}, &resp)
+		if resp.Diagnostics.HasError() != tt.wantErr {
+			t.Errorf("Delete answered %d: diagnostics %v, want an error: %v", tt.status, resp.Diagnostics, tt.wantErr)
+		}
+	}
+}
+
+// Create after a 202: the artifact is polled until it exists; when it does
+// not appear within the create timeout, the error says so and what to do.
+func TestArtifactResourceCreateAccepted(t *testing.T) {
+	const url = "https://huggingface.co/o/x"
+	var gets, appearAfter atomic.Int32
+	r, value, s := artifactResourceWith(t, func(w http.ResponseWriter, req *http.Request) {
+		switch {
+		case req.Method == http.MethodPost && req.URL.Path == "/artifact/model":
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = io.WriteString(w, `{"metadata":{"name":"x","id":"42","type":"model"},"data":{"url":"`+url+`"}}`)
+		case req.Method == http.MethodGet && req.URL.Path == "/artifacts/model/42":
+			if n := appearAfter.Load(); n == 0 || gets.Add(1) < n {
+				http.Error(w, `{"description":"Artifact does not exist."}`, http.StatusNotFound)
+				return
+			}
+			_, _ = io.WriteString(w, `{"metadata":{"name":"x","id":"42","type":"model"},"data":{"url":"`+url+`","download_url":"http://d/42"}}`)
+		default:
+			http.Error(w, "unexpected "+req.Method+" "+req.URL.Path, http.StatusBadRequest)
+		}
+	})
+	objType := s.Type().TerraformType(context.Background()).(tftypes.Object)
+	timeoutsType := objType.AttributeTypes["timeouts"].(tftypes.Object)
+	plan := tfsdk.Plan{Schema: s, Raw: value(map[string]tftypes.Value{
+		"id":           tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"type":         tftypes.NewValue(tftypes.String, "model"),
+		"url":          tftypes.NewValue(tftypes.String, url),
+		"name":         tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"download_url": tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"timeouts": tftypes.NewValue(timeoutsType, map[string]tftypes.Value{
+			"create": tftypes.NewValue(tftypes.String, "1500ms"),
+			"update": tftypes.NewValue(tftypes.String, nil),
+		}),
+	})}
+	create := func() fwresource.CreateResponse {
+		resp := fwresource.CreateResponse{State: tfsdk.State{Schema: s, Raw: tftypes.NewValue(objType, nil)}}
+		r.Create(context.Background(), fwresource.CreateRequest{Plan: plan}, &resp)
+		return resp
+	}
+
+	t.Run("appears", func(t *testing.T) {
+		appearAfter.Store(2)
+		resp := create()
+		if resp.Diagnostics.HasError() {
+			t.Fatal(resp.Diagnostics)
+		}
+		var got artifactResourceModel
+		resp.Diagnostics.Append(resp.State.Get(context.Background(), &got)...)
+		if got.ID.ValueString() != "42" || got.Name.ValueString() != "x" || got.DownloadURL.ValueString() != "http://d/42" {
+			t.Errorf("state %+v after %d GETs", got, gets.Load())
+		}
+	})
+	t.Run("never appears", func(t *testing.T) {
+		appearAfter.Store(0)
+		resp := create()
+		if !resp.Diagnostics.HasError() {
+			t.Fatal("want an error")
+		}
+		d := resp.Diagnostics.Errors()[0]
+		if d.Summary() != "Artifact not registered" || !strings.Contains(d.Detail(), "202") ||
+			!strings.Contains(d.Detail(), "timeouts.create") || !strings.Contains(d.Detail(), "1.5s") {
+			t.Errorf("diagnostic %q: %q", d.Summary(), d.Detail())
+		}
+		if !resp.State.Raw.IsNull() {
+			t.Error("an artifact that never appeared is in state")
+		}
+	})
 }

@@ -126,7 +126,7 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 		found, err = c.ArtifactsByRegex(ctx, config.Regex.ValueString())
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("regex"), "Cannot read registry_artifacts",
-				fmt.Sprintf("Searching artifacts by the regular expression %q failed: %s.", config.Regex.ValueString(), describeError(err)))
+				fmt.Sprintf("Searching artifacts by the regular expression %q failed: %s.", config.Regex.ValueString(), d.data.describeError(err)))
 			return
 		}
 	} else {
@@ -140,7 +140,7 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 		found, err = c.ListArtifacts(ctx, []client.ArtifactQuery{query})
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot read registry_artifacts",
-				fmt.Sprintf("Listing the artifacts named %q (types %v) failed: %s.", query.Name, query.Types, describeError(err)))
+				fmt.Sprintf("Listing the artifacts named %q (types %v) failed: %s.", query.Name, query.Types, d.data.describeError(err)))
 			return
 		}
 	}

@@ -90,9 +90,12 @@ func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 		MarkdownDescription: "The registry provider manages the artifacts (models, datasets and code) of a " +
 			"[Trustworthy Model Registry](https://github.com/trustworthy-registry/terraform-provider-registry) " +
 			"through its REST API (OpenAPI 3.4.7), and the S3 bucket that the registry stores them in.\n\n" +
-			"The registry settings (`endpoint` and credentials) are needed only when a registry resource or data " +
-			"source is used: a configuration with only `registry_storage` needs just the `s3` block (or nothing, " +
-			"with the AWS SDK's defaults).",
+			"The registry settings are needed only when a registry resource or data source is used: a configuration " +
+			"with only `registry_storage` needs just the `s3` block (or nothing, with the AWS SDK's defaults). " +
+			"Credentials (`username` and `password`, or `token`) are needed only when the registry requires " +
+			"authentication: without them the provider calls the registry without a token, which a registry without " +
+			"authentication (its `PUT /authenticate` answers 501) accepts, and one with authentication refuses with " +
+			"an error that says which settings to set.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
 				MarkdownDescription: "Base URL of the registry API, e.g. `https://registry.example.com`. " +
@@ -103,11 +106,11 @@ func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			"username": schema.StringAttribute{
 				MarkdownDescription: "User name to authenticate with (`PUT /authenticate`), e.g. " +
 					"`ece30861defaultadminuser`. Can also be set with the `" + envUsername + "` environment variable. " +
-					"Not needed when `token` is set.",
+					"Requires `password`. Not needed when `token` is set, nor when the registry has no authentication.",
 				Optional: true,
 			},
 			"password": schema.StringAttribute{
-				MarkdownDescription: "Password of `username`. Can also be set with the `" + envPassword + "` " +
+				MarkdownDescription: "Password of `username`, required with it. Can also be set with the `" + envPassword + "` " +
 					"environment variable, which keeps it out of the configuration.",
 				Optional:  true,
 				Sensitive: true,

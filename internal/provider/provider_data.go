@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -75,14 +76,17 @@ func (d *ProviderData) newRegistryClient() (*client.Client, error) {
 	if s.Endpoint == "" {
 		return nil, fmt.Errorf("the registry endpoint is not set: set the provider's \"endpoint\" attribute or the %s environment variable to the registry's base URL (e.g. https://registry.example.com)", envEndpoint)
 	}
+	// No credentials at all is a valid configuration: a registry without
+	// authentication (its /authenticate answers 501) needs none, and one
+	// with authentication answers 403, which describeError explains. Half a
+	// username/password pair is a mistake, though, and would fail later
+	// with a less helpful message.
 	if s.Token == "" {
 		switch {
-		case s.Username == "" && s.Password == "":
-			return nil, fmt.Errorf("no registry credentials are set: set the provider's \"username\" and \"password\" attributes (or the %s and %s environment variables), or a ready \"token\" (or %s)", envUsername, envPassword, envToken)
-		case s.Username == "":
-			return nil, fmt.Errorf("the registry username is not set: set the provider's \"username\" attribute or the %s environment variable (or use a ready \"token\" / %s instead)", envUsername, envToken)
-		case s.Password == "":
+		case s.Username != "" && s.Password == "":
 			return nil, fmt.Errorf("the registry password for user %q is not set: set the provider's \"password\" attribute or the %s environment variable (or use a ready \"token\" / %s instead)", s.Username, envPassword, envToken)
+		case s.Username == "" && s.Password != "":
+			return nil, fmt.Errorf("a registry password is set but no username: set the provider's \"username\" attribute or the %s environment variable (or use a ready \"token\" / %s instead)", envUsername, envToken)
 		}
 	}
 	retries := s.Retries
@@ -105,6 +109,35 @@ func (d *ProviderData) newRegistryClient() (*client.Client, error) {
 		return nil, fmt.Errorf("invalid registry endpoint (the provider's \"endpoint\" attribute or %s): %w", envEndpoint, err)
 	}
 	return c, nil
+}
+
+// describeError is err's text, with what to do when the registry refused
+// the provider's authentication: it answers 401 to a wrong username or
+// password, and 403 to a request without a token or with a token it does
+// not accept (the client has then already authenticated again once, when it
+// has a username and password).
+func (d *ProviderData) describeError(err error) string {
+	s := d.registry
+	switch client.StatusCode(err) {
+	case http.StatusUnauthorized:
+		return fmt.Sprintf("%s. Check the provider's username and password (the \"username\" and \"password\" attributes, or %s and %s)",
+			err, envUsername, envPassword)
+	case http.StatusForbidden:
+		switch {
+		case s.Token == "" && s.Username == "":
+			return fmt.Sprintf("%s. The registry requires authentication, and the provider has no credentials: set the provider's "+
+				"\"username\" and \"password\" attributes (or the %s and %s environment variables), or a ready \"token\" (or %s)",
+				err, envUsername, envPassword, envToken)
+		case s.Username == "":
+			return fmt.Sprintf("%s. The registry refused the provider's token (the \"token\" attribute or %s), which may have expired: "+
+				"set a new one, or set \"username\" and \"password\" (or %s and %s) so that the provider can authenticate itself",
+				err, envToken, envUsername, envPassword)
+		default:
+			return fmt.Sprintf("%s. The registry refused the request with a fresh token of user %q: check that this user may do this "+
+				"(the provider's \"is_admin\" setting, the user's permissions in the registry)", err, s.Username)
+		}
+	}
+	return err.Error()
 }
 
 // S3Client returns the S3 client for the s3 block, built on first use.

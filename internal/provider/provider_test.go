@@ -4,15 +4,23 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -106,19 +114,14 @@ func TestRegistryClientMissingSettings(t *testing.T) {
 			want:     []string{`"endpoint"`, envEndpoint},
 		},
 		{
-			name:     "no credentials",
-			settings: registrySettings{Endpoint: "http://127.0.0.1:1"},
-			want:     []string{`"username"`, `"password"`, envUsername, envPassword, envToken},
-		},
-		{
 			name:     "no password",
 			settings: registrySettings{Endpoint: "http://127.0.0.1:1", Username: "alice"},
-			want:     []string{`"password"`, envPassword, `"alice"`},
+			want:     []string{`"password"`, envPassword, `"alice"`, envToken},
 		},
 		{
 			name:     "no username",
 			settings: registrySettings{Endpoint: "http://127.0.0.1:1", Password: "p"},
-			want:     []string{`"username"`, envUsername},
+			want:     []string{`"username"`, envUsername, envToken},
 		},
 		{
 			name:     "invalid endpoint",
@@ -151,19 +154,134 @@ func TestRegistryClientMissingSettings(t *testing.T) {
 	}
 }
 
-// All resources of a provider process share one client (and so one token).
+// All resources of a provider process share one client, and so one
+// authentication and one token, also when they run in parallel.
 func TestRegistryClientIsShared(t *testing.T) {
-	d := &ProviderData{registry: registrySettings{Endpoint: "http://127.0.0.1:1", Token: "bearer t", Timeout: time.Second}}
-	a, err := d.RegistryClient()
-	if err != nil {
-		t.Fatal(err)
+	var auths atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/authenticate" {
+			auths.Add(1)
+			time.Sleep(20 * time.Millisecond) // let the parallel callers pile up
+			_, _ = io.WriteString(w, `"bearer shared"`)
+			return
+		}
+		if r.Header.Get("X-Authorization") != "bearer shared" || r.Header.Get("Authorization") != "bearer shared" {
+			http.Error(w, `{"description":"bad token"}`, http.StatusForbidden)
+			return
+		}
+		_, _ = io.WriteString(w, `[]`)
+	}))
+	defer srv.Close()
+	d := &ProviderData{registry: registrySettings{Endpoint: srv.URL, Username: "u", Password: "p", IsAdmin: true, Timeout: 5 * time.Second}}
+
+	const n = 20
+	clients := make([]*client.Client, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			c, err := d.RegistryClient()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			clients[i] = c
+			if _, err := c.ArtifactsByName(context.Background(), "x"); err != nil {
+				t.Error(err)
+			}
+		})
 	}
-	b, err := d.RegistryClient()
-	if err != nil {
-		t.Fatal(err)
+	wg.Wait()
+	for _, c := range clients {
+		if c != clients[0] {
+			t.Fatal("RegistryClient returned different clients")
+		}
 	}
-	if a != b {
-		t.Fatal("RegistryClient returned two clients")
+	if got := auths.Load(); got != 1 {
+		t.Errorf("%d authentications for %d parallel callers, want 1", got, n)
+	}
+}
+
+// Without credentials the provider calls the registry without a token: a
+// registry without authentication accepts that; one with authentication
+// answers 403, and the diagnostic says which settings to set.
+func TestRegistryClientWithoutCredentials(t *testing.T) {
+	var requireAuth atomic.Bool
+	var withToken, auths atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/authenticate" {
+			auths.Add(1)
+			w.WriteHeader(http.StatusNotImplemented)
+			return
+		}
+		if r.Header.Get("X-Authorization") != "" || r.Header.Get("Authorization") != "" {
+			withToken.Add(1)
+		}
+		if requireAuth.Load() {
+			http.Error(w, `{"description":"missing authentication token"}`, http.StatusForbidden)
+			return
+		}
+		_, _ = io.WriteString(w, `[{"name":"x","id":"1","type":"model"}]`)
+	}))
+	defer srv.Close()
+	d := &ProviderData{registry: registrySettings{Endpoint: srv.URL, Timeout: 5 * time.Second}}
+	c, err := d.RegistryClient()
+	if err != nil {
+		t.Fatalf("RegistryClient without credentials: %v", err)
+	}
+	got, err := c.ArtifactsByName(context.Background(), "x")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ArtifactsByName = %v, %v; want one artifact", got, err)
+	}
+	if withToken.Load() != 0 || auths.Load() != 0 {
+		t.Errorf("%d requests with a token, %d authentications; want none", withToken.Load(), auths.Load())
+	}
+
+	requireAuth.Store(true)
+	_, err = c.ArtifactsByName(context.Background(), "x")
+	if client.StatusCode(err) != http.StatusForbidden {
+		t.Fatalf("err = %v, want a 403", err)
+	}
+	msg := d.describeError(err)
+	for _, want := range []string{"requires authentication", `"username"`, `"password"`, `"token"`, envUsername, envPassword, envToken} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("diagnostic %q does not mention %s", msg, want)
+		}
+	}
+}
+
+// A 403 is explained according to the credentials the provider has.
+func TestDescribeErrorForbidden(t *testing.T) {
+	forbidden := &client.APIError{Method: "GET", Path: "/artifacts/model/1", StatusCode: http.StatusForbidden, Message: "forbidden"}
+	tests := []struct {
+		name     string
+		settings registrySettings
+		want     []string
+	}{
+		{"no credentials", registrySettings{}, []string{"requires authentication", envUsername, envPassword, envToken}},
+		{"token only", registrySettings{Token: "bearer secret-token"}, []string{"refused the provider's token", envToken, envUsername}},
+		{"username", registrySettings{Username: "alice", Password: "pw-secret"}, []string{"fresh token", `"alice"`, "is_admin"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := (&ProviderData{registry: tt.settings}).describeError(forbidden)
+			if !strings.HasPrefix(msg, forbidden.Error()) {
+				t.Errorf("diagnostic %q does not start with the API error", msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("diagnostic %q does not mention %s", msg, w)
+				}
+			}
+			for _, secret := range []string{"secret-token", "pw-secret"} {
+				if strings.Contains(msg, secret) {
+					t.Errorf("diagnostic %q shows a secret", msg)
+				}
+			}
+		})
+	}
+	unauthorized := &client.APIError{Method: "PUT", Path: "/authenticate", StatusCode: http.StatusUnauthorized}
+	if msg := (&ProviderData{}).describeError(unauthorized); !strings.Contains(msg, envUsername) || !strings.Contains(msg, envPassword) {
+		t.Errorf("401 diagnostic %q does not name the credentials' variables", msg)
 	}
 }
 
@@ -243,4 +361,122 @@ data "registry_artifacts" "all" {}
 			},
 		},
 	})
+}
+
+// Without credentials the provider calls the registry without a token; our
+// registry requires authentication and answers 403, which the diagnostic
+// explains with the settings to set. Nothing is created.
+func TestAccProvider_noCredentials(t *testing.T) {
+	testAccPreCheck(t)
+	c := testAccClient(t) // with the environment's credentials, for the check
+	for _, env := range []string{envUsername, envPassword, envToken} {
+		t.Setenv(env, "")
+	}
+	url, _ := testAccURL("model")
+	wantErr := regexp.MustCompile(`(?s)403.*requires\s+authentication.*"username"\s+and\s+"password".*REGISTRY_USERNAME.*REGISTRY_PASSWORD.*REGISTRY_TOKEN`)
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      `data "registry_artifacts" "all" {}`,
+				ExpectError: wantErr,
+			},
+			{
+				Config: `
+resource "registry_artifact" "test" {
+  type = "model"
+  url  = "` + url + `"
+}
+`,
+				ExpectError: wantErr,
+			},
+		},
+	})
+	a, err := c.FindArtifactByURL(context.Background(), "model", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != nil {
+		t.Fatalf("an artifact was created without credentials: %+v", a)
+	}
+}
+
+// Configure resolves each setting from the attribute, else the environment,
+// else the default; a REGISTRY_TOKEN is ignored when the configuration sets
+// a username or password.
+func TestConfigureResolvesSettings(t *testing.T) {
+	ctx := context.Background()
+	p := New("test")()
+	var sresp provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &sresp)
+	objType, ok := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatal("the schema's type is not an object")
+	}
+	config := func(attrs map[string]tftypes.Value) tfsdk.Config {
+		vals := map[string]tftypes.Value{}
+		for name, typ := range objType.AttributeTypes {
+			vals[name] = tftypes.NewValue(typ, nil)
+			if v, ok := attrs[name]; ok {
+				vals[name] = v
+			}
+		}
+		return tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(objType, vals)}
+	}
+	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+	t.Setenv(envEndpoint, "http://127.0.0.1:8000")
+	t.Setenv(envUsername, "env-user")
+	t.Setenv(envPassword, "env-password")
+	t.Setenv(envToken, "bearer env-token")
+
+	tests := []struct {
+		name    string
+		attrs   map[string]tftypes.Value
+		want    registrySettings
+		unknown []string
+	}{
+		{
+			name: "environment and defaults",
+			want: registrySettings{Endpoint: "http://127.0.0.1:8000", Username: "env-user", Password: "env-password", Token: "bearer env-token",
+				IsAdmin: true, Timeout: 30 * time.Second, Retries: 4},
+		},
+		{
+			name: "attributes win; a configured username drops the environment's token",
+			attrs: map[string]tftypes.Value{
+				"endpoint": str("https://registry.example.com"), "username": str("alice"), "password": str("pw"),
+				"is_admin": tftypes.NewValue(tftypes.Bool, false), "request_timeout": str("2m"),
+				"max_retries": tftypes.NewValue(tftypes.Number, 0),
+			},
+			want: registrySettings{Endpoint: "https://registry.example.com", Username: "alice", Password: "pw",
+				IsAdmin: false, Timeout: 2 * time.Minute, Retries: 0},
+		},
+		{
+			name:    "unknown at plan",
+			attrs:   map[string]tftypes.Value{"endpoint": tftypes.NewValue(tftypes.String, tftypes.UnknownValue)},
+			want:    registrySettings{Username: "env-user", Password: "env-password", Token: "bearer env-token", IsAdmin: true, Timeout: 30 * time.Second, Retries: 4},
+			unknown: []string{"endpoint"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var resp provider.ConfigureResponse
+			p.Configure(ctx, provider.ConfigureRequest{Config: config(tt.attrs)}, &resp)
+			if resp.Diagnostics.HasError() {
+				t.Fatal(resp.Diagnostics)
+			}
+			data, ok := resp.ResourceData.(*ProviderData)
+			if !ok || resp.DataSourceData != resp.ResourceData || resp.EphemeralResourceData != resp.ResourceData {
+				t.Fatalf("provider data %T, shared by every kind: %v", resp.ResourceData, ok)
+			}
+			got := data.registry
+			got.UserAgent = ""
+			if got != tt.want {
+				t.Errorf("settings %+v, want %+v", got, tt.want)
+			}
+			if fmt.Sprint(data.unknown) != fmt.Sprint(tt.unknown) {
+				t.Errorf("unknown %v, want %v", data.unknown, tt.unknown)
+			}
+		})
+	}
 }

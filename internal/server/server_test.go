@@ -23,8 +23,9 @@ func TestHealthAndTracks(t *testing.T) {
 			PlannedTracks []string `json:"plannedTracks"`
 		}
 		res.decode(t, &tracks)
-		if res.status != http.StatusOK || tracks.PlannedTracks == nil {
-			t.Fatalf("GET /tracks: %d %s", res.status, res.body)
+		// Only the track this server implements (see tracks in server.go).
+		if res.status != http.StatusOK || fmt.Sprint(tracks.PlannedTracks) != "[Access control track]" {
+			t.Fatalf("GET /tracks: %d %s, want exactly the access control track", res.status, res.body)
 		}
 	})
 }
@@ -170,6 +171,16 @@ func TestTokensRequired(t *testing.T) {
 		h.offset.Store(int64(2 * time.Hour))
 		if res := h.do(http.MethodGet, "/artifacts/model/"+id, nil, tok); res.status != http.StatusForbidden {
 			t.Errorf("expired token: %d, want 403", res.status)
+		}
+
+		// TOKEN_TTL defaults to 10h.
+		d := newHarness(t, loc)
+		dtok := d.login(DefaultAdminName, adminPassword)
+		for offset, want := range map[time.Duration]int{10*time.Hour - time.Minute: http.StatusOK, 10 * time.Hour: http.StatusForbidden} {
+			d.offset.Store(int64(offset))
+			if res := d.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, dtok); res.status != want {
+				t.Errorf("default TTL, token %v old: %d, want %d", offset, res.status, want)
+			}
 		}
 	})
 }
@@ -542,6 +553,8 @@ func TestAuditAndDownload(t *testing.T) {
 			"/artifact/dataset/" + id + "/audit":   404,
 			"/artifact/model/a%2Fb/audit":          400,
 			"/artifact/weights/" + id + "/audit":   400,
+			"/download/..%2Fx":                     400,
+			"/download/a%2Fb":                      400,
 		} {
 			if res := h.do(http.MethodGet, p, nil, alice); res.status != want {
 				t.Errorf("GET %s: %d, want %d", p, res.status, want)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,5 +82,32 @@ func TestSQLiteStoresHostileText(t *testing.T) {
 	got, err := st.Get(ctx, r.Metadata.ID)
 	if err != nil || got.Metadata.Name != name || got.CreatedBy != name {
 		t.Fatalf("round trip: %+v %v", got, err)
+	}
+}
+
+// SQLALCHEMY_DATABASE_URL in the guide's two forms: sqlite:///registry.db
+// is relative to the working directory, sqlite:////abs/path.db absolute.
+func TestOpenSQLiteURLForms(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	abs := filepath.Join(t.TempDir(), "abs.db")
+	for url, file := range map[string]string{
+		"sqlite:///registry.db": filepath.Join(dir, "registry.db"),
+		"sqlite:///" + abs:      abs, // abs starts with "/": four slashes
+	} {
+		opened, err := Open(context.Background(), Options{UseSQLite: true, SQLiteURL: url}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		if _, err := opened.Store.Create(context.Background(), Record{Metadata: Metadata{Name: "n", Type: "model"}, URL: "https://a.b/n"}); err != nil {
+			t.Fatal(err)
+		}
+		opened.Store.Close()
+		if opened.Store.Backend() != "sqlite" {
+			t.Errorf("%s: backend %s, want sqlite", url, opened.Store.Backend())
+		}
+		if _, err := os.Stat(file); err != nil {
+			t.Errorf("%s: database not at %s: %v", url, file, err)
+		}
 	}
 }
