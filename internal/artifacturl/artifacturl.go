@@ -50,7 +50,7 @@ func ValidateHTTP(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q: %w", raw, ErrNotHTTP)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%q: %w", u.Redacted(), ErrNotHTTP)
+		return nil, fmt.Errorf("%q: %w", shown(u, raw), ErrNotHTTP)
 	}
 	return u, nil
 }
@@ -71,17 +71,16 @@ func Parse(raw string) (Parsed, error) {
 	if err != nil {
 		return Parsed{}, err
 	}
-	// Errors quote the URL without a password it may carry.
-	shown := u.Redacted()
+	quoted := shown(u, raw)
 	host := strings.ToLower(strings.TrimPrefix(u.Hostname(), "www."))
 	segs := splitPath(u.Path)
 
 	switch host {
 	case "huggingface.co", "hf.co":
-		return parseHuggingFace(shown, segs)
+		return parseHuggingFace(quoted, segs)
 	case "github.com":
 		if len(segs) < 2 {
-			return Parsed{}, fmt.Errorf("%q: a GitHub URL must name a repository as github.com/<owner>/<repo>", shown)
+			return Parsed{}, fmt.Errorf("%q: a GitHub URL must name a repository as github.com/<owner>/<repo>", quoted)
 		}
 		return Parsed{Source: SourceGitHub, Type: TypeCode, Owner: segs[0], Name: strings.TrimSuffix(segs[1], ".git")}, nil
 	}
@@ -96,7 +95,7 @@ func Parse(raw string) (Parsed, error) {
 	return Parsed{Source: SourceOther, Name: name}, nil
 }
 
-func parseHuggingFace(shown string, segs []string) (Parsed, error) {
+func parseHuggingFace(quoted string, segs []string) (Parsed, error) {
 	typ := TypeModel
 	if len(segs) > 0 && (segs[0] == "datasets" || segs[0] == "spaces") {
 		if segs[0] == "spaces" {
@@ -115,13 +114,22 @@ func parseHuggingFace(shown string, segs []string) (Parsed, error) {
 	}
 	switch len(repo) {
 	case 0:
-		return Parsed{}, fmt.Errorf("%q: a Hugging Face URL must name a repository as huggingface.co/[datasets/]<owner>/<name>", shown)
+		return Parsed{}, fmt.Errorf("%q: a Hugging Face URL must name a repository as huggingface.co/[datasets/]<owner>/<name>", quoted)
 	case 1:
 		// Canonical models without an owner, such as huggingface.co/gpt2.
 		return Parsed{Source: SourceHuggingFace, Type: typ, Name: repo[0]}, nil
 	default:
 		return Parsed{Source: SourceHuggingFace, Type: typ, Owner: repo[0], Name: repo[1]}, nil
 	}
+}
+
+// shown is raw as errors quote it: as typed, but without a password it may
+// carry.
+func shown(u *url.URL, raw string) string {
+	if _, hasPassword := u.User.Password(); hasPassword {
+		return u.Redacted()
+	}
+	return raw
 }
 
 // DeriveName is the artifact name the registry gives the artifact at raw.

@@ -124,7 +124,7 @@ func (d *ProviderData) describeError(err error) string {
 			err, envUsername, envPassword)
 	case http.StatusForbidden:
 		switch {
-		case s.Token == "" && s.Username == "":
+		case !d.hasCredentials():
 			return fmt.Sprintf("%s. The registry requires authentication, and the provider has no credentials: set the provider's "+
 				"\"username\" and \"password\" attributes (or the %s and %s environment variables), or a ready \"token\" (or %s)",
 				err, envUsername, envPassword, envToken)
@@ -138,6 +138,12 @@ func (d *ProviderData) describeError(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// hasCredentials reports whether the provider has a token or a username to
+// authenticate with.
+func (d *ProviderData) hasCredentials() bool {
+	return d.registry.Token != "" || d.registry.Username != ""
 }
 
 // S3Client returns the S3 client for the s3 block, built on first use.

@@ -91,6 +91,14 @@ func (r *TokenEphemeralResource) Open(ctx context.Context, _ ephemeral.OpenReque
 		resp.Diagnostics.AddError("Cannot open registry_token", err.Error())
 		return
 	}
+	if !r.data.hasCredentials() {
+		// Without credentials there is nothing to exchange for a token; a
+		// null token would fail later, far from the cause.
+		resp.Diagnostics.AddError("Cannot open registry_token",
+			fmt.Sprintf("The provider has no credentials to obtain a token with: set the provider's \"username\" and \"password\" "+
+				"attributes (or the %s and %s environment variables), or a ready \"token\" (or %s).", envUsername, envPassword, envToken))
+		return
+	}
 	token, err := c.Token(ctx)
 	if err != nil {
 		resp.Diagnostics.AddError(

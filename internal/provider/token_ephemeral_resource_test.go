@@ -85,13 +85,18 @@ func checkTokenWorks(endpoint, token string) error {
 // endpoint, as the provider would after its Configure.
 func openToken(t *testing.T, endpoint, password string) (tokenEphemeralResourceModel, ephemeral.OpenResponse) {
 	t.Helper()
+	return openTokenWith(t, registrySettings{
+		Endpoint: endpoint, Username: "ece30861defaultadminuser", Password: password,
+		IsAdmin: true, Timeout: 5 * time.Second,
+	})
+}
+
+func openTokenWith(t *testing.T, settings registrySettings) (tokenEphemeralResourceModel, ephemeral.OpenResponse) {
+	t.Helper()
 	ctx := t.Context()
 	r := &TokenEphemeralResource{}
 	var configureResp ephemeral.ConfigureResponse
-	r.Configure(ctx, ephemeral.ConfigureRequest{ProviderData: &ProviderData{registry: registrySettings{
-		Endpoint: endpoint, Username: "ece30861defaultadminuser", Password: password,
-		IsAdmin: true, Timeout: 5 * time.Second,
-	}}}, &configureResp)
+	r.Configure(ctx, ephemeral.ConfigureRequest{ProviderData: &ProviderData{registry: settings}}, &configureResp)
 	if configureResp.Diagnostics.HasError() {
 		t.Fatalf("Configure: %v", configureResp.Diagnostics)
 	}
@@ -144,6 +149,21 @@ func TestTokenEphemeralResource_OpenWithoutAuthentication(t *testing.T) {
 	}
 	if !model.Token.IsNull() {
 		t.Errorf("token = %s, want null", model.Token)
+	}
+}
+
+// Without credentials there is no token to obtain: an error that says what
+// to set, not a null token that fails far from the cause.
+func TestTokenEphemeralResource_OpenWithoutCredentials(t *testing.T) {
+	_, resp := openTokenWith(t, registrySettings{Endpoint: fakeAuthServer(t, http.StatusOK, `"bearer abc.def"`), Timeout: 5 * time.Second})
+	if !resp.Diagnostics.HasError() {
+		t.Fatal("Open: want an error")
+	}
+	detail := resp.Diagnostics[0].Detail()
+	for _, want := range []string{envUsername, envPassword, envToken} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the diagnostic should name %s: %s", want, detail)
+		}
 	}
 }
 
