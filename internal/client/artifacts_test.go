@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -502,5 +503,26 @@ func TestHealth(t *testing.T) {
 	c := newTestClient(t, srv, adminConfig())
 	if err := c.Health(context.Background()); err != nil || auth.Load() != 0 {
 		t.Errorf("Health: %v; %d other calls, want none (no token needed)", err, auth.Load())
+	}
+}
+
+// Names travel as one escaped path segment, dot segments and slashes
+// included, so that the server sees the name and not another path.
+func TestArtifactsByNameEscapesTheName(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.URL.EscapedPath())
+		writeJSON(w, 200, []ArtifactMetadata{})
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv, Config{})
+	for _, name := range []string{".", "..", "a/b", "100% sure?"} {
+		if _, err := c.ArtifactsByName(context.Background(), name); err != nil {
+			t.Fatalf("ArtifactsByName(%q): %v", name, err)
+		}
+	}
+	want := []string{"/artifact/byName/%2E", "/artifact/byName/%2E%2E", "/artifact/byName/a%2Fb", "/artifact/byName/100%25%20sure%3F"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("paths sent = %q, want %q", got, want)
 	}
 }

@@ -303,7 +303,14 @@ func pathOf(segments ...string) string {
 	var b strings.Builder
 	for _, s := range segments {
 		b.WriteByte('/')
-		b.WriteString(url.PathEscape(s))
+		switch s {
+		case ".", "..":
+			// PathEscape leaves dots alone, and a dot segment would be
+			// resolved away (an artifact may be named "..").
+			b.WriteString(strings.Repeat("%2E", len(s)))
+		default:
+			b.WriteString(url.PathEscape(s))
+		}
 	}
 	return b.String()
 }

@@ -13,7 +13,8 @@
 //   - download_url is <scheme>://<host of the request>/download/<id>;
 //     GET there (authenticated) records a DOWNLOAD audit entry and redirects
 //     to the source url, since this server stores no bundles.
-//   - Rating, cost, lineage and license-check answer 501 with a JSON error.
+//   - Rating, cost, lineage, license-check and the package confusion audit
+//     answer 501 with a JSON error.
 package server
 
 import (
@@ -151,6 +152,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /artifact/{artifact_type}/{id}/cost", s.authed(s.notImplemented("cost")))
 	mux.Handle("GET /artifact/model/{id}/lineage", s.authed(s.notImplemented("lineage")))
 	mux.Handle("POST /artifact/model/{id}/license-check", s.authed(s.notImplemented("license check")))
+	mux.Handle("POST /artifacts/PackageConfusionAudit", s.authed(s.notImplemented("package confusion audit")))
 
 	return s.observe(mux)
 }
@@ -227,6 +229,10 @@ func (s *Server) observe(mux *http.ServeMux) http.Handler {
 						}
 					}
 				}()
+				if _, pattern := mux.Handler(r); pattern == "" {
+					noRoute(rec, r, mux)
+					return
+				}
 				mux.ServeHTTP(rec, r)
 			}()
 		}
@@ -251,6 +257,31 @@ func (s *Server) observe(mux *http.ServeMux) http.Handler {
 		s.log.Info("request", "method", r.Method, "route", route, "status", rec.status,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	})
+}
+
+// statusProbe records what a handler answers and discards the body.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(code int)        { p.status = code }
+
+// noRoute answers a request that matches no route: the mux's own 404 or
+// 405 (with its Allow header), but with a JSON error body like every other
+// error of this API.
+func noRoute(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
+	probe := &statusProbe{header: http.Header{}}
+	mux.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		allow := probe.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
+		return
+	}
+	writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s in this API", r.Method, r.URL.Path))
 }
 
 // writeJSON answers status with v as JSON.
@@ -409,10 +440,14 @@ func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, "bearer "+s.tokens.issue(req.User.Name, s.cfg.Now()))
 }
 
+// notImplemented answers 501 for a feature of a later issue, after the
+// path checks that the real endpoint will make.
 func (s *Server) notImplemented(what string) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, _ principal) {
-		if _, _, ok := pathArtifact(w, r); !ok {
-			return
+		if r.PathValue("id") != "" {
+			if _, _, ok := pathArtifact(w, r); !ok {
+				return
+			}
 		}
 		writeError(w, http.StatusNotImplemented, what+" is not implemented by this registry yet")
 	}

@@ -143,6 +143,7 @@ func TestTokensRequired(t *testing.T) {
 			{"GET", "/artifact/model/" + id + "/lineage", ""},
 			{"POST", "/artifact/model/" + id + "/license-check", `{"github_url":"https://github.com/google-research/bert"}`},
 			{"GET", "/download/" + id, ""},
+			{"POST", "/artifacts/PackageConfusionAudit", ""},
 		}
 		other := newHarness(t, loc) // another secret signs other tokens
 		foreign := other.login(DefaultAdminName, adminPassword)
@@ -616,12 +617,41 @@ func TestNotImplementedEndpoints(t *testing.T) {
 				t.Errorf("%s %s: %d, want 400", e.method, bad, res.status)
 			}
 		}
+		if res := h.do(http.MethodPost, "/artifacts/PackageConfusionAudit", nil, tok); res.status != http.StatusNotImplemented {
+			t.Errorf("package confusion audit: %d, want 501", res.status)
+		} else {
+			res.errorMessage(t)
+		}
 		// Answering 501 is not a fault of the API.
 		res := h.do(http.MethodGet, "/health/components", nil, "")
 		if !strings.Contains(string(res.body), `"id":"api","display_name":"Registry API","status":"ok"`) {
 			t.Errorf("api component after 501s: %s", res.body)
 		}
 	})
+}
+
+// A request that matches no route gets net/http's 404 or 405 (with Allow),
+// but with a JSON error body like every other error.
+func TestNoRoute(t *testing.T) {
+	h := newHarness(t, newLocation(t, "memory"))
+	tok := h.login(DefaultAdminName, adminPassword)
+	for _, c := range []struct {
+		method, path string
+		want         int
+		allow        string
+	}{
+		{http.MethodGet, "/no/such/endpoint", http.StatusNotFound, ""},
+		{http.MethodGet, "/artifacts/model", http.StatusNotFound, ""},
+		{http.MethodGet, "/reset", http.StatusMethodNotAllowed, "DELETE"},
+		{http.MethodPost, "/authenticate", http.StatusMethodNotAllowed, "PUT"},
+	} {
+		res := h.do(c.method, c.path, nil, tok)
+		if res.status != c.want || res.header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d (Allow %q), want %d (Allow %q)", c.method, c.path, res.status, res.header.Get("Allow"), c.want, c.allow)
+			continue
+		}
+		res.errorMessage(t)
+	}
 }
 
 // Concurrent creates get distinct ids; concurrent creates of one url get

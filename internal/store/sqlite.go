@@ -62,7 +62,11 @@ CREATE INDEX IF NOT EXISTS audit_artifact ON audit(artifact_id, n);
 
 // OpenSQLite opens (creating if needed) the database file at path.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
-	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	// Every transaction here writes, so it takes the write lock at BEGIN
+	// (_txlock=immediate): then another process on the same file makes it
+	// wait (busy_timeout) instead of failing with SQLITE_BUSY when a read
+	// lock cannot be upgraded.
+	dsn := path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening SQLite database %s: %w", path, err)
