@@ -55,6 +55,19 @@ func captureString(dst *string) knownvalue.Check {
 	})
 }
 
+// testAccCheckNoArtifact fails the test when the registry holds an artifact
+// of artifactType at url; why says how it should not have been created.
+func testAccCheckNoArtifact(t *testing.T, c *client.Client, artifactType, url, why string) {
+	t.Helper()
+	a, err := c.FindArtifactByURL(context.Background(), artifactType, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != nil {
+		t.Fatalf("an artifact was created %s: %+v", why, a)
+	}
+}
+
 // testAccCheckArtifactsDestroyed checks that every registry_artifact of the
 // final state is gone from the registry.
 func testAccCheckArtifactsDestroyed(t *testing.T) resource.TestCheckFunc {
@@ -457,13 +470,7 @@ func TestAccProvider_wrongPassword(t *testing.T) {
 	if strings.Contains(string(logs), wrong) {
 		t.Error("the provider's log shows the password")
 	}
-	a, err := c.FindArtifactByURL(context.Background(), "model", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a != nil {
-		t.Fatalf("an artifact was created with a wrong password: %+v", a)
-	}
+	testAccCheckNoArtifact(t, c, "model", url, "with a wrong password")
 }
 
 // A ready token (here from REGISTRY_TOKEN) replaces username and password.

@@ -393,13 +393,7 @@ resource "registry_artifact" "test" {
 			},
 		},
 	})
-	a, err := c.FindArtifactByURL(context.Background(), "model", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a != nil {
-		t.Fatalf("an artifact was created without credentials: %+v", a)
-	}
+	testAccCheckNoArtifact(t, c, "model", url, "without credentials")
 }
 
 // Configure resolves each setting from the attribute, else the environment,
