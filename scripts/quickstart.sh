@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 QS=${QUICKSTART_DIR:-$ROOT/.quickstart}
 ADDR=${REGISTRY_ADDR:-127.0.0.1:8000}
 
@@ -45,24 +47,15 @@ else
     ENVIRONMENT=development LOG_LEVEL=INFO \
     "$QS/bin/registry-server" >"$QS/server.log" 2>&1 &
   echo $! >"$QS/server.pid"
-  for _ in $(seq 1 150); do
-    curl -s -o /dev/null --max-time 2 "http://$ADDR/health" && break
-    if ! kill -0 "$(cat "$QS/server.pid")" 2>/dev/null; then
-      echo "quickstart: the registry server exited; its log:" >&2
-      tail -n 30 "$QS/server.log" >&2
-      exit 1
-    fi
-    sleep 0.2
-  done
+  wait_http "the registry server" "http://$ADDR/health" "$QS/server.pid" "$QS/server.log"
   echo "quickstart: registry server on http://$ADDR (log: .quickstart/server.log)"
 fi
 
 cp examples/quickstart/*.tf "$QS/work/"
 export REGISTRY_ENDPOINT="http://$ADDR"
-export REGISTRY_USERNAME=ece30861defaultadminuser
-# The default admin's password is the API spec's example; the server accepts
-# REGISTRY_ADMIN_PASSWORD to change it.
-export REGISTRY_PASSWORD='correcthorsebatterystaple123(!__+@**(A'"'"'"`;DROP TABLE artifacts;'
+export REGISTRY_USERNAME=$REGISTRY_ADMIN_USER
+# The server's default admin; REGISTRY_ADMIN_PASSWORD changes its password.
+export REGISTRY_PASSWORD=$REGISTRY_ADMIN_DEFAULT_PASSWORD
 terraform -chdir="$QS/work" apply -auto-approve -input=false
 echo
 echo "quickstart: done. Try 'terraform -chdir=.quickstart/work plan' (no changes expected),"

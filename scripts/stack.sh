@@ -14,17 +14,13 @@ ROOT=$PWD
 # STACK_DIR lets several stacks run side by side (default .stack).
 STATE=${STACK_DIR:-$ROOT/.stack}
 TOOLS_BIN="$ROOT/.tools/bin"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 
-ADMIN_USER=ece30861defaultadminuser
-# The spec's example password: quotes, a backtick and SQL, on purpose.
-ADMIN_PASSWORD='correcthorsebatterystaple123(!__+@**(A'"'"'"`;DROP TABLE artifacts;'
 VGW_ACCESS=stackaccesskey
 VGW_SECRET=stacksecretkey0123456789
 S3_MODE_BUCKET=registry-acc-artifacts
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 # start NAME CMD...: runs CMD in the background with its log in .stack.
 start_proc() {
@@ -33,23 +29,6 @@ start_proc() {
   echo $! >"$STATE/$name.pid"
 }
 
-wait_http() {
-  local name=$1 url=$2
-  for _ in $(seq 1 150); do
-    if curl -s -o /dev/null --max-time 2 "$url"; then
-      return 0
-    fi
-    if ! kill -0 "$(cat "$STATE/$name.pid")" 2>/dev/null; then
-      echo "stack: $name exited during start-up; its log:" >&2
-      tail -n 40 "$STATE/$name.log" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
-  echo "stack: $name did not answer at $url within 30s; its log:" >&2
-  tail -n 40 "$STATE/$name.log" >&2
-  return 1
-}
 
 stop() {
   [[ -d "$STATE" ]] || return 0
@@ -80,8 +59,8 @@ start() {
     "$TOOLS_BIN/versitygw" --port "127.0.0.1:$vgw_port" --quiet \
     posix --versioning-dir "$STATE/vgw/versions" "$STATE/vgw/root"
 
-  wait_http moto "http://127.0.0.1:$moto_port/"
-  wait_http versitygw "http://127.0.0.1:$vgw_port/"
+  wait_http moto "http://127.0.0.1:$moto_port/" "$STATE/moto.pid" "$STATE/moto.log"
+  wait_http versitygw "http://127.0.0.1:$vgw_port/" "$STATE/versitygw.pid" "$STATE/versitygw.log"
 
   reg_port=$(free_port)
   start_proc registry env -i PATH="$PATH" HOME="$HOME" \
@@ -98,13 +77,13 @@ start() {
     ENVIRONMENT=production LOG_LEVEL=INFO ADDR="127.0.0.1:$reg_s3_port" \
     "$STATE/bin/registry-server"
 
-  wait_http registry "http://127.0.0.1:$reg_port/health"
-  wait_http registry-s3 "http://127.0.0.1:$reg_s3_port/health"
+  wait_http registry "http://127.0.0.1:$reg_port/health" "$STATE/registry.pid" "$STATE/registry.log"
+  wait_http registry-s3 "http://127.0.0.1:$reg_s3_port/health" "$STATE/registry-s3.pid" "$STATE/registry-s3.log"
 
   {
     printf 'export REGISTRY_ENDPOINT=%q\n' "http://127.0.0.1:$reg_port"
-    printf 'export REGISTRY_USERNAME=%q\n' "$ADMIN_USER"
-    printf 'export REGISTRY_PASSWORD=%q\n' "$ADMIN_PASSWORD"
+    printf 'export REGISTRY_USERNAME=%q\n' "$REGISTRY_ADMIN_USER"
+    printf 'export REGISTRY_PASSWORD=%q\n' "$REGISTRY_ADMIN_DEFAULT_PASSWORD"
     printf 'export REGISTRY_S3_ENDPOINT=%q\n' "http://127.0.0.1:$reg_s3_port"
     printf 'export REGISTRY_S3_BUCKET=%q\n' "$S3_MODE_BUCKET"
     printf 'export VERSITYGW_ENDPOINT=%q\n' "http://127.0.0.1:$vgw_port"

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -72,7 +74,7 @@ bash scripts/release-check.sh
 step "quickstart"
 # On a free port and in its own folder, so that a quickstart of yours that is
 # still running is left alone.
-REGISTRY_ADDR="127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')" \
+REGISTRY_ADDR="127.0.0.1:$(free_port)" \
   QUICKSTART_DIR="$ROOT/.stack/quickstart" bash scripts/quickstart.sh --down-after
 
 echo
