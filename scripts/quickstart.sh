@@ -56,7 +56,7 @@ case "${1:-}" in
         exit 1
       fi
       rm -rf "$QS"
-      echo "quickstart: deleted $QS (database, Terraform state, logs); '$(make_cmd quickstart)' starts over"
+      echo "quickstart: deleted $QS (database, Terraform state, logs); to start over: $(make_cmd quickstart)"
     fi
     exit 0
     ;;
@@ -134,5 +134,6 @@ echo "quickstart: done. The registry server keeps running on http://$ADDR (log: 
 echo "Next, in your shell (any new one too):"
 echo "  source $(shell_quote "$QS/env")"
 echo "  terraform -chdir=$(shell_quote "$QS/work") plan    # no changes expected"
-echo "then edit $QS/work/main.tf and apply again (terraform -chdir=$(shell_quote "$QS/work") apply)."
-echo "'$(make_cmd quickstart-down)' stops the server; '$(make_cmd quickstart-reset)' also deletes $QS to start over."
+echo "Edit $QS/work/main.tf and apply again with: terraform -chdir=$(shell_quote "$QS/work") apply"
+echo "Stop the server:  $(make_cmd quickstart-down)"
+echo "Start over:       $(make_cmd quickstart-reset)    (also deletes $QS: database, state, logs)"

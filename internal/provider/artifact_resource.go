@@ -107,9 +107,26 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true}),
+			"timeouts": artifactTimeoutsBlock(ctx),
 		},
 	}
+}
+
+// artifactTimeoutsBlock is the timeouts block with descriptions: the
+// library's block has none of its own.
+func artifactTimeoutsBlock(ctx context.Context) schema.Block {
+	block := timeouts.Block(ctx, timeouts.Opts{
+		Create: true,
+		Update: true,
+		CreateDescription: fmt.Sprintf("How long creating the artifact may take, retries included, and for a registry "+
+			"that rates artifacts later (`202 Accepted`) the wait until the artifact exists. Default `%gm`.",
+			defaultArtifactCreateTimeout.Minutes()),
+		UpdateDescription: fmt.Sprintf("How long updating the artifact's `url` may take, retries included. Default `%gm`.",
+			defaultArtifactUpdateTimeout.Minutes()),
+	}).(schema.SingleNestedBlock)
+	block.MarkdownDescription = "Time limits of the operations that talk to the registry, as durations such as " +
+		"`30s`, `10m` or `1h`. Reading and deleting use the provider's `request_timeout` per request."
+	return block
 }
 
 func (r *ArtifactResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
