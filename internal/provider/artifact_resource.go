@@ -91,7 +91,7 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"`https://huggingface.co/google-bert/bert-base-uncased`. Changing it updates the artifact in place " +
 					"(`PUT`), keeping its id and name.",
 				Required:   true,
-				Validators: []validator.String{httpURL()},
+				Validators: []validator.String{httpURL("https://huggingface.co/google-bert/bert-base-uncased")},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "The artifact's name, derived by the registry from the URL at creation " +
