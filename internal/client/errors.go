@@ -129,6 +129,9 @@ func (c *Client) apiError(cl call, resp *response) *APIError {
 var (
 	titleRe = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
 	spaceRe = regexp.MustCompile(`\s+`)
+	// headingRe finds the first <pre> or <h1> of an HTML page.
+	headingRe = regexp.MustCompile(`(?is)<(pre|h1)[^>]*>(.*?)</(?:pre|h1)>`)
+	tagRe     = regexp.MustCompile(`(?s)<[^>]*>`)
 )
 
 // serverMessage makes one line of an error body.
@@ -138,10 +141,26 @@ func serverMessage(contentType string, body []byte) string {
 		return ""
 	}
 	if isHTML(contentType, text) {
+		title := ""
 		if m := titleRe.FindStringSubmatch(text); m != nil {
-			if t := oneLine(html.UnescapeString(m[1])); t != "" {
-				return "HTML error page: " + truncate(t)
+			title = htmlText(m[1])
+		}
+		// A framework's page for an unknown route says what was asked in
+		// its <pre> or <h1> ("Cannot DELETE /artifacts/model/1" under the
+		// title "Error").
+		detail := ""
+		if m := headingRe.FindStringSubmatch(text); m != nil {
+			detail = htmlText(m[2])
+		}
+		switch {
+		case detail == "" || detail == title:
+			if title != "" {
+				return "HTML error page: " + truncate(title)
 			}
+		case title == "":
+			return "HTML error page: " + truncate(detail)
+		default:
+			return "HTML error page: " + truncate(title+": "+detail)
 		}
 		return fmt.Sprintf("HTML error page (%d bytes)", len(body))
 	}
@@ -158,6 +177,11 @@ func serverMessage(contentType string, body []byte) string {
 func isJSONError(contentType string, body []byte) bool {
 	b := bytes.TrimSpace(body)
 	return len(b) > 0 && (b[0] == '{' || b[0] == '"') && json.Valid(b) && !isHTML(contentType, "")
+}
+
+// htmlText is the text of an HTML fragment on one line.
+func htmlText(s string) string {
+	return oneLine(html.UnescapeString(tagRe.ReplaceAllString(s, " ")))
 }
 
 func isHTML(contentType, text string) bool {

@@ -27,6 +27,8 @@ func TestServerMessage(t *testing.T) {
 		{"html without content type", "", bigHTML, "HTML error page: 502 Bad Gateway"},
 		{"html without title", "text/html; charset=utf-8", "<html><body>Bad gateway</body></html>", "HTML error page (37 bytes)"},
 		{"html entities", "text/html", "<html><title>Service &amp; Gateway</title></html>", "HTML error page: Service & Gateway"},
+		{"express unknown route", "text/html; charset=utf-8", "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot DELETE /artifacts/model/1731000000123</pre>\n</body>\n</html>\n", "HTML error page: Error: Cannot DELETE /artifacts/model/1731000000123"},
+		{"heading without title", "text/html", "<html><body><h1>Not <b>Found</b></h1></body></html>", "HTML error page: Not Found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := serverMessage(tc.contentType, []byte(tc.body)); got != tc.want {
