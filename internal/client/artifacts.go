@@ -377,16 +377,16 @@ func (c *Client) FindArtifactByURL(ctx context.Context, artifactType, sourceURL 
 		if err != nil {
 			return nil, err
 		}
-		if sameURL(a.Data.URL, sourceURL) {
+		if SameURL(a.Data.URL, sourceURL) {
 			return a, nil
 		}
 	}
 	return nil, nil
 }
 
-// sameURL compares source urls, ignoring surrounding space and a trailing
-// slash.
-func sameURL(a, b string) bool {
+// SameURL reports whether two source urls are the same artifact source:
+// equal but for surrounding space and a trailing slash.
+func SameURL(a, b string) bool {
 	norm := func(s string) string { return strings.TrimSuffix(strings.TrimSpace(s), "/") }
 	return norm(a) == norm(b)
 }
