@@ -55,10 +55,10 @@ type ArtifactResource struct {
 }
 
 type artifactResourceModel struct {
-	ID          types.String   `tfsdk:"id"`
-	Type        types.String   `tfsdk:"type"`
-	URL         types.String   `tfsdk:"url"`
-	Name        types.String   `tfsdk:"name"`
+	ID            types.String   `tfsdk:"id"`
+	Type          types.String   `tfsdk:"type"`
+	URL           types.String   `tfsdk:"url"`
+	Name          types.String   `tfsdk:"name"`
 	DownloadURL   types.String   `tfsdk:"download_url"`
 	AdoptExisting types.Bool     `tfsdk:"adopt_existing"`
 	Timeouts      timeouts.Value `tfsdk:"timeouts"`
