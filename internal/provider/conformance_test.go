@@ -278,7 +278,7 @@ data "registry_artifact" "missing" {
 			{
 				// "Not found" only when the registry says so (its name query).
 				Config:      missing,
-				ExpectError: regexp.MustCompile(`The registry has no artifact of type dataset named "no-such-dataset"`),
+				ExpectError: regexp.MustCompile(`The\s+registry\s+has\s+no\s+artifact\s+of\s+type\s+dataset\s+named\s+"no-such-dataset"`),
 			},
 			{
 				ResourceName:      "registry_artifact.code",
@@ -290,7 +290,7 @@ data "registry_artifact" "missing" {
 			{
 				Config:      updated,
 				Destroy:     true,
-				ExpectError: regexp.MustCompile(`(?s)Registry does not support deleting artifacts.*Cannot DELETE /artifacts/.*NON-BASELINE.*terraform state rm`),
+				ExpectError: regexp.MustCompile(`(?s)Registry does not support deleting artifacts.*Cannot\s+DELETE\s+/artifacts/.*NON-BASELINE.*terraform\s+state\s+rm`),
 			},
 			{
 				// The failed destroy kept every artifact in state and in the
