@@ -122,13 +122,17 @@ func (c *Client) CreateArtifact(ctx context.Context, artifactType, sourceURL str
 			return createResult(cl, resp)
 		}
 		resent := attempt > 1
-		if ctx.Err() != nil || !(ambiguous(err) || resent && StatusCode(err) == http.StatusConflict) {
+		lateConflict := resent && StatusCode(err) == http.StatusConflict
+		if ctx.Err() != nil || !ambiguous(err) && !lateConflict {
 			return nil, err
 		}
 		found, findErr := c.FindArtifactByURL(ctx, artifactType, sourceURL)
 		switch {
 		case findErr != nil:
-			return nil, fmt.Errorf("%w; whether the registry created the %s nonetheless is unknown, because looking it up by its url failed: %v", err, artifactType, findErr)
+			// findErr is not wrapped: its status (say a 404) must not pass
+			// for the create's.
+			return nil, fmt.Errorf("%w; whether the registry created the %s nonetheless is unknown, because looking it up by its url failed: %s",
+				err, artifactType, findErr.Error())
 		case found != nil:
 			return &CreateResult{Artifact: found, Adopted: true}, nil
 		case StatusCode(err) == http.StatusConflict:

@@ -47,7 +47,7 @@ func startInProcessRegistry(t *testing.T, pageSize int, wrap func(http.Handler) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	var h http.Handler = srv.Handler()
+	h := srv.Handler()
 	if wrap != nil {
 		h = wrap(h)
 	}
