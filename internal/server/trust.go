@@ -271,7 +271,11 @@ func (s *Server) ensureRating(ctx context.Context, rec store.Record, user princi
 	if err != nil {
 		return out, err
 	}
-	return v.(rating.Rating), nil
+	r, ok := v.(rating.Rating)
+	if !ok {
+		return out, fmt.Errorf("rating %s: unexpected result", rec.Metadata.ID)
+	}
+	return r, nil
 }
 
 // storeRating writes r into the stored artifact (reading it afresh so that
