@@ -6,6 +6,10 @@
 # QUICKSTART_DIR/env, which a new shell sources to run terraform against it.
 #   REGISTRY_ADDR   where the server listens (default 127.0.0.1:8000)
 #   QUICKSTART_DIR  its working folder: database, state, logs, env (default .quickstart)
+#   HF_ENDPOINT, GITHUB_API_URL  where the server reads the facts it rates models
+#                   from; when neither is set (offline, as on this project's
+#                   machines) the quickstart starts cmd/upstream-replay, recorded
+#                   answers written to the documented shapes, and uses it for both
 # Usage: quickstart.sh [--down | --reset | --down-after]
 #   --down        stops the server
 #   --reset       stops the server and deletes QUICKSTART_DIR (database, state), to start over
@@ -40,6 +44,10 @@ down() {
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     rm -f "$QS/server.pid"
     echo "quickstart: registry server stopped"
+  fi
+  if [[ -f "$QS/replay.pid" ]]; then
+    kill "$(cat "$QS/replay.pid")" 2>/dev/null || true
+    rm -f "$QS/replay.pid"
   fi
 }
 
@@ -94,6 +102,15 @@ else
     exit 1
   fi
   go build -o "$QS/bin/registry-server" ./cmd/registry-server
+  if [[ -z "${HF_ENDPOINT:-}" && -z "${GITHUB_API_URL:-}" ]]; then
+    go build -o "$QS/bin/upstream-replay" ./cmd/upstream-replay
+    replay_port=$(free_port)
+    "$QS/bin/upstream-replay" -addr "127.0.0.1:$replay_port" >"$QS/replay.log" 2>&1 &
+    echo $! >"$QS/replay.pid"
+    wait_http "the upstream replay" "http://127.0.0.1:$replay_port/api/models/google-bert/bert-base-uncased" "$QS/replay.pid" "$QS/replay.log"
+    export HF_ENDPOINT="http://127.0.0.1:$replay_port" GITHUB_API_URL="http://127.0.0.1:$replay_port"
+    echo "quickstart: offline, so ratings read the recorded upstream answers of cmd/upstream-replay ($HF_ENDPOINT)"
+  fi
   # The embedded default: SQLite in a file, so what you create survives restarts.
   env USE_SQLITE=1 SQLALCHEMY_DATABASE_URL="sqlite:///$QS/registry.db" ADDR="$ADDR" \
     ENVIRONMENT=development LOG_LEVEL=INFO \
@@ -103,7 +120,7 @@ else
     if grep -q 'address already in use' "$QS/server.log"; then
       port_hint
     fi
-    rm -f "$QS/server.pid"
+    down >/dev/null
     exit 1
   fi
   echo "quickstart: registry server on http://$ADDR (log: $QS/server.log)"
@@ -130,6 +147,23 @@ cp examples/quickstart/*.tf "$QS/work/"
 source "$QS/env"
 terraform -chdir="$QS/work" apply -auto-approve -input=false
 echo
+# The model's rating, computed by the server's trust pipeline on this first read.
+model_id=$(terraform -chdir="$QS/work" output -json model | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+python3 - "$REGISTRY_ENDPOINT" "$model_id" <<'PY'
+import json, os, sys, urllib.error, urllib.request
+base, mid = sys.argv[1], sys.argv[2]
+auth = {"user": {"name": os.environ["REGISTRY_USERNAME"], "is_admin": True},
+        "secret": {"password": os.environ["REGISTRY_PASSWORD"]}}
+req = urllib.request.Request(base + "/authenticate", json.dumps(auth).encode(), method="PUT")
+token = json.load(urllib.request.urlopen(req))
+try:
+    r = json.load(urllib.request.urlopen(urllib.request.Request(
+        base + "/artifact/model/" + mid + "/rate", headers={"X-Authorization": token})))
+except urllib.error.HTTPError as e:
+    sys.exit("quickstart: GET /artifact/model/%s/rate answered %d: %s" % (mid, e.code, e.read().decode()))
+print("quickstart: rating of %s (%s): net_score %.2f, license %.2f, ramp_up_time %.2f, bus_factor %.2f"
+      % (r["name"], mid, r["net_score"], r["license"], r["ramp_up_time"], r["bus_factor"]))
+PY
 echo "quickstart: done. The registry server keeps running on http://$ADDR (log: $QS/server.log)."
 echo "Next, in your shell (any new one too):"
 echo "  source $(shell_quote "$QS/env")"

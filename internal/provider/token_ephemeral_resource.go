@@ -116,6 +116,7 @@ func (r *TokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenReq
 		)
 		return
 	}
+	r.data.warnCredentialsUnused(&resp.Diagnostics)
 	model := tokenEphemeralResourceModel{Token: types.StringNull()}
 	if token != "" {
 		model.Token = types.StringValue(token)
