@@ -65,7 +65,9 @@ build_tofu() {
   src="$out/src"
   cp -r "$dir" "$src"
   chmod -R u+w "$src"
-  (cd "$src" && GOWORK=off go build -o "$out/tofu" ./cmd/tofu)
+  # version.dev=no as in OpenTofu's own release build: `tofu version` says
+  # 1.12.6, not 1.12.6-dev.
+  (cd "$src" && GOWORK=off go build -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$out/tofu" ./cmd/tofu)
   rm -rf "$src"
 }
 
