@@ -9,4 +9,6 @@ golangci_lint=$(bash scripts/tools.sh path golangci-lint)
 if [[ $# -eq 0 ]]; then
   set -- ./...
 fi
-exec "$golangci_lint" run "$@"
+# Several clones on one machine (the tool cache is shared) may lint at once;
+# without this, the second one fails with "parallel golangci-lint is running".
+exec "$golangci_lint" run --allow-parallel-runners "$@"

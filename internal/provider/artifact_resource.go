@@ -139,7 +139,7 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 // artifactTimeoutsBlock is the timeouts block with descriptions: the
 // library's block has none of its own.
 func artifactTimeoutsBlock(ctx context.Context) schema.Block {
-	block := timeouts.Block(ctx, timeouts.Opts{
+	b := timeouts.Block(ctx, timeouts.Opts{
 		Create: true,
 		Update: true,
 		CreateDescription: fmt.Sprintf("How long creating the artifact may take, retries included, and for a registry "+
@@ -147,7 +147,13 @@ func artifactTimeoutsBlock(ctx context.Context) schema.Block {
 			defaultArtifactCreateTimeout.Minutes()),
 		UpdateDescription: fmt.Sprintf("How long updating the artifact's `url` may take, retries included. Default `%gm`.",
 			defaultArtifactUpdateTimeout.Minutes()),
-	}).(schema.SingleNestedBlock)
+	})
+	block, ok := b.(schema.SingleNestedBlock)
+	if !ok {
+		// A library version with another block type: its attributes keep
+		// their descriptions, the block goes without.
+		return b
+	}
 	block.MarkdownDescription = "Time limits of the operations that talk to the registry, as durations such as " +
 		"`30s`, `10m` or `1h`. Reading and deleting use the provider's `request_timeout` per request."
 	return block
