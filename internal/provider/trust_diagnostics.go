@@ -33,7 +33,7 @@ type trustCall struct {
 // provider says which call failed and reports no value instead of a guess.
 func trustReadDiagnostic(data *ProviderData, tc trustCall, subject string, err error) diag.Diagnostic {
 	switch status := client.StatusCode(err); {
-	case unroutedEndpoint(err):
+	case client.IsUnrouted(err):
 		tier := "a NON-BASELINE endpoint of the registry API (OpenAPI 3.4.7), which a conforming registry need not offer"
 		if tc.baseline {
 			tier = "a BASELINE endpoint of the registry API (OpenAPI 3.4.7), which every conforming registry should offer"
@@ -41,8 +41,8 @@ func trustReadDiagnostic(data *ProviderData, tc trustCall, subject string, err e
 		return diag.NewErrorDiagnostic("Registry does not offer this endpoint",
 			fmt.Sprintf("%s needs %s, %s. The registry at %s does not route it: %s. "+
 				"This says nothing about %s; use a registry that implements the endpoint, or remove the %s data source.",
-				tc.typeName, tc.endpoint, tier, data.registry.Endpoint, err, subject, tc.typeName))
-	case status == http.StatusNotFound:
+				tc.typeName, tc.endpoint, tier, data.registry.Endpoint, client.UnroutedDetail(err), subject, tc.typeName))
+	case client.IsNotFound(err):
 		return diag.NewErrorDiagnostic("Artifact not found or not rated yet",
 			fmt.Sprintf("Reading the %s of %s failed: %s. %s A registry that rates artifacts asynchronously (it answered "+
 				"the create with 202) answers 404 for an artifact until its rating exists, and drops the artifact when the "+
@@ -65,15 +65,4 @@ func trustReadDiagnostic(data *ProviderData, tc trustCall, subject string, err e
 		return diag.NewErrorDiagnostic("Cannot read "+tc.typeName,
 			fmt.Sprintf("Reading the %s of %s failed: %s.", tc.what, subject, data.describeError(err)))
 	}
-}
-
-// unroutedEndpoint reports whether err is the answer of a registry that
-// does not route the endpoint at all: 405 Method Not Allowed or 501 Not
-// Implemented. (A 404 is the registry's "no such artifact" here.)
-func unroutedEndpoint(err error) bool {
-	switch client.StatusCode(err) {
-	case http.StatusMethodNotAllowed, http.StatusNotImplemented:
-		return true
-	}
-	return false
 }

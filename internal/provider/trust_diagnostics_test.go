@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -99,5 +101,25 @@ func costCase() (string, map[string]tftypes.Value) {
 	return "/artifact/model/42/cost", map[string]tftypes.Value{
 		"type": tftypes.NewValue(tftypes.String, "model"),
 		"id":   tftypes.NewValue(tftypes.String, "42"),
+	}
+}
+
+// A 404 that is not the registry's JSON (a web framework's page for an
+// unknown route) means the endpoint is missing, not the model.
+func TestTrustReadDiagnosticUnroutedHTML404(t *testing.T) {
+	path, attrs := lineageCase()
+	_, diags := readDataSource(t, NewModelLineageDataSource(), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, "<html><head><title>Error</title></head><body><pre>Cannot GET "+path+"</pre></body></html>")
+	}, attrs)
+	if len(diags.Errors()) != 1 {
+		t.Fatalf("diagnostics %v, want one error", diags)
+	}
+	d := diags.Errors()[0]
+	if d.Summary() != "Registry does not offer this endpoint" ||
+		!strings.Contains(d.Detail(), "the registry does not serve GET "+path+" (it answered 404 Not Found: HTML error page: Error: Cannot GET "+path+")") ||
+		strings.Contains(d.Detail(), "not rated yet") {
+		t.Fatalf("diagnostic %q: %q", d.Summary(), d.Detail())
 	}
 }
