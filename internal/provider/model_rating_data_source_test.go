@@ -2,9 +2,16 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 )
 
 const ratingAnswer = `{"name":"bert-base-uncased","category":"nlp","net_score":0.81,"net_score_latency":0.01,
@@ -58,4 +65,29 @@ func TestModelRatingDataSourceIncompleteRating(t *testing.T) {
 	if !diags.HasError() {
 		t.Fatal("want an error for a rating without most metrics")
 	}
+}
+
+// Every field of the rating equals what the server's own API answers for
+// the replayed facts of bert-base-uncased.
+func TestAccModelRatingDataSource(t *testing.T) {
+	reg := startTrustRegistry(t, trustRegistryOptions{mode: server.RatingOff})
+	id := reg.seed(t, "model", replayBertURL)
+	want, err := reg.api.ModelRating(context.Background(), id)
+	if err != nil {
+		t.Fatalf("the server's rating of bert-base-uncased: %v", err)
+	}
+	checks := exactChecks(t, "data.registry_model_rating.bert", want)
+	checks = append(checks, statecheck.ExpectKnownValue("data.registry_model_rating.bert", tfjsonpath.New("id"), knownvalue.StringExact(id)))
+
+	resource.Test(t, trustTestCase(
+		resource.TestStep{
+			Config:            fmt.Sprintf("data \"registry_model_rating\" \"bert\" {\n  id = %q\n}\n", id),
+			ConfigStateChecks: checks,
+		},
+		resource.TestStep{
+			// Nothing rated: 404 (no such model), with its diagnostic.
+			Config:      "data \"registry_model_rating\" \"none\" {\n  id = \"999999999\"\n}\n",
+			ExpectError: wordsRE("Artifact not found or not rated yet", "GET /artifact/model/999999999/rate: 404"),
+		},
+	))
 }

@@ -1,0 +1,242 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/replay"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+)
+
+// Source URLs of the replayed upstream repositories (internal/replay).
+const (
+	replayBertURL  = "https://huggingface.co/google-bert/bert-base-uncased"
+	replaySquadURL = "https://huggingface.co/csarron/bert-base-uncased-squad-v1" // base_model: bert-base-uncased, datasets: squad
+	replayPoorURL  = "https://huggingface.co/example-org/tiny-unlicensed-model"  // no license, two-line README, one contributor
+	replayDataURL  = "https://huggingface.co/datasets/squad"
+	replayGitHub   = "https://github.com/google-research/bert"
+)
+
+// trustRegistry is our registry server with its trust pipeline, run in the
+// test process on a loopback port, in memory, rating from the replay of
+// Hugging Face and GitHub (also on loopback). The provider of the test
+// reaches it through the REGISTRY_* environment variables, so a
+// configuration (or an example) needs no provider block.
+type trustRegistry struct {
+	endpoint string
+	// api is the default admin's client: expected values come from the
+	// server's own API, and checks read what it holds.
+	api *client.Client
+	log *requestLog
+}
+
+// trustRegistryOptions configure startTrustRegistry.
+type trustRegistryOptions struct {
+	mode server.RatingMode
+	// upstreamDelay slows every answer of the replay, so that an
+	// asynchronous rating surely outlasts the provider's first polls.
+	upstreamDelay time.Duration
+}
+
+// startTrustRegistry starts the replay and the server; both stop when the
+// test ends. It skips without TF_ACC, like resource.Test.
+func startTrustRegistry(t *testing.T, opts trustRegistryOptions) *trustRegistry {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("TF_ACC is not set: acceptance tests run only with TF_ACC=1")
+	}
+
+	upstream := newLoopbackServer(t, delayed(replay.Handler(), opts.upstreamDelay))
+	srv, err := server.New(server.Config{
+		Storage: &store.Opened{Store: store.NewMemory(), Requested: "memory"},
+		TrustConfig: server.TrustConfig{
+			HFEndpoint:      upstream,
+			GitHubAPIURL:    upstream,
+			RatingMode:      opts.mode,
+			UpstreamTimeout: 30 * time.Second,
+		},
+	})
+	if err != nil {
+		t.Fatalf("starting the registry server: %v", err)
+	}
+	t.Cleanup(srv.Close)
+	log := &requestLog{}
+	endpoint := newLoopbackServer(t, log.wrap(srv.Handler()))
+
+	t.Setenv(envEndpoint, endpoint)
+	t.Setenv(envUsername, server.DefaultAdminName)
+	t.Setenv(envPassword, server.DefaultAdminPassword)
+	t.Setenv(envToken, "")
+	api, err := client.New(client.Config{
+		Endpoint: endpoint, Username: server.DefaultAdminName, Password: server.DefaultAdminPassword, IsAdmin: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &trustRegistry{endpoint: endpoint, api: api, log: log}
+}
+
+// newLoopbackServer serves h on a free port of 127.0.0.1 until the test
+// ends, and returns its base URL.
+func newLoopbackServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("loopback server: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(ctx)
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func delayed(h http.Handler, d time.Duration) http.Handler {
+	if d == 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// requestLog records the method, path and status of every request.
+type requestLog struct {
+	mu      sync.Mutex
+	entries []string
+}
+
+func (l *requestLog) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		l.mu.Lock()
+		l.entries = append(l.entries, fmt.Sprintf("%s %s %d", r.Method, r.URL.Path, rec.status))
+		l.mu.Unlock()
+	})
+}
+
+// count is the number of requests "<METHOD> <path> <status>" recorded.
+func (l *requestLog) count(method, path string, status int) int {
+	want := fmt.Sprintf("%s %s %d", method, path, status)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range l.entries {
+		if e == want {
+			n++
+		}
+	}
+	return n
+}
+
+// withPrefix lists the recorded requests that start with prefix.
+func (l *requestLog) withPrefix(prefix string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, e := range l.entries {
+		if strings.HasPrefix(e, prefix) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// seed registers an artifact through the API (not through Terraform) and
+// returns its id.
+func (r *trustRegistry) seed(t *testing.T, artifactType, url string) string {
+	t.Helper()
+	res, err := r.api.CreateArtifact(context.Background(), artifactType, url)
+	if err != nil {
+		t.Fatalf("registering the %s %s: %v", artifactType, url, err)
+	}
+	if res.Artifact == nil {
+		t.Fatalf("registering the %s %s: the registry answered 202; seed needs a registry that rates synchronously or not at all", artifactType, url)
+	}
+	return res.Artifact.Metadata.ID
+}
+
+// exactChecks turns a JSON object the server's API gave (a rating, a cost
+// entry) into one state check per field of address: numbers, strings and
+// booleans compared exactly, objects field by field.
+func exactChecks(t *testing.T, address string, v any) []statecheck.StateCheck {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(b, &fields); err != nil {
+		t.Fatal(err)
+	}
+	checks := make([]statecheck.StateCheck, 0, len(fields))
+	for name, value := range fields {
+		checks = append(checks, statecheck.ExpectKnownValue(address, tfjsonpath.New(name), exactValue(t, value)))
+	}
+	return checks
+}
+
+func exactValue(t *testing.T, v any) knownvalue.Check {
+	t.Helper()
+	switch v := v.(type) {
+	case float64:
+		return knownvalue.Float64Exact(v)
+	case string:
+		return knownvalue.StringExact(v)
+	case bool:
+		return knownvalue.Bool(v)
+	case map[string]any:
+		m := make(map[string]knownvalue.Check, len(v))
+		for k, e := range v {
+			m[k] = exactValue(t, e)
+		}
+		return knownvalue.ObjectExact(m)
+	}
+	t.Fatalf("no exact check for %T", v)
+	return nil
+}
+
+// trustTestCase is a resource.TestCase against the in-process registry
+// (the provider finds it through the environment set by startTrustRegistry).
+func trustTestCase(steps ...resource.TestStep) resource.TestCase {
+	return resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps}
+}
