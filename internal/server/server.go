@@ -154,10 +154,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /download/{id}", s.authed(s.handleDownload))
 
 	mux.Handle("GET /artifact/model/{id}/rate", s.authed(s.handleRate))
+	mux.Handle("GET /artifact/{artifact_type}/{id}/cost", s.authed(s.handleCost))
+	mux.Handle("GET /artifact/model/{id}/lineage", s.authed(s.handleLineage))
+	mux.Handle("POST /artifact/model/{id}/license-check", s.authed(s.handleLicenseCheck))
 	// Later issue: answered honestly as not implemented.
-	mux.Handle("GET /artifact/{artifact_type}/{id}/cost", s.authed(s.notImplemented("cost")))
-	mux.Handle("GET /artifact/model/{id}/lineage", s.authed(s.notImplemented("lineage")))
-	mux.Handle("POST /artifact/model/{id}/license-check", s.authed(s.notImplemented("license check")))
 	mux.Handle("POST /artifacts/PackageConfusionAudit", s.authed(s.notImplemented("package confusion audit")))
 
 	return s.observe(mux)
