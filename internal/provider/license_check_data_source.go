@@ -32,12 +32,13 @@ type licenseCheckDataSourceModel struct {
 }
 
 var licenseCheckCall = trustCall{
-	typeName:   "registry_license_check",
-	endpoint:   "POST /artifact/model/{id}/license-check",
-	baseline:   true,
-	what:       "license compatibility",
-	badRequest: "The registry considers the request malformed: check that github_url is a GitHub repository URL such as https://github.com/google-research/bert.",
-	notFound:   "The registry has no model with this id, or the GitHub project does not exist; the registry's message above says which.",
+	typeName:        "registry_license_check",
+	endpoint:        "POST /artifact/model/{id}/license-check",
+	baseline:        true,
+	what:            "license compatibility",
+	badRequest:      "The registry considers the request malformed: check that github_url is a GitHub repository URL such as https://github.com/google-research/bert.",
+	notFound:        "The registry has no model with this id, or the GitHub project does not exist; the registry's message above says which.",
+	notFoundSummary: "Model or GitHub project not found",
 }
 
 func (d *LicenseCheckDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {

@@ -25,6 +25,9 @@ type trustCall struct {
 	badRequest string
 	// notFound explains the endpoint's 404 in the spec's words.
 	notFound string
+	// notFoundSummary replaces the 404's summary when a 404 may mean
+	// something else than the artifact (license check: the GitHub project).
+	notFoundSummary string
 }
 
 // trustReadDiagnostic explains a failed trust read of subject (e.g. `model
@@ -43,7 +46,11 @@ func trustReadDiagnostic(data *ProviderData, tc trustCall, subject string, err e
 				"This says nothing about %s; use a registry that implements the endpoint, or remove the %s data source.",
 				tc.typeName, tc.endpoint, tier, data.registry.Endpoint, client.UnroutedDetail(err), subject, tc.typeName))
 	case client.IsNotFound(err):
-		return diag.NewErrorDiagnostic("Artifact not found or not rated yet",
+		summary := "Artifact not found or not rated yet"
+		if tc.notFoundSummary != "" {
+			summary = tc.notFoundSummary
+		}
+		return diag.NewErrorDiagnostic(summary,
 			fmt.Sprintf("Reading the %s of %s failed: %s. %s A registry that rates artifacts asynchronously (it answered "+
 				"the create with 202) answers 404 for an artifact until its rating exists, and drops the artifact when the "+
 				"rating fails: if it was created moments ago, apply again later.",

@@ -32,7 +32,7 @@ func TestTrustReadDiagnostic(t *testing.T) {
 		{"audit 405", auditCase, 405, "Registry does not offer this endpoint",
 			[]string{"GET /artifact/{artifact_type}/{id}/audit", "NON-BASELINE endpoint", "need not offer", "405 Method Not Allowed"}},
 		{"lineage 400", lineageCase, 400, "Registry refused the request", []string{"cannot compute the lineage graph", "config.json"}},
-		{"license 404", licenseCase, 404, "Artifact not found or not rated yet", []string{"GitHub project does not exist"}},
+		{"license 404", licenseCase, 404, "Model or GitHub project not found", []string{"GitHub project does not exist"}},
 		{"cost 403", costCase, 403, "Cannot read registry_artifact_cost", []string{"403 Forbidden", "refused the provider's token"}},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -238,60 +239,44 @@ func exactValue(t *testing.T, v any) knownvalue.Check {
 // registryHolds checks that the registry holds the registry_artifact at
 // address as its state says: same id, type, url and name.
 func registryHolds(api *client.Client, address string) statecheck.StateCheck {
-	return registryHoldsCheck{api: api, address: address}
-}
-
-type registryHoldsCheck struct {
-	api     *client.Client
-	address string
-}
-
-func (c registryHoldsCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	if req.State == nil || req.State.Values == nil || req.State.Values.RootModule == nil {
-		resp.Error = errors.New("no state")
-		return
-	}
-	for _, r := range req.State.Values.RootModule.Resources {
-		if r.Address != c.address {
-			continue
+	return stateCheckFunc(func(state *tfjson.State) error {
+		attrs := attributes(state, address)
+		if attrs == nil {
+			return fmt.Errorf("%s is not in state", address)
 		}
-		attr := func(name string) string { s, _ := r.AttributeValues[name].(string); return s }
-		a, err := c.api.GetArtifact(ctx, attr("type"), attr("id"))
+		attr := func(name string) string { s, _ := attrs[name].(string); return s }
+		a, err := api.GetArtifact(context.Background(), attr("type"), attr("id"))
 		if err != nil {
-			resp.Error = fmt.Errorf("%s is in state with id %q, but the registry does not hold it: %w", c.address, attr("id"), err)
-			return
+			return fmt.Errorf("%s is in state with id %q, but the registry does not hold it: %w", address, attr("id"), err)
 		}
 		if a.Data.URL != attr("url") || a.Metadata.Name != attr("name") {
-			resp.Error = fmt.Errorf("%s: state has url %q and name %q, the registry %q and %q", c.address, attr("url"), attr("name"), a.Data.URL, a.Metadata.Name)
+			return fmt.Errorf("%s: state has url %q and name %q, the registry %q and %q", address, attr("url"), attr("name"), a.Data.URL, a.Metadata.Name)
 		}
-		return
-	}
-	resp.Error = fmt.Errorf("%s is not in state", c.address)
+		return nil
+	})
 }
 
 // stateValue stores the string attribute of address into *dst, for checks
 // after resource.Test.
 func stateValue(address, attribute string, dst *string) statecheck.StateCheck {
-	return stateValueCheck{address: address, attribute: attribute, dst: dst}
+	return stateCheckFunc(func(state *tfjson.State) error {
+		v, ok := attributes(state, address)[attribute].(string)
+		if !ok {
+			return fmt.Errorf("%s.%s is not a string in state", address, attribute)
+		}
+		*dst = v
+		return nil
+	})
 }
 
-type stateValueCheck struct {
-	address, attribute string
-	dst                *string
-}
-
-func (c stateValueCheck) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	if req.State != nil && req.State.Values != nil && req.State.Values.RootModule != nil {
-		for _, r := range req.State.Values.RootModule.Resources {
-			if r.Address == c.address {
-				if v, ok := r.AttributeValues[c.attribute].(string); ok {
-					*c.dst = v
-					return
-				}
-			}
+// attributes are the attribute values of address in state (nil when absent).
+func attributes(state *tfjson.State, address string) map[string]any {
+	for _, r := range state.Values.RootModule.Resources {
+		if r.Address == address {
+			return r.AttributeValues
 		}
 	}
-	resp.Error = fmt.Errorf("%s.%s is not a string in state", c.address, c.attribute)
+	return nil
 }
 
 // trustTestCase is a resource.TestCase against the in-process registry
