@@ -2,11 +2,18 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 )
 
 func TestLicenseCheckDataSourceRead(t *testing.T) {
@@ -31,4 +38,51 @@ func TestLicenseCheckDataSourceRead(t *testing.T) {
 			t.Errorf("compatible %s after body %s, want %v", got.Compatible, body, want)
 		}
 	}
+}
+
+// The registry's verdicts for two models against a GitHub project, as its
+// API gives them; a GitHub project the registry cannot find is its 404.
+func TestAccLicenseCheckDataSource(t *testing.T) {
+	reg := startTrustRegistry(t, trustRegistryOptions{mode: server.RatingOff})
+	squadID := reg.seed(t, "model", replaySquadURL)
+	poorID := reg.seed(t, "model", replayPoorURL)
+	ctx := context.Background()
+	squadOK, err := reg.api.LicenseCheck(ctx, squadID, replayGitHub)
+	if err != nil {
+		t.Fatalf("the server's license check: %v", err)
+	}
+	poorOK, err := reg.api.LicenseCheck(ctx, poorID, replayGitHub)
+	if err != nil {
+		t.Fatalf("the server's license check: %v", err)
+	}
+	t.Logf("the server's verdicts against %s: fine-tuned model %v, poor model %v", replayGitHub, squadOK, poorOK)
+
+	resource.Test(t, trustTestCase(
+		resource.TestStep{
+			Config: fmt.Sprintf(`
+data "registry_license_check" "squad" {
+  id         = %q
+  github_url = %q
+}
+
+data "registry_license_check" "poor" {
+  id         = %q
+  github_url = %q
+}
+`, squadID, replayGitHub, poorID, replayGitHub),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.registry_license_check.squad", tfjsonpath.New("compatible"), knownvalue.Bool(squadOK)),
+				statecheck.ExpectKnownValue("data.registry_license_check.poor", tfjsonpath.New("compatible"), knownvalue.Bool(poorOK)),
+			},
+		},
+		resource.TestStep{
+			Config: fmt.Sprintf(`
+data "registry_license_check" "unknown_project" {
+  id         = %q
+  github_url = "https://github.com/acc-test/no-such-project"
+}
+`, squadID),
+			ExpectError: wordsRE("Model or GitHub project not found", "POST /artifact/model/"+squadID+"/license-check: 404", "no-such-project"),
+		},
+	))
 }

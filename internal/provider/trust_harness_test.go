@@ -279,6 +279,18 @@ func attributes(state *tfjson.State, address string) map[string]any {
 	return nil
 }
 
+// stateNumber reads a number of the state (terraform-json keeps numbers as
+// json.Number).
+func stateNumber(v any) (float64, error) {
+	switch n := v.(type) {
+	case json.Number:
+		return n.Float64()
+	case float64:
+		return n, nil
+	}
+	return 0, fmt.Errorf("%v is not a number", v)
+}
+
 // trustTestCase is a resource.TestCase against the in-process registry
 // (the provider finds it through the environment set by startTrustRegistry).
 func trustTestCase(steps ...resource.TestStep) resource.TestCase {
