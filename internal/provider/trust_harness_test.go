@@ -53,6 +53,9 @@ type trustRegistryOptions struct {
 	// upstreamDelay slows every answer of the replay, so that an
 	// asynchronous rating surely outlasts the provider's first polls.
 	upstreamDelay time.Duration
+	// upstreamDown points the server at a closed loopback port instead of
+	// the replay: Hugging Face and GitHub are unreachable.
+	upstreamDown bool
 }
 
 // startTrustRegistry starts the replay and the server; both stop when the
@@ -63,7 +66,12 @@ func startTrustRegistry(t *testing.T, opts trustRegistryOptions) *trustRegistry 
 		t.Skip("TF_ACC is not set: acceptance tests run only with TF_ACC=1")
 	}
 
-	upstream := newLoopbackServer(t, delayed(replay.Handler(), opts.upstreamDelay))
+	var upstream string
+	if opts.upstreamDown {
+		upstream = closedLoopbackURL(t)
+	} else {
+		upstream = newLoopbackServer(t, delayed(replay.Handler(), opts.upstreamDelay))
+	}
 	srv, err := server.New(server.Config{
 		Storage: &store.Opened{Store: store.NewMemory(), Requested: "memory"},
 		TrustConfig: server.TrustConfig{
@@ -113,6 +121,20 @@ func newLoopbackServer(t *testing.T, h http.Handler) string {
 		_ = hs.Shutdown(ctx)
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// closedLoopbackURL is the URL of a loopback port that nothing listens on.
+func closedLoopbackURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + addr
 }
 
 func delayed(h http.Handler, d time.Duration) http.Handler {
