@@ -131,20 +131,29 @@ func gateOutputsCheck(reg *trustRegistry, keys []string) statecheck.StateCheck {
 			var v any
 			return v, json.Unmarshal(b, &v)
 		}
-		if got, err := output("lineage"); err != nil || !reflect.DeepEqual(got, wantLineage) {
-			return fmt.Errorf("output lineage = %v (%v), the server's graphs give %v", got, err, wantLineage)
+		got, err := output("lineage")
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(got, wantLineage) {
+			return fmt.Errorf("output lineage = %v, the server's graphs give %v", got, wantLineage)
 		}
 		// Both registered, the fine-tuned model's graph has its base model.
 		if edges, ok := wantLineage["bert_squad"].([]any); ok && !slices.Contains(edges, any("bert-base-uncased -> bert-base-uncased-squad-v1 (base_model)")) {
 			return fmt.Errorf("the lineage of bert_squad lacks the base_model edge from bert-base-uncased: %v", edges)
 		}
-		if got, err := output("net_scores"); err != nil || !reflect.DeepEqual(got, wantScores) {
-			return fmt.Errorf("output net_scores = %v (%v), the server gives %v", got, err, wantScores)
+		if got, err = output("net_scores"); err != nil {
+			return err
 		}
-		got, err := output("total_cost_mb")
+		if !reflect.DeepEqual(got, wantScores) {
+			return fmt.Errorf("output net_scores = %v, the server gives %v", got, wantScores)
+		}
+		if got, err = output("total_cost_mb"); err != nil {
+			return err
+		}
 		total, ok := got.(float64)
-		if err != nil || !ok || math.Abs(total-wantTotal) > 1e-9*math.Max(1, wantTotal) {
-			return fmt.Errorf("output total_cost_mb = %v (%v), the server's standalone costs of %d distinct artifacts sum to %v", got, err, len(standalone), wantTotal)
+		if !ok || math.Abs(total-wantTotal) > 1e-9*math.Max(1, wantTotal) {
+			return fmt.Errorf("output total_cost_mb = %v, the server's standalone costs of %d distinct artifacts sum to %v", got, len(standalone), wantTotal)
 		}
 		return nil
 	})
