@@ -297,5 +297,5 @@ func logScore(n int64, decades float64) float64 {
 	return math.Min(1, math.Log10(float64(n)+1)/decades)
 }
 
-// Errorf helps metrics say what they lacked.
+// missing says which fact a metric lacked.
 func missing(what string) error { return fmt.Errorf("%s is missing upstream", what) }

@@ -66,7 +66,8 @@ func Handler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", contentType)
-		_, _ = w.Write(body)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		_, _ = w.Write(body) //nolint:gosec // G705: the body is an embedded recording, not request input
 	})
 }
 

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -253,6 +256,9 @@ func (s *Server) ensureRating(ctx context.Context, rec store.Record, user princi
 		return out, err
 	}
 	v, err, _ := s.trust.inflight.Do(rec.Metadata.ID, func() (any, error) {
+		// Shared by every caller waiting on this id, so one caller going
+		// away must not cancel it; the upstream timeouts bound it.
+		ctx := context.WithoutCancel(ctx)
 		r, err := s.computeRating(ctx, rec, user)
 		if err != nil {
 			return nil, err
@@ -265,7 +271,11 @@ func (s *Server) ensureRating(ctx context.Context, rec store.Record, user princi
 	if err != nil {
 		return out, err
 	}
-	return v.(rating.Rating), nil
+	r, ok := v.(rating.Rating)
+	if !ok {
+		return out, fmt.Errorf("rating %s: unexpected result", rec.Metadata.ID)
+	}
+	return r, nil
 }
 
 // storeRating writes r into the stored artifact (reading it afresh so that
@@ -368,19 +378,14 @@ func lowestScores(r rating.Rating) string {
 		"code_quality": r.CodeQuality, "reproducibility": r.Reproducibility, "reviewedness": r.Reviewedness,
 		"tree_score": r.TreeScore,
 	}
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
+	names := slices.Collect(maps.Keys(m))
 	// Lowest first, ties by name, so the message is stable.
-	for i := range names {
-		for j := i + 1; j < len(names); j++ {
-			a, b := names[i], names[j]
-			if m[b] < m[a] || (m[b] == m[a] && b < a) {
-				names[i], names[j] = b, a
-			}
+	slices.SortFunc(names, func(a, b string) int {
+		if c := cmp.Compare(m[a], m[b]); c != 0 {
+			return c
 		}
-	}
+		return strings.Compare(a, b)
+	})
 	parts := make([]string, 0, 3)
 	for _, n := range names[:3] {
 		parts = append(parts, fmt.Sprintf("%s=%.2f", n, m[n]))

@@ -244,7 +244,7 @@ func (s *Server) standaloneBytes(ctx context.Context, rec store.Record) (int64, 
 	}
 	b, ok := info.TotalSize()
 	if !ok {
-		return 0, fmt.Errorf("Hugging Face did not report the file sizes of %s", repo)
+		return 0, fmt.Errorf("the Hugging Face Hub did not report the file sizes of %s", repo)
 	}
 	return b, nil
 }

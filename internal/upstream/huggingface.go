@@ -49,12 +49,11 @@ func (s *StringOrList) UnmarshalJSON(b []byte) error {
 		}
 		return nil
 	}
+	// Another shape (e.g. a list of objects) leaves the field absent
+	// rather than failing the whole card.
 	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		// Another shape (e.g. a list of objects): ignore rather than fail
-		// the whole card; the field then counts as absent.
-		*s = nil
-		return nil
+	if json.Unmarshal(b, &many) != nil {
+		many = nil
 	}
 	*s = many
 	return nil
