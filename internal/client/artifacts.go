@@ -122,13 +122,17 @@ func (c *Client) CreateArtifact(ctx context.Context, artifactType, sourceURL str
 			return createResult(cl, resp)
 		}
 		resent := attempt > 1
-		if ctx.Err() != nil || !(ambiguous(err) || resent && StatusCode(err) == http.StatusConflict) {
+		lateConflict := resent && StatusCode(err) == http.StatusConflict
+		if ctx.Err() != nil || !ambiguous(err) && !lateConflict {
 			return nil, err
 		}
 		found, findErr := c.FindArtifactByURL(ctx, artifactType, sourceURL)
 		switch {
 		case findErr != nil:
-			return nil, fmt.Errorf("%w; whether the registry created the %s nonetheless is unknown, because looking it up by its url failed: %v", err, artifactType, findErr)
+			// findErr is not wrapped: its status (say a 404) must not pass
+			// for the create's.
+			return nil, fmt.Errorf("%w; whether the registry created the %s nonetheless is unknown, because looking it up by its url failed: %s",
+				err, artifactType, findErr.Error())
 		case found != nil:
 			return &CreateResult{Artifact: found, Adopted: true}, nil
 		case StatusCode(err) == http.StatusConflict:
@@ -377,16 +381,16 @@ func (c *Client) FindArtifactByURL(ctx context.Context, artifactType, sourceURL 
 		if err != nil {
 			return nil, err
 		}
-		if sameURL(a.Data.URL, sourceURL) {
+		if SameURL(a.Data.URL, sourceURL) {
 			return a, nil
 		}
 	}
 	return nil, nil
 }
 
-// sameURL compares source urls, ignoring surrounding space and a trailing
-// slash.
-func sameURL(a, b string) bool {
+// SameURL reports whether two source urls are the same artifact source:
+// equal but for surrounding space and a trailing slash.
+func SameURL(a, b string) bool {
 	norm := func(s string) string { return strings.TrimSuffix(strings.TrimSpace(s), "/") }
 	return norm(a) == norm(b)
 }
