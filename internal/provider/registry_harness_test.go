@@ -35,18 +35,26 @@ type inProcessRegistry struct {
 // 127.0.0.1; wrap, when not nil, wraps its handler.
 func startInProcessRegistry(t *testing.T, pageSize int, wrap func(http.Handler) http.Handler) *inProcessRegistry {
 	t.Helper()
+	return startInProcessServer(t, server.Config{PageSize: pageSize}, wrap)
+}
+
+// startInProcessServer serves a new registry configured by cfg (its storage,
+// a memory store, and its user are set here) on 127.0.0.1 until the test
+// ends; wrap, when not nil, wraps its handler.
+func startInProcessServer(t *testing.T, cfg server.Config, wrap func(http.Handler) http.Handler) *inProcessRegistry {
+	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("TF_ACC is not set: acceptance tests run only with TF_ACC=1")
 	}
 	st := store.NewMemory()
-	srv, err := server.New(server.Config{
-		Storage:  &store.Opened{Store: st, Requested: "memory"},
-		Users:    []server.UserSpec{{Name: inProcessUser, Password: inProcessPassword, IsAdmin: true}},
-		PageSize: pageSize,
-	})
+	cfg.Storage = &store.Opened{Store: st, Requested: "memory"}
+	cfg.Users = []server.UserSpec{{Name: inProcessUser, Password: inProcessPassword, IsAdmin: true}}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Stops the background ratings of a server with RATING_MODE=async.
+	t.Cleanup(srv.Close)
 	h := srv.Handler()
 	if wrap != nil {
 		h = wrap(h)

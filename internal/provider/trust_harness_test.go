@@ -3,11 +3,10 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +21,6 @@ import (
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/replay"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
 // Source URLs of the replayed upstream repositories (internal/replay).
@@ -35,8 +33,8 @@ const (
 )
 
 // trustRegistry is our registry server with its trust pipeline, run in the
-// test process on a loopback port, in memory, rating from the replay of
-// Hugging Face and GitHub (also on loopback). The provider of the test
+// test process on a loopback port, in memory (startInProcessServer), rating
+// from the replay of Hugging Face and GitHub (also on loopback). The provider of the test
 // reaches it through the REGISTRY_* environment variables, so a
 // configuration (or an example) needs no provider block.
 type trustRegistry struct {
@@ -58,69 +56,33 @@ type trustRegistryOptions struct {
 	upstreamDown bool
 }
 
-// startTrustRegistry starts the replay and the server; both stop when the
-// test ends. It skips without TF_ACC, like resource.Test.
+// startTrustRegistry starts the replay and the server (startInProcessServer);
+// both stop when the test ends. It skips without TF_ACC, like resource.Test.
 func startTrustRegistry(t *testing.T, opts trustRegistryOptions) *trustRegistry {
 	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("TF_ACC is not set: acceptance tests run only with TF_ACC=1")
+	upstream := closedLoopbackURL(t)
+	if !opts.upstreamDown {
+		replayServer := httptest.NewServer(delayed(replay.Handler(), opts.upstreamDelay)) // listens on 127.0.0.1
+		t.Cleanup(replayServer.Close)
+		upstream = replayServer.URL
 	}
-
-	var upstream string
-	if opts.upstreamDown {
-		upstream = closedLoopbackURL(t)
-	} else {
-		upstream = newLoopbackServer(t, delayed(replay.Handler(), opts.upstreamDelay))
-	}
-	srv, err := server.New(server.Config{
-		Storage: &store.Opened{Store: store.NewMemory(), Requested: "memory"},
-		TrustConfig: server.TrustConfig{
-			HFEndpoint:      upstream,
-			GitHubAPIURL:    upstream,
-			RatingMode:      opts.mode,
-			UpstreamTimeout: 30 * time.Second,
-		},
-	})
-	if err != nil {
-		t.Fatalf("starting the registry server: %v", err)
-	}
-	t.Cleanup(srv.Close)
 	log := &requestLog{}
-	endpoint := newLoopbackServer(t, log.wrap(srv.Handler()))
+	reg := startInProcessServer(t, server.Config{TrustConfig: server.TrustConfig{
+		HFEndpoint:      upstream,
+		GitHubAPIURL:    upstream,
+		RatingMode:      opts.mode,
+		UpstreamTimeout: 30 * time.Second,
+	}}, log.wrap)
 
-	t.Setenv(envEndpoint, endpoint)
-	t.Setenv(envUsername, server.DefaultAdminName)
-	t.Setenv(envPassword, server.DefaultAdminPassword)
+	t.Setenv(envEndpoint, reg.URL)
+	t.Setenv(envUsername, inProcessUser)
+	t.Setenv(envPassword, inProcessPassword)
 	t.Setenv(envToken, "")
-	api, err := client.New(client.Config{
-		Endpoint: endpoint, Username: server.DefaultAdminName, Password: server.DefaultAdminPassword, IsAdmin: true,
-	})
+	api, err := client.New(client.Config{Endpoint: reg.URL, Username: inProcessUser, Password: inProcessPassword, IsAdmin: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &trustRegistry{endpoint: endpoint, api: api, log: log}
-}
-
-// newLoopbackServer serves h on a free port of 127.0.0.1 until the test
-// ends, and returns its base URL.
-func newLoopbackServer(t *testing.T, h http.Handler) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("loopback server: %v", err)
-		}
-	}()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(ctx)
-	})
-	return "http://" + ln.Addr().String()
+	return &trustRegistry{endpoint: reg.URL, api: api, log: log}
 }
 
 // closedLoopbackURL is the URL of a loopback port that nothing listens on.
