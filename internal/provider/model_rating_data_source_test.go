@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
+	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 )
 
@@ -88,6 +91,56 @@ func TestAccModelRatingDataSource(t *testing.T) {
 			// Nothing rated: 404 (no such model), with its diagnostic.
 			Config:      "data \"registry_model_rating\" \"none\" {\n  id = \"999999999\"\n}\n",
 			ExpectError: wordsRE("Artifact not found or not rated yet", "GET /artifact/model/999999999/rate: 404"),
+		},
+	))
+}
+
+// Against a registry that rates after storing (RATING_MODE=async), a model
+// whose rating is pending is the spec's 404, which the data source calls
+// "not rated yet"; once rated, the data source reads the server's rating.
+func TestAccModelRatingDataSource_deferredRating(t *testing.T) {
+	held := make(chan struct{})
+	reg := startTrustRegistry(t, trustRegistryOptions{mode: server.RatingAsync, upstreamHeld: held})
+	ctx := context.Background()
+	res, err := reg.api.CreateArtifact(ctx, "model", replayBertURL)
+	if err != nil || !res.Accepted || res.Artifact == nil {
+		t.Fatalf("registering bert with RATING_MODE=async: %+v, %v; want a 202 with the artifact", res, err)
+	}
+	id := res.Artifact.Metadata.ID
+	config := fmt.Sprintf("data \"registry_model_rating\" \"bert\" {\n  id = %q\n}\n", id)
+	var want *client.ModelRating
+
+	resource.Test(t, trustTestCase(
+		resource.TestStep{
+			// The upstream is held, so the rating is still pending.
+			Config:      config,
+			ExpectError: wordsRE("Artifact not found or not rated yet", "GET /artifact/model/"+id+"/rate: 404", "answers 404 for an artifact until its rating exists"),
+		},
+		resource.TestStep{
+			PreConfig: func() {
+				close(held)
+				deadline := time.Now().Add(30 * time.Second)
+				for {
+					r, err := reg.api.ModelRating(ctx, id)
+					if err == nil {
+						want = r
+						return
+					}
+					if !client.IsNotFound(err) || time.Now().After(deadline) {
+						t.Fatalf("waiting for the server to rate bert: %v", err)
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+			},
+			Config: config,
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateCheckFunc(func(state *tfjson.State) error {
+					if got, err := stateNumber(attributes(state, "data.registry_model_rating.bert")["net_score"]); err != nil || got != want.NetScore {
+						return fmt.Errorf("net_score %v (%v), the server gives %v", got, err, want.NetScore)
+					}
+					return nil
+				}),
+			},
 		},
 	))
 }

@@ -54,6 +54,9 @@ type trustRegistryOptions struct {
 	// upstreamDown points the server at a closed loopback port instead of
 	// the replay: Hugging Face and GitHub are unreachable.
 	upstreamDown bool
+	// upstreamHeld, when not nil, holds every answer of the replay until
+	// it is closed: a rating stays pending as long as the test wants.
+	upstreamHeld <-chan struct{}
 }
 
 // startTrustRegistry starts the replay and the server (startInProcessServer);
@@ -62,7 +65,7 @@ func startTrustRegistry(t *testing.T, opts trustRegistryOptions) *trustRegistry 
 	t.Helper()
 	upstream := closedLoopbackURL(t)
 	if !opts.upstreamDown {
-		replayServer := httptest.NewServer(delayed(replay.Handler(), opts.upstreamDelay)) // listens on 127.0.0.1
+		replayServer := httptest.NewServer(delayed(replay.Handler(), opts.upstreamDelay, opts.upstreamHeld)) // listens on 127.0.0.1
 		t.Cleanup(replayServer.Close)
 		upstream = replayServer.URL
 	}
@@ -99,11 +102,20 @@ func closedLoopbackURL(t *testing.T) string {
 	return "http://" + addr
 }
 
-func delayed(h http.Handler, d time.Duration) http.Handler {
-	if d == 0 {
+// delayed answers with h after d, and not before held is closed (a nil
+// channel holds nothing).
+func delayed(h http.Handler, d time.Duration, held <-chan struct{}) http.Handler {
+	if d == 0 && held == nil {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if held != nil {
+			select {
+			case <-held:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		select {
 		case <-time.After(d):
 		case <-r.Context().Done():
