@@ -135,8 +135,12 @@ func TestAccModelRatingDataSource_deferredRating(t *testing.T) {
 			Config: config,
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateCheckFunc(func(state *tfjson.State) error {
-					if got, err := stateNumber(attributes(state, "data.registry_model_rating.bert")["net_score"]); err != nil || got != want.NetScore {
-						return fmt.Errorf("net_score %v (%v), the server gives %v", got, err, want.NetScore)
+					got, err := stateNumber(attributes(state, "data.registry_model_rating.bert")["net_score"])
+					if err != nil {
+						return fmt.Errorf("net_score: %w", err)
+					}
+					if got != want.NetScore {
+						return fmt.Errorf("net_score %v, the server gives %v", got, want.NetScore)
 					}
 					return nil
 				}),
