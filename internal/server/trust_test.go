@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/rating"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/replay"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
@@ -105,6 +107,9 @@ func TestRatingModeOffRatesOnFirstRead(t *testing.T) {
 		if !ok || stored != r {
 			t.Fatalf("the backend holds %+v (present %v), /rate answered %+v", stored, ok, r)
 		}
+		if loc.backend == "s3" {
+			checkRatingInMetadataJSON(t, loc, bert.Metadata.ID, r.NetScore)
+		}
 		// The second read is the stored rating, not a recomputation.
 		if _, again := h.rate(tok, bert.Metadata.ID); again != r {
 			t.Errorf("second /rate %+v differs from the first %+v", again, r)
@@ -170,7 +175,6 @@ func (h *harness) waitStatus(path, token string, want int) response {
 func TestRatingModeAsync(t *testing.T) {
 	rp := startReplay(t)
 	forEachBackend(t, func(t *testing.T, loc location) {
-		// No workers run until the test has seen the 404.
 		h := newHarness(t, loc, withUpstream(rp.URL, RatingAsync))
 		tok := h.login(userName, userPassword)
 		res := h.do(http.MethodPost, "/artifact/model", map[string]string{"url": bertURL}, tok)
@@ -257,14 +261,16 @@ func TestRatingAsyncPendingHiddenAndResumedAfterRestart(t *testing.T) {
 	})
 }
 
-// With the upstream unreachable nothing is invented: 500 and 502 as the
-// spec says, and the server keeps answering.
+// With the replay stopped nothing is invented: 500 and 502 as the spec
+// says, and the server keeps answering.
 func TestTrustUpstreamDown(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
-		h := newHarness(t, loc, withUpstream("http://127.0.0.1:1", RatingOff))
+		rp := replay.NewServer()
+		h := newHarness(t, loc, withUpstream(rp.URL, RatingOff))
 		h.allow5xx = true
 		tok := h.login(DefaultAdminName, adminPassword)
 		id := h.create(tok, "model", bertURL).Metadata.ID
+		rp.Close()
 		for _, c := range []struct {
 			method, path, body string
 			want               int
@@ -420,4 +426,25 @@ func TestLineageCostLicense(t *testing.T) {
 			t.Errorf("rate without metadata: %d %s, want 500", res.status, res.body)
 		}
 	})
+}
+
+// checkRatingInMetadataJSON reads the guide's metadata.json object itself:
+// the rating lives there, beside the guide's fields.
+func checkRatingInMetadataJSON(t *testing.T, loc location, id string, netScore float64) {
+	t.Helper()
+	out, err := loc.client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(loc.bucket), Key: aws.String(store.MetadataKey(id))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Body.Close()
+	var doc struct {
+		Metadata store.Metadata `json:"metadata"`
+		Rating   *rating.Rating `json:"rating"`
+	}
+	if err := json.NewDecoder(out.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Metadata.ID != id || doc.Rating == nil || doc.Rating.NetScore != netScore {
+		t.Errorf("%s holds metadata %+v and rating %+v, want the rating with net_score %v", store.MetadataKey(id), doc.Metadata, doc.Rating, netScore)
+	}
 }
