@@ -456,7 +456,7 @@ type transportError struct {
 }
 
 func (e *transportError) Error() string {
-	s := fmt.Sprintf("%s %s: %v", e.method, e.path, e.err)
+	s := fmt.Sprintf("%s %s: %s", e.method, e.path, transportMessage(e.err))
 	if e.attempts > 1 {
 		s += fmt.Sprintf(" (after %d attempts)", e.attempts)
 	}

@@ -2,13 +2,18 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -113,6 +118,35 @@ func UnroutedDetail(err error) string {
 		answer += ": " + e.Message
 	}
 	return fmt.Sprintf("the registry does not serve %s %s (it answered %s)", e.Method, e.Path, answer)
+}
+
+// transportMessage says in words why a call got no answer, without the
+// Go error chain ("Post \"http://...\": read tcp a->b: read: connection
+// reset by peer").
+func transportMessage(err error) string {
+	var (
+		netErr net.Error
+		dnsErr *net.DNSError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "no answer within the time limit (the provider's request_timeout, or the operation's timeout)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused: nothing listens at the endpoint"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "the connection was reset before the registry answered"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the registry closed the connection without answering"
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("cannot resolve the host name %q", dnsErr.Name)
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err.Error()
+	}
+	return err.Error()
 }
 
 func (c *Client) apiError(cl call, resp *response) *APIError {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestServerMessage(t *testing.T) {
@@ -175,5 +177,45 @@ func TestUnroutedDetailNamesAnswer(t *testing.T) {
 	want := "the registry does not serve GET /artifact/byName/squad (it answered 404 Not Found: HTML error page: Error)"
 	if got := UnroutedDetail(err); got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// A call without an answer is described in words, not with Go's error
+// chain, and keeps the cause for errors.Is.
+func TestTransportErrorMessage(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+		url     string
+		want    string
+	}{
+		{"refused", nil, closed.URL, "GET /health: connection refused: nothing listens at the endpoint"},
+		{"reset", func(w http.ResponseWriter, r *http.Request) {
+			conn, _, _ := http.NewResponseController(w).Hijack()
+			_ = conn.(*net.TCPConn).SetLinger(0)
+			_ = conn.Close()
+		}, "", "GET /health: the connection was reset before the registry answered"},
+		{"closed", func(w http.ResponseWriter, r *http.Request) { hangUp(t, w) }, "", "GET /health: the registry closed the connection without answering"},
+		{"timeout", func(w http.ResponseWriter, r *http.Request) { time.Sleep(300 * time.Millisecond) }, "",
+			"GET /health: no answer within the time limit (the provider's request_timeout, or the operation's timeout)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			endpoint := tc.url
+			if tc.handler != nil {
+				srv := httptest.NewServer(tc.handler)
+				defer srv.Close()
+				endpoint = srv.URL
+			}
+			c, err := New(Config{Endpoint: endpoint, MaxRetries: -1, RequestTimeout: 100 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Health(context.Background())
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error %q, want %q", err, tc.want)
+			}
+		})
 	}
 }
