@@ -30,8 +30,8 @@ type trustCall struct {
 	notFoundSummary string
 }
 
-// trustReadDiagnostic explains a failed trust read of subject (e.g. `model
-// "42"`), per status the spec lists for the endpoint. The registry's own
+// trustReadDiagnostic explains a failed trust read of subject (e.g. `the
+// model with id "42"`), per status the spec lists for the endpoint. The registry's own
 // message and the failed call are always in the text: for a 500 the
 // provider says which call failed and reports no value instead of a guess.
 func trustReadDiagnostic(data *ProviderData, tc trustCall, subject string, err error) diag.Diagnostic {
