@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -446,5 +447,44 @@ func checkRatingInMetadataJSON(t *testing.T, loc location, id string, netScore f
 	}
 	if doc.Metadata.ID != id || doc.Rating == nil || doc.Rating.NetScore != netScore {
 		t.Errorf("%s holds metadata %+v and rating %+v, want the rating with net_score %v", store.MetadataKey(id), doc.Metadata, doc.Rating, netScore)
+	}
+}
+
+// Concurrent first reads compute one rating; a new url drops it.
+func TestRatingComputedOnceAndClearedByNewURL(t *testing.T) {
+	var modelInfoCalls atomic.Int64
+	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/models/google-bert/bert-base-uncased" {
+			modelInfoCalls.Add(1)
+		}
+		replay.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(rp.Close)
+	h := newHarness(t, newLocation(t, "sqlite"), withUpstream(rp.URL, RatingOff))
+	tok := h.login(DefaultAdminName, adminPassword)
+	a := h.create(tok, "model", bertURL)
+	const n = 8
+	codes := make(chan int, n)
+	for range n {
+		go func() {
+			req := newRequest(t, http.MethodGet, "/artifact/model/"+a.Metadata.ID+"/rate", "")
+			req.Header.Set("X-Authorization", tok)
+			codes <- serve(h, req)
+		}()
+	}
+	for range n {
+		if c := <-codes; c != http.StatusOK {
+			t.Errorf("concurrent /rate: %d", c)
+		}
+	}
+	if got := modelInfoCalls.Load(); got != 1 {
+		t.Errorf("%d concurrent first reads fetched the model info %d times, want once", n, got)
+	}
+	body := map[string]any{"metadata": a.Metadata, "data": map[string]string{"url": whisperURL}}
+	if res := h.do(http.MethodPut, "/artifacts/model/"+a.Metadata.ID, body, tok); res.status != http.StatusOK {
+		t.Fatalf("update: %d %s", res.status, res.body)
+	}
+	if _, _, ok := h.storedRating(a.Metadata.ID); ok {
+		t.Error("the rating of the old url survived the url change")
 	}
 }
