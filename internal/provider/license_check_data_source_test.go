@@ -41,7 +41,8 @@ func TestLicenseCheckDataSourceRead(t *testing.T) {
 }
 
 // The registry's verdicts for two models against a GitHub project, as its
-// API gives them; a GitHub project the registry cannot find is its 404.
+// API gives them; a GitHub project the registry cannot find is its 404, a
+// url that is not a GitHub project its 400.
 func TestAccLicenseCheckDataSource(t *testing.T) {
 	reg := startTrustRegistry(t, trustRegistryOptions{mode: server.RatingOff})
 	squadID := reg.seed(t, "model", replaySquadURL)
@@ -83,6 +84,17 @@ data "registry_license_check" "unknown_project" {
 }
 `, squadID),
 			ExpectError: wordsRE("Model or GitHub project not found", "POST /artifact/model/"+squadID+"/license-check: 404", "no-such-project"),
+		},
+		resource.TestStep{
+			// Not a GitHub project: the registry's 400.
+			Config: fmt.Sprintf(`
+data "registry_license_check" "not_github" {
+  id         = %q
+  github_url = "https://gitlab.com/acc-test/project"
+}
+`, squadID),
+			ExpectError: wordsRE("Registry refused the request", "POST /artifact/model/"+squadID+"/license-check: 400 Bad Request",
+				"check that github_url is a GitHub repository URL"),
 		},
 	))
 }
