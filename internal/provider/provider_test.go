@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -465,7 +466,7 @@ func TestConfigureResolvesSettings(t *testing.T) {
 			}
 			got := data.registry
 			got.UserAgent = ""
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("settings %+v, want %+v", got, tt.want)
 			}
 			if fmt.Sprint(data.unknown) != fmt.Sprint(tt.unknown) {
