@@ -137,6 +137,19 @@ func (d *ProviderData) describeError(err error) string {
 		return fmt.Sprintf("%s. Check the provider's username and password (the \"username\" and \"password\" attributes, or %s and %s)",
 			err, envUsername, envPassword)
 	case http.StatusForbidden:
+		var apiErr *client.APIError
+		if errors.As(err, &apiErr) && apiErr.Message == "Forbidden" {
+			// {"message": "Forbidden"} is what AWS API Gateway answers
+			// before the registry sees the request, e.g. without the API key
+			// of a usage plan.
+			if len(s.Transport.Headers) == 0 {
+				return fmt.Sprintf("%s. A bare \"Forbidden\" is how an API gateway in front of the registry (such as AWS API Gateway "+
+					"with a usage plan) refuses a request without its API key: set it in the provider's \"headers\", e.g. "+
+					"headers = { \"x-api-key\" = var.registry_api_key }", err)
+			}
+			return fmt.Sprintf("%s. A bare \"Forbidden\" is how an API gateway in front of the registry refuses a request: check the "+
+				"names and values in the provider's \"headers\" (e.g. the x-api-key of the usage plan)", err)
+		}
 		switch {
 		case !d.hasCredentials():
 			return fmt.Sprintf("%s. The registry requires authentication, and the provider has no credentials: set the provider's "+

@@ -246,7 +246,7 @@ func TestAccTransport_headersReachTheServerAndStaySecret(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      registryProvider(reg.Endpoint, withCA) + `data "registry_artifacts" "all" {}`,
-				ExpectError: wordsRE("403 Forbidden"),
+				ExpectError: wordsRE("403 Forbidden", "API gateway", `"headers"`, "x-api-key"),
 			},
 			{
 				Config:      registryProvider(reg.Endpoint, withCA+`  headers = { "X-Authorization" = "bearer mine" }`) + `data "registry_artifacts" "all" {}`,
