@@ -244,8 +244,9 @@ func retryIdempotent(ctx context.Context, resp *http.Response, err error) (bool,
 	if err != nil {
 		if AsTLSError(classifyTLS(err, "", false)) != nil {
 			// A refused client certificate arrives as an alert, which
-			// retryablehttp would retry.
-			return false, nil
+			// retryablehttp would retry; the error reaches the caller.
+			return false, nil //nolint:nilerr // not retrying is the decision; the error is returned by Do
+
 		}
 		return retryablehttp.DefaultRetryPolicy(ctx, nil, err)
 	}

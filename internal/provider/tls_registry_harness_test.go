@@ -57,7 +57,7 @@ func startTLSRegistry(t *testing.T, opts tlsRegistryOptions) *tlsRegistry {
 	if cert == nil {
 		cert = ca.Issue(t, tlstest.Loopback("registry", proxyOnlyHost))
 	}
-	var handler http.Handler = srv.Handler()
+	handler := srv.Handler()
 	if opts.Wrap != nil {
 		handler = opts.Wrap(handler)
 	}

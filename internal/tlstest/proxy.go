@@ -42,22 +42,22 @@ func NewProxy(t testing.TB, upstream string) *Proxy {
 		}
 		hj, ok := w.(http.Hijacker)
 		if !ok {
-			up.Close()
+			_ = up.Close()
 			http.Error(w, "no hijacking", http.StatusInternalServerError)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
 		conn, buf, err := hj.Hijack()
 		if err != nil {
-			up.Close()
+			_ = up.Close()
 			return
 		}
 		go func() {
 			_, _ = io.Copy(up, buf)
-			up.Close()
+			_ = up.Close()
 		}()
 		_, _ = io.Copy(conn, up)
-		conn.Close()
+		_ = conn.Close()
 	}))
 	t.Cleanup(srv.Close)
 	p.URL = srv.URL

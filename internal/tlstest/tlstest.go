@@ -56,8 +56,8 @@ func NewCA(t testing.TB, name string) *Cert {
 	return create(t, tmpl, nil)
 }
 
-// Issue makes a certificate signed by ca.
-func (ca *Cert) Issue(t testing.TB, o Options) *Cert {
+// Issue makes a certificate signed by c, a CA.
+func (c *Cert) Issue(t testing.TB, o Options) *Cert {
 	t.Helper()
 	tmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: o.CommonName},
@@ -77,7 +77,7 @@ func (ca *Cert) Issue(t testing.TB, o Options) *Cert {
 	if tmpl.NotAfter.IsZero() {
 		tmpl.NotAfter = time.Now().Add(24 * time.Hour)
 	}
-	return create(t, tmpl, ca)
+	return create(t, tmpl, c)
 }
 
 // Loopback is the names of a server certificate valid on this machine:
