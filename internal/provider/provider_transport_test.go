@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/tlstest"
 )
 
@@ -372,7 +373,7 @@ func (c stateDoesNotContain) CheckState(_ context.Context, req statecheck.CheckS
 // from.
 func TestConfigureTransportSettings(t *testing.T) {
 	ca := tlstest.NewCA(t, "CA")
-	client := ca.Issue(t, tlstest.Options{CommonName: "c", Client: true})
+	clientCert := ca.Issue(t, tlstest.Options{CommonName: "c", Client: true})
 	other := ca.Issue(t, tlstest.Options{CommonName: "o", Client: true})
 	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
 	for _, env := range []string{envCACertificate, envClientCertificate, envClientKey, envInsecure} {
@@ -387,8 +388,8 @@ func TestConfigureTransportSettings(t *testing.T) {
 
 	t.Run("environment", func(t *testing.T) {
 		t.Setenv(envCACertificate, ca.CertPEM)
-		t.Setenv(envClientCertificate, client.CertPEM)
-		t.Setenv(envClientKey, client.KeyPEM)
+		t.Setenv(envClientCertificate, clientCert.CertPEM)
+		t.Setenv(envClientKey, clientCert.KeyPEM)
 		t.Setenv(envInsecure, "true")
 		data, diags := configure(nil)
 		if diags.HasError() || diags.WarningsCount() != 1 {
@@ -398,7 +399,7 @@ func TestConfigureTransportSettings(t *testing.T) {
 			t.Errorf("warning %q does not say where insecure came from and what to use instead", w.Detail())
 		}
 		tc := data.registry.Transport
-		if tc.CACertificate != ca.CertPEM || tc.ClientCertificate != client.CertPEM || tc.ClientKey != client.KeyPEM || !tc.Insecure {
+		if tc.CACertificate != ca.CertPEM || tc.ClientCertificate != clientCert.CertPEM || tc.ClientKey != clientCert.KeyPEM || !tc.Insecure {
 			t.Errorf("transport settings %+v, want the environment's", tc)
 		}
 	})
@@ -432,8 +433,8 @@ func TestConfigureTransportSettings(t *testing.T) {
 		want  []string
 	}{
 		{"bad CA from the environment", map[string]string{envCACertificate: "nope"}, nil, []string{"ca_certificate", envCACertificate, "no PEM certificate"}},
-		{"key without certificate", map[string]string{envClientKey: client.KeyPEM}, nil, []string{"client_key is set", envClientKey, `"client_certificate"`, envClientCertificate}},
-		{"key of another certificate", nil, map[string]tftypes.Value{"client_certificate": str(client.CertPEM), "client_key": str(other.KeyPEM)},
+		{"key without certificate", map[string]string{envClientKey: clientCert.KeyPEM}, nil, []string{"client_key is set", envClientKey, `"client_certificate"`, envClientCertificate}},
+		{"key of another certificate", nil, map[string]tftypes.Value{"client_certificate": str(clientCert.CertPEM), "client_key": str(other.KeyPEM)},
 			[]string{"does not belong", "client_key"}},
 		{"bad REGISTRY_INSECURE", map[string]string{envInsecure: "maybe"}, nil, []string{envInsecure, `"maybe"`, "true or false"}},
 	}
@@ -452,8 +453,45 @@ func TestConfigureTransportSettings(t *testing.T) {
 					t.Errorf("error %q does not mention %s", text, w)
 				}
 			}
-			if strings.Contains(text, strings.Split(other.KeyPEM, "\n")[1]) || strings.Contains(text, strings.Split(client.KeyPEM, "\n")[1]) {
+			if strings.Contains(text, strings.Split(other.KeyPEM, "\n")[1]) || strings.Contains(text, strings.Split(clientCert.KeyPEM, "\n")[1]) {
 				t.Errorf("error %q shows a private key", text)
+			}
+		})
+	}
+}
+
+// Each TLS failure's diagnostic names the setting that fixes it.
+func TestDescribeTLSError(t *testing.T) {
+	ca := tlstest.NewCA(t, "CA")
+	cert := ca.Issue(t, tlstest.Loopback("registry")).Cert
+	tests := []struct {
+		name     string
+		settings registrySettings
+		err      *client.TLSError
+		want     []string
+	}{
+		{"unknown CA", registrySettings{}, &client.TLSError{Problem: client.TLSUnknownAuthority, Cert: cert},
+			[]string{`"CN=registry"`, `"ca_certificate"`, envCACertificate, "file("}},
+		{"unknown CA with a CA set", registrySettings{Transport: client.TransportConfig{CACertificate: ca.CertPEM}},
+			&client.TLSError{Problem: client.TLSUnknownAuthority, Cert: cert}, []string{"is set but does not hold the CA"}},
+		{"no client certificate", registrySettings{}, &client.TLSError{Problem: client.TLSClientCertificate, Alert: "certificate required"},
+			[]string{"none was presented", `"client_certificate"`, `"client_key"`, envClientCertificate, envClientKey}},
+		{"client certificate refused", registrySettings{}, &client.TLSError{Problem: client.TLSClientCertificate, ClientCertificateSent: true, Alert: "bad certificate"},
+			[]string{"refused the client certificate", "must trust the CA"}},
+		{"wrong host", registrySettings{}, &client.TLSError{Problem: client.TLSWrongHost, Host: "10.0.0.1", Cert: cert},
+			[]string{`"10.0.0.1"`, `"localhost"`, `"endpoint"`, envEndpoint}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wrapped := fmt.Errorf("GET /artifacts: %w", tt.err)
+			msg := (&ProviderData{registry: tt.settings}).describeError(wrapped)
+			if !strings.HasPrefix(msg, wrapped.Error()) {
+				t.Errorf("diagnostic %q does not start with the error", msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("diagnostic %q does not mention %s", msg, w)
+				}
 			}
 		})
 	}
