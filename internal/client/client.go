@@ -100,6 +100,12 @@ type Client struct {
 	password  string
 	isAdmin   bool
 	userAgent string
+	logger    Logger
+	// createRetries bounds the re-sends of a create proven absent.
+	createRetries int
+	// authUnsupported: /authenticate answered 501, so the configured
+	// username and password are not used.
+	authUnsupported atomic.Bool
 	// headers are the configured extra headers, sent on every request.
 	headers map[string]string
 	// host is the endpoint's host, named in TLS errors.
@@ -190,13 +196,15 @@ func New(cfg Config) (*Client, error) {
 		password:  cfg.Password,
 		isAdmin:   cfg.IsAdmin,
 		userAgent: ua,
+		logger:    cfg.Logger,
 		headers:   maps.Clone(cfg.Transport.Headers),
 		host:      base.Hostname(),
 		// A configured pair was checked above; ParseKeyPair failing would
 		// have returned.
-		clientCert: cfg.Transport.ClientCertificate != "",
-		retrying:   newRetryClient(&hc, retries, retryIdempotent),
-		once:       newRetryClient(&hc, retries, retryRateLimitedOnly),
+		clientCert:    cfg.Transport.ClientCertificate != "",
+		createRetries: retries,
+		retrying:      newRetryClient(&hc, retries, retryIdempotent),
+		once:          newRetryClient(&hc, retries, retryRateLimitedOnly),
 	}
 	c.addSecretLocked(cfg.Password)
 	c.addSecretLocked(cfg.Token)
@@ -496,7 +504,13 @@ type transportError struct {
 }
 
 func (e *transportError) Error() string {
-	s := fmt.Sprintf("%s %s: %v", e.method, e.path, e.err)
+	msg := transportMessage(e.err)
+	if AsTLSError(e.err) != nil {
+		// Already in words (and redacted); transportMessage would show
+		// the Go error inside it.
+		msg = e.err.Error()
+	}
+	s := fmt.Sprintf("%s %s: %s", e.method, e.path, msg)
 	if e.attempts > 1 {
 		s += fmt.Sprintf(" (after %d attempts)", e.attempts)
 	}
