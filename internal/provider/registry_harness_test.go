@@ -47,6 +47,7 @@ func startInProcessRegistry(t *testing.T, pageSize int, wrap func(http.Handler) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(srv.Close)
 	h := srv.Handler()
 	if wrap != nil {
 		h = wrap(h)

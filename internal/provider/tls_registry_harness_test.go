@@ -52,6 +52,7 @@ func startTLSRegistry(t *testing.T, opts tlsRegistryOptions) *tlsRegistry {
 	if err != nil {
 		t.Fatalf("registry server: %v", err)
 	}
+	t.Cleanup(srv.Close) // its background rating workers
 	ca := tlstest.NewCA(t, "Acceptance Test Registry CA")
 	cert := opts.Cert
 	if cert == nil {
