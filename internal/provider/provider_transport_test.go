@@ -27,17 +27,6 @@ import (
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/tlstest"
 )
 
-// registryProvider is the provider block of the TLS tests: the endpoint and
-// the extra settings given; the credentials come from useTLSRegistryEnv.
-func registryProvider(endpoint, settings string) string {
-	return fmt.Sprintf(`
-provider "registry" {
-  endpoint = %q
-%s
-}
-`, endpoint, settings)
-}
-
 const artifactConfig = `
 resource "registry_artifact" "test" {
   type = "model"
@@ -49,16 +38,16 @@ resource "registry_artifact" "test" {
 // the whole lifecycle works: create, read back, update in place, import,
 // destroy; the registry's storage holds what Terraform says.
 func TestAccTransport_lifecycleOverHTTPSWithCACertificate(t *testing.T) {
-	useTLSRegistryEnv(t)
+	clearTransportEnv(t)
 	reg := startTLSRegistry(t, tlsRegistryOptions{})
 	caFile := writePEM(t, "registry-ca.pem", reg.CA.CertPEM)
-	prov := registryProvider(reg.Endpoint, fmt.Sprintf("  ca_certificate = file(%q)", caFile))
+	prov := inProcessProviderConfig(reg.URL, fmt.Sprintf("  ca_certificate = file(%q)", caFile))
 	url1, name1 := testAccURL("model")
 	url2, _ := testAccURL("model")
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             func(*terraform.State) error { return reg.checkHolds() },
+		CheckDestroy:             func(*terraform.State) error { return reg.checkHolds(t) },
 		Steps: []resource.TestStep{
 			{
 				Config: prov + fmt.Sprintf(artifactConfig, url1),
@@ -66,7 +55,7 @@ func TestAccTransport_lifecycleOverHTTPSWithCACertificate(t *testing.T) {
 					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), knownvalue.StringRegexp(artifactIDPattern)),
 					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("url"), knownvalue.StringExact(url1)),
 				},
-				Check: func(*terraform.State) error { return reg.checkHolds(url1) },
+				Check: func(*terraform.State) error { return reg.checkHolds(t, "model "+url1) },
 			},
 			{
 				Config: prov + fmt.Sprintf(artifactConfig, url2) + `
@@ -80,7 +69,7 @@ data "registry_artifact" "back" {
 					// The registry keeps the name it derived at creation.
 					statecheck.ExpectKnownValue("data.registry_artifact.back", tfjsonpath.New("name"), knownvalue.StringExact(name1)),
 				},
-				Check: func(*terraform.State) error { return reg.checkHolds(url2) },
+				Check: func(*terraform.State) error { return reg.checkHolds(t, "model "+url2) },
 			},
 			{
 				ResourceName:      "registry_artifact.test",
@@ -97,7 +86,7 @@ data "registry_artifact" "back" {
 // environment here) artifacts, data sources and the ephemeral token all
 // work over the same transport.
 func TestAccTransport_mutualTLS(t *testing.T) {
-	useTLSRegistryEnv(t)
+	clearTransportEnv(t)
 	clientCA := tlstest.NewCA(t, "Acceptance Test Client CA")
 	clientCert := clientCA.Issue(t, tlstest.Options{CommonName: "terraform", Client: true})
 	reg := startTLSRegistry(t, tlsRegistryOptions{ClientCA: clientCA})
@@ -106,10 +95,10 @@ func TestAccTransport_mutualTLS(t *testing.T) {
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             func(*terraform.State) error { return reg.checkHolds() },
+		CheckDestroy:             func(*terraform.State) error { return reg.checkHolds(t) },
 		Steps: []resource.TestStep{
 			{
-				Config:      registryProvider(reg.Endpoint, "") + `data "registry_artifacts" "all" {}`,
+				Config:      inProcessProviderConfig(reg.URL, "") + `data "registry_artifacts" "all" {}`,
 				ExpectError: wordsRE("requires a client certificate", "none was presented", `"client_certificate"`, `"client_key"`, envClientCertificate, envClientKey),
 			},
 			{
@@ -117,7 +106,7 @@ func TestAccTransport_mutualTLS(t *testing.T) {
 					t.Setenv(envClientCertificate, clientCert.CertPEM)
 					t.Setenv(envClientKey, clientCert.KeyPEM)
 				},
-				Config: registryProvider(reg.Endpoint, "") + fmt.Sprintf(artifactConfig, url) + fmt.Sprintf(`
+				Config: inProcessProviderConfig(reg.URL, "") + fmt.Sprintf(artifactConfig, url) + fmt.Sprintf(`
 ephemeral "registry_token" "test" {}
 
 provider "registry" {
@@ -132,12 +121,12 @@ data "registry_artifacts" "by_token" {
   provider   = registry.by_token
   depends_on = [registry_artifact.test]
 }
-`, reg.Endpoint),
+`, reg.URL),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("url"), knownvalue.StringExact(url)),
 					statecheck.ExpectKnownValue("data.registry_artifacts.by_token", tfjsonpath.New("artifacts"), knownvalue.ListSizeExact(1)),
 				},
-				Check: func(*terraform.State) error { return reg.checkHolds(url) },
+				Check: func(*terraform.State) error { return reg.checkHolds(t, "model "+url) },
 			},
 		},
 	})
@@ -147,7 +136,7 @@ data "registry_artifacts" "by_token" {
 // says what is wrong with the certificate and what fixes it; malformed PEM
 // fails the plan naming the argument.
 func TestAccTransport_certificateProblems(t *testing.T) {
-	useTLSRegistryEnv(t)
+	clearTransportEnv(t)
 	ca := tlstest.NewCA(t, "Acceptance Test CA")
 	expired := ca.Issue(t, tlstest.Options{CommonName: "expired-registry", DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)},
 		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
@@ -164,30 +153,30 @@ func TestAccTransport_certificateProblems(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: registryProvider(untrusted.Endpoint, "") + read,
+				Config: inProcessProviderConfig(untrusted.URL, "") + read,
 				ExpectError: wordsRE(`subject "CN=registry"`, `issued by "CN=Acceptance Test Registry CA`, "not signed by a certificate authority",
 					`"ca_certificate"`, envCACertificate),
 			},
 			{
-				Config:      registryProvider(expiredReg.Endpoint, withCA) + read,
+				Config:      inProcessProviderConfig(expiredReg.URL, withCA) + read,
 				ExpectError: wordsRE(`subject "CN=expired-registry"`, "has expired", "valid until", "must be renewed"),
 			},
 			{
-				Config:      registryProvider(wrongHostReg.Endpoint, withCA) + read,
+				Config:      inProcessProviderConfig(wrongHostReg.URL, withCA) + read,
 				ExpectError: wordsRE("not valid for the host", `"127.0.0.1"`, `"registry.other.test"`, `"endpoint"`),
 			},
 			{
-				Config:      registryProvider(untrusted.Endpoint, `  ca_certificate = "not a certificate"`) + read,
+				Config:      inProcessProviderConfig(untrusted.URL, `  ca_certificate = "not a certificate"`) + read,
 				ExpectError: wordsRE("ca_certificate", "no PEM certificate found"),
 			},
 			{
-				Config:      registryProvider(untrusted.Endpoint, fmt.Sprintf("  client_certificate = %q", ca.CertPEM)) + read,
+				Config:      inProcessProviderConfig(untrusted.URL, fmt.Sprintf("  client_certificate = %q", ca.CertPEM)) + read,
 				ExpectError: wordsRE("client_certificate is set", `"client_key"`, envClientKey),
 			},
 		},
 	})
 	for _, reg := range []*tlsRegistry{untrusted, expiredReg, wrongHostReg} {
-		if err := reg.checkHolds(); err != nil {
+		if err := reg.checkHolds(t); err != nil {
 			t.Error(err)
 		}
 	}
@@ -197,17 +186,17 @@ func TestAccTransport_certificateProblems(t *testing.T) {
 // warns that verification is off (checked in the provider's log, which
 // shows its diagnostics whatever the CLI prints).
 func TestAccTransport_insecureWorksAndWarns(t *testing.T) {
-	useTLSRegistryEnv(t)
+	clearTransportEnv(t)
 	logFile := acceptanceLog(t)
 	reg := startTLSRegistry(t, tlsRegistryOptions{})
 	url, _ := testAccURL("model")
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             func(*terraform.State) error { return reg.checkHolds() },
+		CheckDestroy:             func(*terraform.State) error { return reg.checkHolds(t) },
 		Steps: []resource.TestStep{{
-			Config: registryProvider(reg.Endpoint, "  insecure = true") + fmt.Sprintf(artifactConfig, url),
-			Check:  func(*terraform.State) error { return reg.checkHolds(url) },
+			Config: inProcessProviderConfig(reg.URL, "  insecure = true") + fmt.Sprintf(artifactConfig, url),
+			Check:  func(*terraform.State) error { return reg.checkHolds(t, "model "+url) },
 		}},
 	})
 	logged := readLog(t, logFile)
@@ -220,7 +209,7 @@ func TestAccTransport_insecureWorksAndWarns(t *testing.T) {
 // without the key, as API Gateway does) and the key appears neither in the
 // TRACE log of Terraform and the provider nor in the state.
 func TestAccTransport_headersReachTheServerAndStaySecret(t *testing.T) {
-	useTLSRegistryEnv(t)
+	clearTransportEnv(t)
 	logFile := acceptanceLog(t)
 	const apiKey = "k3y-0f-the-usage-plan-5f2c9a"
 	var withKey, withoutKey atomic.Int32
@@ -243,20 +232,20 @@ func TestAccTransport_headersReachTheServerAndStaySecret(t *testing.T) {
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             func(*terraform.State) error { return reg.checkHolds() },
+		CheckDestroy:             func(*terraform.State) error { return reg.checkHolds(t) },
 		Steps: []resource.TestStep{
 			{
-				Config:      registryProvider(reg.Endpoint, withCA) + `data "registry_artifacts" "all" {}`,
+				Config:      inProcessProviderConfig(reg.URL, withCA) + `data "registry_artifacts" "all" {}`,
 				ExpectError: wordsRE("403 Forbidden", "API gateway", `"headers"`, "x-api-key"),
 			},
 			{
-				Config:      registryProvider(reg.Endpoint, withCA+`  headers = { "X-Authorization" = "bearer mine" }`) + `data "registry_artifacts" "all" {}`,
+				Config:      inProcessProviderConfig(reg.URL, withCA+`  headers = { "X-Authorization" = "bearer mine" }`) + `data "registry_artifacts" "all" {}`,
 				ExpectError: wordsRE("X-Authorization", "set by the provider itself"),
 			},
 			{
 				// The key comes in as a variable, as it would in real use:
 				// the test framework logs the configuration's text itself.
-				Config: registryProvider(reg.Endpoint, withCA+`  headers = { "x-api-key" = var.api_key }`) + `
+				Config: inProcessProviderConfig(reg.URL, withCA+`  headers = { "x-api-key" = var.api_key }`) + `
 variable "api_key" {
   type      = string
   sensitive = true
@@ -265,7 +254,7 @@ variable "api_key" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateDoesNotContain{apiKey},
 				},
-				Check: func(*terraform.State) error { return reg.checkHolds(url) },
+				Check: func(*terraform.State) error { return reg.checkHolds(t, "model "+url) },
 			},
 		},
 	})
@@ -285,7 +274,7 @@ variable "api_key" {
 // HTTPS_PROXY. The endpoint's host name resolves nowhere, so the lifecycle
 // can only succeed through the proxy.
 func TestAccTransport_proxy(t *testing.T) {
-	useTLSRegistryEnv(t)
+	clearTransportEnv(t)
 	reg := startTLSRegistry(t, tlsRegistryOptions{})
 	_, port, _ := net.SplitHostPort(reg.Addr)
 	endpoint := "https://" + proxyOnlyHost + ":" + port
@@ -296,10 +285,10 @@ func TestAccTransport_proxy(t *testing.T) {
 		url, _ := testAccURL("model")
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-			CheckDestroy:             func(*terraform.State) error { return reg.checkHolds() },
+			CheckDestroy:             func(*terraform.State) error { return reg.checkHolds(t) },
 			Steps: []resource.TestStep{{
-				Config: registryProvider(endpoint, withCA+fmt.Sprintf("  proxy_url = %q", proxy.URL)) + fmt.Sprintf(artifactConfig, url),
-				Check:  func(*terraform.State) error { return reg.checkHolds(url) },
+				Config: inProcessProviderConfig(endpoint, withCA+fmt.Sprintf("  proxy_url = %q", proxy.URL)) + fmt.Sprintf(artifactConfig, url),
+				Check:  func(*terraform.State) error { return reg.checkHolds(t, "model "+url) },
 			}},
 		})
 		checkProxied(t, proxy, proxyOnlyHost+":"+port)
@@ -310,10 +299,10 @@ func TestAccTransport_proxy(t *testing.T) {
 		url, _ := testAccURL("model")
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-			CheckDestroy:             func(*terraform.State) error { return reg.checkHolds() },
+			CheckDestroy:             func(*terraform.State) error { return reg.checkHolds(t) },
 			Steps: []resource.TestStep{{
-				Config: registryProvider(endpoint, withCA) + fmt.Sprintf(artifactConfig, url),
-				Check:  func(*terraform.State) error { return reg.checkHolds(url) },
+				Config: inProcessProviderConfig(endpoint, withCA) + fmt.Sprintf(artifactConfig, url),
+				Check:  func(*terraform.State) error { return reg.checkHolds(t, "model "+url) },
 			}},
 		})
 		checkProxied(t, proxy, proxyOnlyHost+":"+port)
