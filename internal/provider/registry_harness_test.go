@@ -38,10 +38,20 @@ func startInProcessRegistry(t *testing.T, pageSize int, wrap func(http.Handler) 
 	return startInProcessServer(t, server.Config{PageSize: pageSize}, wrap)
 }
 
-// startInProcessServer serves a new registry configured by cfg (its storage,
-// a memory store, and its user are set here) on 127.0.0.1 until the test
-// ends; wrap, when not nil, wraps its handler.
+// startInProcessServer serves a new registry configured by cfg (see
+// newInProcessHandler) on 127.0.0.1 until the test ends.
 func startInProcessServer(t *testing.T, cfg server.Config, wrap func(http.Handler) http.Handler) *inProcessRegistry {
+	t.Helper()
+	h, st := newInProcessHandler(t, cfg, wrap)
+	ts := httptest.NewServer(h) // listens on 127.0.0.1
+	t.Cleanup(ts.Close)
+	return &inProcessRegistry{URL: ts.URL, store: st}
+}
+
+// newInProcessHandler is the handler (wrapped when wrap is not nil) and the
+// store of a new registry configured by cfg, for a listener of the caller's
+// (plain or TLS). Its storage, a memory store, and its user are set here.
+func newInProcessHandler(t *testing.T, cfg server.Config, wrap func(http.Handler) http.Handler) (http.Handler, store.Store) {
 	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("TF_ACC is not set: acceptance tests run only with TF_ACC=1")
@@ -59,9 +69,7 @@ func startInProcessServer(t *testing.T, cfg server.Config, wrap func(http.Handle
 	if wrap != nil {
 		h = wrap(h)
 	}
-	ts := httptest.NewServer(h) // listens on 127.0.0.1
-	t.Cleanup(ts.Close)
-	return &inProcessRegistry{URL: ts.URL, store: st}
+	return h, st
 }
 
 // providerConfig is the provider block for endpoint, with the registry's
