@@ -66,6 +66,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if ln, err = serveTLSIfConfigured(ln, log, os.Getenv); err != nil {
+		return err
+	}
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
