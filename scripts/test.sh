@@ -3,8 +3,10 @@
 # TF_ACC=1 against the running stack (scripts/stack.sh), the provider's
 # acceptance tests again under OpenTofu, then the examples, the docs, lint,
 # the release configuration (a signed single-platform snapshot; all eight
-# platforms: make release-check) and the quickstart. Fails when an acceptance
-# test was skipped or none ran. Every step prints its time, and steps that
+# platforms: make release-check) and the quickstart. The Go tests run with
+# REGISTRY_ACC_STRICT=1, so a test whose prerequisite is missing fails
+# instead of skipping (internal/prereq); the run also fails when no
+# acceptance test ran. Every step prints its time, and steps that
 # take longer than 30s print a line every 30s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,17 +28,12 @@ step() {
   printf '\n==> %s\n' "$*"
 }
 
-# check_acc LOG LABEL fails when an acceptance test in LOG was skipped or none
-# ran.
+# check_acc LOG LABEL fails when no acceptance test in LOG ran (without
+# TF_ACC, terraform-plugin-testing skips them all; a skip for any other
+# missing prerequisite is already a failure in strict mode).
 check_acc() {
-  local log=$1 label=$2 passed skipped
+  local log=$1 label=$2 passed
   passed=$(grep -cE '^\s*--- PASS: TestAcc' "$log" || true)
-  skipped=$(grep -E '^\s*--- SKIP: ' "$log" || true)
-  if [[ -n "$skipped" ]]; then
-    echo "$label: tests were skipped; every test must run here (the stack sets every variable they need):" >&2
-    echo "$skipped" >&2
-    exit 1
-  fi
   if [[ "$passed" -eq 0 ]]; then
     echo "$label: no acceptance test (TestAcc*) ran: check TF_ACC and the CLI" >&2
     exit 1
@@ -72,6 +69,10 @@ if [[ -n "$unformatted" ]]; then
   exit 1
 fi
 go vet ./...
+
+# Every go test below: a missing prerequisite (a variable, a tool, the CLI's
+# version) fails its test instead of skipping it.
+export REGISTRY_ACC_STRICT=1
 
 step "stack"
 trap 'bash scripts/stack.sh stop' EXIT

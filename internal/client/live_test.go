@@ -7,15 +7,14 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 )
 
 // TestLiveRegistry runs the client against a running registry (the stack's
 // REGISTRY_ENDPOINT): every call once, end to end.
 func TestLiveRegistry(t *testing.T) {
-	endpoint := os.Getenv("REGISTRY_ENDPOINT")
-	if endpoint == "" {
-		t.Skip("REGISTRY_ENDPOINT is not set: no running registry to test against")
-	}
+	endpoint := prereq.Getenv(t, "REGISTRY_ENDPOINT", "no running registry to test against")
 	c, err := New(Config{
 		Endpoint: endpoint,
 		Username: os.Getenv("REGISTRY_USERNAME"),
@@ -110,10 +109,7 @@ func TestLiveRegistry(t *testing.T) {
 // TestLiveWrongPassword checks the error of a wrong password against the
 // running registry.
 func TestLiveWrongPassword(t *testing.T) {
-	endpoint := os.Getenv("REGISTRY_ENDPOINT")
-	if endpoint == "" {
-		t.Skip("REGISTRY_ENDPOINT is not set: no running registry to test against")
-	}
+	endpoint := prereq.Getenv(t, "REGISTRY_ENDPOINT", "no running registry to test against")
 	const wrong = "not-the-password-4711"
 	c, err := New(Config{Endpoint: endpoint, Username: os.Getenv("REGISTRY_USERNAME"), Password: wrong, IsAdmin: true})
 	if err != nil {
@@ -121,7 +117,7 @@ func TestLiveWrongPassword(t *testing.T) {
 	}
 	_, err = c.ListArtifacts(context.Background(), []ArtifactQuery{{Name: "*"}})
 	if err == nil {
-		t.Skip("the registry accepted the call: it has no authentication")
+		prereq.Missing(t, "the registry accepted the call: it has no authentication")
 	}
 	if StatusCode(err) != 401 {
 		t.Fatalf("err = %v, want 401", err)

@@ -31,6 +31,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 )
@@ -482,7 +483,7 @@ func TestAccProvider_token(t *testing.T) {
 		t.Fatalf("obtaining a token: %v", err)
 	}
 	if token == "" {
-		t.Skip("the registry has no authentication (/authenticate answers 501): nothing to test")
+		prereq.Missing(t, "the registry has no authentication (/authenticate answers 501): nothing to test")
 	}
 	t.Setenv(envToken, token)
 	t.Setenv(envUsername, "")
@@ -656,10 +657,7 @@ func TestAccArtifactResource_s3Metadata(t *testing.T) {
 	testAccPreCheck(t)
 	env := map[string]string{}
 	for _, k := range []string{"REGISTRY_S3_ENDPOINT", "REGISTRY_S3_BUCKET", "VERSITYGW_ENDPOINT", "VERSITYGW_ACCESS_KEY", "VERSITYGW_SECRET_KEY"} {
-		env[k] = os.Getenv(k)
-		if env[k] == "" {
-			t.Skip(k + " is not set: the S3-mode test needs a registry server in S3 mode and its versitygw bucket (scripts/stack.sh provides them)")
-		}
+		env[k] = prereq.Getenv(t, k, "the S3-mode test needs a registry server in S3 mode and its versitygw bucket (scripts/stack.sh provides them)")
 	}
 	url, name := testAccURL("model")
 	var id string

@@ -126,9 +126,7 @@ func TestParseArtifactURLFunction_RunErrors(t *testing.T) {
 // needed, so these run with TF_ACC=1 alone.
 func TestAccParseArtifactURLFunction(t *testing.T) {
 	resource.UnitTest(t, resource.TestCase{
-		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
-			tfversion.SkipBelow(tfversion.Version1_8_0),
-		},
+		TerraformVersionChecks:   testAccCLIAtLeast(tfversion.Version1_8_0),
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -184,9 +182,7 @@ output "canonical_model" {
 // the function during apply, and the name is usable in expressions.
 func TestAccParseArtifactURLFunction_unknownAtPlan(t *testing.T) {
 	resource.UnitTest(t, resource.TestCase{
-		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
-			tfversion.SkipBelow(tfversion.Version1_8_0),
-		},
+		TerraformVersionChecks:   testAccCLIAtLeast(tfversion.Version1_8_0),
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -209,9 +205,7 @@ output "name" {
 
 func TestAccParseArtifactURLFunction_invalidURL(t *testing.T) {
 	resource.UnitTest(t, resource.TestCase{
-		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
-			tfversion.SkipBelow(tfversion.Version1_8_0),
-		},
+		TerraformVersionChecks:   testAccCLIAtLeast(tfversion.Version1_8_0),
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{

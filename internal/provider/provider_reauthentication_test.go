@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 )
 
 // Against a registry whose tokens live one second, an apply that outlasts
@@ -22,10 +23,7 @@ import (
 // refuses, so the provider must authenticate again.
 func TestAccProvider_reauthenticatesWhenTheTokenExpires(t *testing.T) {
 	testAccPreCheck(t)
-	bin := os.Getenv("REGISTRY_SERVER_BIN")
-	if bin == "" {
-		t.Skip("REGISTRY_SERVER_BIN is not set: this test starts its own registry server with short-lived tokens (scripts/stack.sh builds it)")
-	}
+	bin := prereq.Getenv(t, "REGISTRY_SERVER_BIN", "this test starts its own registry server with short-lived tokens (scripts/stack.sh builds it)")
 	addr := freeLoopbackAddr(t)
 	startRegistry(t, bin, addr, map[string]string{"TOKEN_TTL": "1s"})
 	endpoint := "http://" + addr

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -28,8 +29,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 )
 
 // testAccProtoV6ProviderFactories serves the provider in-process to the
@@ -38,22 +41,29 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 	"registry": providerserver.NewProtocol6WithError(New("test")()),
 }
 
-// testAccPreCheck skips an acceptance test, naming the variable, when the
+// testAccPreCheck skips an acceptance test (fails it with
+// REGISTRY_ACC_STRICT=1, as in CI), naming the variable, when the
 // environment does not point at a running registry (scripts/stack.sh sets
-// these; CI fails when acceptance tests were skipped).
+// these).
 func testAccPreCheck(t *testing.T) {
 	t.Helper()
 	// resource.Test skips without TF_ACC itself; this covers the tests that
 	// call the registry before resource.Test.
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("TF_ACC is not set: acceptance tests run only with TF_ACC=1")
-	}
-	if os.Getenv(envEndpoint) == "" {
-		t.Skip(envEndpoint + " is not set: the acceptance tests need a running registry server (make testacc, or scripts/stack.sh start and source .stack/env)")
-	}
+	prereq.Getenv(t, "TF_ACC", "acceptance tests run only with TF_ACC=1")
+	prereq.Getenv(t, envEndpoint, "the acceptance tests need a running registry server (make testacc, or scripts/stack.sh start and source .stack/env)")
 	if os.Getenv(envToken) == "" && (os.Getenv(envUsername) == "" || os.Getenv(envPassword) == "") {
-		t.Skip(envUsername + " and " + envPassword + " (or " + envToken + ") are not set: the acceptance tests need the registry's credentials")
+		prereq.Missing(t, envUsername+" and "+envPassword+" (or "+envToken+") are not set: the acceptance tests need the registry's credentials")
 	}
+}
+
+// testAccCLIAtLeast is the TerraformVersionChecks of a test that needs a
+// terraform (or tofu) CLI of version minimum or newer: an older one skips the
+// test, or with REGISTRY_ACC_STRICT=1 (CI) fails it.
+func testAccCLIAtLeast(minimum *version.Version) []tfversion.TerraformVersionCheck {
+	if prereq.Strict() {
+		return []tfversion.TerraformVersionCheck{tfversion.RequireAbove(minimum)}
+	}
+	return []tfversion.TerraformVersionCheck{tfversion.SkipBelow(minimum)}
 }
 
 // testAccClient is an API client of its own, for the out-of-band changes

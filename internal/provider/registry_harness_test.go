@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
@@ -53,9 +53,7 @@ func startInProcessServer(t *testing.T, cfg server.Config, wrap func(http.Handle
 // (plain or TLS). Its storage, a memory store, and its user are set here.
 func newInProcessHandler(t *testing.T, cfg server.Config, wrap func(http.Handler) http.Handler) (http.Handler, store.Store) {
 	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("TF_ACC is not set: acceptance tests run only with TF_ACC=1")
-	}
+	prereq.Getenv(t, "TF_ACC", "acceptance tests run only with TF_ACC=1")
 	st := store.NewMemory()
 	cfg.Storage = &store.Opened{Store: st, Requested: "memory"}
 	cfg.Users = []server.UserSpec{{Name: inProcessUser, Password: inProcessPassword, IsAdmin: true}}

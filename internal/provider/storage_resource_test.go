@@ -32,6 +32,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 )
 
@@ -45,26 +46,20 @@ type s3TestServer struct {
 	client   *s3.Client
 }
 
-// testAccMoto returns moto_server (AWS semantics) or skips.
+// testAccMoto returns moto_server (AWS semantics) or skips (fails in strict mode).
 func testAccMoto(t *testing.T) s3TestServer {
 	t.Helper()
-	endpoint := os.Getenv("MOTO_ENDPOINT")
-	if endpoint == "" {
-		t.Skip("MOTO_ENDPOINT is not set: the registry_storage tests need moto_server (scripts/stack.sh provides it)")
-	}
+	endpoint := prereq.Getenv(t, "MOTO_ENDPOINT", "the registry_storage tests need moto_server (scripts/stack.sh provides it)")
 	return newS3TestServer(t, endpoint, "test", "test")
 }
 
-// testAccVersityGW returns versitygw (an S3-compatible server) or skips.
+// testAccVersityGW returns versitygw (an S3-compatible server) or skips (fails in strict mode).
 func testAccVersityGW(t *testing.T) s3TestServer {
 	t.Helper()
-	endpoint := os.Getenv("VERSITYGW_ENDPOINT")
-	if endpoint == "" {
-		t.Skip("VERSITYGW_ENDPOINT is not set: the registry_storage tests need versitygw (scripts/stack.sh provides it)")
-	}
+	endpoint := prereq.Getenv(t, "VERSITYGW_ENDPOINT", "the registry_storage tests need versitygw (scripts/stack.sh provides it)")
 	access, secret := os.Getenv("VERSITYGW_ACCESS_KEY"), os.Getenv("VERSITYGW_SECRET_KEY")
 	if access == "" || secret == "" {
-		t.Skip("VERSITYGW_ACCESS_KEY and VERSITYGW_SECRET_KEY are not set: the versitygw tests need its credentials")
+		prereq.Missing(t, "VERSITYGW_ACCESS_KEY and VERSITYGW_SECRET_KEY are not set: the versitygw tests need its credentials")
 	}
 	return newS3TestServer(t, endpoint, access, secret)
 }
@@ -1080,10 +1075,7 @@ func freeLoopbackAddr(t *testing.T) string {
 // and the S3 endpoint, registry_artifact registers an artifact with it, and
 // the artifact's metadata.json is in that bucket.
 func TestAccStorageResource_endToEnd(t *testing.T) {
-	bin := os.Getenv("REGISTRY_SERVER_BIN")
-	if bin == "" {
-		t.Skip("REGISTRY_SERVER_BIN is not set: the end-to-end test starts its own registry server (scripts/stack.sh builds it)")
-	}
+	bin := prereq.Getenv(t, "REGISTRY_SERVER_BIN", "the end-to-end test starts its own registry server (scripts/stack.sh builds it)")
 	srv := testAccVersityGW(t)
 	ctx := context.Background()
 	addr := freeLoopbackAddr(t)

@@ -27,16 +27,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 )
 
 // testAccTokenEndpoint returns the registry the token tests authenticate
 // against; they need a running registry server with authentication.
 func testAccTokenEndpoint(t *testing.T) string {
 	t.Helper()
-	endpoint := os.Getenv("REGISTRY_ENDPOINT")
-	if endpoint == "" {
-		t.Skip("REGISTRY_ENDPOINT is not set: the registry_token acceptance tests need a running registry server (scripts/stack.sh provides it)")
-	}
+	endpoint := prereq.Getenv(t, "REGISTRY_ENDPOINT", "the registry_token acceptance tests need a running registry server (scripts/stack.sh provides it)")
 	return strings.TrimRight(endpoint, "/")
 }
 
@@ -258,9 +257,7 @@ func TestAccTokenEphemeralResource(t *testing.T) {
 	maps.Copy(factories, testAccProtoV6ProviderFactories)
 
 	resource.Test(t, resource.TestCase{
-		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
-			tfversion.SkipBelow(tfversion.Version1_10_0),
-		},
+		TerraformVersionChecks:   testAccCLIAtLeast(tfversion.Version1_10_0),
 		ProtoV6ProviderFactories: factories,
 		Steps: []resource.TestStep{
 			{
@@ -315,9 +312,7 @@ resource "echo" "token" {}
 `
 
 	resource.Test(t, resource.TestCase{
-		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
-			tfversion.SkipBelow(tfversion.Version1_10_0),
-		},
+		TerraformVersionChecks:   testAccCLIAtLeast(tfversion.Version1_10_0),
 		ProtoV6ProviderFactories: factories,
 		Steps: []resource.TestStep{
 			{
@@ -347,9 +342,7 @@ resource "echo" "token" {}
 func TestAccTokenEphemeralResource_providerConfiguration(t *testing.T) {
 	testAccTokenEndpoint(t)
 	resource.Test(t, resource.TestCase{
-		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
-			tfversion.SkipBelow(tfversion.Version1_10_0),
-		},
+		TerraformVersionChecks:   testAccCLIAtLeast(tfversion.Version1_10_0),
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -420,9 +413,7 @@ output "token" {
 `)
 
 	resource.Test(t, resource.TestCase{
-		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
-			tfversion.SkipBelow(tfversion.Version1_10_0),
-		},
+		TerraformVersionChecks: testAccCLIAtLeast(tfversion.Version1_10_0),
 		Steps: []resource.TestStep{
 			{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 )
 
 // testServer is an S3 server on loopback that the tests run against.
@@ -29,15 +31,15 @@ func servers(t *testing.T) []testServer {
 	if ep := os.Getenv("MOTO_ENDPOINT"); ep != "" {
 		out = append(out, testServer{"moto", testClient(t, ep, "test", "test"), true})
 	} else {
-		t.Log("MOTO_ENDPOINT is not set: skipping moto_server (scripts/stack.sh provides it)")
+		prereq.Partly(t, "MOTO_ENDPOINT is not set: skipping moto_server (scripts/stack.sh provides it)")
 	}
 	if ep := os.Getenv("VERSITYGW_ENDPOINT"); ep != "" {
 		out = append(out, testServer{"versitygw", testClient(t, ep, os.Getenv("VERSITYGW_ACCESS_KEY"), os.Getenv("VERSITYGW_SECRET_KEY")), false})
 	} else {
-		t.Log("VERSITYGW_ENDPOINT is not set: skipping versitygw (scripts/stack.sh provides it)")
+		prereq.Partly(t, "VERSITYGW_ENDPOINT is not set: skipping versitygw (scripts/stack.sh provides it)")
 	}
 	if len(out) == 0 {
-		t.Skip("neither MOTO_ENDPOINT nor VERSITYGW_ENDPOINT is set: these tests need an S3 server (scripts/stack.sh provides both)")
+		prereq.Missing(t, "neither MOTO_ENDPOINT nor VERSITYGW_ENDPOINT is set: these tests need an S3 server (scripts/stack.sh provides both)")
 	}
 	return out
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -37,13 +38,10 @@ var testUsers = []UserSpec{
 var backends = []string{"memory", "sqlite", "s3"}
 
 // testS3 returns a client for the versitygw given by VERSITYGW_ENDPOINT,
-// or skips the test when it is not set.
+// or skips (in strict mode fails) the test when it is not set.
 func testS3(t testing.TB) *s3.Client {
 	t.Helper()
-	endpoint := os.Getenv("VERSITYGW_ENDPOINT")
-	if endpoint == "" {
-		t.Skip("VERSITYGW_ENDPOINT is not set: S3 backend tests need a running versitygw (scripts/stack.sh start provides it)")
-	}
+	endpoint := prereq.Getenv(t, "VERSITYGW_ENDPOINT", "S3 backend tests need a running versitygw (scripts/stack.sh start provides it)")
 	return s3.New(s3.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
