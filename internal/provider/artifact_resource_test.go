@@ -7,100 +7,28 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	tfjson "github.com/hashicorp/terraform-json"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
-	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 )
-
-func testAccArtifactConfig(typ, url string) string {
-	return fmt.Sprintf(`
-resource "registry_artifact" "test" {
-  type = %q
-  url  = %q
-}
-`, typ, url)
-}
-
-// captureString is a knownvalue check that stores the value, so that later
-// steps (out-of-band changes, import IDs) can use it.
-func captureString(dst *string) knownvalue.Check {
-	return knownvalue.StringFunc(func(v string) error {
-		if v == "" {
-			return errors.New("empty value")
-		}
-		*dst = v
-		return nil
-	})
-}
-
-// testAccCheckNoArtifact fails the test when the registry holds an artifact
-// of artifactType at url; why says how it should not have been created.
-func testAccCheckNoArtifact(t *testing.T, c *client.Client, artifactType, url, why string) {
-	t.Helper()
-	a, err := c.FindArtifactByURL(context.Background(), artifactType, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a != nil {
-		t.Fatalf("an artifact was created %s: %+v", why, a)
-	}
-}
-
-// testAccCheckArtifactsDestroyed checks that every registry_artifact of the
-// final state is gone from the registry.
-func testAccCheckArtifactsDestroyed(t *testing.T) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		c := testAccClient(t)
-		for _, rs := range s.RootModule().Resources {
-			if rs.Type != "registry_artifact" {
-				continue
-			}
-			typ, id := rs.Primary.Attributes["type"], rs.Primary.ID
-			_, err := c.GetArtifact(context.Background(), typ, id)
-			if err == nil {
-				return fmt.Errorf("artifact %s/%s still exists after destroy", typ, id)
-			}
-			if !client.IsNotFound(err) {
-				return fmt.Errorf("checking artifact %s/%s: %w", typ, id, err)
-			}
-		}
-		return nil
-	}
-}
-
-func importIDOf(address string) resource.ImportStateIdFunc {
-	return func(s *terraform.State) (string, error) {
-		rs, ok := s.RootModule().Resources[address]
-		if !ok {
-			return "", fmt.Errorf("%s not in state", address)
-		}
-		return rs.Primary.Attributes["type"] + "/" + rs.Primary.ID, nil
-	}
-}
 
 // Create, read, update of the url in place, import (command and import
 // block), destroy. The provider block sets some attributes explicitly; the
@@ -117,6 +45,8 @@ provider "registry" {
 `, os.Getenv(envEndpoint))
 
 	var id string
+	// The id from the create, compared with the id after the in-place update.
+	sameID := statecheck.CompareValue(compare.ValuesSame())
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -132,6 +62,7 @@ provider "registry" {
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), captureString(&id)),
+					sameID.AddStateValue("registry_artifact.test", tfjsonpath.New("id")),
 					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("type"), knownvalue.StringExact("model")),
 					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("url"), knownvalue.StringExact(url1)),
 					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("name"), knownvalue.StringExact(name)),
@@ -157,12 +88,7 @@ provider "registry" {
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("url"), knownvalue.StringExact(url2)),
-					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), knownvalue.StringFunc(func(v string) error {
-						if v != id {
-							return fmt.Errorf("id changed from %s to %s on an in-place update", id, v)
-						}
-						return nil
-					})),
+					sameID.AddStateValue("registry_artifact.test", tfjsonpath.New("id")),
 					artifactInRegistry("registry_artifact.test", &id, "model", url2, name),
 				},
 			},
@@ -194,50 +120,6 @@ provider "registry" {
 	})
 }
 
-// artifactInRegistry checks through the API that the artifact with *id has
-// the given type, url and name.
-func artifactInRegistry(address string, id *string, typ, url, name string) statecheck.StateCheck {
-	return registryCheck(func(ctx context.Context, c *client.Client) error {
-		a, err := c.GetArtifact(ctx, typ, *id)
-		if err != nil {
-			return fmt.Errorf("%s: reading %s/%s from the registry: %w", address, typ, *id, err)
-		}
-		if a.Data.URL != url || a.Metadata.Name != name || a.Metadata.Type != typ {
-			return fmt.Errorf("%s: the registry holds %+v, want type %s, url %s, name %s", address, a, typ, url, name)
-		}
-		return nil
-	})
-}
-
-// stateCheckFunc is a state check over the whole state.
-type stateCheckFunc func(state *tfjson.State) error
-
-func (f stateCheckFunc) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	if req.State == nil || req.State.Values == nil || req.State.Values.RootModule == nil {
-		resp.Error = errors.New("no state")
-		return
-	}
-	resp.Error = f(req.State)
-}
-
-// registryCheck is a state check that asks the registry itself.
-type registryCheck func(ctx context.Context, c *client.Client) error
-
-func (f registryCheck) CheckState(ctx context.Context, _ statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	c, err := client.New(client.Config{
-		Endpoint: os.Getenv(envEndpoint),
-		Username: os.Getenv(envUsername),
-		Password: os.Getenv(envPassword),
-		Token:    os.Getenv(envToken),
-		IsAdmin:  true,
-	})
-	if err != nil {
-		resp.Error = err
-		return
-	}
-	resp.Error = f(ctx, c)
-}
-
 // Drift: an artifact deleted outside Terraform is planned for creation; a
 // url changed outside Terraform is planned for an update; each apply
 // repairs it and leaves an empty plan.
@@ -246,6 +128,8 @@ func TestAccArtifactResource_drift(t *testing.T) {
 	oobURL := url + "-changed-out-of-band"
 	config := testAccArtifactConfig("dataset", url)
 	var firstID, secondID string
+	// The id before the out-of-band delete, and the new artifact's after it.
+	newID := statecheck.CompareValue(compare.ValuesDiffer())
 
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -256,6 +140,7 @@ func TestAccArtifactResource_drift(t *testing.T) {
 				Config: config,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), captureString(&firstID)),
+					newID.AddStateValue("registry_artifact.test", tfjsonpath.New("id")),
 				},
 			},
 			{
@@ -272,13 +157,8 @@ func TestAccArtifactResource_drift(t *testing.T) {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), knownvalue.StringFunc(func(v string) error {
-						if v == firstID {
-							return fmt.Errorf("id %s is the deleted artifact's; want a new one", v)
-						}
-						secondID = v
-						return nil
-					})),
+					newID.AddStateValue("registry_artifact.test", tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), captureString(&secondID)),
 					artifactInRegistry("registry_artifact.test", &secondID, "dataset", url, name),
 				},
 			},
@@ -408,102 +288,6 @@ resource "registry_artifact" "many" {
 	})
 }
 
-// With no provider block at all, the environment configures the provider.
-func TestAccProvider_environmentOnly(t *testing.T) {
-	url, name := testAccURL("model")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
-		Steps: []resource.TestStep{
-			{
-				Config: testAccArtifactConfig("model", url),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("name"), knownvalue.StringExact(name)),
-				},
-			},
-		},
-	})
-}
-
-// A wrong password is a clear error that names the credentials, creates
-// nothing, and shows the password neither in the error nor in the
-// provider's logs (at TRACE). The password comes from REGISTRY_PASSWORD, so
-// that the test harness's own log of the configuration does not hold it.
-func TestAccProvider_wrongPassword(t *testing.T) {
-	testAccPreCheck(t)
-	c := testAccClient(t) // with the right password, for the check
-	url, _ := testAccURL("model")
-	wrong := "wrong-" + strings.ReplaceAll(url[strings.LastIndex(url, "/")+1:], "-", "")
-	t.Setenv(envPassword, wrong)
-	t.Setenv(envToken, "")
-	logDir := t.TempDir()
-	t.Setenv("TF_LOG", "TRACE")
-	t.Setenv("TF_LOG_PATH_MASK", filepath.Join(logDir, "%s.log"))
-	var sawError atomic.Bool
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		ErrorCheck: func(err error) error {
-			sawError.Store(true)
-			msg := err.Error()
-			if strings.Contains(msg, wrong) {
-				return fmt.Errorf("the error shows the password: %w", err)
-			}
-			if !regexp.MustCompile(`(?s)401.*username.*password`).MatchString(msg) {
-				return fmt.Errorf("the error does not say that the credentials were refused: %w", err)
-			}
-			return nil
-		},
-		Steps: []resource.TestStep{
-			{Config: testAccArtifactConfig("model", url)},
-		},
-	})
-	if !sawError.Load() {
-		t.Fatal("apply with a wrong password succeeded")
-	}
-	logs, err := os.ReadFile(filepath.Join(logDir, t.Name()+".log"))
-	if err != nil {
-		t.Fatalf("reading the provider's log: %v", err)
-	}
-	if !strings.Contains(string(logs), "path=/authenticate") {
-		t.Fatalf("the provider's log does not show the authentication request, so it proves nothing:\n%s", logs)
-	}
-	if strings.Contains(string(logs), wrong) {
-		t.Error("the provider's log shows the password")
-	}
-	testAccCheckNoArtifact(t, c, "model", url, "with a wrong password")
-}
-
-// A ready token (here from REGISTRY_TOKEN) replaces username and password.
-func TestAccProvider_token(t *testing.T) {
-	testAccPreCheck(t)
-	token, err := testAccClient(t).Token(context.Background())
-	if err != nil {
-		t.Fatalf("obtaining a token: %v", err)
-	}
-	if token == "" {
-		prereq.Missing(t, "the registry has no authentication (/authenticate answers 501): nothing to test")
-	}
-	t.Setenv(envToken, token)
-	t.Setenv(envUsername, "")
-	t.Setenv(envPassword, "")
-	url, name := testAccURL("code")
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
-		Steps: []resource.TestStep{
-			{
-				Config: testAccArtifactConfig("code", url),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("name"), knownvalue.StringExact(name)),
-				},
-			},
-		},
-	})
-}
-
 // A url the registry already holds for the type is an error that gives the
 // import command with the existing artifact's id.
 func TestAccArtifactResource_conflict(t *testing.T) {
@@ -586,71 +370,6 @@ provider "registry" {
 	})
 }
 
-// An endpoint that another resource outputs is unknown while that resource
-// is (re)planned: the plan neither fails nor loses the artifact, which keeps
-// its state until the apply, when the endpoint is known; a data source,
-// which has no state to keep, gets an error that says how to defer it.
-func TestAccProvider_unknownEndpoint(t *testing.T) {
-	url, name := testAccURL("model")
-	config := func(generation int, extra string) string {
-		return fmt.Sprintf(`
-resource "terraform_data" "endpoint" {
-  input            = %q
-  triggers_replace = [%d]
-}
-
-provider "registry" {
-  endpoint = terraform_data.endpoint.output
-}
-`, os.Getenv(envEndpoint), generation) + testAccArtifactConfig("model", url) + extra
-	}
-
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
-		Steps: []resource.TestStep{
-			{
-				Config: config(1, ""),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("name"), knownvalue.StringExact(name)),
-				},
-			},
-			{
-				Config: config(2, ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction("terraform_data.endpoint", plancheck.ResourceActionReplace),
-						plancheck.ExpectResourceAction("registry_artifact.test", plancheck.ResourceActionNoop),
-					},
-				},
-			},
-			{
-				Config: config(3, `
-data "registry_artifact" "test" {
-  type = "model"
-  id   = registry_artifact.test.id
-}
-`),
-				ExpectError: regexp.MustCompile(`(?s)not known yet.*depends_on`),
-			},
-			{
-				Config: config(3, `
-data "registry_artifact" "test" {
-  type = "model"
-  id   = registry_artifact.test.id
-
-  depends_on = [terraform_data.endpoint]
-}
-`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("data.registry_artifact.test", tfjsonpath.New("name"), knownvalue.StringExact(name)),
-				},
-			},
-		},
-	})
-}
-
 // In S3 mode, the registry writes artifacts/<id>/metadata.json in the
 // format of the operations guide.
 func TestAccArtifactResource_s3Metadata(t *testing.T) {
@@ -680,79 +399,6 @@ provider "registry" {
 	})
 }
 
-// s3MetadataCheck reads artifacts/<id>/metadata.json from the bucket.
-type s3MetadataCheck struct {
-	env                  map[string]string
-	id                   *string
-	name, url, typ, user string
-}
-
-func (c s3MetadataCheck) CheckState(ctx context.Context, _ statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	resp.Error = c.check(ctx)
-}
-
-func (c s3MetadataCheck) check(ctx context.Context) error {
-	// The S3 client reads credentials from the SDK's chain; the test process
-	// has no other use for them.
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":     c.env["VERSITYGW_ACCESS_KEY"],
-		"AWS_SECRET_ACCESS_KEY": c.env["VERSITYGW_SECRET_KEY"],
-	} {
-		if err := os.Setenv(k, v); err != nil {
-			return err
-		}
-	}
-	s3c, err := s3bucket.NewClient(ctx, s3bucket.ClientConfig{Region: "us-east-1", Endpoint: c.env["VERSITYGW_ENDPOINT"], UsePathStyle: true})
-	if err != nil {
-		return err
-	}
-	key := "artifacts/" + *c.id + "/metadata.json"
-	out, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(c.env["REGISTRY_S3_BUCKET"]), Key: aws.String(key)})
-	if err != nil {
-		return fmt.Errorf("reading s3://%s/%s: %w", c.env["REGISTRY_S3_BUCKET"], key, err)
-	}
-	defer out.Body.Close()
-	raw, err := io.ReadAll(out.Body)
-	if err != nil {
-		return err
-	}
-	var doc struct {
-		Metadata  client.ArtifactMetadata `json:"metadata"`
-		Data      map[string]any          `json:"data"`
-		CreatedAt string                  `json:"created_at"`
-		CreatedBy string                  `json:"created_by"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return fmt.Errorf("%s is not the guide's JSON: %w: %s", key, err, raw)
-	}
-	want := client.ArtifactMetadata{Name: c.name, ID: *c.id, Type: c.typ}
-	if doc.Metadata != want {
-		return fmt.Errorf("%s: metadata %+v, want %+v", key, doc.Metadata, want)
-	}
-	if doc.Data["url"] != c.url {
-		return fmt.Errorf("%s: data.url %v, want %s", key, doc.Data["url"], c.url)
-	}
-	if !parsesAsTime(doc.CreatedAt) {
-		return fmt.Errorf("%s: created_at %q is not an ISO 8601 time", key, doc.CreatedAt)
-	}
-	if doc.CreatedBy != c.user {
-		return fmt.Errorf("%s: created_by %q, want %q", key, doc.CreatedBy, c.user)
-	}
-	return nil
-}
-
-// parsesAsTime accepts the guide's "2025-11-05T20:00:00" and RFC 3339.
-func parsesAsTime(s string) bool {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05"} {
-		if _, err := time.Parse(layout, s); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
-// Unit tests (no TF_ACC) of the parts the running registry cannot provoke.
-
 func TestParseArtifactImportID(t *testing.T) {
 	for _, raw := range []string{"model/3847247294", "dataset/abc-123", "code/x"} {
 		if _, _, err := parseArtifactImportID(raw); err != nil {
@@ -765,19 +411,6 @@ func TestParseArtifactImportID(t *testing.T) {
 			t.Errorf("parseArtifactImportID(%q) = %v, want an error naming <type>/<id>", raw, err)
 		}
 	}
-}
-
-// fakeRegistry answers the artifact calls of one test through handler; the
-// client authenticates with a token, so /authenticate is not involved.
-func fakeRegistry(t *testing.T, handler http.HandlerFunc) *client.Client {
-	t.Helper()
-	srv := httptest.NewServer(handler)
-	t.Cleanup(srv.Close)
-	c, err := client.New(client.Config{Endpoint: srv.URL, Token: "bearer test", MaxRetries: 0, RequestTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // A deferred rating (202) is waited out: 404 until the artifact exists.
@@ -860,32 +493,6 @@ func TestCreateErrorDiagnostic(t *testing.T) {
 		!strings.Contains(d.Detail(), "https://huggingface.co/o/x") {
 		t.Fatalf("diagnostic %q: %q", d.Summary(), d.Detail())
 	}
-}
-
-// artifactResourceWith returns a registry_artifact resource whose provider
-// talks to handler, and a builder of its plan and state values.
-func artifactResourceWith(t *testing.T, handler http.HandlerFunc) (*ArtifactResource, func(attrs map[string]tftypes.Value) tftypes.Value, rschema.Schema) {
-	t.Helper()
-	srv := httptest.NewServer(handler)
-	t.Cleanup(srv.Close)
-	r := &ArtifactResource{data: &ProviderData{registry: registrySettings{Endpoint: srv.URL, Token: "bearer test", Timeout: 5 * time.Second}}}
-	var sresp fwresource.SchemaResponse
-	r.Schema(context.Background(), fwresource.SchemaRequest{}, &sresp)
-	objType, ok := sresp.Schema.Type().TerraformType(context.Background()).(tftypes.Object)
-	if !ok {
-		t.Fatal("the schema's type is not an object")
-	}
-	value := func(attrs map[string]tftypes.Value) tftypes.Value {
-		vals := map[string]tftypes.Value{}
-		for name, typ := range objType.AttributeTypes {
-			vals[name] = tftypes.NewValue(typ, nil)
-			if v, ok := attrs[name]; ok {
-				vals[name] = v
-			}
-		}
-		return tftypes.NewValue(objType, vals)
-	}
-	return r, value, sresp.Schema
 }
 
 // Delete tells the truth: the artifact leaves state only when the registry
