@@ -111,7 +111,7 @@ func (d *ArtifactAuditDataSource) Read(ctx context.Context, req datasource.ReadR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := dataSourceClient(d.data, &resp.Diagnostics, artifactAuditCall.typeName)
+	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read "+artifactAuditCall.typeName, dataSourceUnknownHint)
 	if c == nil {
 		return
 	}

@@ -122,7 +122,7 @@ func (d *ArtifactCostDataSource) Read(ctx context.Context, req datasource.ReadRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := dataSourceClient(d.data, &resp.Diagnostics, artifactCostCall.typeName)
+	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read "+artifactCostCall.typeName, dataSourceUnknownHint)
 	if c == nil {
 		return
 	}

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -107,7 +105,7 @@ func (d *ArtifactDataSource) Read(ctx context.Context, req datasource.ReadReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := dataSourceClient(d.data, &resp.Diagnostics, "registry_artifact")
+	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read registry_artifact", dataSourceUnknownHint)
 	if c == nil {
 		return
 	}
@@ -167,27 +165,4 @@ func (d *ArtifactDataSource) Read(ctx context.Context, req datasource.ReadReques
 		DownloadURL: nullIfEmpty(art.Data.DownloadURL),
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-// dataSourceClient returns the provider's client for a data source, or adds
-// a diagnostic that says why there is none. Data sources are read during
-// plan and cannot keep a prior state, so an unknown provider configuration
-// is an error with the way out (depends_on defers the read to apply).
-func dataSourceClient(data *ProviderData, diags *diag.Diagnostics, typeName string) *client.Client {
-	summary := "Cannot read " + typeName
-	if data == nil {
-		diags.AddError(summary, "The provider has not been configured. This is a bug in the provider; please report it.")
-		return nil
-	}
-	c, err := data.RegistryClient()
-	switch {
-	case errors.Is(err, ErrConfigUnknown):
-		diags.AddError(summary, capitalize(err.Error())+". Add depends_on with the resource that provides these values to "+
-			"this data source, so that Terraform reads it during apply, once the provider configuration is known.")
-		return nil
-	case err != nil:
-		diags.AddError(summary, capitalize(err.Error())+".")
-		return nil
-	}
-	return c
 }

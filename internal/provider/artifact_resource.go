@@ -163,21 +163,6 @@ func (r *ArtifactResource) Configure(_ context.Context, req resource.ConfigureRe
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// registryClient returns the provider's client or adds a diagnostic that
-// says why there is none.
-func (r *ArtifactResource) registryClient(diags *diag.Diagnostics, action string) *client.Client {
-	if r.data == nil {
-		diags.AddError("Cannot "+action+" registry_artifact", "The provider has not been configured. This is a bug in the provider; please report it.")
-		return nil
-	}
-	c, err := r.data.RegistryClient()
-	if err != nil {
-		diags.AddError("Cannot "+action+" registry_artifact", capitalize(err.Error())+".")
-		return nil
-	}
-	return c
-}
-
 func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan artifactResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -189,7 +174,7 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := r.registryClient(&resp.Diagnostics, "create")
+	c := r.data.registryClientOr(&resp.Diagnostics, "Cannot create registry_artifact", "")
 	if c == nil {
 		return
 	}
@@ -363,7 +348,7 @@ func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, r
 			return
 		}
 	}
-	c := r.registryClient(&resp.Diagnostics, "read")
+	c := r.data.registryClientOr(&resp.Diagnostics, "Cannot read registry_artifact", "")
 	if c == nil {
 		return
 	}
@@ -413,7 +398,7 @@ func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := r.registryClient(&resp.Diagnostics, "update")
+	c := r.data.registryClientOr(&resp.Diagnostics, "Cannot update registry_artifact", "")
 	if c == nil {
 		return
 	}
@@ -483,7 +468,7 @@ func (r *ArtifactResource) Delete(ctx context.Context, req resource.DeleteReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := r.registryClient(&resp.Diagnostics, "delete")
+	c := r.data.registryClientOr(&resp.Diagnostics, "Cannot delete registry_artifact", "")
 	if c == nil {
 		return
 	}

@@ -113,7 +113,7 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := dataSourceClient(d.data, &resp.Diagnostics, "registry_artifacts")
+	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read registry_artifacts", dataSourceUnknownHint)
 	if c == nil {
 		return
 	}

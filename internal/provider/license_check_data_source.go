@@ -82,7 +82,7 @@ func (d *LicenseCheckDataSource) Read(ctx context.Context, req datasource.ReadRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := dataSourceClient(d.data, &resp.Diagnostics, licenseCheckCall.typeName)
+	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read "+licenseCheckCall.typeName, dataSourceUnknownHint)
 	if c == nil {
 		return
 	}

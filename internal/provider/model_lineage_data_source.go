@@ -124,7 +124,7 @@ func (d *ModelLineageDataSource) Read(ctx context.Context, req datasource.ReadRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := dataSourceClient(d.data, &resp.Diagnostics, modelLineageCall.typeName)
+	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read "+modelLineageCall.typeName, dataSourceUnknownHint)
 	if c == nil {
 		return
 	}

@@ -155,7 +155,7 @@ func (d *ModelRatingDataSource) Read(ctx context.Context, req datasource.ReadReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := dataSourceClient(d.data, &resp.Diagnostics, modelRatingCall.typeName)
+	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read "+modelRatingCall.typeName, dataSourceUnknownHint)
 	if c == nil {
 		return
 	}

@@ -80,6 +80,56 @@ func (d *ProviderData) RegistryClient() (*client.Client, error) {
 	return d.client, d.clientErr
 }
 
+// registryClientOr is how every resource, data source and ephemeral
+// resource gets the registry client: the client, or nil after an error
+// diagnostic under summary (e.g. "Cannot read registry_artifact") that says
+// why there is none. unknownHint, when set, follows the error while the
+// provider configuration is not known yet, with the caller's way out. d may
+// be nil (the framework configured no provider).
+func (d *ProviderData) registryClientOr(diags *diag.Diagnostics, summary, unknownHint string) *client.Client {
+	if !d.configured(diags, summary) {
+		return nil
+	}
+	c, err := d.RegistryClient()
+	if err != nil {
+		detail := capitalize(err.Error()) + "."
+		if unknownHint != "" && errors.Is(err, ErrConfigUnknown) {
+			detail += " " + unknownHint
+		}
+		diags.AddError(summary, detail)
+		return nil
+	}
+	return c
+}
+
+// dataSourceUnknownHint is the way out for a data source while the provider
+// configuration is unknown: data sources are read during plan and cannot
+// keep a prior state, but depends_on defers the read to apply.
+const dataSourceUnknownHint = "Add depends_on with the resource that provides these values to this data source, " +
+	"so that Terraform reads it during apply, once the provider configuration is known."
+
+// s3ClientOr is registryClientOr for the S3 client of the s3 block.
+func (d *ProviderData) s3ClientOr(ctx context.Context, diags *diag.Diagnostics, summary string) *s3.Client {
+	if !d.configured(diags, summary) {
+		return nil
+	}
+	c, err := d.S3Client(ctx)
+	if err != nil {
+		diags.AddError(summary, capitalize(err.Error())+".")
+		return nil
+	}
+	return c
+}
+
+// configured reports whether d is set, or adds an error under summary.
+func (d *ProviderData) configured(diags *diag.Diagnostics, summary string) bool {
+	if d == nil {
+		diags.AddError(summary, "The provider has not been configured. This is a bug in the provider; please report it.")
+		return false
+	}
+	return true
+}
+
 func (d *ProviderData) newRegistryClient() (*client.Client, error) {
 	s := d.registry
 	if s.Endpoint == "" {

@@ -12,70 +12,16 @@ import (
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
-// httpURL validates that a string is an absolute http(s) URL, with the same
-// rule the registry applies (artifacturl.ValidateHTTP), so that a bad URL
-// fails at plan time instead of at the API. Its error shows example, a
-// URL of the kind the attribute wants.
-func httpURL(example string) validator.String {
-	return httpURLValidator{example: example}
-}
-
-type httpURLValidator struct {
-	example string
-}
-
-func (v httpURLValidator) Description(_ context.Context) string {
-	return "value must be an absolute http or https URL"
-}
-
-func (v httpURLValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v httpURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := artifacturl.ValidateHTTP(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid URL",
-			fmt.Sprintf("%s: %s. Use an absolute URL with scheme http or https and a host, e.g. %s.",
-				req.Path, err, v.example))
-	}
-}
-
-// positiveDuration validates a Go duration string greater than zero.
-func positiveDuration() validator.String {
-	return positiveDurationValidator{}
-}
-
-type positiveDurationValidator struct{}
-
-func (v positiveDurationValidator) Description(_ context.Context) string {
-	return "value must be a positive duration such as \"30s\" or \"2m\""
-}
-
-func (v positiveDurationValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v positiveDurationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	raw := req.ConfigValue.ValueString()
-	d, err := time.ParseDuration(raw)
-	if err != nil || d <= 0 {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%s: %q is not a positive duration. Use a number with a unit, such as \"30s\", \"1m30s\" or \"2m\".", req.Path, raw))
-	}
-}
-
-// stringCheck validates a string with a check of the client package, so
-// that the plan fails with the same rule the client applies.
+// stringCheck is the provider's one string validator: check is a rule of
+// the package that applies it later (the client, artifacturl, s3bucket), so
+// that a bad value fails at plan time with the same rule. Its error is
+// "<attribute>: <check's error>." and then hint, when set, which says what a
+// valid value looks like.
 type stringCheck struct {
 	desc    string
 	summary string
 	check   func(string) error
+	hint    string
 }
 
 func (v stringCheck) Description(_ context.Context) string { return v.desc }
@@ -87,7 +33,39 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 		return
 	}
 	if err := v.check(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, v.summary, fmt.Sprintf("%s: %s.", req.Path, err))
+		detail := fmt.Sprintf("%s: %s.", req.Path, err)
+		if v.hint != "" {
+			detail += " " + v.hint
+		}
+		resp.Diagnostics.AddAttributeError(req.Path, v.summary, detail)
+	}
+}
+
+// httpURL validates that a string is an absolute http(s) URL, with the same
+// rule the registry applies (artifacturl.ValidateHTTP), so that a bad URL
+// fails at plan time instead of at the API. Its error shows example, a
+// URL of the kind the attribute wants.
+func httpURL(example string) validator.String {
+	return stringCheck{
+		desc:    "value must be an absolute http or https URL",
+		summary: "Invalid URL",
+		check:   func(s string) error { _, err := artifacturl.ValidateHTTP(s); return err },
+		hint:    "Use an absolute URL with scheme http or https and a host, e.g. " + example + ".",
+	}
+}
+
+// positiveDuration validates a Go duration string greater than zero.
+func positiveDuration() validator.String {
+	return stringCheck{
+		desc:    "value must be a positive duration such as \"30s\" or \"2m\"",
+		summary: "Invalid duration",
+		check: func(s string) error {
+			if d, err := time.ParseDuration(s); err != nil || d <= 0 {
+				return fmt.Errorf("%q is not a positive duration", s)
+			}
+			return nil
+		},
+		hint: "Use a number with a unit, such as \"30s\", \"1m30s\" or \"2m\".",
 	}
 }
 

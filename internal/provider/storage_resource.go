@@ -96,7 +96,7 @@ func (r *StorageResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional: true,
 				Computed: true,
 				Validators: []validator.String{
-					bucketNameValidator{},
+					bucketName(),
 					stringvalidator.ConflictsWith(path.MatchRoot("bucket_prefix")),
 				},
 				PlanModifiers: []planmodifier.String{
@@ -111,7 +111,7 @@ func (r *StorageResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 					"Changing it replaces the bucket.", s3bucket.GeneratedSuffixLength, s3bucket.MaxPrefixLength, s3bucket.DefaultPrefix),
 				Optional:   true,
 				Computed:   true,
-				Validators: []validator.String{bucketPrefixValidator{}},
+				Validators: []validator.String{bucketPrefix()},
 				PlanModifiers: []planmodifier.String{
 					bucketPrefixPlanModifier{},
 				},
@@ -250,13 +250,8 @@ func (r *StorageResource) ValidateConfig(ctx context.Context, req resource.Valid
 
 // s3Bucket returns the manager of the named bucket, or adds a diagnostic.
 func (r *StorageResource) s3Bucket(ctx context.Context, name string, diags *diag.Diagnostics) *s3bucket.Bucket {
-	if r.data == nil {
-		diags.AddError("Provider not configured", "The provider has not been configured; this is a bug in the provider, please report it.")
-		return nil
-	}
-	client, err := r.data.S3Client(ctx)
-	if err != nil {
-		diags.AddError("Cannot reach S3", err.Error())
+	client := r.data.s3ClientOr(ctx, diags, "Cannot reach S3")
+	if client == nil {
 		return nil
 	}
 	return s3bucket.New(client, name)

@@ -12,45 +12,23 @@ import (
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 )
 
-// bucketNameValidator checks a bucket name against S3's naming rules at plan
-// time, instead of letting CreateBucket fail at apply.
-type bucketNameValidator struct{}
-
-func (bucketNameValidator) Description(context.Context) string {
-	return "must be a valid S3 bucket name"
-}
-
-func (v bucketNameValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (bucketNameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := s3bucket.ValidateName(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid bucket name", err.Error()+".")
+// bucketName checks a bucket name against S3's naming rules at plan time,
+// instead of letting CreateBucket fail at apply.
+func bucketName() validator.String {
+	return stringCheck{
+		desc:    "must be a valid S3 bucket name",
+		summary: "Invalid bucket name",
+		check:   s3bucket.ValidateName,
 	}
 }
 
-// bucketPrefixValidator checks that every name generated from the prefix is
-// a valid bucket name.
-type bucketPrefixValidator struct{}
-
-func (bucketPrefixValidator) Description(context.Context) string {
-	return fmt.Sprintf("must be the start of a valid S3 bucket name, at most %d characters", s3bucket.MaxPrefixLength)
-}
-
-func (v bucketPrefixValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (bucketPrefixValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := s3bucket.ValidatePrefix(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid bucket prefix", err.Error()+".")
+// bucketPrefix checks that every name generated from the prefix is a valid
+// bucket name.
+func bucketPrefix() validator.String {
+	return stringCheck{
+		desc:    fmt.Sprintf("must be the start of a valid S3 bucket name, at most %d characters", s3bucket.MaxPrefixLength),
+		summary: "Invalid bucket prefix",
+		check:   s3bucket.ValidatePrefix,
 	}
 }
 

@@ -74,12 +74,10 @@ func (r *TokenEphemeralResource) Configure(_ context.Context, req ephemeral.Conf
 }
 
 func (r *TokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
-	if r.data == nil {
-		resp.Diagnostics.AddError("Cannot open registry_token", "The provider has not been configured. This is a bug in the provider; please report it.")
+	if !r.data.configured(&resp.Diagnostics, "Cannot open registry_token") {
 		return
 	}
-	c, err := r.data.RegistryClient()
-	if errors.Is(err, ErrConfigUnknown) {
+	if _, err := r.data.RegistryClient(); errors.Is(err, ErrConfigUnknown) {
 		// The provider's settings depend on resources not applied yet. The
 		// protocol allows no unknown value in an opened result (OpenTofu
 		// rejects one as a provider bug): defer where the CLI allows it,
@@ -95,8 +93,8 @@ func (r *TokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenReq
 				"known before apply.", err))
 		return
 	}
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot open registry_token", err.Error())
+	c := r.data.registryClientOr(&resp.Diagnostics, "Cannot open registry_token", "")
+	if c == nil {
 		return
 	}
 	if !r.data.hasCredentials() {
