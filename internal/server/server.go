@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ import (
 
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.
 const MaxBodyBytes = 1 << 20
+
+// SearchTimeout bounds a byRegEx search, which reads every artifact.
+const SearchTimeout = 30 * time.Second
 
 // MaxRegexLength caps byRegEx patterns. RE2 runs in linear time, but a huge
 // pattern still costs memory to compile.
@@ -634,14 +638,19 @@ type artifactQuery struct {
 }
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal) {
-	offset := 0
-	if v := r.URL.Query().Get("offset"); v != "" {
-		n, err := strconv.Atoi(v)
+	// The offset is the id of the last artifact of the previous page (what
+	// the offset header gives), so that paging neither repeats nor skips an
+	// artifact while others are created, on any number of servers; a
+	// number is still accepted as the index of the first result.
+	offset := r.URL.Query().Get("offset")
+	skip := 0
+	if offset != "" && !store.ValidCursor(offset) {
+		n, err := strconv.Atoi(offset)
 		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("offset %q is not a non-negative integer", v))
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("offset %q is neither the offset header of a previous page nor a non-negative integer", offset))
 			return
 		}
-		offset = n
+		skip, offset = n, ""
 	}
 	var queries []artifactQuery
 	if !decodeJSON(w, r, &queries) {
@@ -651,51 +660,45 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 		writeError(w, http.StatusBadRequest, `the body must be a non-empty array of artifact queries; use [{"name": "*"}] to enumerate`)
 		return
 	}
-	for i, q := range queries {
-		if q.Name == nil || *q.Name == "" {
+	q := make(store.Query, 0, len(queries))
+	for i, aq := range queries {
+		if aq.Name == nil || *aq.Name == "" {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("query %d has no name", i))
 			return
 		}
-		for _, t := range q.Types {
+		for _, t := range aq.Types {
 			if !store.ValidType(t) {
 				writeError(w, http.StatusBadRequest, fmt.Sprintf("query %d: type %q is not one of model, dataset, code", i, t))
 				return
 			}
 		}
+		q = append(q, store.Term{Name: *aq.Name, Types: aq.Types})
 	}
-	all, err := s.store.List(r.Context())
+	if s.cfg.MaxResults > 0 && offset == "" && skip == 0 {
+		n, err := s.store.Count(r.Context(), q)
+		if err != nil {
+			s.storeError(w, r, err)
+			return
+		}
+		if n > s.cfg.MaxResults {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the query matches %d artifacts, more than the limit of %d; narrow it by name or types", n, s.cfg.MaxResults))
+			return
+		}
+	}
+	recs, next, err := s.store.Page(r.Context(), q, offset, skip+s.cfg.PageSize)
 	if err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	matches := []store.Metadata{}
-	for _, rec := range all {
-		for _, q := range queries {
-			if (*q.Name == "*" || *q.Name == rec.Metadata.Name) && (len(q.Types) == 0 || contains(q.Types, rec.Metadata.Type)) {
-				matches = append(matches, rec.Metadata)
-				break
-			}
-		}
+	recs = recs[min(skip, len(recs)):]
+	if next != "" {
+		w.Header().Set("offset", next)
 	}
-	if s.cfg.MaxResults > 0 && len(matches) > s.cfg.MaxResults {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the query matches %d artifacts, more than the limit of %d; narrow it by name or types", len(matches), s.cfg.MaxResults))
-		return
+	out := make([]store.Metadata, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, rec.Metadata)
 	}
-	start := min(offset, len(matches))
-	end := min(start+s.cfg.PageSize, len(matches))
-	if end < len(matches) {
-		w.Header().Set("offset", strconv.Itoa(end))
-	}
-	writeJSON(w, http.StatusOK, matches[start:end])
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleByName(w http.ResponseWriter, r *http.Request, _ principal) {
@@ -704,7 +707,16 @@ func (s *Server) handleByName(w http.ResponseWriter, r *http.Request, _ principa
 		writeError(w, http.StatusBadRequest, "artifact name must be non-empty UTF-8 text without control characters")
 		return
 	}
-	s.search(w, r, func(rec store.Record) bool { return rec.Metadata.Name == name })
+	recs, _, err := s.store.Page(r.Context(), store.Query{{Name: name}}, "", 0)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	out := make([]store.Metadata, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, rec.Metadata)
+	}
+	writeMatches(w, out)
 }
 
 // validName accepts the spec's "keyboard" names: any non-empty UTF-8 text
@@ -741,24 +753,31 @@ func (s *Server) handleByRegex(w http.ResponseWriter, r *http.Request, _ princip
 		writeError(w, http.StatusBadRequest, "invalid regex (Go RE2 syntax): "+err.Error())
 		return
 	}
-	s.search(w, r, func(rec store.Record) bool {
-		return re.MatchString(rec.Metadata.Name) || re.MatchString(rec.ReadmeText())
+	// O(N) by nature: stream the records and stop at the deadline.
+	ctx, cancel := context.WithTimeout(r.Context(), SearchTimeout)
+	defer cancel()
+	out := []store.Metadata{}
+	err = s.store.Each(ctx, func(rec store.Record) bool {
+		if re.MatchString(rec.Metadata.Name) || re.MatchString(rec.ReadmeText()) {
+			out = append(out, rec.Metadata)
+		}
+		return true
 	})
-}
-
-// search answers the metadata of the matching artifacts, or 404 for none.
-func (s *Server) search(w http.ResponseWriter, r *http.Request, match func(store.Record) bool) {
-	all, err := s.store.List(r.Context())
+	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the regex search did not finish within %s; use a more specific pattern or GET /artifact/byName", SearchTimeout))
+		return
+	}
 	if err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	out := []store.Metadata{}
-	for _, rec := range all {
-		if match(rec) {
-			out = append(out, rec.Metadata)
-		}
-	}
+	slices.SortFunc(out, func(a, b store.Metadata) int { return store.CompareCreation(a.ID, b.ID) })
+	writeMatches(w, out)
+}
+
+// writeMatches answers the metadata of the matching artifacts, or 404 for
+// none.
+func writeMatches(w http.ResponseWriter, out []store.Metadata) {
 	if len(out) == 0 {
 		writeError(w, http.StatusNotFound, "no artifact matches")
 		return

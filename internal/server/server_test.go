@@ -716,8 +716,10 @@ var errBackendDown = fmt.Errorf("connection refused")
 func (failingStore) Get(context.Context, string) (store.Record, error) {
 	return store.Record{}, errBackendDown
 }
-func (failingStore) List(context.Context) ([]store.Record, error) { return nil, errBackendDown }
-func (failingStore) Ping(context.Context) error                   { return errBackendDown }
+func (failingStore) Page(context.Context, store.Query, string, int) ([]store.Record, string, error) {
+	return nil, "", errBackendDown
+}
+func (failingStore) Ping(context.Context) error { return errBackendDown }
 
 // A backend failure is a 503 with a JSON error (the client retries), logged,
 // and shown in /health/components; never a 500.

@@ -321,7 +321,7 @@ func TestS3TwoWritersUniqueIDs(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	all, err := stores[0].List(context.Background())
+	all, _, err := stores[0].Page(context.Background(), store.Query{{Name: "*"}}, "", 0)
 	if err != nil || len(all) != 2*perWriter {
 		t.Errorf("bucket holds %d artifacts (%v), want %d", len(all), err, 2*perWriter)
 	}

@@ -117,7 +117,7 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
-func BenchmarkList(b *testing.B) {
+func BenchmarkPage(b *testing.B) {
 	const n = 100
 	for _, backend := range benchBackends {
 		b.Run(fmt.Sprintf("%s/stored=%d", backend, n), func(b *testing.B) {
@@ -126,9 +126,9 @@ func BenchmarkList(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				rs, err := st.List(ctx)
+				rs, _, err := st.Page(ctx, Query{{Name: "*"}}, "", n)
 				if err != nil || len(rs) != n {
-					b.Fatalf("List: %d records, %v", len(rs), err)
+					b.Fatalf("Page: %d records, %v", len(rs), err)
 				}
 			}
 		})

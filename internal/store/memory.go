@@ -86,15 +86,50 @@ func (m *Memory) Delete(_ context.Context, id string) error {
 	return nil
 }
 
-func (m *Memory) List(_ context.Context) ([]Record, error) {
+func (m *Memory) Page(_ context.Context, q Query, after string, limit int) ([]Record, string, error) {
 	m.mu.RLock()
-	out := make([]Record, 0, len(m.byID))
+	var out []Record
 	for _, r := range m.byID {
-		out = append(out, r)
+		if q.Match(r.Metadata) && (after == "" || orderKey(r.Metadata.ID) > orderKey(after)) {
+			out = append(out, r)
+		}
 	}
 	m.mu.RUnlock()
 	sortBySeq(out)
-	return out, nil
+	if limit > 0 && len(out) > limit {
+		return out[:limit], out[limit-1].Metadata.ID, nil
+	}
+	return out, "", nil
+}
+
+func (m *Memory) Count(_ context.Context, q Query) (int, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n := 0
+	for _, r := range m.byID {
+		if q.Match(r.Metadata) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (m *Memory) Each(ctx context.Context, f func(Record) bool) error {
+	m.mu.RLock()
+	all := make([]Record, 0, len(m.byID))
+	for _, r := range m.byID {
+		all = append(all, r)
+	}
+	m.mu.RUnlock()
+	for _, r := range all {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !f(r) {
+			break
+		}
+	}
+	return nil
 }
 
 func sortBySeq(rs []Record) {

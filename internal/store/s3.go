@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,12 @@ import (
 //
 //   - index/url/<sha256 of type and url> holds the id that owns a url, so
 //     that the 409 rule is one conditional PUT instead of a scan;
+//   - index/order/<020d sequence>-<id> (empty) lists the artifacts in
+//     creation order, so that a page is one LIST with StartAfter and reads
+//     of that page's objects only, and type filters need no reads (the type
+//     is in the id);
+//   - index/name/<sha256 of name>/<020d sequence>-<id> (empty) does the
+//     same for the artifacts of one name (byName and named queries);
 //   - audit/<id>/<time>-<random>.json holds one audit entry each, so that
 //     concurrent writers never overwrite each other's entries.
 //
@@ -36,6 +43,12 @@ import (
 // starts past the largest one in the bucket and every metadata object is
 // written with If-None-Match: *, retrying with the next number when another
 // writer took the id first.
+//
+// The index entries of an artifact are written after its metadata object
+// and removed after it, so an entry may briefly point at nothing (readers
+// skip it) but an artifact is never listed before it can be read. Objects
+// that another deployment wrote without index entries are indexed when a
+// server opens the bucket.
 type S3 struct {
 	client *s3.Client
 	bucket string
@@ -46,8 +59,13 @@ type S3 struct {
 const (
 	s3ArtifactsPrefix = "artifacts/"
 	s3MetadataName    = "metadata.json"
-	s3IndexPrefix     = "index/url/"
-	s3AuditPrefix     = "audit/"
+	s3IndexPrefix     = "index/"
+	s3URLPrefix       = s3IndexPrefix + "url/"
+	s3OrderPrefix     = s3IndexPrefix + "order/"
+	s3NamePrefix      = s3IndexPrefix + "name/"
+	// s3MaxKeys is the most keys one LIST answers (S3's own limit).
+	s3MaxKeys     = 1000
+	s3AuditPrefix = "audit/"
 	// s3Parallel bounds the concurrent requests of List and Reset.
 	s3Parallel = 16
 	// createdAtLayout is the guide's created_at (Python's isoformat of a
@@ -100,7 +118,41 @@ func OpenS3(ctx context.Context, client *s3.Client, bucket string) (*S3, error) 
 			s.seq.Store(n)
 		}
 	}
+	if err := s.indexMissing(ctx, keys); err != nil {
+		return nil, fmt.Errorf("accessing S3 bucket %s: indexing artifacts written without index entries: %w", bucket, err)
+	}
 	return s, nil
+}
+
+// indexMissing writes the index entries of the artifacts (metadata keys)
+// that have none: objects written by another deployment, or by a server
+// that stopped between an artifact's metadata and its index entries.
+func (s *S3) indexMissing(ctx context.Context, metadataKeys []string) error {
+	indexed, err := s.keys(ctx, s3OrderPrefix)
+	if err != nil {
+		return err
+	}
+	have := make(map[string]bool, len(indexed))
+	for _, k := range indexed {
+		have[idOfIndexKey(s3OrderPrefix, k)] = true
+	}
+	var missing []string
+	for _, k := range metadataKeys {
+		if id := idOfKey(k); !have[id] && ValidID(id) {
+			missing = append(missing, id)
+		}
+	}
+	return forEach(ctx, missing, func(ctx context.Context, _ int, id string) error {
+		r, err := s.Get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		r.Metadata.ID = id
+		return s.putIndex(ctx, r.Metadata)
+	})
 }
 
 func (s *S3) Backend() string  { return "s3" }
@@ -134,7 +186,22 @@ func idOfKey(key string) string {
 
 func urlIndexKey(typ, url string) string {
 	sum := sha256.Sum256([]byte(typ + "\x00" + normURL(url)))
-	return s3IndexPrefix + hex.EncodeToString(sum[:])
+	return s3URLPrefix + hex.EncodeToString(sum[:])
+}
+
+func namePrefix(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return s3NamePrefix + hex.EncodeToString(sum[:]) + "/"
+}
+
+func orderIndexKey(id string) string         { return s3OrderPrefix + orderKey(id) }
+func nameIndexKey(name, id string) string    { return namePrefix(name) + orderKey(id) }
+func indexKeys(m Metadata) []string          { return []string{orderIndexKey(m.ID), nameIndexKey(m.Name, m.ID)} }
+func idOfIndexKey(prefix, key string) string { return strings.TrimPrefix(key, prefix)[21:] }
+
+// putIndex writes the order and name index entries of m.
+func (s *S3) putIndex(ctx context.Context, m Metadata) error {
+	return forEach(ctx, indexKeys(m), func(ctx context.Context, _ int, k string) error { return s.put(ctx, k, nil, false) })
 }
 
 func (s *S3) put(ctx context.Context, key string, body []byte, onlyIfAbsent bool) error {
@@ -228,7 +295,7 @@ func (s *S3) Create(ctx context.Context, r Record) (Record, error) {
 		}
 		err = s.put(ctx, MetadataKey(r.Metadata.ID), body, true)
 		if err == nil {
-			return r, nil
+			return r, s.putIndex(ctx, r.Metadata)
 		}
 		if !isPreconditionFailed(err) {
 			return Record{}, err
@@ -269,10 +336,17 @@ func (s *S3) Update(ctx context.Context, r Record) error {
 	if err := s.put(ctx, MetadataKey(r.Metadata.ID), body, false); err != nil {
 		return err
 	}
+	var stale []string
 	if moved {
-		return s.delete(ctx, urlIndexKey(old.Metadata.Type, old.URL))
+		stale = append(stale, urlIndexKey(old.Metadata.Type, old.URL))
 	}
-	return nil
+	if renamed := old.Metadata.Name != r.Metadata.Name; renamed {
+		if err := s.put(ctx, nameIndexKey(r.Metadata.Name, r.Metadata.ID), nil, false); err != nil {
+			return err
+		}
+		stale = append(stale, nameIndexKey(old.Metadata.Name, r.Metadata.ID))
+	}
+	return s.deleteAll(ctx, stale)
 }
 
 func (s *S3) Delete(ctx context.Context, id string) error {
@@ -287,7 +361,8 @@ func (s *S3) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.deleteAll(ctx, append(auditKeys, urlIndexKey(r.Metadata.Type, r.URL)))
+	r.Metadata.ID = id
+	return s.deleteAll(ctx, append(auditKeys, append(indexKeys(r.Metadata), urlIndexKey(r.Metadata.Type, r.URL))...))
 }
 
 func (s *S3) keys(ctx context.Context, prefix string) ([]string, error) {
@@ -357,26 +432,106 @@ func (s *S3) deleteAll(ctx context.Context, keys []string) error {
 	return forEach(ctx, keys, func(ctx context.Context, _ int, k string) error { return s.delete(ctx, k) })
 }
 
-func (s *S3) List(ctx context.Context) ([]Record, error) {
-	keys, err := s.metadataKeys(ctx)
-	if err != nil {
-		return nil, err
+// indexIDs lists the ids under an index prefix in creation order, from
+// after the order key start, keeping those keep accepts, until it has
+// want+1 of them (want <= 0: all). It reports whether there were more than
+// want. One LIST answers a page: MaxKeys is want+1.
+func (s *S3) indexIDs(ctx context.Context, prefix, start string, want int, keep func(id string) bool) ([]string, bool, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(s3MaxKeys)}
+	if want > 0 && want < s3MaxKeys {
+		in.MaxKeys = aws.Int32(int32(want + 1))
 	}
-	recs := make([]Record, len(keys))
-	found := make([]bool, len(keys))
-	err = forEach(ctx, keys, func(ctx context.Context, i int, k string) error {
-		r, err := s.Get(ctx, idOfKey(k))
+	if start != "" {
+		in.StartAfter = aws.String(prefix + start)
+	}
+	var ids []string
+	for {
+		page, err := s.client.ListObjectsV2(ctx, in)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, o := range page.Contents {
+			k := aws.ToString(o.Key)
+			if len(k) < len(prefix)+21 {
+				continue // not an index entry of ours
+			}
+			id := idOfIndexKey(prefix, k)
+			if !keep(id) {
+				continue
+			}
+			if want > 0 && len(ids) == want {
+				return ids, true, nil
+			}
+			ids = append(ids, id)
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			return ids, false, nil
+		}
+		in.StartAfter, in.ContinuationToken = nil, page.NextContinuationToken
+	}
+}
+
+// candidates lists the ids that may match q after start, in creation
+// order: from the name index when every term names a name, else from the
+// order index, filtered by the type in the id.
+func (s *S3) candidates(ctx context.Context, q Query, start string, want int) ([]string, bool, error) {
+	names := q.names()
+	if names == nil {
+		return s.indexIDs(ctx, s3OrderPrefix, start, want, func(id string) bool { return q.couldMatchType(TypeOfID(id)) })
+	}
+	var (
+		all  []string
+		more bool
+	)
+	for _, name := range names {
+		var terms Query
+		for _, t := range q {
+			if t.Name == name {
+				terms = append(terms, t)
+			}
+		}
+		ids, m, err := s.indexIDs(ctx, namePrefix(name), start, want, func(id string) bool { return terms.couldMatchType(TypeOfID(id)) })
+		if err != nil {
+			return nil, false, err
+		}
+		all, more = append(all, ids...), more || m
+	}
+	slices.SortFunc(all, CompareCreation)
+	all = slices.Compact(all)
+	if want > 0 && len(all) > want {
+		return all[:want], true, nil
+	}
+	return all, more, nil
+}
+
+// Page lists the page's ids and reads only their objects (at most limit
+// reads). A page may come out shorter than limit when an index entry is
+// stale (its artifact was deleted since); next still says where to go on.
+func (s *S3) Page(ctx context.Context, q Query, after string, limit int) ([]Record, string, error) {
+	start := ""
+	if after != "" {
+		start = orderKey(after)
+	}
+	ids, more, err := s.candidates(ctx, q, start, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	recs := make([]Record, len(ids))
+	found := make([]bool, len(ids))
+	err = forEach(ctx, ids, func(ctx context.Context, i int, id string) error {
+		r, err := s.Get(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return nil // deleted since the listing
 		}
 		if err != nil {
 			return err
 		}
-		recs[i], found[i] = r, true
+		r.Metadata.ID = id
+		recs[i], found[i] = r, q.Match(r.Metadata)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	out := recs[:0]
 	for i, r := range recs {
@@ -384,8 +539,74 @@ func (s *S3) List(ctx context.Context) ([]Record, error) {
 			out = append(out, r)
 		}
 	}
-	sortBySeq(out)
-	return out, nil
+	next := ""
+	if more {
+		next = ids[len(ids)-1]
+	}
+	return out, next, nil
+}
+
+// Count counts index entries: LIST calls only, no object reads.
+func (s *S3) Count(ctx context.Context, q Query) (int, error) {
+	var anyName, named Query
+	for _, t := range q {
+		if t.Name == "*" {
+			anyName = append(anyName, t)
+		} else {
+			named = append(named, t)
+		}
+	}
+	seen := map[string]bool{}
+	for _, part := range []Query{anyName, named} {
+		if len(part) == 0 {
+			continue
+		}
+		ids, _, err := s.candidates(ctx, part, "", 0)
+		if err != nil {
+			return 0, err
+		}
+		for _, id := range ids {
+			seen[id] = true
+		}
+	}
+	return len(seen), nil
+}
+
+// Each reads the bucket one LIST page at a time, so that a search stops
+// early when f or ctx says so.
+func (s *S3) Each(ctx context.Context, f func(Record) bool) error {
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(s3ArtifactsPrefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, o := range page.Contents {
+			if k := aws.ToString(o.Key); strings.HasSuffix(k, "/"+s3MetadataName) && strings.Count(k, "/") == 2 {
+				ids = append(ids, idOfKey(k))
+			}
+		}
+		recs := make([]Record, len(ids))
+		found := make([]bool, len(ids))
+		err = forEach(ctx, ids, func(ctx context.Context, i int, id string) error {
+			r, err := s.Get(ctx, id)
+			if errors.Is(err, ErrNotFound) {
+				return nil
+			}
+			recs[i], found[i] = r, err == nil
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for i, r := range recs {
+			if found[i] && !f(r) {
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 func (s *S3) Reset(ctx context.Context) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -14,12 +15,18 @@ import (
 )
 
 // SQLite keeps artifacts in a SQLite file through modernc.org/sqlite (no
-// cgo). Every statement is parameterised.
+// cgo). Every statement is parameterised. The file is in WAL mode with one
+// writer connection and a pool of readers, so reads never queue behind
+// writes (WAL readers see the last commit while a write is in progress).
 type SQLite struct {
-	db   *sql.DB
+	db   *sql.DB // the one writer
+	read *sql.DB // readers (query_only)
 	path string
 	now  func() time.Time
 }
+
+// sqliteReaders is the size of the reader pool.
+var sqliteReaders = max(4, 2*runtime.NumCPU())
 
 // SQLitePathFromURL reads the guide's SQLALCHEMY_DATABASE_URL form:
 // sqlite:///registry.db is the relative path registry.db and
@@ -48,6 +55,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
 	created_by TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS artifacts_type_url ON artifacts(type, url);
+CREATE INDEX IF NOT EXISTS artifacts_name ON artifacts(name, seq);
 CREATE TABLE IF NOT EXISTS counters (
 	name  TEXT PRIMARY KEY,
 	value INTEGER NOT NULL
@@ -62,23 +70,31 @@ CREATE INDEX IF NOT EXISTS audit_artifact ON audit(artifact_id, n);
 
 // OpenSQLite opens (creating if needed) the database file at path.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
-	// Every transaction here writes, so it takes the write lock at BEGIN
-	// (_txlock=immediate): then another process on the same file makes it
-	// wait (busy_timeout) instead of failing with SQLITE_BUSY when a read
-	// lock cannot be upgraded.
-	dsn := path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
-	db, err := sql.Open("sqlite", dsn)
+	const pragmas = "&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	// Every transaction of the writer writes, so it takes the write lock
+	// at BEGIN (_txlock=immediate): then another process on the same file
+	// makes it wait (busy_timeout) instead of failing with SQLITE_BUSY when
+	// a read lock cannot be upgraded.
+	db, err := sql.Open("sqlite", path+"?_txlock=immediate"+pragmas)
 	if err != nil {
 		return nil, fmt.Errorf("opening SQLite database %s: %w", path, err)
 	}
-	// One connection serialises writers inside the process, so sequence
-	// numbers and the 409 check never race; SQLite is single-writer anyway.
+	// One writer connection serialises writers inside the process, so
+	// sequence numbers and the 409 check never race; SQLite is
+	// single-writer anyway.
 	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, sqliteSchema); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("creating the schema in SQLite database %s: %w", path, err)
 	}
-	return &SQLite{db: db, path: path, now: time.Now}, nil
+	read, err := sql.Open("sqlite", path+"?_txlock=deferred"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("opening SQLite database %s for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(sqliteReaders)
+	read.SetMaxIdleConns(sqliteReaders)
+	return &SQLite{db: db, read: read, path: path, now: time.Now}, nil
 }
 
 func (s *SQLite) Backend() string  { return "sqlite" }
@@ -153,7 +169,7 @@ func scanRecord(row rowScanner) (Record, error) {
 }
 
 func (s *SQLite) Get(ctx context.Context, id string) (Record, error) {
-	r, err := scanRecord(s.db.QueryRowContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts WHERE id = ?`, id))
+	r, err := scanRecord(s.read.QueryRowContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, ErrNotFound
 	}
@@ -211,8 +227,54 @@ func (s *SQLite) Delete(ctx context.Context, id string) error {
 	return tx.Commit()
 }
 
-func (s *SQLite) List(ctx context.Context) ([]Record, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts ORDER BY seq`)
+// where is the SQL condition for q, with its arguments.
+func (q Query) where() (string, []any) {
+	var terms []string
+	var args []any
+	for _, t := range q {
+		var conds []string
+		if t.Name != "*" {
+			conds = append(conds, "name = ?")
+			args = append(args, t.Name)
+		}
+		if len(t.Types) > 0 {
+			conds = append(conds, "type IN (?"+strings.Repeat(", ?", len(t.Types)-1)+")")
+			for _, typ := range t.Types {
+				args = append(args, typ)
+			}
+		}
+		if len(conds) == 0 {
+			return "1", nil
+		}
+		terms = append(terms, "("+strings.Join(conds, " AND ")+")")
+	}
+	if len(terms) == 0 {
+		return "0", nil
+	}
+	return "(" + strings.Join(terms, " OR ") + ")", args
+}
+
+func (s *SQLite) Page(ctx context.Context, q Query, after string, limit int) ([]Record, string, error) {
+	// seq is unique here, so it alone is the creation order.
+	cond, args := q.where()
+	query := `SELECT ` + sqliteColumns + ` FROM artifacts WHERE ` + cond + ` AND seq > ? ORDER BY seq`
+	args = append(args, ParseSeq(after))
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit+1)
+	}
+	out, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	if limit > 0 && len(out) > limit {
+		return out[:limit], out[limit-1].Metadata.ID, nil
+	}
+	return out, "", nil
+}
+
+func (s *SQLite) query(ctx context.Context, query string, args ...any) ([]Record, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +288,31 @@ func (s *SQLite) List(ctx context.Context) ([]Record, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+func (s *SQLite) Count(ctx context.Context, q Query) (int, error) {
+	cond, args := q.where()
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM artifacts WHERE `+cond, args...).Scan(&n)
+	return n, err
+}
+
+func (s *SQLite) Each(ctx context.Context, f func(Record) bool) error {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return err
+		}
+		if !f(r) {
+			return nil
+		}
+	}
+	return rows.Err()
 }
 
 func (s *SQLite) Reset(ctx context.Context) error {
@@ -263,7 +350,7 @@ func (s *SQLite) Audit(ctx context.Context, id string) ([]AuditEntry, error) {
 	if _, err := s.Get(ctx, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT entry FROM audit WHERE artifact_id = ? ORDER BY n`, id)
+	rows, err := s.read.QueryContext(ctx, `SELECT entry FROM audit WHERE artifact_id = ? ORDER BY n`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -283,5 +370,11 @@ func (s *SQLite) Audit(ctx context.Context, id string) ([]AuditEntry, error) {
 	return out, rows.Err()
 }
 
-func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-func (s *SQLite) Close() error                   { return s.db.Close() }
+func (s *SQLite) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return err
+	}
+	return s.read.PingContext(ctx)
+}
+
+func (s *SQLite) Close() error { return errors.Join(s.read.Close(), s.db.Close()) }

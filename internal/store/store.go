@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,8 +117,18 @@ type Store interface {
 	Update(ctx context.Context, r Record) error
 	// Delete removes the record and its audit trail.
 	Delete(ctx context.Context, id string) error
-	// List returns every record in creation order.
-	List(ctx context.Context) ([]Record, error)
+	// Page returns, in creation order, up to limit records matching q that
+	// come after the id after ("" = from the first; the record need not
+	// exist any more), and the id to continue after, "" on the last page.
+	// Records created after a listing began may or may not appear in it,
+	// but none that existed then is returned twice or skipped. limit <= 0
+	// means no limit.
+	Page(ctx context.Context, q Query, after string, limit int) (recs []Record, next string, err error)
+	// Count returns how many records match q.
+	Count(ctx context.Context, q Query) (int, error)
+	// Each calls f with every record, in no particular order, until f
+	// returns false or ctx ends (full-text search; O(N) by nature).
+	Each(ctx context.Context, f func(Record) bool) error
 	// Reset removes every record and audit entry. Ids are not reused.
 	Reset(ctx context.Context) error
 	AppendAudit(ctx context.Context, id string, e AuditEntry) error
@@ -148,3 +159,73 @@ func ParseSeq(id string) int64 {
 
 // normURL is the form of a url the 409 rule compares.
 func normURL(u string) string { return strings.TrimSpace(u) }
+
+// Term matches the records named Name ("*" = any name) whose type is one
+// of Types (empty = any type): one ArtifactQuery of the API.
+type Term struct {
+	Name  string
+	Types []string
+}
+
+// Query is a union of terms.
+type Query []Term
+
+// couldMatchType reports whether a record of type typ may match q (its
+// name decides the rest); the type is in the id, so S3 filters on it
+// without reading objects.
+func (q Query) couldMatchType(typ string) bool {
+	for _, t := range q {
+		if len(t.Types) == 0 || slices.Contains(t.Types, typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// Match reports whether m matches one of the terms.
+func (q Query) Match(m Metadata) bool {
+	for _, t := range q {
+		if (t.Name == "*" || t.Name == m.Name) && (len(t.Types) == 0 || slices.Contains(t.Types, m.Type)) {
+			return true
+		}
+	}
+	return false
+}
+
+// names returns the names of the terms, or nil when one of them is "*".
+func (q Query) names() []string {
+	var out []string
+	for _, t := range q {
+		if t.Name == "*" {
+			return nil
+		}
+		if !slices.Contains(out, t.Name) {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// TypeOfID is the type an id made by FormatID starts with, or "".
+func TypeOfID(id string) string {
+	typ, _, _ := strings.Cut(id, "-")
+	if ValidType(typ) {
+		return typ
+	}
+	return ""
+}
+
+// CompareCreation orders ids made by FormatID in creation order.
+func CompareCreation(a, b string) int { return strings.Compare(orderKey(a), orderKey(b)) }
+
+// orderKey sorts ids in creation order: by sequence, then by id (two S3
+// writers may, rarely, give one sequence number to ids of different types
+// or seconds).
+func orderKey(id string) string { return fmt.Sprintf("%020d-%s", ParseSeq(id), id) }
+
+// ValidCursor reports whether after can start a Page: an id made by
+// FormatID (it need not exist any more).
+func ValidCursor(after string) bool {
+	parts := strings.Split(after, "-")
+	return ValidID(after) && len(parts) == 3 && TypeOfID(after) != "" && ParseSeq(after) > 0
+}
