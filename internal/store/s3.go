@@ -260,49 +260,94 @@ func decodeDocument(b []byte) (Record, error) {
 	return r, nil
 }
 
-// claimURL makes id the owner of typ+url, or returns ErrConflict when a
-// live artifact owns it. A stale claim (its artifact is gone or has another
-// url now) is taken over.
+// claimGrace is how long a url claim stands without its artifact: the time
+// between a create's claim and its metadata object, on any replica.
+const claimGrace = time.Minute
+
+// claimURL makes id the owner of typ+url, or returns ErrConflict when
+// another artifact owns it. A claim is live while its artifact has that
+// type and url, and for claimGrace after it was written (the artifact may
+// be on its way, written by another replica). A stale claim (its artifact
+// is gone or has another url now) is taken over with If-Match, so that of
+// two writers taking over the same claim one wins.
 func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
 	key := urlIndexKey(typ, url)
-	err := s.put(ctx, key, []byte(id), true)
-	if err == nil || !isPreconditionFailed(err) {
-		return err
-	}
-	owner, err := s.getBytes(ctx, key)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	if len(owner) > 0 && string(owner) != id {
-		if rec, err := s.Get(ctx, string(owner)); err == nil && rec.Metadata.Type == typ && normURL(rec.URL) == normURL(url) {
-			return ErrConflict
-		} else if err != nil && !errors.Is(err, ErrNotFound) {
+	for range 3 {
+		err := s.put(ctx, key, []byte(id), true)
+		if err == nil || !isPreconditionFailed(err) {
 			return err
 		}
+		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+		if isNotFound(err) {
+			continue // released meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		owner, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil {
+			return err
+		}
+		// Even an owner with our id is another writer's: two replicas may
+		// allocate the same id, and the metadata write decides between them.
+		rec, err := s.Get(ctx, string(owner))
+		switch {
+		case err == nil && rec.Metadata.Type == typ && normURL(rec.URL) == normURL(url):
+			return ErrConflict
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return err
+		case out.LastModified != nil && s.now().Sub(*out.LastModified) < claimGrace:
+			return ErrConflict // its artifact is being written
+		}
+		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(key), Body: strings.NewReader(id),
+			ContentType: aws.String("application/json"), IfMatch: out.ETag,
+		})
+		if err == nil || !isPreconditionFailed(err) {
+			return err
+		}
+		// Another writer took the stale claim over first: look again.
 	}
-	return s.put(ctx, key, []byte(id), false)
+	return ErrConflict
 }
 
 func (s *S3) Create(ctx context.Context, r Record) (Record, error) {
+	r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
+	if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.Metadata.ID); err != nil {
+		return Record{}, err
+	}
 	for attempt := 0; attempt < 20; attempt++ {
-		r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
-		if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.Metadata.ID); err != nil {
-			return Record{}, err
+		if attempt > 0 {
+			// Another writer took the id; the claim is ours and names the
+			// next one.
+			r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
+			if err := s.put(ctx, urlIndexKey(r.Metadata.Type, r.URL), []byte(r.Metadata.ID), false); err != nil {
+				return Record{}, s.releaseClaim(r, err)
+			}
 		}
 		body, err := encodeDocument(r)
 		if err != nil {
-			return Record{}, err
+			return Record{}, s.releaseClaim(r, err)
 		}
 		err = s.put(ctx, MetadataKey(r.Metadata.ID), body, true)
 		if err == nil {
 			return r, s.putIndex(ctx, r.Metadata)
 		}
 		if !isPreconditionFailed(err) {
-			return Record{}, err
+			return Record{}, s.releaseClaim(r, err)
 		}
-		// Another writer took this id; the claim is ours, retry the id.
 	}
-	return Record{}, errors.New("could not allocate a unique artifact id after 20 attempts")
+	return Record{}, s.releaseClaim(r, errors.New("could not allocate a unique artifact id after 20 attempts"))
+}
+
+// releaseClaim frees the url of a create that failed after claiming it, so
+// that a retry is not refused for claimGrace, and returns err.
+func (s *S3) releaseClaim(r Record, err error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = s.delete(ctx, urlIndexKey(r.Metadata.Type, r.URL))
+	return err
 }
 
 func (s *S3) Get(ctx context.Context, id string) (Record, error) {
