@@ -58,6 +58,10 @@ step "benchmarks (smoke: each runs a few iterations)"
 go test -run '^$' -bench . -benchtime 20x ./internal/... >"$ROOT/.stack/bench.log" 2>&1 || { cat "$ROOT/.stack/bench.log"; exit 1; }
 grep -E '^(Benchmark|ok|FAIL)' "$ROOT/.stack/bench.log"
 
+step "scale benchmark (smoke: 20 artifacts on SQLite and on S3; make bench runs 1,000)"
+go run ./bench/scale -n 20 -backend sqlite
+go run ./bench/scale -n 20 -backend s3
+
 step "examples"
 bash scripts/examples-check.sh
 
