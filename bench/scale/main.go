@@ -68,8 +68,12 @@ type provider struct {
 
 type result struct {
 	seconds float64
-	calls   int
-	peakRSS int64 // KiB
+	// cpu is the user+system time of terraform and the provider processes
+	// it ran; serverCPU the server's during the phase. Unlike seconds,
+	// they hardly depend on what else the machine runs.
+	cpu, serverCPU float64
+	calls          int
+	peakRSS        int64 // KiB
 }
 
 func run(o options) error {
@@ -194,12 +198,15 @@ resource %q "a" {
 	fmt.Printf("\nN = %d registry_artifact, parallelism %d, server on %s; %d run(s), fastest shown\n", o.n, o.parallelism, o.backend, o.runs)
 	fmt.Printf("load average before/after: %s / %s (the machine may be shared: figures under load)\n\n", load, readLoad())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tno-I/O s\tregistry s\tratio\tAPI calls/resource\tpeak RSS no-I/O MiB\tpeak RSS registry MiB\t")
+	fmt.Fprintln(tw, "phase\tno-I/O s\tregistry s\tratio\tno-I/O CPU s\tregistry CPU s\tserver CPU s\tCPU ratio\tAPI calls/resource\tpeak RSS no-I/O MiB\tpeak RSS registry MiB\t")
 	for _, phase := range phases {
 		f, r := best[phase]["no-I/O"], best[phase]["registry"]
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.3f\t%.1f\t%.1f\t\n", phase, f.seconds, r.seconds, r.seconds/f.seconds,
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%.1f\t%.1f\t\n", phase, f.seconds, r.seconds, r.seconds/f.seconds,
+			f.cpu, r.cpu, r.serverCPU, (r.cpu+r.serverCPU)/f.cpu,
 			float64(r.calls)/float64(o.n), float64(f.peakRSS)/1024, float64(r.peakRSS)/1024)
 	}
+	fmt.Println("\nratio: wall-clock seconds, registry / no-I/O. CPU ratio: (terraform and provider CPU + server CPU) /")
+	fmt.Println("(terraform and no-I/O provider CPU), which depends far less on the machine's other load.")
 	return tw.Flush()
 }
 
@@ -226,7 +233,7 @@ func runPhase(phase string, p *provider, o options, env []string, srv *server) (
 	cmd.Dir, cmd.Env = p.dir, env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	before := srv.requests()
+	before, serverBefore := srv.requests(), srv.cpu()
 	rss := watchRSS(p.bin)
 	start := time.Now()
 	err := cmd.Run()
@@ -235,11 +242,14 @@ func runPhase(phase string, p *provider, o options, env []string, srv *server) (
 	if err != nil {
 		return result{}, fmt.Errorf("terraform %s with the %s provider: %v\n%s", phase, p.label, err, tail(out.String(), 40))
 	}
-	res := result{seconds: secs, peakRSS: peak}
+	// wait4's usage of terraform includes the providers it waited for.
+	res := result{seconds: secs, peakRSS: peak, cpu: (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()}
 	if p.label == "registry" {
 		res.calls = srv.requests() - before
+		res.serverCPU = srv.cpu() - serverBefore
 	}
-	fmt.Fprintf(os.Stderr, "%-8s %-8s %7.2fs  %d API calls  peak RSS %.1f MiB\n", phase, p.label, secs, res.calls, float64(peak)/1024)
+	fmt.Fprintf(os.Stderr, "%-8s %-8s %7.2fs  CPU %.2fs + server %.2fs  %d API calls  peak RSS %.1f MiB\n",
+		phase, p.label, secs, res.cpu, res.serverCPU, res.calls, float64(peak)/1024)
 	return res, nil
 }
 
@@ -365,6 +375,25 @@ func (s *server) stop() {
 	_ = s.cmd.Process.Kill()
 	_ = s.cmd.Wait()
 }
+
+// cpu is the user+system seconds the server has used so far.
+func (s *server) cpu() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux.
+const clockTicks = 100
 
 // requests counts the requests in the server's log so far.
 func (s *server) requests() int {

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,4 +136,44 @@ func BenchmarkPage(b *testing.B) {
 			}
 		})
 	}
+}
+
+// GET by id on SQLite while two writers create artifacts without pause:
+// p50 and p99 of the reads. With one connection for everything, reads
+// queued behind writes; WAL readers do not.
+//
+//	go test -run '^$' -bench SQLiteGetUnderWrites -benchtime 2000x ./internal/store/
+func BenchmarkSQLiteGetUnderWrites(b *testing.B) {
+	st := benchStore(b, "sqlite")
+	ids := fill(b, st, 1000)
+	ctx, cancel := context.WithCancel(context.Background())
+	var writers sync.WaitGroup
+	var written atomic.Int64
+	for w := range 2 {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				if _, err := st.Create(ctx, record(1_000_000*(w+1)+i)); err == nil {
+					written.Add(1)
+				}
+			}
+		}()
+	}
+	lat := make([]time.Duration, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := st.Get(context.Background(), ids[i%len(ids)]); err != nil {
+			b.Fatal(err)
+		}
+		lat[i] = time.Since(start)
+	}
+	b.StopTimer()
+	cancel()
+	writers.Wait()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	b.ReportMetric(float64(written.Load()), "writes")
 }
