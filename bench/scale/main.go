@@ -205,9 +205,12 @@ resource %q "a" {
 			f.cpu, r.cpu, r.serverCPU, (r.cpu+r.serverCPU)/f.cpu,
 			float64(r.calls)/float64(o.n), float64(f.peakRSS)/1024, float64(r.peakRSS)/1024)
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	fmt.Println("\nratio: wall-clock seconds, registry / no-I/O. CPU ratio: (terraform and provider CPU + server CPU) /")
 	fmt.Println("(terraform and no-I/O provider CPU), which depends far less on the machine's other load.")
-	return tw.Flush()
+	return nil
 }
 
 func readLoad() string {
