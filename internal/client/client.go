@@ -87,6 +87,11 @@ type Config struct {
 	Logger Logger
 }
 
+// MaxIdleConnsPerHost is how many connections to the registry the default
+// HTTP client keeps open between calls: above terraform's -parallelism in
+// common use (default 10).
+const MaxIdleConnsPerHost = 64
+
 // Client calls the registry API. It is safe for concurrent use.
 type Client struct {
 	// baseURL is the endpoint without a trailing slash.
@@ -151,7 +156,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		hc = *cfg.HTTPClient
 	} else {
-		hc = *cleanhttp.DefaultPooledClient()
+		// Terraform calls one endpoint from up to -parallelism workers at
+		// once. cleanhttp keeps GOMAXPROCS+1 idle connections per host, so
+		// on a small machine most calls would open a new connection (and
+		// the server accept one); keep enough for the workers.
+		t := cleanhttp.DefaultPooledTransport()
+		t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
+		hc = http.Client{Transport: t}
 	}
 	hc.Timeout = timeout
 	next := hc.Transport
