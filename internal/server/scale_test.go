@@ -144,3 +144,39 @@ func TestS3PagingRequestCount(t *testing.T) {
 	}
 	t.Logf("byName: %v", calls.n)
 }
+
+// The offset header names the last artifact of a page; paging goes on
+// after it even when that artifact is deleted meanwhile, and artifacts
+// created meanwhile come after the ones that existed.
+func TestPagingCursor(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, loc location) {
+		h := newHarness(t, loc, func(c *Config) { c.PageSize = 2 })
+		tok := h.login(DefaultAdminName, adminPassword)
+		var ids []string
+		for i := range 5 {
+			ids = append(ids, h.create(tok, "model", fmt.Sprintf("https://huggingface.co/org/c%d", i)).Metadata.ID)
+		}
+		res := h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok)
+		offset := res.header.Get("offset")
+		if offset != ids[1] {
+			t.Fatalf("offset header %q, want the page's last id %s", offset, ids[1])
+		}
+		if r := h.do(http.MethodDelete, "/artifacts/model/"+ids[1], nil, tok); r.status != http.StatusOK {
+			t.Fatalf("delete: %d %s", r.status, r.body)
+		}
+		late := h.create(tok, "model", "https://huggingface.co/org/late").Metadata.ID
+		var got []string
+		for offset != "" {
+			res = h.do(http.MethodPost, "/artifacts?offset="+offset, `[{"name":"*"}]`, tok)
+			var page []store.Metadata
+			res.decode(t, &page)
+			for _, m := range page {
+				got = append(got, m.ID)
+			}
+			offset = res.header.Get("offset")
+		}
+		if want := append(ids[2:], late); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("pages after the deleted %s: %v, want %v", ids[1], got, want)
+		}
+	})
+}

@@ -675,13 +675,13 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 		q = append(q, store.Term{Name: *aq.Name, Types: aq.Types})
 	}
 	if s.cfg.MaxResults > 0 && offset == "" && skip == 0 {
-		n, err := s.store.Count(r.Context(), q)
+		n, err := s.store.Count(r.Context(), q, s.cfg.MaxResults+1)
 		if err != nil {
 			s.storeError(w, r, err)
 			return
 		}
 		if n > s.cfg.MaxResults {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the query matches %d artifacts, more than the limit of %d; narrow it by name or types", n, s.cfg.MaxResults))
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the query matches more than %d artifacts, the limit; narrow it by name or types", s.cfg.MaxResults))
 			return
 		}
 	}

@@ -102,7 +102,7 @@ func (m *Memory) Page(_ context.Context, q Query, after string, limit int) ([]Re
 	return out, "", nil
 }
 
-func (m *Memory) Count(_ context.Context, q Query) (int, error) {
+func (m *Memory) Count(_ context.Context, q Query, _ int) (int, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	n := 0

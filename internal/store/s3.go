@@ -591,8 +591,9 @@ func (s *S3) Page(ctx context.Context, q Query, after string, limit int) ([]Reco
 	return out, next, nil
 }
 
-// Count counts index entries: LIST calls only, no object reads.
-func (s *S3) Count(ctx context.Context, q Query) (int, error) {
+// Count counts index entries: LIST calls only, no object reads, and no more
+// than atMost of each part of the query.
+func (s *S3) Count(ctx context.Context, q Query, atMost int) (int, error) {
 	var anyName, named Query
 	for _, t := range q {
 		if t.Name == "*" {
@@ -606,13 +607,16 @@ func (s *S3) Count(ctx context.Context, q Query) (int, error) {
 		if len(part) == 0 {
 			continue
 		}
-		ids, _, err := s.candidates(ctx, part, "", 0)
+		ids, _, err := s.candidates(ctx, part, "", atMost)
 		if err != nil {
 			return 0, err
 		}
 		for _, id := range ids {
 			seen[id] = true
 		}
+	}
+	if atMost > 0 {
+		return min(len(seen), atMost), nil
 	}
 	return len(seen), nil
 }

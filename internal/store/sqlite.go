@@ -290,10 +290,13 @@ func (s *SQLite) query(ctx context.Context, query string, args ...any) ([]Record
 	return out, rows.Err()
 }
 
-func (s *SQLite) Count(ctx context.Context, q Query) (int, error) {
+func (s *SQLite) Count(ctx context.Context, q Query, atMost int) (int, error) {
 	cond, args := q.where()
+	if atMost <= 0 {
+		atMost = -1 // SQLite: no limit
+	}
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM artifacts WHERE `+cond, args...).Scan(&n)
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM artifacts WHERE `+cond+` LIMIT ?)`, append(args, atMost)...).Scan(&n)
 	return n, err
 }
 

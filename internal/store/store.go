@@ -124,8 +124,9 @@ type Store interface {
 	// but none that existed then is returned twice or skipped. limit <= 0
 	// means no limit.
 	Page(ctx context.Context, q Query, after string, limit int) (recs []Record, next string, err error)
-	// Count returns how many records match q.
-	Count(ctx context.Context, q Query) (int, error)
+	// Count returns how many records match q, counting no further than
+	// atMost (<= 0: no limit), so that a cap check stays cheap on S3.
+	Count(ctx context.Context, q Query, atMost int) (int, error)
 	// Each calls f with every record, in no particular order, until f
 	// returns false or ctx ends (full-text search; O(N) by nature).
 	Each(ctx context.Context, f func(Record) bool) error
