@@ -55,7 +55,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 1, "runs of every phase and provider; the table shows the fastest")
 	flag.StringVar(&o.dir, "dir", "", "working directory (default: a new temporary one, removed afterwards)")
 	flag.Parse()
-	if err := run(o); err != nil {
+	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -76,7 +76,7 @@ type result struct {
 	peakRSS        int64 // KiB
 }
 
-func run(o options) error {
+func run(ctx context.Context, o options) error {
 	if o.n < 1 || o.parallelism < 1 || o.runs < 1 {
 		return errors.New("-n, -parallelism and -runs must be at least 1")
 	}
@@ -107,7 +107,7 @@ func run(o options) error {
 		{filepath.Join(root, "bench", "noio-provider"), provs[0].bin, "."},
 		{root, serverBin, "./cmd/registry-server"},
 	} {
-		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", b.out, b.pkg)
 		cmd.Dir, cmd.Stderr = b.dir, os.Stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("go build %s in %s: %w", b.pkg, b.dir, err)
@@ -125,7 +125,7 @@ func run(o options) error {
 		return err
 	}
 
-	srv, err := startServer(dir, serverBin, o.backend)
+	srv, err := startServer(ctx, dir, serverBin, o.backend)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ resource %q "a" {
 		best[phase] = map[string]result{}
 		for r := 0; r < o.runs; r++ {
 			for _, p := range provs {
-				res, err := runPhase(phase, p, o, env, srv)
+				res, err := runPhase(ctx, phase, p, o, env, srv)
 				if err != nil {
 					return err
 				}
@@ -175,19 +175,23 @@ resource %q "a" {
 					want = 0
 				}
 				if p.label == "registry" {
-					if got, err := srv.count(); err != nil || got != want {
-						return fmt.Errorf("after %s the registry holds %d artifacts (%v), want %d", phase, got, err, want)
+					got, err := srv.count(ctx)
+					if err != nil {
+						return fmt.Errorf("counting the artifacts after %s: %w", phase, err)
+					}
+					if got != want {
+						return fmt.Errorf("after %s the registry holds %d artifacts, want %d", phase, got, want)
 					}
 				}
 				if phase == "destroy" && r+1 < o.runs {
-					if _, err := runPhase("apply", p, o, env, srv); err != nil {
+					if _, err := runPhase(ctx, "apply", p, o, env, srv); err != nil {
 						return err
 					}
 				}
 			}
 			if phase == "apply" && r+1 < o.runs {
 				for _, p := range provs {
-					if _, err := runPhase("destroy", p, o, env, srv); err != nil {
+					if _, err := runPhase(ctx, "destroy", p, o, env, srv); err != nil {
 						return err
 					}
 				}
@@ -223,7 +227,7 @@ func readLoad() string {
 }
 
 // runPhase runs one terraform command and measures it.
-func runPhase(phase string, p *provider, o options, env []string, srv *server) (result, error) {
+func runPhase(ctx context.Context, phase string, p *provider, o options, env []string, srv *server) (result, error) {
 	args := []string{phase, "-input=false", "-no-color", "-parallelism=" + strconv.Itoa(o.parallelism)}
 	switch phase {
 	case "apply", "destroy":
@@ -232,7 +236,7 @@ func runPhase(phase string, p *provider, o options, env []string, srv *server) (
 		// A refresh of everything and no change: exit code 0.
 		args = append(args, "-detailed-exitcode")
 	}
-	cmd := exec.Command("terraform", args...)
+	cmd := exec.CommandContext(ctx, "terraform", args...)
 	cmd.Dir, cmd.Env = p.dir, env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -243,7 +247,7 @@ func runPhase(phase string, p *provider, o options, env []string, srv *server) (
 	secs := time.Since(start).Seconds()
 	peak := rss()
 	if err != nil {
-		return result{}, fmt.Errorf("terraform %s with the %s provider: %v\n%s", phase, p.label, err, tail(out.String(), 40))
+		return result{}, fmt.Errorf("terraform %s with the %s provider: %w\n%s", phase, p.label, err, tail(out.String(), 40))
 	}
 	// wait4's usage of terraform includes the providers it waited for.
 	res := result{seconds: secs, peakRSS: peak, cpu: (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()}
@@ -329,13 +333,13 @@ type server struct {
 	log  string
 }
 
-func startServer(dir, bin, backend string) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startServer(ctx context.Context, dir, bin, backend string) (*server, error) {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	_ = ln.Close()
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=" + addr, "STORAGE_FALLBACK=0", "LOG_LEVEL=INFO"}
 	switch backend {
 	case "memory":
@@ -354,7 +358,7 @@ func startServer(dir, bin, backend string) (*server, error) {
 	default:
 		return nil, fmt.Errorf("-backend %q: want memory, sqlite or s3", backend)
 	}
-	s := &server{cmd: exec.Command(bin), base: "http://" + addr, log: filepath.Join(dir, "server.log")}
+	s := &server{cmd: exec.CommandContext(ctx, bin), base: "http://" + addr, log: filepath.Join(dir, "server.log")}
 	logFile, err := os.Create(s.log)
 	if err != nil {
 		return nil, err
@@ -364,8 +368,9 @@ func startServer(dir, bin, backend string) (*server, error) {
 		return nil, err
 	}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if res, err := http.Get(s.base + "/health"); err == nil {
-			res.Body.Close()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/health", nil)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			_ = res.Body.Close()
 			return s, nil
 		}
 	}
@@ -405,8 +410,8 @@ func (s *server) requests() int {
 }
 
 // count pages through POST /artifacts and counts the artifacts.
-func (s *server) count() (int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+func (s *server) count(ctx context.Context) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	auth, _ := json.Marshal(map[string]any{"user": map[string]any{"name": adminName, "is_admin": true}, "secret": map[string]any{"password": adminPassword}})
 	var token string
