@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -61,6 +62,12 @@ type Record struct {
 	HFData    []map[string]any
 	CreatedAt time.Time
 	CreatedBy string
+	// Rating is the model's ModelRating as JSON once computed, nil before
+	// (see rating.go).
+	Rating json.RawMessage
+	// PendingRating marks an artifact stored by an asynchronous ingest
+	// whose rating is not done yet; the API answers 404 for it.
+	PendingRating bool
 }
 
 // ReadmeText joins the readme_text of every hf_data entry.
@@ -160,6 +167,13 @@ func ParseSeq(id string) int64 {
 
 // normURL is the form of a url the 409 rule compares.
 func normURL(u string) string { return strings.TrimSpace(u) }
+
+// All returns every record of st in creation order: a full read (on S3,
+// every object), for the few uses that need the whole registry.
+func All(ctx context.Context, st Store) ([]Record, error) {
+	recs, _, err := st.Page(ctx, Query{{Name: "*"}}, "", 0)
+	return recs, err
+}
 
 // Term matches the records named Name ("*" = any name) whose type is one
 // of Types (empty = any type): one ArtifactQuery of the API.
