@@ -290,7 +290,7 @@ func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
 			return err
 		}
 		owner, err := io.ReadAll(out.Body)
-		out.Body.Close()
+		_ = out.Body.Close()
 		if err != nil {
 			return err
 		}
