@@ -23,7 +23,7 @@ func FuzzRequests(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	tok := srv.tokens.issue(DefaultAdminName, time.Now())
+	tok := srv.issueFor(DefaultAdminName, time.Now())
 	h := srv.Handler()
 	send := func(method, target, body string) *httptest.ResponseRecorder {
 		// Every target is built with url.PathEscape or QueryEscape, so it parses.

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Limits bound what one request may make the server store or scan. A zero
+// field takes its default (DefaultLimits); the registry-server command reads
+// them from the environment (see its README).
+type Limits struct {
+	// MaxURLBytes caps the url of POST /artifact/{type} and PUT (2 KiB).
+	MaxURLBytes int
+	// MaxNameBytes caps an artifact name: the one derived from a new url,
+	// and the one asked for in GET /artifact/byName/{name} (512 bytes).
+	MaxNameBytes int
+	// MaxReadmeBytes caps the stored README text of one artifact that
+	// byRegEx searches; a longer README is searched in its first
+	// MaxReadmeBytes only (64 KiB).
+	MaxReadmeBytes int
+	// MaxRegexBytes caps the pattern of POST /artifact/byRegEx (1 KiB).
+	MaxRegexBytes int
+	// SearchTimeout bounds the scan of one search (byName, byRegEx,
+	// POST /artifacts); past it the answer is 503 and the scan stops (5s).
+	SearchTimeout time.Duration
+}
+
+// DefaultLimits are the bounds when none are configured.
+var DefaultLimits = Limits{
+	MaxURLBytes:    2 << 10,
+	MaxNameBytes:   512,
+	MaxReadmeBytes: 64 << 10,
+	MaxRegexBytes:  1 << 10,
+	SearchTimeout:  5 * time.Second,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.MaxURLBytes <= 0 {
+		l.MaxURLBytes = d.MaxURLBytes
+	}
+	if l.MaxNameBytes <= 0 {
+		l.MaxNameBytes = d.MaxNameBytes
+	}
+	if l.MaxReadmeBytes <= 0 {
+		l.MaxReadmeBytes = d.MaxReadmeBytes
+	}
+	if l.MaxRegexBytes <= 0 {
+		l.MaxRegexBytes = d.MaxRegexBytes
+	}
+	if l.SearchTimeout <= 0 {
+		l.SearchTimeout = d.SearchTimeout
+	}
+	return l
+}
+
+// checkURL answers 400 when url is longer than the limit.
+func (s *Server) checkURL(w http.ResponseWriter, field, url string) bool {
+	if len(url) > s.limits.MaxURLBytes {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s is %d bytes long, more than the limit of %d bytes", field, len(url), s.limits.MaxURLBytes))
+		return false
+	}
+	return true
+}
+
+// checkName answers 400 when name is longer than the limit.
+func (s *Server) checkName(w http.ResponseWriter, what, name string) bool {
+	if len(name) > s.limits.MaxNameBytes {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s is %d bytes long, more than the limit of %d bytes", what, len(name), s.limits.MaxNameBytes))
+		return false
+	}
+	return true
+}
+
+// readme is the part of a README that searches look at.
+func (s *Server) readme(text string) string {
+	if len(text) > s.limits.MaxReadmeBytes {
+		return text[:s.limits.MaxReadmeBytes]
+	}
+	return text
+}
+
+// searchContext is the request's context with the search deadline: a scan
+// stops when the client goes away or the deadline passes.
+func (s *Server) searchContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.limits.SearchTimeout)
+}
+
+// scanStopped answers a scan that stopped early, and reports whether it
+// did: 503 past the deadline; nothing when the client is gone (no one
+// reads the answer), only a log record.
+func (s *Server) scanStopped(w http.ResponseWriter, r *http.Request, ctx context.Context) bool {
+	err := ctx.Err()
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
+		s.log.Warn("search stopped at its deadline", "route", r.Pattern, "timeout", s.limits.SearchTimeout.String())
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the search took longer than the limit of %s and was stopped; narrow it (a simpler pattern, a name) and try again", s.limits.SearchTimeout))
+	default:
+		s.log.Info("search stopped: the client went away", "route", r.Pattern)
+	}
+	return true
+}
