@@ -5,8 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"regexp/syntax"
 	"time"
 )
+
+// maxRegexInstructions caps the compiled size of a byRegEx pattern. RE2
+// matches in time proportional to the text times the program: [a-z]{999}
+// is short but compiles to a thousand instructions, nested repeats to
+// millions. 500 instructions over a 512-byte name and a 16 KiB README take
+// at most about 0.25 s per artifact on a slow core, which bounds how far a
+// scan can run past its deadline; common patterns (names, alternatives of
+// a few words) compile to a few dozen.
+const maxRegexInstructions = 500
 
 // Limits bound what one request may make the server store or scan. A zero
 // field takes its default (DefaultLimits); the registry-server command reads
@@ -19,7 +30,7 @@ type Limits struct {
 	MaxNameBytes int
 	// MaxReadmeBytes caps the stored README text of one artifact that
 	// byRegEx searches; a longer README is searched in its first
-	// MaxReadmeBytes only (64 KiB).
+	// MaxReadmeBytes only (16 KiB).
 	MaxReadmeBytes int
 	// MaxRegexBytes caps the pattern of POST /artifact/byRegEx (1 KiB).
 	MaxRegexBytes int
@@ -32,7 +43,7 @@ type Limits struct {
 var DefaultLimits = Limits{
 	MaxURLBytes:    2 << 10,
 	MaxNameBytes:   512,
-	MaxReadmeBytes: 64 << 10,
+	MaxReadmeBytes: 16 << 10,
 	MaxRegexBytes:  1 << 10,
 	SearchTimeout:  5 * time.Second,
 }
@@ -73,6 +84,27 @@ func (s *Server) checkName(w http.ResponseWriter, what, name string) bool {
 		return false
 	}
 	return true
+}
+
+// compileRegex compiles a byRegEx pattern within the bounds, answering
+// 400 itself otherwise.
+func (s *Server) compileRegex(w http.ResponseWriter, pattern string) (*regexp.Regexp, bool) {
+	if len(pattern) > s.limits.MaxRegexBytes {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("regex is %d bytes long, more than the limit of %d bytes", len(pattern), s.limits.MaxRegexBytes))
+		return nil, false
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid regex (Go RE2 syntax): "+err.Error())
+		return nil, false
+	}
+	// Compile accepted it, so parsing again cannot fail.
+	parsed, _ := syntax.Parse(pattern, syntax.Perl)
+	if prog, err := syntax.Compile(parsed.Simplify()); err != nil || len(prog.Inst) > maxRegexInstructions {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("regex is too costly to run: it compiles to more than %d instructions; use smaller repeat counts such as {1,50} or fewer alternatives", maxRegexInstructions))
+		return nil, false
+	}
+	return re, true
 }
 
 // readme is the part of a README that searches look at.

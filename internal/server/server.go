@@ -25,7 +25,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -775,13 +774,8 @@ func (s *Server) handleByRegex(w http.ResponseWriter, r *http.Request, _ princip
 		writeError(w, http.StatusBadRequest, "the body needs a non-empty regex")
 		return
 	}
-	if len(*body.Regex) > s.limits.MaxRegexBytes {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("regex is %d bytes long, more than the limit of %d bytes", len(*body.Regex), s.limits.MaxRegexBytes))
-		return
-	}
-	re, err := regexp.Compile(*body.Regex)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid regex (Go RE2 syntax): "+err.Error())
+	re, ok := s.compileRegex(w, *body.Regex)
+	if !ok {
 		return
 	}
 	s.search(w, r, func(rec store.Record) bool {
