@@ -209,7 +209,9 @@ func TestAuthenticateThrottle(t *testing.T) {
 	h := newHarness(t, newLocation(t, "memory"), func(c *Config) {
 		c.Throttle = Throttle{UserFailures: 3, AddressFailures: 6, FailureRefill: time.Minute}
 	})
-	wrong := func(name string) response { return h.do(http.MethodPut, "/authenticate", authBody(name, "not the password"), "") }
+	wrong := func(name string) response {
+		return h.do(http.MethodPut, "/authenticate", authBody(name, "not the password"), "")
+	}
 	for i := range 3 {
 		if res := wrong(DefaultAdminName); res.status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d, want 401", i+1, res.status)
