@@ -119,7 +119,7 @@ func checkEveryArtifactAudited(t *testing.T, p *proc, tok string, acked []string
 			t.Errorf("artifact %s has no CREATE audit entry after kill -9: %s", id, b)
 		}
 	}
-	t.Logf("%d creates acknowledged, %d artifacts stored, each with its CREATE entry", len(acked), len(ids))
+	t.Logf("%d creates acknowledged, %d artifacts stored and checked", len(acked), len(ids))
 }
 
 // kill -9 in the middle of a burst of creates, three times: after each

@@ -150,7 +150,12 @@ func TestSearchStopsForGoneClient(t *testing.T) {
 // same data and TOKEN_SECRET, refuses that user's earlier tokens and keeps
 // the others'. A reset revokes every token, also across a restart.
 func TestTokenRevocation(t *testing.T) {
-	loc := newLocation(t, "sqlite")
+	for _, backend := range []string{"sqlite", "s3"} { // memory does not outlive a restart
+		t.Run(backend, func(t *testing.T) { testTokenRevocation(t, newLocation(t, backend)) })
+	}
+}
+
+func testTokenRevocation(t *testing.T, loc location) {
 	secret := []byte("shared token secret")
 	withUsers := func(users []UserSpec) harnessOption {
 		return func(c *Config) { c.TokenSecret = secret; c.Users = users }

@@ -41,7 +41,11 @@ import (
 // S3 has no transactions, so the order of the writes is what keeps the
 // audit trail whole across a crash (kill -9, power loss) at any point:
 //
-//   - Create writes the CREATE entry first, then the metadata object. A
+//   - Create claims the url, writes the CREATE entry, then the metadata
+//     object. A claim whose artifact does not exist yet is a create in
+//     progress for s3ClaimGrace (a concurrent create of the url gets 409),
+//     and after that the leftover of a crash, which the next create takes
+//     over. A
 //     crash in between leaves an entry under an id that has no artifact:
 //     invisible (the audit of a missing artifact is 404), removed by a
 //     reset, and its id is never handed out again because OpenS3 counts the
@@ -269,23 +273,43 @@ func decodeDocument(b []byte) (Record, error) {
 	return r, nil
 }
 
+// s3ClaimGrace is how long a url claim whose artifact does not exist yet
+// counts as a create in progress (its metadata follows within moments)
+// rather than the leftover of a create that crashed.
+const s3ClaimGrace = time.Minute
+
 // claimURL makes id the owner of typ+url, or returns ErrConflict when a
-// live artifact owns it. A stale claim (its artifact is gone or has another
-// url now) is taken over.
+// live artifact owns it or another create of it is in progress. A stale
+// claim (its artifact has another url now, or never appeared within
+// s3ClaimGrace) is taken over.
 func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
 	key := urlIndexKey(typ, url)
 	err := s.put(ctx, key, []byte(id), true)
 	if err == nil || !isPreconditionFailed(err) {
 		return err
 	}
-	owner, err := s.getBytes(ctx, key)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	var owner []byte
+	var claimed time.Time
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	switch {
+	case err == nil:
+		owner, err = io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil {
+			return err
+		}
+		claimed = aws.ToTime(out.LastModified)
+	case !isNotFound(err):
 		return err
 	}
 	if len(owner) > 0 && string(owner) != id {
-		if rec, err := s.Get(ctx, string(owner)); err == nil && rec.Metadata.Type == typ && normURL(rec.URL) == normURL(url) {
+		rec, err := s.Get(ctx, string(owner))
+		switch {
+		case err == nil && rec.Metadata.Type == typ && normURL(rec.URL) == normURL(url):
 			return ErrConflict
-		} else if err != nil && !errors.Is(err, ErrNotFound) {
+		case errors.Is(err, ErrNotFound) && s.now().Sub(claimed) < s3ClaimGrace:
+			return ErrConflict // its create writes the metadata next
+		case err != nil && !errors.Is(err, ErrNotFound):
 			return err
 		}
 	}
