@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: static checks, then every Go test with
-# TF_ACC=1 against the running stack (scripts/stack.sh), then the examples,
-# the docs, lint, the release configuration and the quickstart. Fails when an acceptance test was skipped or
-# none ran.
+# TF_ACC=1 against the running stack (scripts/stack.sh), then a short fuzzing
+# of each fuzz target, the benchmarks (smoke), the examples, the docs, lint,
+# the release configuration and the quickstart. Fails when an acceptance test
+# was skipped or none ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -53,6 +54,15 @@ if [[ "$passed" -eq 0 ]]; then
   exit 1
 fi
 echo "acceptance tests passed: $passed"
+
+step "fuzz (each target for ${FUZZ_TIME:=10s})"
+# Bounded: the seed corpora already ran in go test; this explores a little
+# further. A failing input is saved under internal/server/testdata/fuzz.
+for target in FuzzRequests FuzzRegex; do
+  flog="$ROOT/.stack/fuzz-$target.log"
+  go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZ_TIME" -parallel 2 ./internal/server/ >"$flog" 2>&1 || { cat "$flog"; exit 1; }
+  echo "$target: $(grep -E '^fuzz: elapsed' "$flog" | tail -n 1)"
+done
 
 step "benchmarks (smoke: each runs a few iterations)"
 go test -run '^$' -bench . -benchtime 20x ./internal/... >"$ROOT/.stack/bench.log" 2>&1 || { cat "$ROOT/.stack/bench.log"; exit 1; }
