@@ -371,3 +371,42 @@ func TestWritesCarryTheirAuditEntry(t *testing.T) {
 		}
 	})
 }
+
+// Every handler hands the request's context to the storage: a request
+// whose client is already gone writes nothing and answers nothing (the
+// memory store, which never waits, is left out).
+func TestGoneClientWritesNothing(t *testing.T) {
+	for _, backend := range []string{"sqlite", "s3"} {
+		t.Run(backend, func(t *testing.T) {
+			h := newHarness(t, newLocation(t, backend))
+			tok := h.login(DefaultAdminName, adminPassword)
+			a := h.create(tok, "model", "https://huggingface.co/org/kept")
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			for _, c := range []struct{ method, path, body string }{
+				{http.MethodPost, "/artifact/model", `{"url":"https://huggingface.co/org/new"}`},
+				{http.MethodPut, "/artifacts/model/" + a.Metadata.ID, `{"metadata":{"name":"kept","id":"` + a.Metadata.ID + `","type":"model"},"data":{"url":"https://huggingface.co/org/moved"}}`},
+				{http.MethodDelete, "/artifacts/model/" + a.Metadata.ID, ""},
+				{http.MethodDelete, "/reset", ""},
+				{http.MethodPost, "/artifacts", `[{"name":"*"}]`},
+				{http.MethodPost, "/artifact/byRegEx", `{"regex":"kept"}`},
+			} {
+				req := newRequest(t, c.method, c.path, c.body).WithContext(ctx)
+				req.Header.Set("X-Authorization", tok)
+				if rec := serveRecorder(h, req); rec.Body.Len() > 0 {
+					t.Errorf("%s %s for a gone client answered %d %s", c.method, c.path, rec.Code, rec.Body)
+				}
+			}
+			var all []store.Metadata
+			h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok).decode(t, &all)
+			if len(all) != 1 || all[0] != a.Metadata {
+				t.Errorf("after requests of gone clients the registry holds %+v, want only %+v", all, a.Metadata)
+			}
+			var trail []store.AuditEntry
+			h.do(http.MethodGet, "/artifact/model/"+a.Metadata.ID+"/audit", nil, tok).decode(t, &trail)
+			if len(trail) != 1 {
+				t.Errorf("audit trail after requests of gone clients: %+v", trail)
+			}
+		})
+	}
+}

@@ -124,7 +124,7 @@ func (s *Server) searchContext(r *http.Request) (context.Context, context.Cancel
 // scanStopped answers a scan that stopped early, and reports whether it
 // did: 503 past the deadline; nothing when the client is gone (no one
 // reads the answer), only a log record.
-func (s *Server) scanStopped(w http.ResponseWriter, r *http.Request, ctx context.Context) bool {
+func (s *Server) scanStopped(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
 	err := ctx.Err()
 	switch {
 	case err == nil:

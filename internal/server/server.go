@@ -696,7 +696,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 	defer cancel()
 	all, err := s.store.List(ctx)
 	if err != nil {
-		if !s.scanStopped(w, r, ctx) {
+		if !s.scanStopped(ctx, w, r) {
 			s.storeError(w, r, err)
 		}
 		return
@@ -713,7 +713,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 			}
 		}
 	}
-	if s.scanStopped(w, r, ctx) {
+	if s.scanStopped(ctx, w, r) {
 		return
 	}
 	if s.cfg.MaxResults > 0 && len(matches) > s.cfg.MaxResults {
@@ -792,7 +792,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, match func(store
 	defer cancel()
 	all, err := s.store.List(ctx)
 	if err != nil {
-		if !s.scanStopped(w, r, ctx) {
+		if !s.scanStopped(ctx, w, r) {
 			s.storeError(w, r, err)
 		}
 		return
@@ -806,7 +806,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, match func(store
 			out = append(out, rec.Metadata)
 		}
 	}
-	if s.scanStopped(w, r, ctx) {
+	if s.scanStopped(ctx, w, r) {
 		return
 	}
 	if len(out) == 0 {
