@@ -410,3 +410,16 @@ func TestGoneClientWritesNothing(t *testing.T) {
 		})
 	}
 }
+
+// The buckets of the throttle forget keys past maxBucketKeys, so a spray
+// of distinct user names cannot grow the server's memory without bound.
+func TestThrottleMemoryBounded(t *testing.T) {
+	bs := newBuckets(1, time.Hour)
+	now := time.Now()
+	for i := range maxBucketKeys + 500 {
+		bs.take(fmt.Sprintf("name-%d", i), now) // each bucket left empty
+	}
+	if n := len(bs.m); n > maxBucketKeys {
+		t.Errorf("%d keys kept, want at most %d", n, maxBucketKeys)
+	}
+}

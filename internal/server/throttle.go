@@ -82,7 +82,8 @@ type bucket struct {
 }
 
 // maxBucketKeys bounds the memory of one buckets: past it, the keys whose
-// bucket is full again (they would start afresh anyway) are forgotten.
+// bucket is full again (they would start afresh anyway) are forgotten, and
+// if none is, one key chosen at random.
 const maxBucketKeys = 10000
 
 func newBuckets(capacity int, refill time.Duration) *buckets {
@@ -110,6 +111,12 @@ func (bs *buckets) take(key string, now time.Time) (bool, time.Duration) {
 				if bs.level(o, now) >= bs.capacity {
 					delete(bs.m, k)
 				}
+			}
+			for k := range bs.m {
+				if len(bs.m) < maxBucketKeys {
+					break
+				}
+				delete(bs.m, k)
 			}
 		}
 		b = &bucket{tokens: bs.capacity, at: now}
