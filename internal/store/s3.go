@@ -294,7 +294,7 @@ func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
 	switch {
 	case err == nil:
 		owner, err = io.ReadAll(out.Body)
-		out.Body.Close()
+		_ = out.Body.Close()
 		if err != nil {
 			return err
 		}
