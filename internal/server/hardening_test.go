@@ -20,6 +20,14 @@ import (
 // server (issue 11). Times are asserted with generous bounds only: each
 // bound is far below what the unbounded behaviour takes.
 
+// frozenClock stops the server's clock at the start of the test: it moves
+// only by what the test adds to off, so that a slow machine cannot expire
+// a token or refill a bucket behind the test's back.
+func frozenClock(off *atomic.Int64) harnessOption {
+	base := time.Now()
+	return func(c *Config) { c.Now = func() time.Time { return base.Add(time.Duration(off.Load())) } }
+}
+
 // Urls, names and patterns over their limits are refused with 400 before
 // anything is stored or scanned.
 func TestInputBounds(t *testing.T) {
@@ -193,13 +201,14 @@ func testTokenRevocation(t *testing.T, loc location) {
 
 // TOKEN_TTL is honoured to the nanosecond, not rounded down to the second.
 func TestSubSecondTokenTTL(t *testing.T) {
-	h := newHarness(t, newLocation(t, "memory"), func(c *Config) { c.TokenTTL = 300 * time.Millisecond })
+	var off atomic.Int64
+	h := newHarness(t, newLocation(t, "memory"), frozenClock(&off), func(c *Config) { c.TokenTTL = 300 * time.Millisecond })
 	tok := h.login(DefaultAdminName, adminPassword)
 	for _, c := range []struct {
 		at   time.Duration
 		want int
 	}{{0, http.StatusOK}, {290 * time.Millisecond, http.StatusOK}, {300 * time.Millisecond, http.StatusForbidden}} {
-		h.offset.Store(int64(c.at))
+		off.Store(int64(c.at))
 		if res := h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok); res.status != c.want {
 			t.Errorf("token of a 300ms TTL at +%v: %d, want %d", c.at, res.status, c.want)
 		}
@@ -211,7 +220,8 @@ func TestSubSecondTokenTTL(t *testing.T) {
 // even the right password waits. Another user is not affected, and the
 // limit lifts as the bucket refills.
 func TestAuthenticateThrottle(t *testing.T) {
-	h := newHarness(t, newLocation(t, "memory"), func(c *Config) {
+	var off atomic.Int64
+	h := newHarness(t, newLocation(t, "memory"), frozenClock(&off), func(c *Config) {
 		c.Throttle = Throttle{UserFailures: 3, AddressFailures: 6, FailureRefill: time.Minute}
 	})
 	wrong := func(name string) response {
@@ -239,7 +249,7 @@ func TestAuthenticateThrottle(t *testing.T) {
 		t.Errorf("7th failure from one address: %d, want 429", res.status)
 	}
 	// A successful login gives its reservation back: it never counts.
-	h.offset.Store(int64(time.Minute))
+	off.Store(int64(time.Minute))
 	h.login(DefaultAdminName, adminPassword)
 	h.login(DefaultAdminName, adminPassword)
 	if res := wrong(DefaultAdminName); res.status != http.StatusUnauthorized {
@@ -305,7 +315,8 @@ func TestTokenRateLimit(t *testing.T) {
 		}
 	}
 
-	h = newHarness(t, newLocation(t, "memory"), func(c *Config) { c.Throttle = Throttle{TokenRate: 0.5, TokenBurst: 2} })
+	var off atomic.Int64
+	h = newHarness(t, newLocation(t, "memory"), frozenClock(&off), func(c *Config) { c.Throttle = Throttle{TokenRate: 0.5, TokenBurst: 2} })
 	tok = h.login(DefaultAdminName, adminPassword)
 	other := h.login(userName, userPassword)
 	for i := range 2 {
@@ -321,7 +332,7 @@ func TestTokenRateLimit(t *testing.T) {
 	if res := h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, other); res.status != http.StatusOK {
 		t.Errorf("another token: %d, want 200", res.status)
 	}
-	h.offset.Store(int64(2 * time.Second))
+	off.Store(int64(2 * time.Second))
 	if res := h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok); res.status != http.StatusOK {
 		t.Errorf("2s later: %d, want 200", res.status)
 	}
