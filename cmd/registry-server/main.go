@@ -61,12 +61,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	grace, err := idleGraceFromEnv()
 	if err != nil {
 		return err
 	}
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
 	if err != nil {
+		return err
+	}
+	if ln, err = serveTLSIfConfigured(ln, log, os.Getenv); err != nil {
 		return err
 	}
 	dr := newDrain(ln)
@@ -153,6 +157,9 @@ func configFromEnv(log *slog.Logger, env string) (server.Config, string, error) 
 		return cfg, "", err
 	}
 	if err := hardeningFromEnv(&cfg); err != nil {
+		return cfg, "", err
+	}
+	if err := trustFromEnv(&cfg.TrustConfig); err != nil {
 		return cfg, "", err
 	}
 	return cfg, addr, nil

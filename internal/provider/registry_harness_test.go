@@ -35,6 +35,16 @@ type inProcessRegistry struct {
 // 127.0.0.1; wrap, when not nil, wraps its handler.
 func startInProcessRegistry(t *testing.T, pageSize int, wrap func(http.Handler) http.Handler) *inProcessRegistry {
 	t.Helper()
+	h, st := newInProcessHandler(t, pageSize, wrap)
+	ts := httptest.NewServer(h) // listens on 127.0.0.1
+	t.Cleanup(ts.Close)
+	return &inProcessRegistry{URL: ts.URL, store: st}
+}
+
+// newInProcessHandler is a new registry's handler (wrapped when wrap is not
+// nil) and its store, for a listener of the caller's (plain or TLS).
+func newInProcessHandler(t *testing.T, pageSize int, wrap func(http.Handler) http.Handler) (http.Handler, store.Store) {
+	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("TF_ACC is not set: acceptance tests run only with TF_ACC=1")
 	}
@@ -47,13 +57,12 @@ func startInProcessRegistry(t *testing.T, pageSize int, wrap func(http.Handler) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(srv.Close)
 	h := srv.Handler()
 	if wrap != nil {
 		h = wrap(h)
 	}
-	ts := httptest.NewServer(h) // listens on 127.0.0.1
-	t.Cleanup(ts.Close)
-	return &inProcessRegistry{URL: ts.URL, store: st}
+	return h, st
 }
 
 // providerConfig is the provider block for endpoint, with the registry's
