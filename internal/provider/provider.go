@@ -352,6 +352,11 @@ func (p *RegistryProvider) DataSources(_ context.Context) []func() datasource.Da
 	return []func() datasource.DataSource{
 		NewArtifactDataSource,
 		NewArtifactsDataSource,
+		NewModelRatingDataSource,
+		NewArtifactCostDataSource,
+		NewModelLineageDataSource,
+		NewLicenseCheckDataSource,
+		NewArtifactAuditDataSource,
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/tlstest"
 )
 
@@ -43,7 +44,7 @@ type tlsRegistryOptions struct {
 
 func startTLSRegistry(t *testing.T, opts tlsRegistryOptions) *tlsRegistry {
 	t.Helper()
-	handler, st := newInProcessHandler(t, 0, opts.Wrap)
+	handler, st := newInProcessHandler(t, server.Config{}, opts.Wrap)
 	ca := tlstest.NewCA(t, "Acceptance Test Registry CA")
 	cert := opts.Cert
 	if cert == nil {
