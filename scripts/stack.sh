@@ -7,14 +7,14 @@
 #     so that the acceptance tests follow pagination
 #   - registry-server in S3 mode against versitygw (REGISTRY_S3_ENDPOINT)
 #   - upstream-replay: recorded Hugging Face / GitHub answers, both servers' HF_ENDPOINT and GITHUB_API_URL (UPSTREAM_REPLAY_URL)
-# `stack.sh start` prints nothing but writes .stack/env, which the caller
-# sources; `stack.sh stop` ends every process it started.
+# `stack.sh start` prints nothing but writes .stack/env (endpoints,
+# credentials and an empty CLI configuration for terraform and tofu), which
+# the caller sources; `stack.sh stop` ends every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 # STACK_DIR lets several stacks run side by side (default .stack).
 STATE=${STACK_DIR:-$ROOT/.stack}
-TOOLS_BIN="$ROOT/.tools/bin"
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 
@@ -51,6 +51,8 @@ start() {
   mkdir -p "$STATE/bin" "$STATE/vgw/root" "$STATE/vgw/versions" "$STATE/sqlite"
   go build -o "$STATE/bin/registry-server" ./cmd/registry-server
   go build -o "$STATE/bin/upstream-replay" ./cmd/upstream-replay
+  local versitygw
+  versitygw=$(bash scripts/tools.sh path versitygw)
 
   local moto_port vgw_port reg_port reg_s3_port replay_port
   # Recorded Hugging Face / GitHub answers (no internet here): the trust
@@ -63,7 +65,7 @@ start() {
 
   vgw_port=$(free_port)
   start_proc versitygw env ROOT_ACCESS_KEY="$VGW_ACCESS" ROOT_SECRET_KEY="$VGW_SECRET" \
-    "$TOOLS_BIN/versitygw" --port "127.0.0.1:$vgw_port" --quiet \
+    "$versitygw" --port "127.0.0.1:$vgw_port" --quiet \
     posix --versioning-dir "$STATE/vgw/versions" "$STATE/vgw/root"
 
   wait_http moto "http://127.0.0.1:$moto_port/" "$STATE/moto.pid" "$STATE/moto.log"
@@ -86,10 +88,17 @@ start() {
     ENVIRONMENT=production LOG_LEVEL=INFO ADDR="127.0.0.1:$reg_s3_port" \
     "$STATE/bin/registry-server"
 
-  wait_http registry "http://127.0.0.1:$reg_port/health" "$STATE/registry.pid" "$STATE/registry.log"
-  wait_http registry-s3 "http://127.0.0.1:$reg_s3_port/health" "$STATE/registry-s3.pid" "$STATE/registry-s3.log"
+  wait_http registry "http://127.0.0.1:$reg_port/health" "$STATE/registry.pid" "$STATE/registry.log" "$REGISTRY_HEALTHY"
+  wait_http registry-s3 "http://127.0.0.1:$reg_s3_port/health" "$STATE/registry-s3.pid" "$STATE/registry-s3.log" "$REGISTRY_HEALTHY"
+
+  # The CLI configuration of the acceptance tests: one that exists (OpenTofu
+  # prints a warning before its version about a missing one, and the test
+  # framework then cannot read the version) and is empty, so that a
+  # developer's own settings stay out.
+  : >"$STATE/cli.tfrc"
 
   {
+    printf 'export TF_CLI_CONFIG_FILE=%q\n' "$STATE/cli.tfrc"
     printf 'export REGISTRY_ENDPOINT=%q\n' "http://127.0.0.1:$reg_port"
     printf 'export REGISTRY_USERNAME=%q\n' "$REGISTRY_ADMIN_USER"
     printf 'export REGISTRY_PASSWORD=%q\n' "$REGISTRY_ADMIN_DEFAULT_PASSWORD"

@@ -61,7 +61,7 @@ func TestS3PagingRequestCount(t *testing.T) {
 			_, err := h.st.Create(context.Background(), store.Record{
 				Metadata: store.Metadata{Name: fmt.Sprintf("name-%d", i%10), Type: types[i%3]},
 				URL:      fmt.Sprintf("https://huggingface.co/org/m%d", i),
-			})
+			}, store.AuditEntry{Action: store.ActionCreate})
 			return err
 		})
 	}

@@ -25,7 +25,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,13 +40,6 @@ import (
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.
 const MaxBodyBytes = 1 << 20
 
-// SearchTimeout bounds a byRegEx search, which reads every artifact.
-const SearchTimeout = 30 * time.Second
-
-// MaxRegexLength caps byRegEx patterns. RE2 runs in linear time, but a huge
-// pattern still costs memory to compile.
-const MaxRegexLength = 1024
-
 // Config is what a Server needs.
 type Config struct {
 	Storage *store.Opened
@@ -62,6 +54,10 @@ type Config struct {
 	// MaxResults is the hard cap on the results of one POST /artifacts
 	// query; past it the answer is 413. 0 means no cap.
 	MaxResults int
+	// Limits bound urls, names, searches (see Limits); zero: DefaultLimits.
+	Limits Limits
+	// Throttle limits password guessing and, optionally, each token's rate.
+	Throttle Throttle
 	// Environment is reported in logs and health (e.g. production).
 	Environment string
 	Version     string
@@ -80,6 +76,8 @@ type Server struct {
 	dummyHash []byte
 	tokens    tokenSigner
 	metrics   *requestMetrics
+	limits    Limits
+	throttle  *throttler
 	log       *slog.Logger
 	started   time.Time
 	handler   http.Handler
@@ -114,7 +112,8 @@ func New(cfg Config) (*Server, error) {
 		}
 		cfg.Users = users
 	}
-	users, err := hashUsers(cfg.Users)
+	tokens := tokenSigner{secret: cfg.TokenSecret, ttl: cfg.TokenTTL}
+	users, err := hashUsers(cfg.Users, tokens)
 	if err != nil {
 		return nil, err
 	}
@@ -124,8 +123,10 @@ func New(cfg Config) (*Server, error) {
 		store:     visibleStore{cfg.Storage.Store},
 		users:     users,
 		dummyHash: dummy,
-		tokens:    tokenSigner{secret: cfg.TokenSecret, ttl: cfg.TokenTTL},
+		tokens:    tokens,
 		metrics:   newRequestMetrics(),
+		limits:    cfg.Limits.withDefaults(),
+		throttle:  newThrottler(cfg.Throttle),
 		log:       cfg.Logger,
 		started:   cfg.Now(),
 	}
@@ -171,6 +172,7 @@ func (s *Server) routes() http.Handler {
 type principal struct {
 	Name    string
 	IsAdmin bool
+	token   string
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, p principal)
@@ -178,22 +180,15 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, p principal)
 // authed answers 403 unless the request carries a valid token.
 func (s *Server) authed(h authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := tokenFromHeaders(r.Header)
-		if tok == "" {
-			writeError(w, http.StatusForbidden, "missing authentication token: send the token from PUT /authenticate in the X-Authorization header")
-			return
-		}
-		name, err := s.tokens.verify(tok, s.cfg.Now())
-		if err != nil {
-			writeError(w, http.StatusForbidden, "authentication token is invalid or expired: authenticate again with PUT /authenticate")
-			return
-		}
-		u, ok := s.users[name]
+		p, msg, ok := s.principalFrom(r)
 		if !ok {
-			writeError(w, http.StatusForbidden, "authentication token names an unknown user: authenticate again with PUT /authenticate")
+			writeError(w, http.StatusForbidden, msg)
 			return
 		}
-		h(w, r, principal{Name: name, IsAdmin: u.isAdmin})
+		if !s.throttle.allowToken(w, p.token, s.cfg.Now()) {
+			return
+		}
+		h(w, r, p)
 	})
 }
 
@@ -332,7 +327,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusBadRequest, "request body is empty: a JSON body is required")
 		return false
 	}
-	writeError(w, http.StatusBadRequest, "request body is not valid JSON of the expected shape: "+err.Error())
+	writeError(w, http.StatusBadRequest, describeJSONError(err))
 	return false
 }
 
@@ -396,8 +391,15 @@ func (s *Server) toArtifact(r *http.Request, rec store.Record) Artifact {
 	}
 }
 
+// auditEntry is the entry of an action of p on md, now.
+func (s *Server) auditEntry(p principal, md store.Metadata, action string) store.AuditEntry {
+	return store.AuditEntry{User: store.User{Name: p.Name, IsAdmin: p.IsAdmin}, Date: s.cfg.Now().UTC().Truncate(time.Second), Artifact: md, Action: action}
+}
+
+// audit records an action that writes nothing else (DOWNLOAD); writes
+// pass their entry to the store, which keeps both together.
 func (s *Server) audit(r *http.Request, p principal, md store.Metadata, action string) {
-	e := store.AuditEntry{User: store.User{Name: p.Name, IsAdmin: p.IsAdmin}, Date: s.cfg.Now().UTC().Truncate(time.Second), Artifact: md, Action: action}
+	e := s.auditEntry(p, md, action)
 	if err := s.store.AppendAudit(r.Context(), md.ID, e); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("writing audit entry failed", "artifact_id", md.ID, "action", action, "error", err.Error())
 	}
@@ -436,18 +438,32 @@ func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "authentication request needs user.name and secret.password")
 		return
 	}
+	if !s.checkName(w, "user.name", req.User.Name) {
+		return
+	}
+	done, ok := s.throttle.attempt(w, r, req.User.Name, s.cfg.Now())
+	if !ok {
+		return
+	}
 	u, known := s.users[req.User.Name]
 	hash := s.dummyHash
 	if known {
 		hash = u.hash
 	}
 	// Compare even for an unknown user so that timing does not tell names.
-	err := bcrypt.CompareHashAndPassword(hash, []byte(*req.Secret.Password))
-	if !known || err != nil {
+	valid, ran := s.throttle.checkPassword(r.Context(), func() bool {
+		return bcrypt.CompareHashAndPassword(hash, []byte(*req.Secret.Password)) == nil
+	})
+	if !ran {
+		done(true) // the client went away before its password was checked
+		return
+	}
+	done(known && valid)
+	if !known || !valid {
 		writeError(w, http.StatusUnauthorized, "the user or password is invalid")
 		return
 	}
-	writeJSON(w, http.StatusOK, "bearer "+s.tokens.issue(req.User.Name, s.cfg.Now()))
+	writeJSON(w, http.StatusOK, "bearer "+s.issueFor(req.User.Name, s.cfg.Now()))
 }
 
 // notImplemented answers 501 for a feature of a later issue, after the
@@ -480,9 +496,15 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		return
 	}
 	url := strings.TrimSpace(*body.URL)
+	if !s.checkURL(w, "url", url) {
+		return
+	}
 	name, err := artifacturl.DeriveName(url)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "url: "+err.Error())
+		return
+	}
+	if !s.checkName(w, "the name derived from the url", name) {
 		return
 	}
 	rec := store.Record{
@@ -495,12 +517,11 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		s.createRated(w, r, p, rec)
 		return
 	}
-	rec, err = s.store.Create(r.Context(), rec)
+	rec, err = s.store.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
 	if err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	s.audit(r, p, rec.Metadata, store.ActionCreate)
 	writeJSON(w, http.StatusCreated, s.toArtifact(r, rec))
 }
 
@@ -556,6 +577,9 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 		return
 	}
 	url := strings.TrimSpace(*body.Data.URL)
+	if !s.checkURL(w, "data.url", url) {
+		return
+	}
 	if _, err := artifacturl.ValidateHTTP(url); err != nil {
 		writeError(w, http.StatusBadRequest, "data.url: "+err.Error())
 		return
@@ -573,11 +597,10 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 		rec.HFData, rec.Rating = nil, nil
 	}
 	rec.URL = url
-	if err := s.store.Update(r.Context(), rec); err != nil {
+	if err := s.store.Update(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionUpdate)); err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	s.audit(r, p, rec.Metadata, store.ActionUpdate)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -634,7 +657,9 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request, p principal
 		return
 	}
 	// Users come from configuration, so the default admin is there again
-	// as soon as the artifacts are gone.
+	// as soon as the artifacts are gone. The reset raises the storage's
+	// generation, which revokes every token issued before, the caller's
+	// included.
 	if err := s.store.Reset(r.Context()); err != nil {
 		s.storeError(w, r, err)
 		return
@@ -685,10 +710,14 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 		}
 		q = append(q, store.Term{Name: *aq.Name, Types: aq.Types})
 	}
+	ctx, cancel := s.searchContext(r)
+	defer cancel()
 	if s.cfg.MaxResults > 0 && offset == "" && skip == 0 {
-		n, err := s.store.Count(r.Context(), q, s.cfg.MaxResults+1)
+		n, err := s.store.Count(ctx, q, s.cfg.MaxResults+1)
 		if err != nil {
-			s.storeError(w, r, err)
+			if !s.scanStopped(ctx, w, r) {
+				s.storeError(w, r, err)
+			}
 			return
 		}
 		if n > s.cfg.MaxResults {
@@ -696,9 +725,11 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 			return
 		}
 	}
-	recs, next, err := s.store.Page(r.Context(), q, offset, skip+s.cfg.PageSize)
+	recs, next, err := s.store.Page(ctx, q, offset, skip+s.cfg.PageSize)
 	if err != nil {
-		s.storeError(w, r, err)
+		if !s.scanStopped(ctx, w, r) {
+			s.storeError(w, r, err)
+		}
 		return
 	}
 	recs = recs[min(skip, len(recs)):]
@@ -718,9 +749,17 @@ func (s *Server) handleByName(w http.ResponseWriter, r *http.Request, _ principa
 		writeError(w, http.StatusBadRequest, "artifact name must be non-empty UTF-8 text without control characters")
 		return
 	}
-	recs, _, err := s.store.Page(r.Context(), store.Query{{Name: name}}, "", 0)
+	if !s.checkName(w, "the artifact name", name) {
+		return
+	}
+	// From the name index on S3: reads only the artifacts of that name.
+	ctx, cancel := s.searchContext(r)
+	defer cancel()
+	recs, _, err := s.store.Page(ctx, store.Query{{Name: name}}, "", 0)
 	if err != nil {
-		s.storeError(w, r, err)
+		if !s.scanStopped(ctx, w, r) {
+			s.storeError(w, r, err)
+		}
 		return
 	}
 	out := make([]store.Metadata, 0, len(recs))
@@ -755,31 +794,37 @@ func (s *Server) handleByRegex(w http.ResponseWriter, r *http.Request, _ princip
 		writeError(w, http.StatusBadRequest, "the body needs a non-empty regex")
 		return
 	}
-	if len(*body.Regex) > MaxRegexLength {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("regex longer than %d bytes", MaxRegexLength))
+	re, ok := s.compileRegex(w, *body.Regex)
+	if !ok {
 		return
 	}
-	re, err := regexp.Compile(*body.Regex)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid regex (Go RE2 syntax): "+err.Error())
-		return
-	}
-	// O(N) by nature: stream the records and stop at the deadline.
-	ctx, cancel := context.WithTimeout(r.Context(), SearchTimeout)
+	s.search(w, r, func(rec store.Record) bool {
+		return re.MatchString(rec.Metadata.Name) || re.MatchString(s.readme(rec.ReadmeText()))
+	})
+}
+
+// search answers the metadata of the matching artifacts in creation order,
+// or 404 for none. It streams every artifact (O(N) by nature) and stops
+// between artifacts when the client goes away or the search
+// deadline passes; one artifact's match is bounded by the url, name and
+// README limits.
+func (s *Server) search(w http.ResponseWriter, r *http.Request, match func(store.Record) bool) {
+	ctx, cancel := s.searchContext(r)
 	defer cancel()
 	out := []store.Metadata{}
-	err = s.store.Each(ctx, func(rec store.Record) bool {
-		if re.MatchString(rec.Metadata.Name) || re.MatchString(rec.ReadmeText()) {
+	err := s.store.Each(ctx, func(rec store.Record) bool {
+		if match(rec) {
 			out = append(out, rec.Metadata)
 		}
 		return true
 	})
-	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
-		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the regex search did not finish within %s; use a more specific pattern or GET /artifact/byName", SearchTimeout))
+	if err != nil {
+		if !s.scanStopped(ctx, w, r) {
+			s.storeError(w, r, err)
+		}
 		return
 	}
-	if err != nil {
-		s.storeError(w, r, err)
+	if s.scanStopped(ctx, w, r) {
 		return
 	}
 	slices.SortFunc(out, func(a, b store.Metadata) int { return store.CompareCreation(a.ID, b.ID) })
