@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSITYGW_VERSION=v1.8.0
+# The Lambda Runtime Interface Emulator has no tagged releases as a Go module;
+# this pseudo-version is the commit the Lambda-mode tests are run with.
+RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
 
 TOOLS_BIN="$PWD/.tools/bin"
 mkdir -p "$TOOLS_BIN"
@@ -36,3 +39,4 @@ need curl "Install curl (apt-get install curl)."
 need gpg "Install GnuPG (apt-get install gnupg); the release check signs a snapshot release with a throwaway key."
 
 go_install github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION" versitygw
+go_install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie "$RIE_VERSION" aws-lambda-rie
