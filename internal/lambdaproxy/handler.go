@@ -194,9 +194,18 @@ func expandTemplate(tmpl string, params map[string]string) (string, bool) {
 		if strings.HasSuffix(name, "+") || !ok {
 			return "", false
 		}
-		segs[i] = url.PathEscape(v)
+		segs[i] = escapeSegment(v)
 	}
 	return strings.Join(segs, "/"), true
+}
+
+// escapeSegment escapes one path segment. The dot segments "." and ".."
+// are encoded too: a router would otherwise remove them (RFC 3986).
+func escapeSegment(v string) string {
+	if v == "." || v == ".." {
+		return strings.Repeat("%2E", len(v))
+	}
+	return url.PathEscape(v)
 }
 
 // escapeLoosely makes a path that may or may not be percent-encoded a valid

@@ -158,8 +158,8 @@ func TestGatewayRoundTrip(t *testing.T) {
 	gw := httptest.NewServer(&Gateway{InvokeURL: function.URL, Routes: []string{"ANY /artifact/byName/{name}"}})
 	defer gw.Close()
 
-	for _, name := range []string{"plain", "a/b", "100% sure", "dots..", "ünï", "q?x#y"} {
-		escaped := url.PathEscape(name)
+	for _, name := range []string{"plain", "a/b", "100% sure", "dots..", ".", "..", "ünï", "q?x#y"} {
+		escaped := strings.ReplaceAll(url.PathEscape(name), ".", "%2E")
 		body := []byte{0xff, 'n', 0x00}
 		req, _ := http.NewRequest(http.MethodPut, gw.URL+"/artifact/byName/"+escaped+"?offset=2", bytes.NewReader(body))
 		req.Header.Set("X-Authorization", "bearer t")
