@@ -220,11 +220,65 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
-func randomHex(t *testing.T) string {
+func randomHex(t testing.TB) string {
 	t.Helper()
 	b := make([]byte, 5)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// Per-request cost of the deployed shape: the same requests to the process
+// (S3 mode, REGISTRY_S3_ENDPOINT) and to the function under the emulator
+// behind lambda-gateway (REGISTRY_LAMBDA_ENDPOINT), both on the same
+// versitygw; the difference is the Lambda path's overhead.
+//
+//	. .stack/env && go test -run '^$' -bench Lambda -benchtime 200x ./internal/server/
+func BenchmarkLambdaVsProcess(b *testing.B) {
+	lambda, process := os.Getenv("REGISTRY_LAMBDA_ENDPOINT"), os.Getenv("REGISTRY_S3_ENDPOINT")
+	if lambda == "" || process == "" {
+		b.Skip("REGISTRY_LAMBDA_ENDPOINT and REGISTRY_S3_ENDPOINT are not set (scripts/stack.sh start)")
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	send := func(b *testing.B, method, url string, body []byte, tok string) []byte {
+		req, err := http.NewRequest(method, url, bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("X-Authorization", tok)
+		res, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		if res.StatusCode >= 300 {
+			b.Fatalf("%s %s: %d %s", method, url, res.StatusCode, raw)
+		}
+		return raw
+	}
+	for _, target := range []struct{ name, base string }{{"process", process}, {"lambda", lambda}} {
+		auth, _ := json.Marshal(authBody(os.Getenv("REGISTRY_USERNAME"), os.Getenv("REGISTRY_PASSWORD")))
+		var tok string
+		if err := json.Unmarshal(send(b, http.MethodPut, target.base+"/authenticate", auth, ""), &tok); err != nil {
+			b.Fatal(err)
+		}
+		var a Artifact
+		body, _ := json.Marshal(map[string]string{"url": "https://huggingface.co/acc/bench-" + target.name + "-" + randomHex(b)})
+		if err := json.Unmarshal(send(b, http.MethodPost, target.base+"/artifact/model", body, tok), &a); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(target.name+"/health", func(b *testing.B) {
+			for b.Loop() {
+				send(b, http.MethodGet, target.base+"/health", nil, "")
+			}
+		})
+		b.Run(target.name+"/get", func(b *testing.B) {
+			for b.Loop() {
+				send(b, http.MethodGet, target.base+"/artifacts/model/"+a.Metadata.ID, nil, tok)
+			}
+		})
+		send(b, http.MethodDelete, target.base+"/artifacts/model/"+a.Metadata.ID, nil, tok)
+	}
 }
