@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 )
@@ -96,29 +98,65 @@ func artifactPath(artifactType, id string) (string, error) {
 }
 
 // CreateArtifact registers the artifact at sourceURL with POST
-// /artifact/{artifactType}. The create is never blindly re-sent (only a 429,
-// which the server answers before acting, is retried): after an ambiguous
-// failure (no answer, timeout, 5xx) it looks for an artifact of that type
-// with that url and adopts it (Adopted); when there is none it returns the
-// original error. 409, 424, 400 and other answers are *APIError.
+// /artifact/{artifactType}. A create is never re-sent blindly (a 429, which
+// the server answers before acting, is retried like any call). After an
+// ambiguous failure (no answer, timeout, 5xx other than 501) it looks the
+// artifact up by its url (FindArtifactByURL):
+//   - found: the registry did create it; it is adopted (Adopted);
+//   - proven absent: the create is sent again, up to the client's
+//     MaxRetries, with backoff, within ctx; a 409 to such a second POST
+//     means an earlier attempt landed after all, and the artifact is looked
+//     up and adopted;
+//   - the lookup failed: the error says that whether the artifact was
+//     created is unknown, and the create is not re-sent.
+//
+// 409, 424, 400 and other answers are *APIError.
 func (c *Client) CreateArtifact(ctx context.Context, artifactType, sourceURL string) (*CreateResult, error) {
 	if artifactType == "" {
 		return nil, errors.New("artifact type is required")
 	}
 	cl := call{method: http.MethodPost, path: pathOf("artifact", artifactType), body: ArtifactData{URL: sourceURL}}
-	resp, err := c.do(ctx, cl)
-	if err != nil {
-		if !ambiguous(err) || ctx.Err() != nil {
+	for attempt := 1; ; attempt++ {
+		resp, err := c.do(ctx, cl)
+		if err == nil {
+			return createResult(cl, resp)
+		}
+		resent := attempt > 1
+		lateConflict := resent && StatusCode(err) == http.StatusConflict
+		if ctx.Err() != nil || !ambiguous(err) && !lateConflict {
 			return nil, err
 		}
 		found, findErr := c.FindArtifactByURL(ctx, artifactType, sourceURL)
-		if findErr != nil || found == nil {
-			// The lookup's own failure would hide why the create failed.
+		switch {
+		case findErr != nil:
+			// findErr is not wrapped: its status (say a 404) must not pass
+			// for the create's.
+			return nil, fmt.Errorf("%w; whether the registry created the %s nonetheless is unknown, because looking it up by its url failed: %s",
+				err, artifactType, findErr.Error())
+		case found != nil:
+			return &CreateResult{Artifact: found, Adopted: true}, nil
+		case StatusCode(err) == http.StatusConflict:
 			return nil, err
+		case attempt > c.createRetries:
+			return nil, fmt.Errorf("%w (a lookup by url proved that the registry did not create the %s; gave up after %d attempts)", err, artifactType, attempt)
 		}
-		return &CreateResult{Artifact: found, Adopted: true}, nil
+		// Proven absent: sending the create again cannot make a duplicate.
+		if c.logger != nil {
+			c.logger.Debug(ctx, "create failed before the registry acted (lookup by url found nothing); sending it again",
+				map[string]any{"path": cl.path, "attempt": attempt + 1})
+		}
+		timer := time.NewTimer(backoff(defaultRetryWaitMin, defaultRetryWaitMax, attempt-1, nil))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, err
+		case <-timer.C:
+		}
 	}
+}
 
+// createResult reads a create's 2xx answer.
+func createResult(cl call, resp *response) (*CreateResult, error) {
 	if resp.status == http.StatusAccepted {
 		res := &CreateResult{Accepted: true}
 		var a Artifact
@@ -240,13 +278,44 @@ func (c *Client) ListArtifacts(ctx context.Context, queries []ArtifactQuery) ([]
 }
 
 // ArtifactsByName lists the artifacts named name (GET
-// /artifact/byName/{name}); none (404) is an empty list.
+// /artifact/byName/{name}); the registry's JSON 404 is an empty list. When
+// the registry does not route byName (NON-BASELINE), the error is one for
+// which IsUnrouted is true; ArtifactsNamed falls back then.
 func (c *Client) ArtifactsByName(ctx context.Context, name string) ([]ArtifactMetadata, error) {
 	if name == "" {
 		return nil, errors.New("artifact name is required")
 	}
 	cl := call{method: http.MethodGet, path: pathOf("artifact", "byName", name), idempotent: true}
 	return c.metadataList(ctx, cl)
+}
+
+// ArtifactsNamed lists the artifacts named name whose type is one of types
+// (any type when types is empty). It asks GET /artifact/byName/{name}, and
+// when the registry does not route that (NON-BASELINE), the name query of
+// POST /artifacts (BASELINE), all its pages. When both fail, the error names
+// both calls; an unrouted endpoint is never reported as "no artifact".
+func (c *Client) ArtifactsNamed(ctx context.Context, name string, types ...string) ([]ArtifactMetadata, error) {
+	found, err := c.ArtifactsByName(ctx, name)
+	if IsUnrouted(err) {
+		byNameErr := err
+		found, err = c.ListArtifacts(ctx, []ArtifactQuery{{Name: name, Types: types}})
+		if err != nil {
+			return nil, fmt.Errorf("%s, and the name query failed too: %w", UnroutedDetail(byNameErr), err)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(types) == 0 {
+		return found, nil
+	}
+	out := []ArtifactMetadata{}
+	for _, m := range found {
+		if slices.Contains(types, m.Type) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // ArtifactsByRegex lists the artifacts whose name or README matches regex
@@ -274,61 +343,54 @@ func (c *Client) metadataList(ctx context.Context, cl call) ([]ArtifactMetadata,
 	return items, nil
 }
 
-// FindArtifactByURL finds an artifact of artifactType whose source url is
-// sourceURL: first among the artifacts named like the url (artifacturl.DeriveName,
-// the name the registry gives it), then, when none of those matches, among
-// all artifacts of that type. It returns nil, nil when there is none.
+// FindArtifactByURL finds the artifact of artifactType whose source url is
+// sourceURL, or returns nil, nil when the registry proves there is none. It
+// costs one ArtifactsNamed call for the name the registry derives from the
+// url (artifacturl.DeriveName) plus one GET per candidate of that type and
+// name: with byName routed, 1 + candidates calls however many artifacts the
+// registry holds. Only a url from which no name can be derived makes it read
+// every artifact of the type, page by page, logging its progress.
 func (c *Client) FindArtifactByURL(ctx context.Context, artifactType, sourceURL string) (*Artifact, error) {
-	checked := map[string]bool{}
-	match := func(candidates []ArtifactMetadata) (*Artifact, error) {
-		for _, m := range candidates {
-			if m.Type != artifactType || checked[m.ID] {
-				continue
-			}
-			checked[m.ID] = true
-			a, err := c.GetArtifact(ctx, artifactType, m.ID)
-			if IsNotFound(err) {
-				continue // deleted meanwhile
-			}
-			if err != nil {
-				return nil, err
-			}
-			if sameURL(a.Data.URL, sourceURL) {
-				return a, nil
-			}
-		}
-		return nil, nil
-	}
-
-	var byNameErr error
+	var candidates []ArtifactMetadata
 	if name, err := artifacturl.DeriveName(sourceURL); err == nil {
-		candidates, err := c.ArtifactsByName(ctx, name)
-		if err == nil {
-			if a, err := match(candidates); a != nil || err != nil {
-				return a, err
-			}
-		} else {
-			if ctx.Err() != nil {
-				return nil, err
-			}
-			// byName is NON-BASELINE in the spec: fall back to the list.
-			byNameErr = err
+		if candidates, err = c.ArtifactsNamed(ctx, name, artifactType); err != nil {
+			return nil, fmt.Errorf("looking up the %s artifacts named %q: %w", artifactType, name, err)
+		}
+	} else {
+		if c.logger != nil {
+			c.logger.Debug(ctx, "no name can be derived from the url; reading every artifact of the type to find it",
+				map[string]any{"type": artifactType})
+		}
+		if candidates, err = c.ListArtifacts(ctx, []ArtifactQuery{{Name: "*", Types: []string{artifactType}}}); err != nil {
+			return nil, fmt.Errorf("looking up %s artifacts by url: %w", artifactType, err)
 		}
 	}
-
-	all, err := c.ListArtifacts(ctx, []ArtifactQuery{{Name: "*", Types: []string{artifactType}}})
-	if err != nil {
-		if byNameErr != nil {
-			return nil, fmt.Errorf("looking up %s artifacts by url: %w; and by name: %w", artifactType, err, byNameErr)
+	checked := map[string]bool{}
+	for i, m := range candidates {
+		if m.Type != artifactType || checked[m.ID] {
+			continue
 		}
-		return nil, fmt.Errorf("looking up %s artifacts by url: %w", artifactType, err)
+		checked[m.ID] = true
+		if c.logger != nil && i > 0 && i%100 == 0 {
+			c.logger.Debug(ctx, "looking up an artifact by url", map[string]any{"type": artifactType, "checked": i, "candidates": len(candidates)})
+		}
+		a, err := c.GetArtifact(ctx, artifactType, m.ID)
+		if IsNotFound(err) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		if SameURL(a.Data.URL, sourceURL) {
+			return a, nil
+		}
 	}
-	return match(all)
+	return nil, nil
 }
 
-// sameURL compares source urls, ignoring surrounding space and a trailing
-// slash.
-func sameURL(a, b string) bool {
+// SameURL reports whether two source urls are the same artifact source:
+// equal but for surrounding space and a trailing slash.
+func SameURL(a, b string) bool {
 	norm := func(s string) string { return strings.TrimSuffix(strings.TrimSpace(s), "/") }
 	return norm(a) == norm(b)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,14 +18,18 @@ import (
 )
 
 // fakeRegistry stores artifacts in memory and serves the artifact calls
-// without authentication (/authenticate answers 501). createFault, when
-// set, runs after a create has been stored and may replace its answer.
+// without authentication (/authenticate answers 501). Like the spec's
+// registry it answers 409 to a second create of a type and url.
+// rejectCreate, when set, runs before a create is stored and may answer it
+// instead; createFault runs after it has been stored and may replace its
+// answer.
 type fakeRegistry struct {
 	t *testing.T
 	// nameOf overrides the name given to a created artifact.
-	nameOf      func(url string) string
-	createFault func(w http.ResponseWriter) bool
-	noByName    bool // GET /artifact/byName answers 501
+	nameOf       func(url string) string
+	rejectCreate func(w http.ResponseWriter) bool
+	createFault  func(w http.ResponseWriter) bool
+	noByName     bool // GET /artifact/byName answers 501
 
 	mu        sync.Mutex
 	artifacts []Artifact
@@ -44,11 +49,21 @@ func (f *fakeRegistry) handler() http.Handler {
 			writeJSON(w, 400, map[string]string{"error": "want {\"url\": ...}"})
 			return
 		}
+		if f.rejectCreate != nil && f.rejectCreate(w) {
+			return
+		}
 		name, _ := artifacturl.DeriveName(d.URL)
 		if f.nameOf != nil {
 			name = f.nameOf(d.URL)
 		}
 		f.mu.Lock()
+		for _, a := range f.artifacts {
+			if a.Metadata.Type == r.PathValue("type") && a.Data.URL == d.URL {
+				f.mu.Unlock()
+				writeJSON(w, http.StatusConflict, map[string]string{"error": "artifact exists already"})
+				return
+			}
+		}
 		a := Artifact{
 			Metadata: ArtifactMetadata{Name: name, ID: strconv.Itoa(1000 + len(f.artifacts)), Type: r.PathValue("type")},
 			Data:     ArtifactData{URL: d.URL, DownloadURL: "http://x/download/" + name},
@@ -93,17 +108,15 @@ func (f *fakeRegistry) handler() http.Handler {
 	})
 	mux.HandleFunc("POST /artifacts", func(w http.ResponseWriter, r *http.Request) {
 		var qs []ArtifactQuery
-		if err := json.NewDecoder(r.Body).Decode(&qs); err != nil || len(qs) != 1 || qs[0].Name != "*" {
+		if err := json.NewDecoder(r.Body).Decode(&qs); err != nil || len(qs) != 1 {
 			f.t.Errorf("unexpected query %+v (%v)", qs, err)
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		out := []ArtifactMetadata{}
 		for _, a := range f.artifacts {
-			for _, typ := range qs[0].Types {
-				if typ == a.Metadata.Type {
-					out = append(out, a.Metadata)
-				}
+			if (qs[0].Name == "*" || qs[0].Name == a.Metadata.Name) && (len(qs[0].Types) == 0 || slices.Contains(qs[0].Types, a.Metadata.Type)) {
+				out = append(out, a.Metadata)
 			}
 		}
 		writeJSON(w, 200, out)
@@ -205,8 +218,8 @@ func TestCreateAdoptsAfterDroppedConnection(t *testing.T) {
 	}
 }
 
-func TestCreateAdoptsAfter5xxThroughListFallback(t *testing.T) {
-	f := &fakeRegistry{t: t, nameOf: func(string) string { return "named-otherwise" }}
+func TestCreateAdoptsAfter5xx(t *testing.T) {
+	f := &fakeRegistry{t: t}
 	f.createFault = func(w http.ResponseWriter) bool {
 		writeJSON(w, http.StatusBadGateway, map[string]string{"message": "upstream timed out"})
 		return true
@@ -218,11 +231,86 @@ func TestCreateAdoptsAfter5xxThroughListFallback(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateArtifact: %v", err)
 	}
-	if !res.Adopted || res.Artifact.Metadata.Name != "named-otherwise" {
+	if !res.Adopted || res.Artifact.Metadata.Name != "bookcorpus" {
 		t.Errorf("result %+v %+v", res, res.Artifact)
 	}
 	if f.creates.Load() != 1 {
-		t.Errorf("%d creates, want 1 (a 502 on a create is not retried)", f.creates.Load())
+		t.Errorf("%d creates, want 1 (the lookup found the artifact)", f.creates.Load())
+	}
+}
+
+// A registry that names artifacts otherwise than the url's derived name
+// defeats the lookup by name, which then finds nothing; the create is sent
+// again, and the spec's 409 to it (the first create landed) keeps the
+// registry free of a duplicate. The error is the 409, not a success.
+func TestCreateResentToRegistryNamingOtherwise(t *testing.T) {
+	f := &fakeRegistry{t: t, nameOf: func(string) string { return "named-otherwise" }}
+	var faulted atomic.Bool
+	f.createFault = func(w http.ResponseWriter) bool {
+		if faulted.Swap(true) {
+			return false
+		}
+		writeJSON(w, http.StatusBadGateway, map[string]string{"message": "upstream timed out"})
+		return true
+	}
+	srv := httptest.NewServer(f.handler())
+	defer srv.Close()
+	c := newTestClient(t, srv, Config{MaxRetries: 1})
+	_, err := c.CreateArtifact(context.Background(), "dataset", "https://huggingface.co/datasets/bookcorpus/bookcorpus")
+	if StatusCode(err) != http.StatusConflict {
+		t.Fatalf("err %v, want the 409 of the second create", err)
+	}
+	if f.creates.Load() != 2 || f.count() != 1 {
+		t.Errorf("%d creates, %d artifacts; want 2 and 1", f.creates.Load(), f.count())
+	}
+}
+
+// A 503 before the registry acted: the lookup proves absence, and the
+// create is sent again and succeeds; one artifact.
+func TestCreateResentAfterProvenAbsence(t *testing.T) {
+	f := &fakeRegistry{t: t}
+	var rejected atomic.Int32
+	f.rejectCreate = func(w http.ResponseWriter) bool {
+		if rejected.Add(1) > 2 {
+			return false
+		}
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "ingest queue full"})
+		return true
+	}
+	srv := httptest.NewServer(f.handler())
+	defer srv.Close()
+	c := newTestClient(t, srv, Config{MaxRetries: 2})
+	res, err := c.CreateArtifact(context.Background(), "model", bertURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Adopted || res.Artifact.Data.URL != bertURL || f.creates.Load() != 3 || f.count() != 1 {
+		t.Errorf("result %+v after %d creates, %d artifacts; want a created artifact after 3 creates, 1 artifact", res, f.creates.Load(), f.count())
+	}
+}
+
+// When the lookup itself fails, absence is not proven: no second create,
+// and the error says the outcome is unknown.
+func TestCreateNotResentWhenLookupFails(t *testing.T) {
+	f := &fakeRegistry{t: t}
+	f.rejectCreate = func(w http.ResponseWriter) bool {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "ingest queue full"})
+		return true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /artifact/byName/{name}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "index broken"})
+	})
+	mux.Handle("/", f.handler())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := newTestClient(t, srv, Config{MaxRetries: 2})
+	_, err := c.CreateArtifact(context.Background(), "model", bertURL)
+	if StatusCode(err) != http.StatusServiceUnavailable || f.creates.Load() != 1 {
+		t.Fatalf("err %v after %d creates, want the 503 after 1", err, f.creates.Load())
+	}
+	if !strings.Contains(err.Error(), "is unknown") || !strings.Contains(err.Error(), "index broken") {
+		t.Errorf("error %q: want it to say the outcome is unknown and why", err)
 	}
 }
 
@@ -238,8 +326,9 @@ func TestCreateAdoptsWhenByNameIsNotImplemented(t *testing.T) {
 	}
 }
 
-// When the failed create stored nothing, the original error is returned
-// and nothing is re-sent.
+// When every create fails before the registry acts, the create is sent
+// again max_retries times (each after a lookup that proves absence), then
+// the error says so.
 func TestCreateFailureWithoutArtifact(t *testing.T) {
 	var creates atomic.Int32
 	f := &fakeRegistry{t: t}
@@ -251,12 +340,12 @@ func TestCreateFailureWithoutArtifact(t *testing.T) {
 	mux.Handle("/", f.handler())
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	c := newTestClient(t, srv, Config{})
+	c := newTestClient(t, srv, Config{MaxRetries: 1})
 	_, err := c.CreateArtifact(context.Background(), "model", bertURL)
-	if StatusCode(err) != http.StatusServiceUnavailable || creates.Load() != 1 {
-		t.Fatalf("err %v after %d creates, want the 503 after 1", err, creates.Load())
+	if StatusCode(err) != http.StatusServiceUnavailable || creates.Load() != 2 {
+		t.Fatalf("err %v after %d creates, want the 503 after 2", err, creates.Load())
 	}
-	if want := "POST /artifact/model: 503 Service Unavailable: ingest queue full"; err.Error() != want {
+	if want := "POST /artifact/model: 503 Service Unavailable: ingest queue full (a lookup by url proved that the registry did not create the model; gave up after 2 attempts)"; err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
 }

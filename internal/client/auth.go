@@ -80,6 +80,14 @@ func (c *Client) currentToken(ctx context.Context) (string, error) {
 	}
 }
 
+// CredentialsUnused reports whether the client has a username and password
+// that it does not use because the registry answered 501 to PUT
+// /authenticate (a registry without authentication). It is false until the
+// client has tried to authenticate.
+func (c *Client) CredentialsUnused() bool {
+	return c.authUnsupported.Load()
+}
+
 // invalidateToken forgets stale, the token a request was refused with, so
 // that the next currentToken authenticates again. When another call has
 // already replaced it, the newer token is kept.
@@ -111,6 +119,7 @@ func (c *Client) authenticate(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("authenticating as user %q: %w", c.username, err)
 		}
 	case http.StatusNotImplemented:
+		c.authUnsupported.Store(true)
 		return "", nil
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return "", fmt.Errorf("authenticating as user %q failed: wrong user name or password (%w)", c.username, err)

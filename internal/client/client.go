@@ -95,6 +95,12 @@ type Client struct {
 	password  string
 	isAdmin   bool
 	userAgent string
+	logger    Logger
+	// createRetries bounds the re-sends of a create proven absent.
+	createRetries int
+	// authUnsupported: /authenticate answered 501, so the configured
+	// username and password are not used.
+	authUnsupported atomic.Bool
 
 	// retrying serves idempotent calls; once serves the create, which must
 	// not be re-sent (except on 429, which the server answers before doing
@@ -161,13 +167,15 @@ func New(cfg Config) (*Client, error) {
 	hc.Transport = &loggingTransport{next: next, logger: cfg.Logger}
 
 	c := &Client{
-		baseURL:   base.String(),
-		username:  cfg.Username,
-		password:  cfg.Password,
-		isAdmin:   cfg.IsAdmin,
-		userAgent: ua,
-		retrying:  newRetryClient(&hc, retries, retryIdempotent),
-		once:      newRetryClient(&hc, retries, retryRateLimitedOnly),
+		baseURL:       base.String(),
+		username:      cfg.Username,
+		password:      cfg.Password,
+		isAdmin:       cfg.IsAdmin,
+		userAgent:     ua,
+		logger:        cfg.Logger,
+		createRetries: retries,
+		retrying:      newRetryClient(&hc, retries, retryIdempotent),
+		once:          newRetryClient(&hc, retries, retryRateLimitedOnly),
 	}
 	c.addSecretLocked(cfg.Password)
 	c.addSecretLocked(cfg.Token)
@@ -448,7 +456,7 @@ type transportError struct {
 }
 
 func (e *transportError) Error() string {
-	s := fmt.Sprintf("%s %s: %v", e.method, e.path, e.err)
+	s := fmt.Sprintf("%s %s: %s", e.method, e.path, transportMessage(e.err))
 	if e.attempts > 1 {
 		s += fmt.Sprintf(" (after %d attempts)", e.attempts)
 	}

@@ -1,13 +1,19 @@
 package client
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -25,6 +31,10 @@ type APIError struct {
 	Message string
 	// Attempts is how often the call was sent (1 when it was not retried).
 	Attempts int
+	// JSONBody: the body was a JSON document, the form of the registry's
+	// own error answers. A web framework's page for an unknown route is
+	// HTML or plain text.
+	JSONBody bool
 }
 
 // Error reads "PUT /artifacts/model/x: 404 Not Found: <server message>".
@@ -52,9 +62,91 @@ func StatusCode(err error) int {
 	return 0
 }
 
-// IsNotFound reports whether err is an *APIError with status 404.
+// The classifier. An error answer means one of three things, and a caller
+// must never confuse the first two:
+//
+//   - IsNotFound: the registry served the endpoint and says the resource
+//     does not exist (404 with the registry's JSON error body).
+//   - IsUnrouted: the registry does not serve the endpoint at all (a 404
+//     that is not JSON, such as a framework's "Cannot DELETE ..." page; a
+//     405; a 501). Many endpoints are NON-BASELINE in the spec, so a
+//     conforming registry may lack them. This says nothing about whether
+//     the resource exists.
+//   - anything else: a failure to report as it is.
+
+// IsNotFound reports whether err is the registry's own answer that the
+// resource does not exist: a 404 with a JSON body. A 404 with an HTML,
+// plain-text or empty body is IsUnrouted instead.
 func IsNotFound(err error) bool {
-	return StatusCode(err) == http.StatusNotFound
+	var e *APIError
+	return errors.As(err, &e) && e.StatusCode == http.StatusNotFound && e.JSONBody
+}
+
+// IsUnrouted reports whether err says that the registry does not serve the
+// endpoint: a 404 without a JSON body, 405 Method Not Allowed or 501 Not
+// Implemented.
+func IsUnrouted(err error) bool {
+	var e *APIError
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.StatusCode {
+	case http.StatusNotFound:
+		return !e.JSONBody
+	case http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return true
+	}
+	return false
+}
+
+// UnroutedDetail describes an error for which IsUnrouted is true in one
+// sentence for a diagnostic, naming the call and the registry's answer:
+//
+//	the registry does not serve DELETE /artifacts/model/42 (it answered 404 Not Found: HTML error page: Error)
+//
+// Callers add what the user can do. It is "" for any other error.
+func UnroutedDetail(err error) string {
+	var e *APIError
+	if !IsUnrouted(err) || !errors.As(err, &e) {
+		return ""
+	}
+	answer := fmt.Sprintf("%d", e.StatusCode)
+	if t := http.StatusText(e.StatusCode); t != "" {
+		answer += " " + t
+	}
+	if e.Message != "" {
+		answer += ": " + e.Message
+	}
+	return fmt.Sprintf("the registry does not serve %s %s (it answered %s)", e.Method, e.Path, answer)
+}
+
+// transportMessage says in words why a call got no answer, without the
+// Go error chain ("Post \"http://...\": read tcp a->b: read: connection
+// reset by peer").
+func transportMessage(err error) string {
+	var (
+		netErr net.Error
+		dnsErr *net.DNSError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "no answer within the time limit (the provider's request_timeout, or the operation's timeout)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused: nothing listens at the endpoint"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "the connection was reset before the registry answered"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the registry closed the connection without answering"
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("cannot resolve the host name %q", dnsErr.Name)
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err.Error()
+	}
+	return err.Error()
 }
 
 func (c *Client) apiError(cl call, resp *response) *APIError {
@@ -64,12 +156,16 @@ func (c *Client) apiError(cl call, resp *response) *APIError {
 		StatusCode: resp.status,
 		Message:    c.redact(serverMessage(resp.header.Get("Content-Type"), resp.body)),
 		Attempts:   resp.attempts,
+		JSONBody:   isJSONError(resp.header.Get("Content-Type"), resp.body),
 	}
 }
 
 var (
 	titleRe = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
 	spaceRe = regexp.MustCompile(`\s+`)
+	// headingRe finds the first <pre> or <h1> of an HTML page.
+	headingRe = regexp.MustCompile(`(?is)<(pre|h1)[^>]*>(.*?)</(?:pre|h1)>`)
+	tagRe     = regexp.MustCompile(`(?s)<[^>]*>`)
 )
 
 // serverMessage makes one line of an error body.
@@ -79,10 +175,26 @@ func serverMessage(contentType string, body []byte) string {
 		return ""
 	}
 	if isHTML(contentType, text) {
+		title := ""
 		if m := titleRe.FindStringSubmatch(text); m != nil {
-			if t := oneLine(html.UnescapeString(m[1])); t != "" {
-				return "HTML error page: " + truncate(t)
+			title = htmlText(m[1])
+		}
+		// A framework's page for an unknown route says what was asked in
+		// its <pre> or <h1> ("Cannot DELETE /artifacts/model/1" under the
+		// title "Error").
+		detail := ""
+		if m := headingRe.FindStringSubmatch(text); m != nil {
+			detail = htmlText(m[2])
+		}
+		switch {
+		case detail == "" || detail == title:
+			if title != "" {
+				return "HTML error page: " + truncate(title)
 			}
+		case title == "":
+			return "HTML error page: " + truncate(detail)
+		default:
+			return "HTML error page: " + truncate(title+": "+detail)
 		}
 		return fmt.Sprintf("HTML error page (%d bytes)", len(body))
 	}
@@ -91,6 +203,19 @@ func serverMessage(contentType string, body []byte) string {
 		return truncate(oneLine(jsonMessage(v)))
 	}
 	return truncate(oneLine(text))
+}
+
+// isJSONError reports whether an error body is a JSON object or string, the
+// form of the registry's own errors ({"error": "..."}, FastAPI's
+// {"detail": "..."}); a bare "404" page is not one.
+func isJSONError(contentType string, body []byte) bool {
+	b := bytes.TrimSpace(body)
+	return len(b) > 0 && (b[0] == '{' || b[0] == '"') && json.Valid(b) && !isHTML(contentType, "")
+}
+
+// htmlText is the text of an HTML fragment on one line.
+func htmlText(s string) string {
+	return oneLine(html.UnescapeString(tagRe.ReplaceAllString(s, " ")))
 }
 
 func isHTML(contentType, text string) bool {

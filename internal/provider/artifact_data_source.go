@@ -49,7 +49,10 @@ func (d *ArtifactDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads one artifact of the registry, either by `type` and `id`, or by `name` " +
 			"(optionally narrowed by `type`). A name that matches several artifacts is an error that lists their " +
-			"ids; use `type` and `id`, or the `registry_artifacts` data source, then.",
+			"ids; use `type` and `id`, or the `registry_artifacts` data source, then. The name is looked up with " +
+			"`GET /artifact/byName/{name}`, or, on a registry that does not offer that NON-BASELINE endpoint, with the " +
+			"name query of `POST /artifacts`. \"Not found\" is reported only when the registry says so; an endpoint " +
+			"the registry does not offer is an error that names it.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The artifact's id. Set it together with `type` to read that artifact; " +
@@ -109,20 +112,19 @@ func (d *ArtifactDataSource) Read(ctx context.Context, req datasource.ReadReques
 		return
 	}
 
+	defer d.data.warnCredentialsUnused(&resp.Diagnostics)
 	typ, id := config.Type.ValueString(), config.ID.ValueString()
 	if config.ID.IsNull() {
 		name := config.Name.ValueString()
-		found, err := c.ArtifactsByName(ctx, name)
+		var types []string
+		if typ != "" {
+			types = []string{typ}
+		}
+		matches, err := c.ArtifactsNamed(ctx, name, types...)
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot read registry_artifact",
 				fmt.Sprintf("Looking up artifacts named %q failed: %s.", name, d.data.describeError(err)))
 			return
-		}
-		var matches []client.ArtifactMetadata
-		for _, m := range found {
-			if typ == "" || m.Type == typ {
-				matches = append(matches, m)
-			}
 		}
 		what := fmt.Sprintf("named %q", name)
 		if typ != "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -54,12 +55,13 @@ type ArtifactResource struct {
 }
 
 type artifactResourceModel struct {
-	ID          types.String   `tfsdk:"id"`
-	Type        types.String   `tfsdk:"type"`
-	URL         types.String   `tfsdk:"url"`
-	Name        types.String   `tfsdk:"name"`
-	DownloadURL types.String   `tfsdk:"download_url"`
-	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+	ID            types.String   `tfsdk:"id"`
+	Type          types.String   `tfsdk:"type"`
+	URL           types.String   `tfsdk:"url"`
+	Name          types.String   `tfsdk:"name"`
+	DownloadURL   types.String   `tfsdk:"download_url"`
+	AdoptExisting types.Bool     `tfsdk:"adopt_existing"`
+	Timeouts      timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (r *ArtifactResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -73,7 +75,17 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"A registry that rates artifacts asynchronously answers 202; the provider then waits, up to the `create` " +
 			"timeout, until the artifact exists. An artifact whose rating disqualifies it is not registered (an error). " +
 			"Registering a URL that the registry already holds for this type is an error that gives the " +
-			"`terraform import` command for the existing artifact.",
+			"`terraform import` command for the existing artifact, unless `adopt_existing` is set.\n\n" +
+			"A create that fails without an answer (connection dropped, timeout, 5xx) is never sent again blindly: " +
+			"the provider looks the artifact up by its url (the artifacts with the name the registry derives from it). " +
+			"Found, it is the one this create made and goes into state; proven absent, the create is sent again, " +
+			"within `max_retries` and the `create` timeout.\n\n" +
+			"**Delete.** The resource is removed from state only when the registry confirms that the artifact is gone: " +
+			"`DELETE /artifacts/{type}/{id}` succeeds or answers the registry's JSON 404, and a `GET` of the artifact then " +
+			"answers 404. `DELETE` is NON-BASELINE in the API spec, so a conforming registry may not offer it: when it " +
+			"answers 405, 501 or a 404 that is not its JSON error (a web framework's page for an unknown route) and the " +
+			"artifact is still there, destroy fails, the artifact stays in state, and the error says so. Then either " +
+			"remove it on the registry's side, or stop managing it with `terraform state rm`.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The artifact's id, assigned by the registry.",
@@ -104,6 +116,18 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"when the registry does not offer one.",
 				Computed:      true,
 				PlanModifiers: []planmodifier.String{useStateUnlessURLChanges{}},
+			},
+			"adopt_existing": schema.BoolAttribute{
+				MarkdownDescription: "When the registry already holds an artifact of this `type` with this `url` (it " +
+					"answers 409 to the create), take that artifact into state instead of failing, with a warning that " +
+					"names its id. Use it to seed a configuration from a registry that already has the artifacts, or to " +
+					"recover when a registry stored an artifact but could not answer (it crashed right after the create): " +
+					"the next apply then converges without a manual `terraform import`. Off by default (`false`), because " +
+					"two configurations (or two resources) must not silently manage, and one day delete, the same " +
+					"artifact; the default error gives the `terraform import` command instead.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -150,7 +174,11 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 	defer cancel()
 
 	typ, url := plan.Type.ValueString(), plan.URL.ValueString()
+	defer r.data.warnCredentialsUnused(&resp.Diagnostics)
 	res, err := c.CreateArtifact(ctx, typ, url)
+	if client.StatusCode(err) == http.StatusConflict && plan.AdoptExisting.ValueBool() {
+		res, err = r.adopt(ctx, c, typ, url, err, &resp.Diagnostics)
+	}
 	if err != nil {
 		resp.Diagnostics.Append(r.createErrorDiagnostic(ctx, c, typ, url, err))
 		return
@@ -196,6 +224,23 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// adopt looks up the artifact of typ at url that the registry already holds
+// (it answered the create with conflict) and adopts it, with a warning that
+// names it. When it cannot be found, conflict is returned for the usual
+// error.
+func (r *ArtifactResource) adopt(ctx context.Context, c *client.Client, typ, url string, conflict error, diags *diag.Diagnostics) (*client.CreateResult, error) {
+	existing, err := c.FindArtifactByURL(ctx, typ, url)
+	if err != nil || existing == nil {
+		return nil, conflict
+	}
+	diags.AddWarning("Adopted an existing artifact",
+		fmt.Sprintf("The registry already held a %s with the url %q (id %q, name %q). Because adopt_existing is true, this "+
+			"resource now manages that artifact instead of creating one: destroying the resource deletes it.",
+			typ, url, existing.Metadata.ID, existing.Metadata.Name))
+	tflog.Info(ctx, "adopted an existing artifact (adopt_existing)", map[string]any{"type": typ, "url": url, "id": existing.Metadata.ID})
+	return &client.CreateResult{Artifact: existing}, nil
+}
+
 // createErrorDiagnostic explains a failed create: the artifact exists (409,
 // with the import command), its rating disqualified it (424), or another
 // failure.
@@ -223,7 +268,8 @@ func (r *ArtifactResource) createErrorDiagnostic(ctx context.Context, c *client.
 				"  terraform import registry_artifact.<name> %s\n\n"+
 				"or declare an import block:\n\n"+
 				"  import {\n    to = registry_artifact.<name>\n    id = %q\n  }\n\n"+
-				"where <name> is this resource's name in the configuration.",
+				"where <name> is this resource's name in the configuration. Or set adopt_existing = true on the resource "+
+				"if this configuration is meant to take over artifacts the registry already holds.",
 				typ, url, existing.Metadata.ID, existing.Metadata.Name, importID, importID))
 	case http.StatusFailedDependency:
 		return diag.NewErrorDiagnostic("Artifact disqualified by its rating",
@@ -239,8 +285,8 @@ func (r *ArtifactResource) createErrorDiagnostic(ctx context.Context, c *client.
 
 // waitForArtifact polls the registry with exponential backoff (from initial,
 // doubling, at most 15s apart) until the artifact exists or ctx ends. It
-// reads the artifact by id when the registry gave one, else looks for its
-// url among the artifacts with its derived name.
+// reads the artifact by id when the registry gave one, else looks it up by
+// its url (one name lookup and a GET per candidate).
 func waitForArtifact(ctx context.Context, c *client.Client, typ, url, id string, initial time.Duration) (*client.Artifact, error) {
 	const maxDelay = 15 * time.Second
 	delay := initial
@@ -255,7 +301,7 @@ func waitForArtifact(ctx context.Context, c *client.Client, typ, url, id string,
 				art, err = nil, nil
 			}
 		} else {
-			art, err = findByDerivedName(ctx, c, typ, url)
+			art, err = c.FindArtifactByURL(ctx, typ, url)
 		}
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -272,38 +318,6 @@ func waitForArtifact(ctx context.Context, c *client.Client, typ, url, id string,
 		}
 		delay = min(delay*2, maxDelay)
 	}
-}
-
-// findByDerivedName looks for the artifact of type typ at url among the
-// artifacts named as the registry names that url. Cheap enough to poll,
-// unlike client.FindArtifactByURL, which falls back to reading every
-// artifact of the type.
-func findByDerivedName(ctx context.Context, c *client.Client, typ, url string) (*client.Artifact, error) {
-	name, err := artifacturl.DeriveName(url)
-	if err != nil {
-		return nil, err
-	}
-	candidates, err := c.ArtifactsByName(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range candidates {
-		if m.Type != typ {
-			continue
-		}
-		art, err := c.GetArtifact(ctx, typ, m.ID)
-		if client.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		// The registry compares urls without surrounding space.
-		if strings.TrimSpace(art.Data.URL) == strings.TrimSpace(url) {
-			return art, nil
-		}
-	}
-	return nil, nil
 }
 
 func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -331,9 +345,11 @@ func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 
+	defer r.data.warnCredentialsUnused(&resp.Diagnostics)
 	art, err := c.GetArtifact(ctx, typ, id)
 	if client.IsNotFound(err) {
-		// Deleted outside Terraform: the next plan creates it again.
+		// Deleted outside Terraform: the next plan creates it again. Only
+		// the registry's own 404 says so; an unrouted GET is an error.
 		tflog.Info(ctx, "artifact not found in the registry; removing it from state", map[string]any{"type": typ, "id": id})
 		resp.State.RemoveResource(ctx)
 		return
@@ -344,6 +360,10 @@ func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	state.fromArtifact(art)
+	if state.AdoptExisting.IsNull() {
+		// Imported: the argument's default.
+		state.AdoptExisting = types.BoolValue(false)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -380,6 +400,7 @@ func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateReques
 	// Only url can change in place (type forces replacement). The API wants
 	// the stored name and id with the new url.
 	typ, id, url := state.Type.ValueString(), state.ID.ValueString(), plan.URL.ValueString()
+	defer r.data.warnCredentialsUnused(&resp.Diagnostics)
 	err := c.UpdateArtifact(ctx, client.Artifact{
 		Metadata: client.ArtifactMetadata{Name: state.Name.ValueString(), ID: id, Type: typ},
 		Data:     client.ArtifactData{URL: url},
@@ -415,6 +436,18 @@ func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateReques
 				url, typ, id, updateTimeout, err))
 		return
 	}
+	if !client.SameURL(art.Data.URL, url) {
+		// The state records what the registry holds, so that the next plan
+		// shows the same change again rather than a success.
+		state.fromArtifact(art)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		resp.Diagnostics.AddError("Registry kept another url",
+			fmt.Sprintf("The registry answered the update of the %s %s with success, but reading the artifact back shows "+
+				"the url %q, not the new url %q: the registry did not keep the new url. Check that the registry supports "+
+				"changing an artifact's url (PUT /artifacts/{type}/{id}), or replace the artifact instead "+
+				"(terraform apply -replace=<address>).", typ, id, art.Data.URL, url))
+		return
+	}
 	plan.ID = types.StringValue(id)
 	plan.Name = state.Name
 	plan.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
@@ -432,10 +465,53 @@ func (r *ArtifactResource) Delete(ctx context.Context, req resource.DeleteReques
 		return
 	}
 	typ, id := state.Type.ValueString(), state.ID.ValueString()
-	err := c.DeleteArtifact(ctx, typ, id)
-	if err != nil && !client.IsNotFound(err) { // 404: already gone, which is what delete wants.
-		resp.Diagnostics.AddError("Cannot delete registry_artifact",
-			fmt.Sprintf("Deleting the artifact %s/%s failed: %s.", typ, id, r.data.describeError(err)))
+	defer r.data.warnCredentialsUnused(&resp.Diagnostics)
+	if d := r.deleteArtifact(ctx, c, typ, id); d != nil {
+		// An error keeps the artifact in state.
+		resp.Diagnostics.Append(d)
+	}
+}
+
+// deleteArtifact deletes the artifact and confirms that it is gone; nil
+// means it is. The registry's word that it deleted it (2xx) or never had it
+// (its JSON 404) is checked with a GET; an unrouted DELETE (non-JSON 404,
+// 405, 501: DELETE is NON-BASELINE) counts only when a GET finds no
+// artifact. A GET that still returns the artifact is always an error.
+func (r *ArtifactResource) deleteArtifact(ctx context.Context, c *client.Client, typ, id string) diag.Diagnostic {
+	const summary = "Cannot delete registry_artifact"
+	delErr := c.DeleteArtifact(ctx, typ, id)
+	if delErr != nil && !client.IsNotFound(delErr) && !client.IsUnrouted(delErr) {
+		return diag.NewErrorDiagnostic(summary,
+			fmt.Sprintf("Deleting the artifact %s/%s failed: %s. It stays in the Terraform state.", typ, id, r.data.describeError(delErr)))
+	}
+	_, getErr := c.GetArtifact(ctx, typ, id)
+	switch {
+	case client.IsNotFound(getErr):
+		return nil
+	case getErr != nil && !client.IsUnrouted(delErr):
+		// The registry said it deleted the artifact or has none; the check
+		// could not be made, which does not contradict it.
+		tflog.Warn(ctx, "could not confirm the deletion with a GET", map[string]any{"type": typ, "id": id, "error": getErr.Error()})
+		return nil
+	case getErr != nil:
+		return diag.NewErrorDiagnostic(summary,
+			fmt.Sprintf("Deleting the artifact %s/%s is not confirmed: %s, and checking whether the artifact still exists "+
+				"failed: %s. It stays in the Terraform state; run the destroy again.", typ, id, client.UnroutedDetail(delErr), r.data.describeError(getErr)))
+	case client.IsUnrouted(delErr):
+		return diag.NewErrorDiagnostic("Registry does not support deleting artifacts",
+			fmt.Sprintf("The artifact %s/%s was not deleted: %s. Deleting artifacts (DELETE /artifacts/{type}/{id}) is "+
+				"NON-BASELINE in the registry API, so this registry may not offer it. The artifact is still in the registry "+
+				"and stays in the Terraform state. Either delete it on the registry's side and run the destroy again, or "+
+				"stop managing it with Terraform without deleting it: terraform state rm <address of this resource>.",
+				typ, id, client.UnroutedDetail(delErr)))
+	case delErr != nil:
+		return diag.NewErrorDiagnostic(summary,
+			fmt.Sprintf("The registry answered the deletion of the artifact %s/%s with %s, but a GET still returns the "+
+				"artifact. It stays in the Terraform state; check the registry, then run the destroy again.", typ, id, delErr))
+	default:
+		return diag.NewErrorDiagnostic(summary,
+			fmt.Sprintf("The registry answered the deletion of the artifact %s/%s with success, but a GET still returns "+
+				"the artifact. It stays in the Terraform state; check the registry, then run the destroy again.", typ, id))
 	}
 }
 

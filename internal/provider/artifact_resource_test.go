@@ -889,17 +889,34 @@ func artifactResourceWith(t *testing.T, handler http.HandlerFunc) (*ArtifactReso
 	return r, value, sresp.Schema
 }
 
-// Delete: an artifact that is already gone (404) counts as deleted; another
-// failure is an error.
+// Delete tells the truth: the artifact leaves state only when the registry
+// says it is gone in its own terms and a GET agrees; an unrouted DELETE
+// (DELETE is NON-BASELINE) is an error that says so while a GET still
+// returns the artifact.
 func TestArtifactResourceDelete(t *testing.T) {
-	var status atomic.Int32
+	const (
+		jsonMissing = `{"description":"Artifact does not exist."}`
+		expressPage = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Error</title></head><body><pre>Cannot DELETE /artifacts/model/42</pre></body></html>`
+		artifact    = `{"metadata":{"name":"x","id":"42","type":"model"},"data":{"url":"https://huggingface.co/o/x"}}`
+	)
+	type answer struct {
+		status      int
+		contentType string
+		body        string
+	}
+	var del, get atomic.Pointer[answer]
 	r, value, s := artifactResourceWith(t, func(w http.ResponseWriter, req *http.Request) {
-		if req.Method != http.MethodDelete || req.URL.Path != "/artifacts/model/42" {
+		if req.URL.Path != "/artifacts/model/42" {
 			http.Error(w, "unexpected "+req.Method+" "+req.URL.Path, http.StatusBadRequest)
 			return
 		}
-		w.WriteHeader(int(status.Load()))
-		_, _ = io.WriteString(w, `{"description":"Artifact does not exist."}`)
+		a := get.Load()
+		if req.Method == http.MethodDelete {
+			a = del.Load()
+		}
+		w.Header().Set("Content-Type", a.contentType)
+		w.WriteHeader(a.status)
+		_, _ = io.WriteString(w, a.body)
 	})
 	state := tfsdk.State{Schema: s, Raw: value(map[string]tftypes.Value{
 		"id":   tftypes.NewValue(tftypes.String, "42"),
@@ -907,16 +924,56 @@ func TestArtifactResourceDelete(t *testing.T) {
 		"url":  tftypes.NewValue(tftypes.String, "https://huggingface.co/o/x"),
 		"name": tftypes.NewValue(tftypes.String, "x"),
 	})}
+	var (
+		deleted    = answer{200, "", ""}
+		missing    = answer{404, "application/json", jsonMissing}
+		htmlRoute  = answer{404, "text/html; charset=utf-8", expressPage}
+		notAllowed = answer{405, "text/html", "<html><title>405 Method Not Allowed</title></html>"}
+		notImpl    = answer{501, "application/json", `{"error":"not implemented"}`}
+		present    = answer{200, "application/json", artifact}
+		badRequest = answer{400, "application/json", `{"error":"bad id"}`}
+	)
 	for _, tt := range []struct {
-		status  int
-		wantErr bool
-	}{{http.StatusNotFound, false}, {http.StatusBadRequest, true}} {
-		status.Store(int32(tt.status))
-		resp := fwresource.DeleteResponse{State: state}
-		r.Delete(context.Background(), fwresource.DeleteRequest{State: state}, &resp)
-		if resp.Diagnostics.HasError() != tt.wantErr {
-			t.Errorf("Delete answered %d: diagnostics %v, want an error: %v", tt.status, resp.Diagnostics, tt.wantErr)
-		}
+		name       string
+		del, get   answer
+		wantError  string // "" when the delete succeeds
+		wantDetail []string
+	}{
+		{"deleted, GET confirms", deleted, missing, "", nil},
+		{"already gone (JSON 404), GET confirms", missing, missing, "", nil},
+		{"unrouted DELETE, GET finds nothing", htmlRoute, missing, "", nil},
+		{"HTML 404 on DELETE, artifact still there", htmlRoute, present, "Registry does not support deleting artifacts",
+			[]string{"Cannot DELETE /artifacts/model/42", "NON-BASELINE", "terraform state rm", "still in the registry"}},
+		{"405 on DELETE", notAllowed, present, "Registry does not support deleting artifacts", []string{"405 Method Not Allowed"}},
+		{"501 on DELETE", notImpl, present, "Registry does not support deleting artifacts", []string{"501 Not Implemented"}},
+		{"2xx but GET still returns it", deleted, present, "Cannot delete registry_artifact", []string{"success", "still returns"}},
+		{"JSON 404 but GET still returns it", missing, present, "Cannot delete registry_artifact", []string{"404", "still returns"}},
+		{"other failure", badRequest, present, "Cannot delete registry_artifact", []string{"400 Bad Request: bad id"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			del.Store(&tt.del)
+			get.Store(&tt.get)
+			resp := fwresource.DeleteResponse{State: state}
+			r.Delete(context.Background(), fwresource.DeleteRequest{State: state}, &resp)
+			if tt.wantError == "" {
+				if resp.Diagnostics.HasError() {
+					t.Fatalf("diagnostics %v, want none", resp.Diagnostics)
+				}
+				return
+			}
+			if !resp.Diagnostics.HasError() {
+				t.Fatal("want an error: the artifact must stay in state")
+			}
+			d := resp.Diagnostics.Errors()[0]
+			if d.Summary() != tt.wantError {
+				t.Errorf("summary %q, want %q", d.Summary(), tt.wantError)
+			}
+			for _, want := range tt.wantDetail {
+				if !strings.Contains(d.Detail(), want) {
+					t.Errorf("detail %q: want %q in it", d.Detail(), want)
+				}
+			}
+		})
 	}
 }
 

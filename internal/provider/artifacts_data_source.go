@@ -118,6 +118,7 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 		return
 	}
 
+	defer d.data.warnCredentialsUnused(&resp.Diagnostics)
 	var (
 		found []client.ArtifactMetadata
 		err   error

@@ -137,7 +137,8 @@ func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			"max_retries": schema.Int64Attribute{
 				MarkdownDescription: "How many times a request is retried after a 429, 502, 503 or 504 answer or a " +
 					"connection error, with exponential backoff. A create is never re-sent blindly: the provider first " +
-					"looks for the artifact it may have created. Defaults to `4`; `0` disables retries.",
+					"looks for the artifact it may have created, and sends the create again (at most this many times) " +
+					"only when that lookup proves it was not. Defaults to `4`; `0` disables retries.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
 			},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -54,6 +55,9 @@ type ProviderData struct {
 
 	s3Mu     sync.Mutex
 	s3Client *s3.Client
+
+	// credentialsWarned: the warning of warnCredentialsUnused was given.
+	credentialsWarned atomic.Bool
 }
 
 // RegistryClient returns the provider's registry client. The error says
@@ -137,7 +141,25 @@ func (d *ProviderData) describeError(err error) string {
 				"(the provider's \"is_admin\" setting, the user's permissions in the registry)", err, s.Username)
 		}
 	}
+	if detail := client.UnroutedDetail(err); detail != "" {
+		return capitalize(detail) + "; this registry does not offer this part of the API"
+	}
 	return err.Error()
+}
+
+// warnCredentialsUnused adds a warning, once per provider process, when
+// the provider has a username and password but the registry answered 501
+// to PUT /authenticate (it has no authentication), so that a user does not
+// believe the credentials protect or identify anything.
+func (d *ProviderData) warnCredentialsUnused(diags *diag.Diagnostics) {
+	if d == nil || d.client == nil || !d.client.CredentialsUnused() || d.credentialsWarned.Swap(true) {
+		return
+	}
+	diags.AddWarning("Registry credentials unused",
+		fmt.Sprintf("The provider has the credentials of user %q, but the registry at %s answered 501 Not Implemented to "+
+			"PUT /authenticate: it does not implement authentication, so the provider calls its API without a token and "+
+			"the password is not used. Remove the username and password (or %s and %s) if this is expected; otherwise "+
+			"check that the endpoint is the registry you mean.", d.registry.Username, d.registry.Endpoint, envUsername, envPassword))
 }
 
 // hasCredentials reports whether the provider has a token or a username to

@@ -108,6 +108,7 @@ func (r *TokenEphemeralResource) Open(ctx context.Context, _ ephemeral.OpenReque
 		)
 		return
 	}
+	r.data.warnCredentialsUnused(&resp.Diagnostics)
 	model := tokenEphemeralResourceModel{Token: types.StringNull()}
 	if token != "" {
 		model.Token = types.StringValue(token)

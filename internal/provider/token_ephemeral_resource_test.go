@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -149,6 +150,40 @@ func TestTokenEphemeralResource_OpenWithoutAuthentication(t *testing.T) {
 	}
 	if !model.Token.IsNull() {
 		t.Errorf("token = %s, want null", model.Token)
+	}
+	// The configured password is not used: the user learns it.
+	if w := resp.Diagnostics.Warnings(); len(w) != 1 || w[0].Summary() != "Registry credentials unused" ||
+		!strings.Contains(w[0].Detail(), "501") || !strings.Contains(w[0].Detail(), `"ece30861defaultadminuser"`) ||
+		strings.Contains(w[0].Detail(), "secret") {
+		t.Errorf("warnings %v, want one that the credentials are unused (and no password)", w)
+	}
+}
+
+// The warning about unused credentials comes once per provider process,
+// whichever resource or data source authenticates first, and never when
+// the registry issued a token.
+func TestWarnCredentialsUnusedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		want   int
+	}{{http.StatusNotImplemented, 1}, {http.StatusOK, 0}} {
+		data := &ProviderData{registry: registrySettings{
+			Endpoint: fakeAuthServer(t, tc.status, `"bearer abc.def"`), Username: "alice", Password: "secret", Timeout: 5 * time.Second,
+		}}
+		c, err := data.RegistryClient()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var diags diag.Diagnostics
+		data.warnCredentialsUnused(&diags) // before any call: nothing known yet
+		if _, err := c.Token(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		data.warnCredentialsUnused(&diags)
+		data.warnCredentialsUnused(&diags)
+		if got := diags.WarningsCount(); got != tc.want {
+			t.Errorf("/authenticate answered %d: %d warnings, want %d: %v", tc.status, got, tc.want, diags)
+		}
 	}
 }
 

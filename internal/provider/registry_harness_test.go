@@ -1,0 +1,111 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+)
+
+// The in-process registry: our real server (internal/server over a memory
+// store) on a loopback listener, optionally behind a middleware that makes
+// it behave like another implementation of the API, or a fault proxy. The
+// tests read what it holds straight from its store.
+
+const (
+	inProcessUser     = "acc-admin"
+	inProcessPassword = "acc-admin-password"
+)
+
+// inProcessRegistry is a running in-process registry.
+type inProcessRegistry struct {
+	// URL is the endpoint the provider is given (the middleware's).
+	URL   string
+	store store.Store
+}
+
+// startInProcessRegistry serves a new registry with pages of pageSize on
+// 127.0.0.1; wrap, when not nil, wraps its handler.
+func startInProcessRegistry(t *testing.T, pageSize int, wrap func(http.Handler) http.Handler) *inProcessRegistry {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("TF_ACC is not set: acceptance tests run only with TF_ACC=1")
+	}
+	st := store.NewMemory()
+	srv, err := server.New(server.Config{
+		Storage:  &store.Opened{Store: st, Requested: "memory"},
+		Users:    []server.UserSpec{{Name: inProcessUser, Password: inProcessPassword, IsAdmin: true}},
+		PageSize: pageSize,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	ts := httptest.NewServer(h) // listens on 127.0.0.1
+	t.Cleanup(ts.Close)
+	return &inProcessRegistry{URL: ts.URL, store: st}
+}
+
+// providerConfig is the provider block for endpoint, with the registry's
+// credentials in the configuration (they override any REGISTRY_TOKEN of the
+// environment) and extra settings.
+func inProcessProviderConfig(endpoint, extra string) string {
+	return fmt.Sprintf(`
+provider "registry" {
+  endpoint = %q
+  username = %q
+  password = %q
+  %s
+}
+`, endpoint, inProcessUser, inProcessPassword, extra)
+}
+
+// countByURL counts the stored artifacts by "type url".
+func (r *inProcessRegistry) countByURL(t *testing.T) map[string]int {
+	t.Helper()
+	recs, err := r.store.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, rec := range recs {
+		n[rec.Metadata.Type+" "+rec.URL]++
+	}
+	return n
+}
+
+// holdsExactly is a state check that the registry holds exactly one
+// artifact for each of want ("type url") and nothing else.
+func (r *inProcessRegistry) holdsExactly(t *testing.T, want ...string) statecheck.StateCheck {
+	return storeCheck(func() error { return r.checkHolds(t, want...) })
+}
+
+// storeCheck is a state check of what the in-process registry holds.
+type storeCheck func() error
+
+func (f storeCheck) CheckState(_ context.Context, _ statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	resp.Error = f()
+}
+
+func (r *inProcessRegistry) checkHolds(t *testing.T, want ...string) error {
+	got := r.countByURL(t)
+	for _, w := range want {
+		if got[w] != 1 {
+			return fmt.Errorf("the registry holds %d artifacts %q, want 1 (all: %v)", got[w], w, got)
+		}
+	}
+	if len(got) != len(want) {
+		return fmt.Errorf("the registry holds %v, want exactly %v", got, want)
+	}
+	return nil
+}
