@@ -95,7 +95,7 @@ start() {
     USE_S3=1 S3_BUCKET_NAME="$LAMBDA_BUCKET" USE_SQLITE=0 STORAGE_FALLBACK=0 \
     AWS_REGION=us-east-1 AWS_ENDPOINT_URL_S3="http://127.0.0.1:$vgw_port" \
     AWS_ACCESS_KEY_ID="$VGW_ACCESS" AWS_SECRET_ACCESS_KEY="$VGW_SECRET" \
-    TOKEN_SECRET="stack-lambda-token-secret" \
+    TOKEN_SECRET="stack-lambda-token-secret" AWS_LAMBDA_FUNCTION_TIMEOUT=29 \
     ENVIRONMENT=production LOG_LEVEL=INFO \
     "$TOOLS_BIN/aws-lambda-rie" \
     --runtime-interface-emulator-address "127.0.0.1:$rie_port" \

@@ -2,6 +2,7 @@ package lambdaproxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -162,7 +163,10 @@ func (g *Gateway) invoke(r *http.Request, payload []byte) (events.APIGatewayV2HT
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, g.InvokeURL, bytes.NewReader(payload))
+	// A client that hangs up does not stop the invocation (nor does it on
+	// AWS); the emulator also fails when a second event arrives while one
+	// is running.
+	req, err := http.NewRequestWithContext(context.WithoutCancel(r.Context()), http.MethodPost, g.InvokeURL, bytes.NewReader(payload))
 	if err != nil {
 		return out, fmt.Errorf("invoke URL %q: %w", g.InvokeURL, err)
 	}

@@ -11,7 +11,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -243,4 +246,42 @@ func TestEscapeLoosely(t *testing.T) {
 func equalSeen(a, b seen) bool {
 	return a.Method == b.Method && a.EscapedPath == b.EscapedPath && a.Name == b.Name && a.RawQuery == b.RawQuery &&
 		a.Host == b.Host && a.Auth == b.Auth && a.Proto == b.Proto && a.Cookie == b.Cookie && bytes.Equal(a.Body, b.Body)
+}
+
+// One event at a time reaches the function, even when a client hangs up
+// during an invocation: the emulator fails on a second concurrent event.
+func TestGatewayOneEventAtATime(t *testing.T) {
+	var running, most atomic.Int32
+	function := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		if n > most.Load() {
+			most.Store(n)
+		}
+		time.Sleep(200 * time.Millisecond)
+		_, _ = w.Write([]byte(`{"statusCode":200,"body":"ok"}`))
+	}))
+	defer function.Close()
+	gw := httptest.NewServer(&Gateway{InvokeURL: function.URL})
+	defer gw.Close()
+
+	impatient := &http.Client{Timeout: 20 * time.Millisecond}
+	if _, err := impatient.Get(gw.URL + "/first"); err == nil {
+		t.Fatal("the impatient client got an answer before the function finished")
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			res, err := http.Get(gw.URL + "/next")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+		})
+	}
+	wg.Wait()
+	if most.Load() != 1 {
+		t.Fatalf("%d events ran at once; want 1", most.Load())
+	}
 }
