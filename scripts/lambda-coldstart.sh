@@ -25,7 +25,7 @@ ms() { echo $(( ($2 - $1) / 1000000 )); }
 
 for i in $(seq 1 "$N"); do
   port=$(free_port); api=$(free_port)
-  env -i PATH="$PATH" HOME="$HOME" "${s3_env[@]}" .tools/bin/aws-lambda-rie \
+  env -i PATH="$PATH" HOME="$HOME" "${s3_env[@]}" .tools/bin/aws-lambda-rie --log-level info \
     --runtime-interface-emulator-address "127.0.0.1:$port" --runtime-api-address "127.0.0.1:$api" \
     "$REGISTRY_SERVER_BIN" >"$work/rie.log" 2>&1 &
   pid=$!
