@@ -49,7 +49,7 @@ func runLambda(log *slog.Logger, env string) error {
 	cfg.Storage = opened
 	srv, err := server.New(cfg)
 	if err != nil {
-		opened.Store.Close()
+		_ = opened.Store.Close() // the start has failed already
 		return err
 	}
 	log.Info("registry server ready for API Gateway events", "backend", opened.Store.Backend(), "version", cfg.Version,

@@ -266,7 +266,8 @@ func TestGatewayOneEventAtATime(t *testing.T) {
 	defer gw.Close()
 
 	impatient := &http.Client{Timeout: 20 * time.Millisecond}
-	if _, err := impatient.Get(gw.URL + "/first"); err == nil {
+	if res, err := impatient.Get(gw.URL + "/first"); err == nil {
+		res.Body.Close()
 		t.Fatal("the impatient client got an answer before the function finished")
 	}
 	var wg sync.WaitGroup
