@@ -10,6 +10,7 @@
 #     Interface Emulator, in S3 mode against versitygw, behind
 #     lambda-gateway, which plays API Gateway's HTTP API
 #     (REGISTRY_LAMBDA_ENDPOINT)
+#   - upstream-replay: recorded Hugging Face / GitHub answers, both servers' HF_ENDPOINT and GITHUB_API_URL (UPSTREAM_REPLAY_URL)
 # `stack.sh start` prints nothing but writes .stack/env, which the caller
 # sources; `stack.sh stop` ends every process it started.
 set -euo pipefail
@@ -58,8 +59,14 @@ start() {
   mkdir -p "$STATE/bin" "$STATE/vgw/root" "$STATE/vgw/versions" "$STATE/sqlite"
   go build -o "$STATE/bin/registry-server" ./cmd/registry-server
   go build -o "$STATE/bin/lambda-gateway" ./internal/lambdaproxy/cmd/lambda-gateway
+  go build -o "$STATE/bin/upstream-replay" ./cmd/upstream-replay
 
-  local moto_port vgw_port reg_port reg_s3_port
+  local moto_port vgw_port reg_port reg_s3_port replay_port
+  # Recorded Hugging Face / GitHub answers (no internet here): the trust
+  # pipeline's HF_ENDPOINT and GITHUB_API_URL.
+  replay_port=$(free_port)
+  start_proc upstream-replay "$STATE/bin/upstream-replay" -addr "127.0.0.1:$replay_port"
+  wait_http upstream-replay "http://127.0.0.1:$replay_port/api/models/google-bert/bert-base-uncased" "$STATE/upstream-replay.pid" "$STATE/upstream-replay.log"
   moto_port=$(free_port)
   start_proc moto moto_server -H 127.0.0.1 -p "$moto_port"
 
@@ -75,6 +82,7 @@ start() {
   start_proc registry env -i PATH="$PATH" HOME="$HOME" \
     USE_SQLITE=1 SQLALCHEMY_DATABASE_URL="sqlite:///$STATE/sqlite/registry.db" \
     PAGE_SIZE=7 \
+    HF_ENDPOINT="http://127.0.0.1:$replay_port" GITHUB_API_URL="http://127.0.0.1:$replay_port" \
     ENVIRONMENT=development LOG_LEVEL=INFO ADDR="127.0.0.1:$reg_port" \
     "$STATE/bin/registry-server"
 
@@ -83,6 +91,7 @@ start() {
     USE_S3=1 S3_BUCKET_NAME="$S3_MODE_BUCKET" USE_SQLITE=0 STORAGE_FALLBACK=0 \
     AWS_REGION=us-east-1 AWS_ENDPOINT_URL_S3="http://127.0.0.1:$vgw_port" \
     AWS_ACCESS_KEY_ID="$VGW_ACCESS" AWS_SECRET_ACCESS_KEY="$VGW_SECRET" \
+    HF_ENDPOINT="http://127.0.0.1:$replay_port" GITHUB_API_URL="http://127.0.0.1:$replay_port" \
     ENVIRONMENT=production LOG_LEVEL=INFO ADDR="127.0.0.1:$reg_s3_port" \
     "$STATE/bin/registry-server"
 
@@ -95,6 +104,7 @@ start() {
     USE_S3=1 S3_BUCKET_NAME="$LAMBDA_BUCKET" USE_SQLITE=0 STORAGE_FALLBACK=0 \
     AWS_REGION=us-east-1 AWS_ENDPOINT_URL_S3="http://127.0.0.1:$vgw_port" \
     AWS_ACCESS_KEY_ID="$VGW_ACCESS" AWS_SECRET_ACCESS_KEY="$VGW_SECRET" \
+    HF_ENDPOINT="http://127.0.0.1:$replay_port" GITHUB_API_URL="http://127.0.0.1:$replay_port" \
     TOKEN_SECRET="stack-lambda-token-secret" AWS_LAMBDA_FUNCTION_TIMEOUT=29 \
     ENVIRONMENT=production LOG_LEVEL=INFO \
     "$TOOLS_BIN/aws-lambda-rie" \
@@ -130,6 +140,7 @@ start() {
     printf 'export VERSITYGW_SECRET_KEY=%q\n' "$VGW_SECRET"
     printf 'export MOTO_ENDPOINT=%q\n' "http://127.0.0.1:$moto_port"
     printf 'export REGISTRY_SERVER_BIN=%q\n' "$STATE/bin/registry-server"
+    printf 'export UPSTREAM_REPLAY_URL=%q\n' "http://127.0.0.1:$replay_port"
   } >"$STATE/env"
 }
 

@@ -64,8 +64,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
 	if err != nil {
+		return err
+	}
+	if ln, err = serveTLSIfConfigured(ln, log, os.Getenv); err != nil {
 		return err
 	}
 	httpSrv := &http.Server{
@@ -147,6 +151,9 @@ func configFromEnv(log *slog.Logger, env string) (server.Config, string, error) 
 		return cfg, "", err
 	}
 	if cfg.MaxResults, err = intEnv("MAX_QUERY_RESULTS", 10000, 0); err != nil {
+		return cfg, "", err
+	}
+	if err := trustFromEnv(&cfg.TrustConfig); err != nil {
 		return cfg, "", err
 	}
 	return cfg, addr, nil

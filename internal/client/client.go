@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -23,7 +24,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/sync/singleflight"
 
@@ -79,9 +79,14 @@ type Config struct {
 	// UserAgent is sent in the User-Agent header; empty means
 	// "terraform-provider-registry".
 	UserAgent string
+	// Transport is how the registry is reached: TLS certificates, extra
+	// headers, proxy.
+	Transport TransportConfig
 	// HTTPClient is the client whose transport is used (tests); nil means a
-	// pooled client of go-cleanhttp. Its Timeout is replaced by
-	// RequestTimeout; the value passed is not modified.
+	// pooled transport of go-cleanhttp configured by Transport (whose TLS
+	// and proxy settings then must be empty; its Headers still apply). Its
+	// Timeout is replaced by RequestTimeout; the value passed is not
+	// modified.
 	HTTPClient *http.Client
 	// Logger, optional, receives one line per HTTP attempt.
 	Logger Logger
@@ -101,6 +106,12 @@ type Client struct {
 	// authUnsupported: /authenticate answered 501, so the configured
 	// username and password are not used.
 	authUnsupported atomic.Bool
+	// headers are the configured extra headers, sent on every request.
+	headers map[string]string
+	// host is the endpoint's host, named in TLS errors.
+	host string
+	// clientCert is whether a client certificate is presented.
+	clientCert bool
 
 	// retrying serves idempotent calls; once serves the create, which must
 	// not be re-sent (except on 429, which the server answers before doing
@@ -153,11 +164,24 @@ func New(cfg Config) (*Client, error) {
 		ua = DefaultUserAgent
 	}
 
+	for name, value := range cfg.Transport.Headers {
+		if err := CheckHeader(name, value); err != nil {
+			return nil, err
+		}
+	}
 	var hc http.Client
 	if cfg.HTTPClient != nil {
+		tc := cfg.Transport
+		if tc.CACertificate != "" || tc.ClientCertificate != "" || tc.ClientKey != "" || tc.Insecure || tc.ProxyURL != "" {
+			return nil, errors.New("the TLS and proxy settings apply to the client's own transport, not to a given HTTPClient")
+		}
 		hc = *cfg.HTTPClient
 	} else {
-		hc = *cleanhttp.DefaultPooledClient()
+		transport, err := newTransport(cfg.Transport)
+		if err != nil {
+			return nil, err
+		}
+		hc = http.Client{Transport: transport}
 	}
 	hc.Timeout = timeout
 	next := hc.Transport
@@ -167,18 +191,32 @@ func New(cfg Config) (*Client, error) {
 	hc.Transport = &loggingTransport{next: next, logger: cfg.Logger}
 
 	c := &Client{
-		baseURL:       base.String(),
-		username:      cfg.Username,
-		password:      cfg.Password,
-		isAdmin:       cfg.IsAdmin,
-		userAgent:     ua,
-		logger:        cfg.Logger,
+		baseURL:   base.String(),
+		username:  cfg.Username,
+		password:  cfg.Password,
+		isAdmin:   cfg.IsAdmin,
+		userAgent: ua,
+		logger:    cfg.Logger,
+		headers:   maps.Clone(cfg.Transport.Headers),
+		host:      base.Hostname(),
+		// A configured pair was checked above; ParseKeyPair failing would
+		// have returned.
+		clientCert:    cfg.Transport.ClientCertificate != "",
 		createRetries: retries,
 		retrying:      newRetryClient(&hc, retries, retryIdempotent),
 		once:          newRetryClient(&hc, retries, retryRateLimitedOnly),
 	}
 	c.addSecretLocked(cfg.Password)
 	c.addSecretLocked(cfg.Token)
+	for _, v := range cfg.Transport.Headers {
+		// An API key echoed by a gateway must not reach an error.
+		c.addSecretLocked(v)
+	}
+	if u, err := url.Parse(cfg.Transport.ProxyURL); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			c.addSecretLocked(pw)
+		}
+	}
 	switch {
 	case cfg.Token != "":
 		c.token, c.tokenKnown = cfg.Token, true
@@ -212,6 +250,12 @@ func retryIdempotent(ctx context.Context, resp *http.Response, err error) (bool,
 		return false, ctx.Err()
 	}
 	if err != nil {
+		if AsTLSError(classifyTLS(err, "", false)) != nil {
+			// A refused client certificate arrives as an alert, which
+			// retryablehttp would retry; the error reaches the caller.
+			return false, nil //nolint:nilerr // not retrying is the decision; the error is returned by Do
+
+		}
 		return retryablehttp.DefaultRetryPolicy(ctx, nil, err)
 	}
 	switch resp.StatusCode {
@@ -389,6 +433,9 @@ func (c *Client) send(ctx context.Context, cl call, payload []byte, token string
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
 	}
+	for name, value := range c.headers {
+		req.Header.Set(name, value)
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	if payload != nil {
@@ -439,6 +486,7 @@ func (c *Client) send(ctx context.Context, cl call, payload []byte, token string
 		}
 	}
 	if err != nil {
+		err = classifyTLS(err, c.host, c.clientCert)
 		return nil, &transportError{method: cl.method, path: cl.path, attempts: int(attempts.Load()), err: c.redactErr(err)}
 	}
 	if tooLarge && resp.StatusCode < 300 {
@@ -456,7 +504,13 @@ type transportError struct {
 }
 
 func (e *transportError) Error() string {
-	s := fmt.Sprintf("%s %s: %s", e.method, e.path, transportMessage(e.err))
+	msg := transportMessage(e.err)
+	if AsTLSError(e.err) != nil {
+		// Already in words (and redacted); transportMessage would show
+		// the Go error inside it.
+		msg = e.err.Error()
+	}
+	s := fmt.Sprintf("%s %s: %s", e.method, e.path, msg)
 	if e.attempts > 1 {
 		s += fmt.Sprintf(" (after %d attempts)", e.attempts)
 	}

@@ -32,6 +32,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 )
 
 func testAccArtifactConfig(typ, url string) string {
@@ -1043,4 +1044,85 @@ func TestArtifactResourceCreateAccepted(t *testing.T) {
 			t.Error("an artifact that never appeared is in state")
 		}
 	})
+}
+
+// Against a registry that rates before storing (RATING_MODE=sync): the poor
+// model is refused with the 424 diagnostic and is neither in state nor on
+// the server; bert-base-uncased, in the same apply, is created.
+func TestAccArtifactResource_ratingSync(t *testing.T) {
+	reg := startTrustRegistry(t, trustRegistryOptions{mode: server.RatingSync})
+	bert := fmt.Sprintf("resource \"registry_artifact\" \"bert\" {\n  type = \"model\"\n  url  = %q\n}\n", replayBertURL)
+	poor := fmt.Sprintf("resource \"registry_artifact\" \"poor\" {\n  type = \"model\"\n  url  = %q\n}\n", replayPoorURL)
+
+	resource.Test(t, trustTestCase(
+		resource.TestStep{
+			Config: bert + poor,
+			ExpectError: wordsRE("Artifact disqualified by its rating", `did not register the model at "`+replayPoorURL+`"`,
+				"POST /artifact/model: 424 Failed Dependency", "net_score", "below the minimum", "not a connection or provider problem"),
+		},
+		resource.TestStep{
+			// Without the poor model the plan is empty: it is not in state
+			// (a destroy would be planned), and bert was created.
+			Config: bert,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				registryHolds(reg.api, "registry_artifact.bert"),
+				statecheck.ExpectKnownValue("registry_artifact.bert", tfjsonpath.New("name"), knownvalue.StringExact("bert-base-uncased")),
+			},
+		},
+	))
+	testAccCheckNoArtifact(t, reg.api, "model", replayPoorURL, "although its rating disqualified it")
+	if n := reg.log.count("POST", "/artifact/model", http.StatusFailedDependency); n != 1 {
+		t.Errorf("the registry answered %d creates with 424, want 1: %v", n, reg.log.withPrefix("POST /artifact/model"))
+	}
+}
+
+// Against a registry that rates after storing (RATING_MODE=async, with a
+// slow upstream so the rating takes seconds): the create waits through the
+// 202 and the 404s until the artifact exists, and the state is complete.
+// A disqualified model is dropped by the registry: the create ends in the
+// "not registered" diagnostic at its create timeout, and nothing is in state.
+func TestAccArtifactResource_ratingAsync(t *testing.T) {
+	reg := startTrustRegistry(t, trustRegistryOptions{mode: server.RatingAsync, upstreamDelay: 300 * time.Millisecond})
+	bert := fmt.Sprintf("resource \"registry_artifact\" \"bert\" {\n  type = \"model\"\n  url  = %q\n}\n", replayBertURL)
+	poor := fmt.Sprintf("resource \"registry_artifact\" \"poor\" {\n  type = \"model\"\n  url  = %q\n  timeouts {\n    create = \"8s\"\n  }\n}\n", replayPoorURL)
+	var bertID string
+
+	resource.Test(t, trustTestCase(
+		resource.TestStep{
+			Config: bert,
+			ConfigStateChecks: []statecheck.StateCheck{
+				registryHolds(reg.api, "registry_artifact.bert"),
+				statecheck.ExpectKnownValue("registry_artifact.bert", tfjsonpath.New("id"), knownvalue.StringRegexp(artifactIDPattern)),
+				statecheck.ExpectKnownValue("registry_artifact.bert", tfjsonpath.New("name"), knownvalue.StringExact("bert-base-uncased")),
+				statecheck.ExpectKnownValue("registry_artifact.bert", tfjsonpath.New("download_url"), knownvalue.NotNull()),
+				stateValue("registry_artifact.bert", "id", &bertID),
+			},
+		},
+		resource.TestStep{
+			Config: bert + poor,
+			ExpectError: wordsRE("Artifact not registered", `accepted the model at "`+replayPoorURL+`" for a deferred rating (202)`,
+				"did not appear within the create timeout (8s)", "drops an artifact whose rating fails"),
+		},
+		resource.TestStep{
+			// The poor model is not in state: without it the plan is empty.
+			Config: bert,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+		},
+	))
+
+	// The provider did wait: 202 for both creates, then 404s for bert's id
+	// before the 200 that ended the wait.
+	if n := reg.log.count("POST", "/artifact/model", http.StatusAccepted); n != 2 {
+		t.Errorf("%d creates answered 202, want 2: %v", n, reg.log.withPrefix("POST /artifact/model"))
+	}
+	if n := reg.log.count("GET", "/artifacts/model/"+bertID, http.StatusNotFound); n < 1 {
+		t.Errorf("no 404 for bert (id %q) before it was rated, so the wait was not exercised: %v", bertID, reg.log.withPrefix("GET /artifacts/model/"))
+	}
+	testAccCheckNoArtifact(t, reg.api, "model", replayPoorURL, "although its deferred rating disqualified it")
+	t.Logf("the registry's answers to the creates and reads: %v", append(reg.log.withPrefix("POST /artifact/model"), reg.log.withPrefix("GET /artifacts/model/")...))
 }

@@ -31,6 +31,11 @@ const (
 	envUsername = "REGISTRY_USERNAME"
 	envPassword = "REGISTRY_PASSWORD"
 	envToken    = "REGISTRY_TOKEN"
+
+	envCACertificate     = "REGISTRY_CA_CERTIFICATE"
+	envClientCertificate = "REGISTRY_CLIENT_CERTIFICATE"
+	envClientKey         = "REGISTRY_CLIENT_KEY"
+	envInsecure          = "REGISTRY_INSECURE"
 )
 
 // Defaults of the optional provider attributes. Provider schemas cannot
@@ -62,7 +67,15 @@ type registryProviderModel struct {
 	Token          types.String `tfsdk:"token"`
 	RequestTimeout types.String `tfsdk:"request_timeout"`
 	MaxRetries     types.Int64  `tfsdk:"max_retries"`
-	S3             *s3Model     `tfsdk:"s3"`
+
+	CACertificate     types.String `tfsdk:"ca_certificate"`
+	ClientCertificate types.String `tfsdk:"client_certificate"`
+	ClientKey         types.String `tfsdk:"client_key"`
+	Insecure          types.Bool   `tfsdk:"insecure"`
+	Headers           types.Map    `tfsdk:"headers"`
+	ProxyURL          types.String `tfsdk:"proxy_url"`
+
+	S3 *s3Model `tfsdk:"s3"`
 }
 
 // s3Model is the s3 block, used by registry_storage.
@@ -141,6 +154,55 @@ func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"only when that lookup proves it was not. Defaults to `4`; `0` disables retries.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
+			},
+			"ca_certificate": schema.StringAttribute{
+				MarkdownDescription: "PEM text of the certificate authority (one or more certificates) that issued the " +
+					"registry's TLS certificate, trusted in addition to the machine's CA store: for a registry behind a " +
+					"private or company CA. Use `file(\"ca.pem\")` to read it from a file. Can also be set with the `" +
+					envCACertificate + "` environment variable (the PEM text itself).",
+				Optional:   true,
+				Validators: []validator.String{pemCertificates()},
+			},
+			"client_certificate": schema.StringAttribute{
+				MarkdownDescription: "PEM text of the client certificate (optionally followed by its intermediate " +
+					"certificates) presented for mutual TLS, with `client_key`. Can also be set with the `" +
+					envClientCertificate + "` environment variable.",
+				Optional:   true,
+				Validators: []validator.String{pemCertificates()},
+			},
+			"client_key": schema.StringAttribute{
+				MarkdownDescription: "PEM text of the private key of `client_certificate` (PKCS#8, PKCS#1 or SEC 1; not " +
+					"encrypted). Can also be set with the `" + envClientKey + "` environment variable, which keeps it " +
+					"out of the configuration.",
+				Optional:   true,
+				Sensitive:  true,
+				Validators: []validator.String{pemPrivateKey()},
+			},
+			"insecure": schema.BoolAttribute{
+				MarkdownDescription: "Skip the verification of the registry's TLS certificate. Anyone on the network " +
+					"path can then read the credentials and the API traffic, so every run warns while it is on; prefer " +
+					"`ca_certificate`. Can also be set with the `" + envInsecure + "` environment variable (`true` or " +
+					"`false`). Defaults to `false`.",
+				Optional: true,
+			},
+			"headers": schema.MapAttribute{
+				MarkdownDescription: "HTTP headers sent with every request to the registry, e.g. the `x-api-key` of an " +
+					"API Gateway usage plan. Sensitive: the values are never logged, stored in state or shown in errors. " +
+					"Headers that the provider sets itself (`Authorization`, `X-Authorization`, `Content-Type`, " +
+					"`Accept`, `User-Agent`, `Host`, ...) cannot be set here.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Sensitive:   true,
+				Validators:  []validator.Map{httpHeaders()},
+			},
+			"proxy_url": schema.StringAttribute{
+				MarkdownDescription: "Proxy for every request of this provider to the registry, e.g. " +
+					"`http://proxy.example.com:3128` (schemes `http`, `https`, `socks5`; credentials as " +
+					"`http://user:password@host:port`). Without it, the standard `HTTPS_PROXY`, `HTTP_PROXY` and " +
+					"`NO_PROXY` environment variables apply (requests to `localhost` and loopback addresses never " +
+					"go through those).",
+				Optional:   true,
+				Validators: []validator.String{proxyURL()},
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -232,6 +294,10 @@ func (p *RegistryProvider) Configure(ctx context.Context, req provider.Configure
 	case !config.MaxRetries.IsNull():
 		settings.Retries = int(config.MaxRetries.ValueInt64())
 	}
+	resp.Diagnostics.Append(configureTransport(ctx, config, &settings.Transport, &data.unknown)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	settings.UserAgent = fmt.Sprintf("terraform-provider-registry/%s (+https://www.terraform.io) Terraform/%s", p.version, req.TerraformVersion)
 	data.registry = settings
 
@@ -286,6 +352,11 @@ func (p *RegistryProvider) DataSources(_ context.Context) []func() datasource.Da
 	return []func() datasource.DataSource{
 		NewArtifactDataSource,
 		NewArtifactsDataSource,
+		NewModelRatingDataSource,
+		NewArtifactCostDataSource,
+		NewModelLineageDataSource,
+		NewLicenseCheckDataSource,
+		NewArtifactAuditDataSource,
 	}
 }
 
@@ -320,7 +391,7 @@ func newClientLogger(secrets ...string) clientLogger {
 }
 
 func (l clientLogger) Debug(ctx context.Context, msg string, fields map[string]any) {
-	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "password", "token", "authorization", "x-authorization", "Authorization", "X-Authorization")
+	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "password", "token", "authorization", "x-authorization", "Authorization", "X-Authorization", "headers", "client_key")
 	if len(l.secrets) > 0 {
 		ctx = tflog.MaskAllFieldValuesStrings(ctx, l.secrets...)
 		ctx = tflog.MaskMessageStrings(ctx, l.secrets...)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 )
@@ -33,6 +36,8 @@ type registrySettings struct {
 	Timeout   time.Duration
 	Retries   int
 	UserAgent string
+	// Transport holds the TLS, header and proxy settings.
+	Transport client.TransportConfig
 }
 
 // ProviderData is what the provider hands to its resources, data sources and
@@ -107,9 +112,15 @@ func (d *ProviderData) newRegistryClient() (*client.Client, error) {
 		RequestTimeout: s.Timeout,
 		MaxRetries:     retries,
 		UserAgent:      s.UserAgent,
-		Logger:         newClientLogger(s.Password, s.Token),
+		Transport:      s.Transport,
+		Logger:         newClientLogger(append([]string{s.Password, s.Token, s.Transport.ClientKey}, slices.Collect(maps.Values(s.Transport.Headers))...)...),
 	})
 	if err != nil {
+		if _, endpointErr := artifacturl.ValidateHTTP(s.Endpoint); endpointErr == nil {
+			// Configure checked the TLS, header and proxy settings already;
+			// this is a last resort.
+			return nil, fmt.Errorf("invalid registry connection settings: %w", err)
+		}
 		return nil, fmt.Errorf("invalid registry endpoint (the provider's \"endpoint\" attribute or %s): %w", envEndpoint, err)
 	}
 	return c, nil
@@ -122,11 +133,27 @@ func (d *ProviderData) newRegistryClient() (*client.Client, error) {
 // has a username and password).
 func (d *ProviderData) describeError(err error) string {
 	s := d.registry
+	if te := client.AsTLSError(err); te != nil {
+		return d.describeTLSError(err, te)
+	}
 	switch client.StatusCode(err) {
 	case http.StatusUnauthorized:
 		return fmt.Sprintf("%s. Check the provider's username and password (the \"username\" and \"password\" attributes, or %s and %s)",
 			err, envUsername, envPassword)
 	case http.StatusForbidden:
+		var apiErr *client.APIError
+		if errors.As(err, &apiErr) && apiErr.Message == "Forbidden" {
+			// {"message": "Forbidden"} is what AWS API Gateway answers
+			// before the registry sees the request, e.g. without the API key
+			// of a usage plan.
+			if len(s.Transport.Headers) == 0 {
+				return fmt.Sprintf("%s. A bare \"Forbidden\" is how an API gateway in front of the registry (such as AWS API Gateway "+
+					"with a usage plan) refuses a request without its API key: set it in the provider's \"headers\", e.g. "+
+					"headers = { \"x-api-key\" = var.registry_api_key }", err)
+			}
+			return fmt.Sprintf("%s. A bare \"Forbidden\" is how an API gateway in front of the registry refuses a request: check the "+
+				"names and values in the provider's \"headers\" (e.g. the x-api-key of the usage plan)", err)
+		}
 		switch {
 		case !d.hasCredentials():
 			return fmt.Sprintf("%s. The registry requires authentication, and the provider has no credentials: set the provider's "+
@@ -143,6 +170,33 @@ func (d *ProviderData) describeError(err error) string {
 	}
 	if detail := client.UnroutedDetail(err); detail != "" {
 		return capitalize(detail) + "; this registry does not offer this part of the API"
+	}
+	return err.Error()
+}
+
+// describeTLSError is err's text with what fixes the failed handshake.
+func (d *ProviderData) describeTLSError(err error, te *client.TLSError) string {
+	switch te.Problem {
+	case client.TLSUnknownAuthority, client.TLSOther:
+		if d.registry.Transport.CACertificate != "" {
+			return fmt.Sprintf("%s. The provider's \"ca_certificate\" (or %s) is set but does not hold the CA that issued this certificate: "+
+				"set it to that CA's certificate in PEM", err, envCACertificate)
+		}
+		return fmt.Sprintf("%s. If the registry uses a private or company CA, set the provider's \"ca_certificate\" (or the %s "+
+			"environment variable) to that CA's certificate in PEM, e.g. ca_certificate = file(\"registry-ca.pem\")", err, envCACertificate)
+	case client.TLSExpired:
+		return fmt.Sprintf("%s. The registry's certificate must be renewed (or the clock of this machine corrected); "+
+			"\"ca_certificate\" cannot fix this", err)
+	case client.TLSWrongHost:
+		return fmt.Sprintf("%s. Set the provider's \"endpoint\" (or %s) to a host name that the certificate names, or have the "+
+			"certificate reissued for %q", err, envEndpoint, te.Host)
+	case client.TLSClientCertificate:
+		if te.ClientCertificateSent {
+			return fmt.Sprintf("%s. Check the provider's \"client_certificate\" and \"client_key\" (or %s and %s): the registry "+
+				"must trust the CA that issued the certificate", err, envClientCertificate, envClientKey)
+		}
+		return fmt.Sprintf("%s. Set the provider's \"client_certificate\" and \"client_key\" (or the %s and %s environment "+
+			"variables) to the client certificate and key in PEM", err, envClientCertificate, envClientKey)
 	}
 	return err.Error()
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -396,28 +397,34 @@ resource "registry_artifact" "test" {
 	testAccCheckNoArtifact(t, c, "model", url, "without credentials")
 }
 
+// providerConfigValue is a provider configuration with the given
+// attributes, all others null.
+func providerConfigValue(t *testing.T, attrs map[string]tftypes.Value) tfsdk.Config {
+	t.Helper()
+	ctx := context.Background()
+	var sresp provider.SchemaResponse
+	New("test")().Schema(ctx, provider.SchemaRequest{}, &sresp)
+	objType, ok := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatal("the schema's type is not an object")
+	}
+	vals := map[string]tftypes.Value{}
+	for name, typ := range objType.AttributeTypes {
+		vals[name] = tftypes.NewValue(typ, nil)
+		if v, ok := attrs[name]; ok {
+			vals[name] = v
+		}
+	}
+	return tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(objType, vals)}
+}
+
 // Configure resolves each setting from the attribute, else the environment,
 // else the default; a REGISTRY_TOKEN is ignored when the configuration sets
 // a username or password.
 func TestConfigureResolvesSettings(t *testing.T) {
 	ctx := context.Background()
 	p := New("test")()
-	var sresp provider.SchemaResponse
-	p.Schema(ctx, provider.SchemaRequest{}, &sresp)
-	objType, ok := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	if !ok {
-		t.Fatal("the schema's type is not an object")
-	}
-	config := func(attrs map[string]tftypes.Value) tfsdk.Config {
-		vals := map[string]tftypes.Value{}
-		for name, typ := range objType.AttributeTypes {
-			vals[name] = tftypes.NewValue(typ, nil)
-			if v, ok := attrs[name]; ok {
-				vals[name] = v
-			}
-		}
-		return tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(objType, vals)}
-	}
+	config := func(attrs map[string]tftypes.Value) tfsdk.Config { return providerConfigValue(t, attrs) }
 	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
 	t.Setenv(envEndpoint, "http://127.0.0.1:8000")
 	t.Setenv(envUsername, "env-user")
@@ -465,7 +472,7 @@ func TestConfigureResolvesSettings(t *testing.T) {
 			}
 			got := data.registry
 			got.UserAgent = ""
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("settings %+v, want %+v", got, tt.want)
 			}
 			if fmt.Sprint(data.unknown) != fmt.Sprint(tt.unknown) {

@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
 // httpURL validates that a string is an absolute http(s) URL, with the same
@@ -62,5 +64,85 @@ func (v positiveDurationValidator) ValidateString(_ context.Context, req validat
 	if err != nil || d <= 0 {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
 			fmt.Sprintf("%s: %q is not a positive duration. Use a number with a unit, such as \"30s\", \"1m30s\" or \"2m\".", req.Path, raw))
+	}
+}
+
+// stringCheck validates a string with a check of the client package, so
+// that the plan fails with the same rule the client applies.
+type stringCheck struct {
+	desc    string
+	summary string
+	check   func(string) error
+}
+
+func (v stringCheck) Description(_ context.Context) string { return v.desc }
+
+func (v stringCheck) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := v.check(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, v.summary, fmt.Sprintf("%s: %s.", req.Path, err))
+	}
+}
+
+// pemCertificates validates PEM text holding one or more certificates.
+func pemCertificates() validator.String {
+	return stringCheck{
+		desc:    "value must be PEM text of one or more X.509 certificates",
+		summary: "Invalid PEM certificate",
+		check:   func(s string) error { _, err := client.ParseCertificates(s); return err },
+	}
+}
+
+// pemPrivateKey validates PEM text holding an unencrypted private key. Its
+// errors never contain the key.
+func pemPrivateKey() validator.String {
+	return stringCheck{
+		desc:    "value must be PEM text of an unencrypted private key",
+		summary: "Invalid PEM private key",
+		check:   client.CheckPrivateKey,
+	}
+}
+
+// proxyURL validates an http, https or socks5 proxy URL.
+func proxyURL() validator.String {
+	return stringCheck{
+		desc:    "value must be an http, https or socks5 URL",
+		summary: "Invalid proxy URL",
+		check:   func(s string) error { _, err := client.ParseProxyURL(s); return err },
+	}
+}
+
+// httpHeaders validates a map of extra headers: valid names and values, and
+// none that the provider sets itself.
+func httpHeaders() validator.Map {
+	return httpHeadersValidator{}
+}
+
+type httpHeadersValidator struct{}
+
+func (v httpHeadersValidator) Description(_ context.Context) string {
+	return "keys must be HTTP header names that the provider does not set itself"
+}
+
+func (v httpHeadersValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v httpHeadersValidator) ValidateMap(_ context.Context, req validator.MapRequest, resp *validator.MapResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	for name, elem := range req.ConfigValue.Elements() {
+		value := ""
+		if s, ok := elem.(types.String); ok && !s.IsUnknown() && !s.IsNull() {
+			value = s.ValueString()
+		}
+		if err := client.CheckHeader(name, value); err != nil {
+			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(name), "Invalid header", err.Error()+".")
+		}
 	}
 }

@@ -35,25 +35,41 @@ type inProcessRegistry struct {
 // 127.0.0.1; wrap, when not nil, wraps its handler.
 func startInProcessRegistry(t *testing.T, pageSize int, wrap func(http.Handler) http.Handler) *inProcessRegistry {
 	t.Helper()
+	return startInProcessServer(t, server.Config{PageSize: pageSize}, wrap)
+}
+
+// startInProcessServer serves a new registry configured by cfg (see
+// newInProcessHandler) on 127.0.0.1 until the test ends.
+func startInProcessServer(t *testing.T, cfg server.Config, wrap func(http.Handler) http.Handler) *inProcessRegistry {
+	t.Helper()
+	h, st := newInProcessHandler(t, cfg, wrap)
+	ts := httptest.NewServer(h) // listens on 127.0.0.1
+	t.Cleanup(ts.Close)
+	return &inProcessRegistry{URL: ts.URL, store: st}
+}
+
+// newInProcessHandler is the handler (wrapped when wrap is not nil) and the
+// store of a new registry configured by cfg, for a listener of the caller's
+// (plain or TLS). Its storage, a memory store, and its user are set here.
+func newInProcessHandler(t *testing.T, cfg server.Config, wrap func(http.Handler) http.Handler) (http.Handler, store.Store) {
+	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("TF_ACC is not set: acceptance tests run only with TF_ACC=1")
 	}
 	st := store.NewMemory()
-	srv, err := server.New(server.Config{
-		Storage:  &store.Opened{Store: st, Requested: "memory"},
-		Users:    []server.UserSpec{{Name: inProcessUser, Password: inProcessPassword, IsAdmin: true}},
-		PageSize: pageSize,
-	})
+	cfg.Storage = &store.Opened{Store: st, Requested: "memory"}
+	cfg.Users = []server.UserSpec{{Name: inProcessUser, Password: inProcessPassword, IsAdmin: true}}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Stops the background ratings of a server with RATING_MODE=async.
+	t.Cleanup(srv.Close)
 	h := srv.Handler()
 	if wrap != nil {
 		h = wrap(h)
 	}
-	ts := httptest.NewServer(h) // listens on 127.0.0.1
-	t.Cleanup(ts.Close)
-	return &inProcessRegistry{URL: ts.URL, store: st}
+	return h, st
 }
 
 // providerConfig is the provider block for endpoint, with the registry's

@@ -104,7 +104,7 @@ func (r *TokenEphemeralResource) Open(ctx context.Context, _ ephemeral.OpenReque
 		resp.Diagnostics.AddError(
 			"Cannot obtain a registry token",
 			fmt.Sprintf("The registry did not issue a token: %s. Check the provider's endpoint and credentials "+
-				"(username and password, or token).", err),
+				"(username and password, or token).", r.data.describeError(err)),
 		)
 		return
 	}

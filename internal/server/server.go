@@ -13,8 +13,8 @@
 //   - download_url is <scheme>://<host of the request>/download/<id>;
 //     GET there (authenticated) records a DOWNLOAD audit entry and redirects
 //     to the source url, since this server stores no bundles.
-//   - Rating, cost, lineage, license-check and the package confusion audit
-//     answer 501 with a JSON error.
+//   - Rating, cost, lineage and license-check: see trust.go and RATING.md;
+//     the package confusion audit answers 501 with a JSON error.
 package server
 
 import (
@@ -64,6 +64,8 @@ type Config struct {
 	Logger      *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// TrustConfig: upstreams and rating mode (trust.go).
+	TrustConfig
 }
 
 // Server answers the registry API.
@@ -77,6 +79,7 @@ type Server struct {
 	log       *slog.Logger
 	started   time.Time
 	handler   http.Handler
+	trust     *trust
 }
 
 // New checks cfg and builds the server. Hashing the users' passwords takes
@@ -114,13 +117,16 @@ func New(cfg Config) (*Server, error) {
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
 	s := &Server{
 		cfg:       cfg,
-		store:     cfg.Storage.Store,
+		store:     visibleStore{cfg.Storage.Store},
 		users:     users,
 		dummyHash: dummy,
 		tokens:    tokenSigner{secret: cfg.TokenSecret, ttl: cfg.TokenTTL},
 		metrics:   newRequestMetrics(),
 		log:       cfg.Logger,
 		started:   cfg.Now(),
+	}
+	if err := s.startTrust(); err != nil {
+		return nil, err
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -147,11 +153,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /artifact/{artifact_type}/{id}/audit", s.authed(s.handleAudit))
 	mux.Handle("GET /download/{id}", s.authed(s.handleDownload))
 
+	mux.Handle("GET /artifact/model/{id}/rate", s.authed(s.handleRate))
+	mux.Handle("GET /artifact/{artifact_type}/{id}/cost", s.authed(s.handleCost))
+	mux.Handle("GET /artifact/model/{id}/lineage", s.authed(s.handleLineage))
+	mux.Handle("POST /artifact/model/{id}/license-check", s.authed(s.handleLicenseCheck))
 	// Later issue: answered honestly as not implemented.
-	mux.Handle("GET /artifact/model/{id}/rate", s.authed(s.notImplemented("rating")))
-	mux.Handle("GET /artifact/{artifact_type}/{id}/cost", s.authed(s.notImplemented("cost")))
-	mux.Handle("GET /artifact/model/{id}/lineage", s.authed(s.notImplemented("lineage")))
-	mux.Handle("POST /artifact/model/{id}/license-check", s.authed(s.notImplemented("license check")))
 	mux.Handle("POST /artifacts/PackageConfusionAudit", s.authed(s.notImplemented("package confusion audit")))
 
 	return s.observe(mux)
@@ -475,12 +481,17 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		writeError(w, http.StatusBadRequest, "url: "+err.Error())
 		return
 	}
-	rec, err := s.store.Create(r.Context(), store.Record{
+	rec := store.Record{
 		Metadata:  store.Metadata{Name: name, Type: typ},
 		URL:       url,
 		CreatedAt: s.cfg.Now().UTC(),
 		CreatedBy: p.Name,
-	})
+	}
+	if typ == "model" && s.cfg.RatingMode != RatingOff {
+		s.createRated(w, r, p, rec)
+		return
+	}
+	rec, err = s.store.Create(r.Context(), rec)
 	if err != nil {
 		s.storeError(w, r, err)
 		return
@@ -555,7 +566,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 	}
 	if url != rec.URL {
 		// A new source replaces the previous contents, README included.
-		rec.HFData = nil
+		rec.HFData, rec.Rating = nil, nil
 	}
 	rec.URL = url
 	if err := s.store.Update(r.Context(), rec); err != nil {

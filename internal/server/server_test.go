@@ -598,25 +598,6 @@ func TestNotImplementedEndpoints(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
 		tok := h.login(DefaultAdminName, adminPassword)
-		id := h.create(tok, "model", "https://huggingface.co/gpt2").Metadata.ID
-		for _, e := range []struct{ method, path, body string }{
-			{"GET", "/artifact/model/" + id + "/rate", ""},
-			{"GET", "/artifact/model/" + id + "/cost", ""},
-			{"GET", "/artifact/model/" + id + "/cost?dependency=true", ""},
-			{"GET", "/artifact/model/" + id + "/lineage", ""},
-			{"POST", "/artifact/model/" + id + "/license-check", `{"github_url":"https://github.com/google-research/bert"}`},
-		} {
-			res := h.do(e.method, e.path, e.body, tok)
-			if res.status != http.StatusNotImplemented {
-				t.Errorf("%s %s: %d, want 501", e.method, e.path, res.status)
-				continue
-			}
-			res.errorMessage(t)
-			bad := strings.Replace(e.path, id, "a%2Fb", 1)
-			if res := h.do(e.method, bad, e.body, tok); res.status != http.StatusBadRequest {
-				t.Errorf("%s %s: %d, want 400", e.method, bad, res.status)
-			}
-		}
 		if res := h.do(http.MethodPost, "/artifacts/PackageConfusionAudit", nil, tok); res.status != http.StatusNotImplemented {
 			t.Errorf("package confusion audit: %d, want 501", res.status)
 		} else {

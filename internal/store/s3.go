@@ -64,6 +64,10 @@ type s3Document struct {
 	} `json:"data"`
 	CreatedAt string `json:"created_at"`
 	CreatedBy string `json:"created_by"`
+	// Beyond the guide's format (readers of it ignore unknown fields):
+	// the ModelRating once computed, and the async-ingest marker.
+	Rating        json.RawMessage `json:"rating,omitempty"`
+	PendingRating bool            `json:"pending_rating,omitempty"`
 }
 
 // MetadataKey is where the metadata of id lives.
@@ -175,6 +179,7 @@ func encodeDocument(r Record) ([]byte, error) {
 	d.Data.HFData = nonNilHF(r.HFData)
 	d.CreatedAt = r.CreatedAt.UTC().Format(createdAtLayout)
 	d.CreatedBy = r.CreatedBy
+	d.Rating, d.PendingRating = r.Rating, r.PendingRating
 	return json.MarshalIndent(d, "", "  ")
 }
 
@@ -183,7 +188,7 @@ func decodeDocument(b []byte) (Record, error) {
 	if err := json.Unmarshal(b, &d); err != nil {
 		return Record{}, err
 	}
-	r := Record{Metadata: d.Metadata, URL: d.Data.URL, HFData: d.Data.HFData, CreatedBy: d.CreatedBy}
+	r := Record{Metadata: d.Metadata, URL: d.Data.URL, HFData: d.Data.HFData, CreatedBy: d.CreatedBy, Rating: d.Rating, PendingRating: d.PendingRating}
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999", time.RFC3339Nano} {
 		if t, err := time.Parse(layout, d.CreatedAt); err == nil {
 			r.CreatedAt = t.UTC()

@@ -78,6 +78,10 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("creating the schema in SQLite database %s: %w", path, err)
 	}
+	if err := migrateSQLiteRating(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("adding the rating columns to SQLite database %s: %w", path, err)
+	}
 	return &SQLite{db: db, path: path, now: time.Now}, nil
 }
 
@@ -117,8 +121,8 @@ func (s *SQLite) Create(ctx context.Context, r Record) (Record, error) {
 	}
 	r.Metadata.ID = FormatID(r.Metadata.Type, seq, s.now())
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO artifacts(seq, id, type, name, url, hf_data, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy)
+		`INSERT INTO artifacts(seq, id, type, name, url, hf_data, created_at, created_by, rating, pending_rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy, ratingColumn(r.Rating), r.PendingRating)
 	if isUniqueViolation(err) {
 		return Record{}, ErrConflict
 	}
@@ -135,20 +139,24 @@ func nonNilHF(hf []map[string]any) []map[string]any {
 	return hf
 }
 
-const sqliteColumns = `id, type, name, url, hf_data, created_at, created_by`
+const sqliteColumns = `id, type, name, url, hf_data, created_at, created_by, rating, pending_rating`
 
 type rowScanner interface{ Scan(...any) error }
 
 func scanRecord(row rowScanner) (Record, error) {
 	var r Record
 	var hf, created string
-	if err := row.Scan(&r.Metadata.ID, &r.Metadata.Type, &r.Metadata.Name, &r.URL, &hf, &created, &r.CreatedBy); err != nil {
+	var rating sql.NullString
+	if err := row.Scan(&r.Metadata.ID, &r.Metadata.Type, &r.Metadata.Name, &r.URL, &hf, &created, &r.CreatedBy, &rating, &r.PendingRating); err != nil {
 		return Record{}, err
 	}
 	if err := json.Unmarshal([]byte(hf), &r.HFData); err != nil {
 		return Record{}, fmt.Errorf("artifact %s: stored hf_data is not JSON: %w", r.Metadata.ID, err)
 	}
 	r.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
+	if rating.Valid {
+		r.Rating = json.RawMessage(rating.String)
+	}
 	return r, nil
 }
 
@@ -178,8 +186,8 @@ func (s *SQLite) Update(ctx context.Context, r Record) error {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE artifacts SET name = ?, url = ?, hf_data = ? WHERE id = ?`,
-		r.Metadata.Name, normURL(r.URL), string(hf), r.Metadata.ID)
+	res, err := tx.ExecContext(ctx, `UPDATE artifacts SET name = ?, url = ?, hf_data = ?, rating = ?, pending_rating = ? WHERE id = ?`,
+		r.Metadata.Name, normURL(r.URL), string(hf), ratingColumn(r.Rating), r.PendingRating, r.Metadata.ID)
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}

@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -60,6 +61,12 @@ type Record struct {
 	HFData    []map[string]any
 	CreatedAt time.Time
 	CreatedBy string
+	// Rating is the model's ModelRating as JSON once computed, nil before
+	// (see rating.go).
+	Rating json.RawMessage
+	// PendingRating marks an artifact stored by an asynchronous ingest
+	// whose rating is not done yet; the API answers 404 for it.
+	PendingRating bool
 }
 
 // ReadmeText joins the readme_text of every hf_data entry.

@@ -1,0 +1,152 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+)
+
+var _ datasource.DataSourceWithConfigure = (*ArtifactAuditDataSource)(nil)
+
+// NewArtifactAuditDataSource returns the data source registry_artifact_audit.
+func NewArtifactAuditDataSource() datasource.DataSource {
+	return &ArtifactAuditDataSource{}
+}
+
+// ArtifactAuditDataSource reads an artifact's audit trail (GET
+// /artifact/{type}/{id}/audit).
+type ArtifactAuditDataSource struct {
+	data *ProviderData
+}
+
+type artifactAuditDataSourceModel struct {
+	Type    types.String      `tfsdk:"type"`
+	ID      types.String      `tfsdk:"id"`
+	Entries []auditEntryModel `tfsdk:"entries"`
+}
+
+type auditEntryModel struct {
+	UserName    types.String `tfsdk:"user_name"`
+	UserIsAdmin types.Bool   `tfsdk:"user_is_admin"`
+	Date        types.String `tfsdk:"date"`
+	Action      types.String `tfsdk:"action"`
+}
+
+var artifactAuditCall = trustCall{
+	typeName:   "registry_artifact_audit",
+	endpoint:   "GET /artifact/{artifact_type}/{id}/audit",
+	baseline:   false,
+	what:       "audit trail",
+	badRequest: "The registry considers the artifact type or id malformed or invalid; check both (use registry_artifact.<name>.type and .id).",
+	notFound:   "The registry has no artifact of this type with this id.",
+}
+
+func (d *ArtifactAuditDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_artifact_audit"
+}
+
+func (d *ArtifactAuditDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads an artifact's audit trail (`GET /artifact/{artifact_type}/{id}/audit`): who " +
+			"created, updated, downloaded, rated or audited it, and when, oldest first. The endpoint is NON-BASELINE " +
+			"in the registry API, so a registry may not offer it; the error then says so.",
+		Attributes: map[string]schema.Attribute{
+			"type": schema.StringAttribute{
+				MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.OneOf(artifactTypes...)},
+			},
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The artifact's id, e.g. `registry_artifact.bert.id`.",
+				Required:            true,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(artifactIDPattern, "must be an artifact id: letters, digits and hyphens"),
+				},
+			},
+			"entries": schema.ListNestedAttribute{
+				MarkdownDescription: "The audit entries, newest last (ordered by `date`; entries with the same date keep " +
+					"the registry's order).",
+				Computed: true,
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"user_name": schema.StringAttribute{
+							MarkdownDescription: "The name of the user who acted.",
+							Computed:            true,
+						},
+						"user_is_admin": schema.BoolAttribute{
+							MarkdownDescription: "Whether that user is an administrator.",
+							Computed:            true,
+						},
+						"date": schema.StringAttribute{
+							MarkdownDescription: "When, as the registry wrote it: an ISO 8601 date-time in UTC, e.g. `2023-03-23T23:11:15Z`.",
+							Computed:            true,
+						},
+						"action": schema.StringAttribute{
+							MarkdownDescription: "What was done: `CREATE`, `UPDATE`, `DOWNLOAD`, `RATE` or `AUDIT`.",
+							Computed:            true,
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func (d *ArtifactAuditDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *ArtifactAuditDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var config artifactAuditDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := dataSourceClient(d.data, &resp.Diagnostics, artifactAuditCall.typeName)
+	if c == nil {
+		return
+	}
+	typ, id := config.Type.ValueString(), config.ID.ValueString()
+	entries, err := c.ArtifactAudit(ctx, typ, id)
+	if err != nil {
+		resp.Diagnostics.Append(trustReadDiagnostic(d.data, artifactAuditCall, fmt.Sprintf("the %s with id %q", typ, id), err))
+		return
+	}
+	sortAuditEntries(entries)
+	config.Entries = make([]auditEntryModel, len(entries))
+	for i, e := range entries {
+		config.Entries[i] = auditEntryModel{
+			UserName:    types.StringValue(e.User.Name),
+			UserIsAdmin: types.BoolValue(e.User.IsAdmin),
+			Date:        types.StringValue(e.Date),
+			Action:      types.StringValue(e.Action),
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
+}
+
+// sortAuditEntries orders entries by date, oldest first, whatever order the
+// registry answers in; entries of the same date keep the registry's order.
+// When a date is not RFC 3339, the registry's order is kept as it is.
+func sortAuditEntries(entries []client.AuditEntry) {
+	dates := make(map[string]time.Time, len(entries))
+	for _, e := range entries {
+		t, err := time.Parse(time.RFC3339Nano, e.Date)
+		if err != nil {
+			return
+		}
+		dates[e.Date] = t
+	}
+	slices.SortStableFunc(entries, func(a, b client.AuditEntry) int {
+		return dates[a.Date].Compare(dates[b.Date])
+	})
+}

@@ -1,0 +1,98 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+var _ datasource.DataSourceWithConfigure = (*LicenseCheckDataSource)(nil)
+
+// NewLicenseCheckDataSource returns the data source registry_license_check.
+func NewLicenseCheckDataSource() datasource.DataSource {
+	return &LicenseCheckDataSource{}
+}
+
+// LicenseCheckDataSource asks the registry whether a model's license is
+// compatible with a GitHub project's (POST
+// /artifact/model/{id}/license-check).
+type LicenseCheckDataSource struct {
+	data *ProviderData
+}
+
+type licenseCheckDataSourceModel struct {
+	ID         types.String `tfsdk:"id"`
+	GitHubURL  types.String `tfsdk:"github_url"`
+	Compatible types.Bool   `tfsdk:"compatible"`
+}
+
+var licenseCheckCall = trustCall{
+	typeName:        "registry_license_check",
+	endpoint:        "POST /artifact/model/{id}/license-check",
+	baseline:        true,
+	what:            "license compatibility",
+	badRequest:      "The registry considers the request malformed: check that github_url is a GitHub repository URL such as https://github.com/google-research/bert.",
+	notFound:        "The registry has no model with this id, or the GitHub project does not exist; the registry's message above says which.",
+	notFoundSummary: "Model or GitHub project not found",
+}
+
+func (d *LicenseCheckDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_license_check"
+}
+
+func (d *LicenseCheckDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Asks the registry whether a model's license is compatible with a GitHub project's license " +
+			"for fine-tuning and inference (`POST /artifact/model/{id}/license-check`). The registry reads the GitHub " +
+			"project's license itself: when it cannot reach GitHub (502) the read fails instead of guessing.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The model's artifact id, e.g. `registry_artifact.bert.id`.",
+				Required:            true,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(artifactIDPattern, "must be an artifact id: letters, digits and hyphens"),
+				},
+			},
+			"github_url": schema.StringAttribute{
+				MarkdownDescription: "The GitHub repository to check against, e.g. `https://github.com/google-research/bert`.",
+				Required:            true,
+				Validators:          []validator.String{httpURL()},
+			},
+			"compatible": schema.BoolAttribute{
+				MarkdownDescription: "Whether the registry found the model's license compatible with the GitHub " +
+					"project's license for fine-tuning and inference.",
+				Computed: true,
+			},
+		},
+	}
+}
+
+func (d *LicenseCheckDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *LicenseCheckDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var config licenseCheckDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := dataSourceClient(d.data, &resp.Diagnostics, licenseCheckCall.typeName)
+	if c == nil {
+		return
+	}
+	id, githubURL := config.ID.ValueString(), config.GitHubURL.ValueString()
+	ok, err := c.LicenseCheck(ctx, id, githubURL)
+	if err != nil {
+		resp.Diagnostics.Append(trustReadDiagnostic(d.data, licenseCheckCall,
+			fmt.Sprintf("the model with id %q and the GitHub project %q", id, githubURL), err))
+		return
+	}
+	config.Compatible = types.BoolValue(ok)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
+}

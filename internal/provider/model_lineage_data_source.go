@@ -1,0 +1,157 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+var _ datasource.DataSourceWithConfigure = (*ModelLineageDataSource)(nil)
+
+// NewModelLineageDataSource returns the data source registry_model_lineage.
+func NewModelLineageDataSource() datasource.DataSource {
+	return &ModelLineageDataSource{}
+}
+
+// ModelLineageDataSource reads a model's lineage graph (GET
+// /artifact/model/{id}/lineage).
+type ModelLineageDataSource struct {
+	data *ProviderData
+}
+
+type modelLineageDataSourceModel struct {
+	ID    types.String       `tfsdk:"id"`
+	Nodes []lineageNodeModel `tfsdk:"nodes"`
+	Edges []lineageEdgeModel `tfsdk:"edges"`
+}
+
+type lineageNodeModel struct {
+	ArtifactID types.String `tfsdk:"artifact_id"`
+	Name       types.String `tfsdk:"name"`
+	Source     types.String `tfsdk:"source"`
+}
+
+type lineageEdgeModel struct {
+	FromNodeArtifactID types.String `tfsdk:"from_node_artifact_id"`
+	ToNodeArtifactID   types.String `tfsdk:"to_node_artifact_id"`
+	Relationship       types.String `tfsdk:"relationship"`
+}
+
+var modelLineageCall = trustCall{
+	typeName: "registry_model_lineage",
+	endpoint: "GET /artifact/model/{id}/lineage",
+	baseline: true,
+	what:     "lineage graph",
+	badRequest: "The registry cannot compute the lineage graph because the model's metadata (its config.json or model " +
+		"card) is missing or malformed; the registry's message above says which.",
+	notFound: "The registry has no model with this id.",
+}
+
+func (d *ModelLineageDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_model_lineage"
+}
+
+func (d *ModelLineageDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads a model's lineage graph (`GET /artifact/model/{id}/lineage`), which the registry " +
+			"extracts from the model's structured metadata (`config.json`, the model card's `base_model` and `datasets`): " +
+			"a node per artifact of the graph that the registry holds, and a directed edge per relationship, from the " +
+			"upstream artifact to the downstream one (e.g. from a base model to the model fine-tuned from it).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The model's artifact id, e.g. `registry_artifact.bert.id`.",
+				Required:            true,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(artifactIDPattern, "must be an artifact id: letters, digits and hyphens"),
+				},
+			},
+			"nodes": schema.ListNestedAttribute{
+				MarkdownDescription: "The nodes of the graph, in the registry's order.",
+				Computed:            true,
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"artifact_id": schema.StringAttribute{
+							MarkdownDescription: "The node's artifact id.",
+							Computed:            true,
+						},
+						"name": schema.StringAttribute{
+							MarkdownDescription: "Human-readable label of the node, e.g. `bert-base-uncased`.",
+							Computed:            true,
+						},
+						"source": schema.StringAttribute{
+							MarkdownDescription: "Where the registry found the node, e.g. `config_json`.",
+							Computed:            true,
+						},
+					},
+				},
+			},
+			"edges": schema.ListNestedAttribute{
+				MarkdownDescription: "The directed edges of the graph, in the registry's order.",
+				Computed:            true,
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"from_node_artifact_id": schema.StringAttribute{
+							MarkdownDescription: "Artifact id of the upstream node (e.g. the base model).",
+							Computed:            true,
+						},
+						"to_node_artifact_id": schema.StringAttribute{
+							MarkdownDescription: "Artifact id of the downstream node (e.g. the fine-tuned model).",
+							Computed:            true,
+						},
+						"relationship": schema.StringAttribute{
+							MarkdownDescription: "What the edge means, e.g. `base_model` or `fine_tuning_dataset`.",
+							Computed:            true,
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func (d *ModelLineageDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *ModelLineageDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var config modelLineageDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := dataSourceClient(d.data, &resp.Diagnostics, modelLineageCall.typeName)
+	if c == nil {
+		return
+	}
+	id := config.ID.ValueString()
+	g, err := c.ModelLineage(ctx, id)
+	if err != nil {
+		resp.Diagnostics.Append(trustReadDiagnostic(d.data, modelLineageCall, fmt.Sprintf("the model with id %q", id), err))
+		return
+	}
+	state := modelLineageDataSourceModel{
+		ID:    config.ID,
+		Nodes: make([]lineageNodeModel, len(g.Nodes)),
+		Edges: make([]lineageEdgeModel, len(g.Edges)),
+	}
+	for i, n := range g.Nodes {
+		state.Nodes[i] = lineageNodeModel{
+			ArtifactID: types.StringValue(n.ArtifactID),
+			Name:       types.StringValue(n.Name),
+			Source:     types.StringValue(n.Source),
+		}
+	}
+	for i, e := range g.Edges {
+		state.Edges[i] = lineageEdgeModel{
+			FromNodeArtifactID: types.StringValue(e.FromNodeArtifactID),
+			ToNodeArtifactID:   types.StringValue(e.ToNodeArtifactID),
+			Relationship:       types.StringValue(e.Relationship),
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}

@@ -1,0 +1,449 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/rating"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/upstream"
+	"golang.org/x/sync/singleflight"
+)
+
+// RatingMode says when models are rated (RATING_MODE).
+type RatingMode string
+
+const (
+	// RatingOff registers every artifact; a model is rated on its first
+	// GET /rate and the rating is stored.
+	RatingOff RatingMode = "off"
+	// RatingSync rates a model before storing it: 424 when net_score is
+	// below RatingMinNetScore or the rating cannot be computed.
+	RatingSync RatingMode = "sync"
+	// RatingAsync stores the model hidden, answers 202 and rates it in the
+	// background; a disqualified or failed rating drops it.
+	RatingAsync RatingMode = "async"
+)
+
+// DefaultRatingMinNetScore is RATING_MIN_NET_SCORE's default.
+const DefaultRatingMinNetScore = 0.5
+
+// TrustConfig configures the trust pipeline: where upstream facts come
+// from and when models are rated. It is embedded in Config.
+type TrustConfig struct {
+	// HFEndpoint is the Hugging Face base (HF_ENDPOINT; default
+	// https://huggingface.co).
+	HFEndpoint string
+	// GitHubAPIURL is the GitHub REST base (GITHUB_API_URL; default
+	// https://api.github.com).
+	GitHubAPIURL string
+	// GitHubToken is sent as a bearer token when set (GITHUB_TOKEN).
+	GitHubToken string
+	// UpstreamTimeout bounds one upstream call (default 10s).
+	UpstreamTimeout time.Duration
+	// RatingMode is off (default), sync or async.
+	RatingMode RatingMode
+	// RatingMinNetScore disqualifies models below it in sync and async
+	// modes (RATING_MIN_NET_SCORE; 0 means the default 0.5).
+	RatingMinNetScore float64
+	// RatingWorkers bounds concurrent background ratings (default 2).
+	RatingWorkers int
+}
+
+// ParseRatingMode reads RATING_MODE ("" is off).
+func ParseRatingMode(v string) (RatingMode, error) {
+	switch m := RatingMode(strings.ToLower(strings.TrimSpace(v))); m {
+	case "", RatingOff:
+		return RatingOff, nil
+	case RatingSync, RatingAsync:
+		return m, nil
+	}
+	return "", fmt.Errorf("RATING_MODE %q: want off, sync or async", v)
+}
+
+// ratingJob is one background rating.
+type ratingJob struct {
+	id   string
+	user principal
+}
+
+// trust is the state of the trust pipeline.
+type trust struct {
+	up       *upstream.Client
+	rater    *rating.Rater
+	raw      store.Store // sees pending artifacts
+	jobs     chan ratingJob
+	inflight singleflight.Group
+	cancel   context.CancelFunc
+	ctx      context.Context
+	wg       sync.WaitGroup
+}
+
+// startTrust builds the upstream client and the background workers, and
+// requeues the artifacts whose asynchronous rating a restart interrupted.
+func (s *Server) startTrust() error {
+	c := &s.cfg.TrustConfig
+	mode, err := ParseRatingMode(string(c.RatingMode))
+	if err != nil {
+		return err
+	}
+	c.RatingMode = mode
+	if c.RatingMinNetScore == 0 {
+		c.RatingMinNetScore = DefaultRatingMinNetScore
+	}
+	if c.RatingMinNetScore < 0 || c.RatingMinNetScore > 1 {
+		return fmt.Errorf("RATING_MIN_NET_SCORE %v: want a number in [0, 1]", c.RatingMinNetScore)
+	}
+	if c.RatingWorkers <= 0 {
+		c.RatingWorkers = 2
+	}
+	up, err := upstream.New(upstream.Config{HFEndpoint: c.HFEndpoint, GitHubAPIURL: c.GitHubAPIURL, GitHubToken: c.GitHubToken, Timeout: c.UpstreamTimeout})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &trust{up: up, rater: &rating.Rater{Upstream: up}, raw: s.cfg.Storage.Store, jobs: make(chan ratingJob, 256), ctx: ctx, cancel: cancel}
+	s.trust = t
+	for range c.RatingWorkers {
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case j := <-t.jobs:
+					s.rateInBackground(j)
+				}
+			}
+		}()
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		s.requeuePending()
+	}()
+	return nil
+}
+
+// Close stops the background ratings (an interrupted one stays pending
+// and hidden, and is requeued by the next server on the same storage).
+func (s *Server) Close() {
+	s.trust.cancel()
+	s.trust.wg.Wait()
+}
+
+func (s *Server) requeuePending() {
+	all, err := s.trust.raw.List(s.trust.ctx)
+	if err != nil {
+		if s.trust.ctx.Err() == nil {
+			s.log.Error("listing artifacts awaiting a rating failed; they stay hidden until the next start", "error", err.Error())
+		}
+		return
+	}
+	for _, rec := range all {
+		if rec.PendingRating {
+			s.enqueue(s.trust.ctx, ratingJob{id: rec.Metadata.ID, user: principal{Name: rec.CreatedBy}})
+		}
+	}
+}
+
+func (s *Server) enqueue(ctx context.Context, j ratingJob) {
+	select {
+	case s.trust.jobs <- j:
+	case <-ctx.Done():
+		// Stays pending (hidden); the next start requeues it.
+	}
+}
+
+// visibleStore hides artifacts whose asynchronous rating is not done: the
+// spec's "404 until a rating result exists" for every endpoint.
+type visibleStore struct{ store.Store }
+
+func (v visibleStore) Get(ctx context.Context, id string) (store.Record, error) {
+	r, err := v.Store.Get(ctx, id)
+	if err == nil && r.PendingRating {
+		return store.Record{}, store.ErrNotFound
+	}
+	return r, err
+}
+
+func (v visibleStore) List(ctx context.Context) ([]store.Record, error) {
+	all, err := v.Store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, r := range all {
+		if !r.PendingRating {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// hfRepoID is the Hugging Face repository of an artifact url.
+func hfRepoID(url, wantType string) (string, bool) {
+	p, err := artifacturl.Parse(url)
+	if err != nil || p.Source != artifacturl.SourceHuggingFace || p.Type != wantType {
+		return "", false
+	}
+	if p.Owner == "" {
+		return p.Name, true
+	}
+	return p.Owner + "/" + p.Name, true
+}
+
+// errNotRatable: the url does not name a Hugging Face model.
+var errNotRatable = errors.New("only Hugging Face model urls (https://huggingface.co/<owner>/<model>) can be rated")
+
+// depthKey bounds the on-demand rating of lineage parents.
+type depthKey struct{}
+
+const maxParentDepth = 3
+
+// computeRating rates rec without storing anything.
+func (s *Server) computeRating(ctx context.Context, rec store.Record, user principal) (rating.Rating, error) {
+	repo, ok := hfRepoID(rec.URL, "model")
+	if !ok {
+		return rating.Rating{}, errNotRatable
+	}
+	depth, _ := ctx.Value(depthKey{}).(int)
+	parents := func(ctx context.Context, refs []string) ([]float64, error) {
+		if depth >= maxParentDepth {
+			return nil, nil
+		}
+		all, err := s.store.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var scores []float64
+		for _, p := range matchRefs(all, "model", refs) {
+			if p.Metadata.ID == rec.Metadata.ID {
+				continue
+			}
+			r, err := s.ensureRating(context.WithValue(ctx, depthKey{}, depth+1), p, user)
+			if err != nil {
+				return nil, fmt.Errorf("rating lineage parent %s: %w", p.Metadata.ID, err)
+			}
+			scores = append(scores, r.NetScore)
+		}
+		return scores, nil
+	}
+	return s.trust.rater.Rate(ctx, rec.Metadata.Name, repo, parents)
+}
+
+// ensureRating returns the stored rating of rec, or computes, stores and
+// audits it (once, however many requests ask at the same time).
+func (s *Server) ensureRating(ctx context.Context, rec store.Record, user principal) (rating.Rating, error) {
+	var out rating.Rating
+	if len(rec.Rating) > 0 {
+		err := json.Unmarshal(rec.Rating, &out)
+		if err != nil {
+			err = fmt.Errorf("the stored rating of %s is not valid JSON", rec.Metadata.ID)
+		}
+		return out, err
+	}
+	v, err, _ := s.trust.inflight.Do(rec.Metadata.ID, func() (any, error) {
+		// Shared by every caller waiting on this id, so one caller going
+		// away must not cancel it; the upstream timeouts bound it.
+		ctx := context.WithoutCancel(ctx)
+		r, err := s.computeRating(ctx, rec, user)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.storeRating(ctx, rec.Metadata.ID, r, false, user); err != nil {
+			return nil, err
+		}
+		return r, nil
+	})
+	if err != nil {
+		return out, err
+	}
+	r, ok := v.(rating.Rating)
+	if !ok {
+		return out, fmt.Errorf("rating %s: unexpected result", rec.Metadata.ID)
+	}
+	return r, nil
+}
+
+// storeRating writes r into the stored artifact (reading it afresh so that
+// a concurrent update is not undone) and audits RATE.
+func (s *Server) storeRating(ctx context.Context, id string, r rating.Rating, clearPending bool, user principal) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	cur, err := s.trust.raw.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	cur.Rating = b
+	if clearPending {
+		cur.PendingRating = false
+	}
+	if err := s.trust.raw.Update(ctx, cur); err != nil {
+		return err
+	}
+	s.auditAs(ctx, user, cur.Metadata, store.ActionRate)
+	return nil
+}
+
+func (s *Server) auditAs(ctx context.Context, p principal, md store.Metadata, action string) {
+	e := store.AuditEntry{User: store.User{Name: p.Name, IsAdmin: p.IsAdmin}, Date: s.cfg.Now().UTC().Truncate(time.Second), Artifact: md, Action: action}
+	if err := s.trust.raw.AppendAudit(ctx, md.ID, e); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("writing audit entry failed", "artifact_id", md.ID, "action", action, "error", err.Error())
+	}
+}
+
+// rateInBackground finishes an asynchronous ingest: the artifact becomes
+// visible with its rating, or is dropped.
+func (s *Server) rateInBackground(j ratingJob) {
+	ctx := s.trust.ctx
+	rec, err := s.trust.raw.Get(ctx, j.id)
+	if err != nil || !rec.PendingRating {
+		return // deleted or reset meanwhile, or already rated
+	}
+	r, err := s.computeRating(ctx, rec, j.user)
+	if ctx.Err() != nil {
+		return // shutting down: stays pending, requeued at the next start
+	}
+	if err == nil && r.NetScore >= s.cfg.RatingMinNetScore {
+		if err = s.storeRating(ctx, j.id, r, true, j.user); err == nil {
+			return
+		}
+	}
+	reason := "net_score below the minimum"
+	if err != nil {
+		reason = err.Error()
+	}
+	s.log.Info("asynchronous rating dropped the artifact", "artifact_id", j.id, "net_score", r.NetScore, "min_net_score", s.cfg.RatingMinNetScore, "reason", reason)
+	if err := s.trust.raw.Delete(ctx, j.id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("dropping a disqualified artifact failed; it stays hidden", "artifact_id", j.id, "error", err.Error())
+	}
+}
+
+// createRated is POST /artifact/model in the sync and async modes.
+func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal, rec store.Record) {
+	if s.cfg.RatingMode == RatingAsync {
+		rec.PendingRating = true
+		created, err := s.trust.raw.Create(r.Context(), rec)
+		if err != nil {
+			s.storeError(w, r, err)
+			return
+		}
+		s.auditAs(r.Context(), p, created.Metadata, store.ActionCreate)
+		s.enqueue(r.Context(), ratingJob{id: created.Metadata.ID, user: p})
+		writeJSON(w, http.StatusAccepted, s.toArtifact(r, created))
+		return
+	}
+	rt, err := s.computeRating(r.Context(), rec, p)
+	if err != nil {
+		writeError(w, http.StatusFailedDependency, "the artifact is not registered: its rating could not be computed: "+err.Error())
+		return
+	}
+	if rt.NetScore < s.cfg.RatingMinNetScore {
+		writeError(w, http.StatusFailedDependency, fmt.Sprintf(
+			"the artifact is not registered: net_score %.4f is below the minimum %.4f (RATING_MIN_NET_SCORE); lowest scores: %s",
+			rt.NetScore, s.cfg.RatingMinNetScore, lowestScores(rt)))
+		return
+	}
+	rec.Rating, _ = json.Marshal(rt)
+	created, err := s.store.Create(r.Context(), rec)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	s.audit(r, p, created.Metadata, store.ActionCreate)
+	s.audit(r, p, created.Metadata, store.ActionRate)
+	writeJSON(w, http.StatusCreated, s.toArtifact(r, created))
+}
+
+// lowestScores names the three weakest metrics, for the 424 message.
+func lowestScores(r rating.Rating) string {
+	m := map[string]float64{
+		"ramp_up_time": r.RampUpTime, "bus_factor": r.BusFactor, "performance_claims": r.PerformanceClaims,
+		"license": r.License, "dataset_and_code_score": r.DatasetAndCodeScore, "dataset_quality": r.DatasetQuality,
+		"code_quality": r.CodeQuality, "reproducibility": r.Reproducibility, "reviewedness": r.Reviewedness,
+		"tree_score": r.TreeScore,
+	}
+	names := slices.Collect(maps.Keys(m))
+	// Lowest first, ties by name, so the message is stable.
+	slices.SortFunc(names, func(a, b string) int {
+		if c := cmp.Compare(m[a], m[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, 0, 3)
+	for _, n := range names[:3] {
+		parts = append(parts, fmt.Sprintf("%s=%.2f", n, m[n]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Server) handleRate(w http.ResponseWriter, r *http.Request, p principal) {
+	_, id, ok := pathArtifact(w, r)
+	if !ok {
+		return
+	}
+	rec, ok := s.lookup(w, r, "model", id)
+	if !ok {
+		return
+	}
+	rt, err := s.ensureRating(r.Context(), rec, p)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		s.log.Warn("rating failed", "artifact_id", id, "error", err.Error())
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("the rating of %s could not be computed: %s", id, err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, rt)
+}
+
+// matchRefs returns the records of typ whose Hugging Face repository is
+// one of refs: the same repo id, or the same name when a ref has no owner
+// or the record's url has none (bert-base-uncased and
+// google-bert/bert-base-uncased are the same model on the Hub).
+func matchRefs(all []store.Record, typ string, refs []string) []store.Record {
+	var out []store.Record
+	for _, rec := range all {
+		if rec.Metadata.Type != typ {
+			continue
+		}
+		repo, ok := hfRepoID(rec.URL, typ)
+		if !ok {
+			continue
+		}
+		for _, ref := range refs {
+			if sameRepo(repo, ref) {
+				out = append(out, rec)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func sameRepo(a, b string) bool {
+	if strings.EqualFold(a, b) {
+		return true
+	}
+	if !strings.Contains(a, "/") || !strings.Contains(b, "/") {
+		return strings.EqualFold(path.Base(a), path.Base(b))
+	}
+	return false
+}

@@ -1,0 +1,398 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/rating"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/upstream"
+)
+
+// Lineage sources and relationships (ArtifactLineageNode.source,
+// ArtifactLineageEdge.relationship).
+const (
+	sourceRegistry  = "registry"
+	sourceConfig    = "config_json"
+	sourceModelCard = "model_card"
+
+	relBaseModel       = "base_model"
+	relFineTuneDataset = "fine_tuning_dataset"
+	relTrainingDataset = "training_dataset"
+	relCode            = "code_repository"
+)
+
+// link is one upstream reference of a model to another artifact.
+type link struct {
+	typ          string // model, dataset or code
+	ref          string // HF repo id, or owner/repo on GitHub
+	source       string
+	relationship string
+}
+
+// errMetadata: the model's upstream metadata is missing or malformed.
+var errMetadata = errors.New("metadata missing or malformed")
+
+// modelLinks reads a model's lineage references from its Hugging Face
+// info (card metadata), config.json and card text.
+func (s *Server) modelLinks(ctx context.Context, rec store.Record) ([]link, error) {
+	repo, ok := hfRepoID(rec.URL, "model")
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not a Hugging Face model url", errMetadata, rec.URL)
+	}
+	up := s.trust.up
+	info, err := up.HFModel(ctx, repo)
+	if errors.Is(err, upstream.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", errMetadata, err.Error())
+	}
+	if err != nil {
+		return nil, err
+	}
+	config, err := up.HFModelFile(ctx, repo, "config.json")
+	switch {
+	case errors.Is(err, upstream.ErrNotFound):
+		config = nil
+	case err != nil:
+		return nil, err
+	case !jsonObject(config):
+		return nil, fmt.Errorf("%w: config.json of %s is not a JSON object", errMetadata, repo)
+	}
+	card, err := up.HFModelFile(ctx, repo, "README.md")
+	if err != nil && !errors.Is(err, upstream.ErrNotFound) {
+		return nil, err
+	}
+	var out []link
+	fromConfig := rating.ConfigParent(config)
+	for _, b := range rating.BaseModels(info, config) {
+		src := sourceModelCard
+		if strings.EqualFold(b, fromConfig) {
+			src = sourceConfig
+		}
+		out = append(out, link{typ: "model", ref: b, source: src, relationship: relBaseModel})
+	}
+	rel := relTrainingDataset
+	if len(out) > 0 {
+		rel = relFineTuneDataset
+	}
+	for _, d := range rating.CardDatasets(info) {
+		out = append(out, link{typ: "dataset", ref: d, source: sourceModelCard, relationship: rel})
+	}
+	if owner, name, ok := rating.CodeLink(string(card)); ok {
+		out = append(out, link{typ: "code", ref: owner + "/" + name, source: sourceModelCard, relationship: relCode})
+	}
+	return out, nil
+}
+
+func jsonObject(b []byte) bool {
+	var v map[string]any
+	return json.Unmarshal(b, &v) == nil
+}
+
+// linkedRecords are the registry's artifacts that l names.
+func linkedRecords(all []store.Record, l link) []store.Record {
+	if l.typ != "code" {
+		return matchRefs(all, l.typ, []string{l.ref})
+	}
+	var out []store.Record
+	for _, rec := range all {
+		if rec.Metadata.Type != "code" {
+			continue
+		}
+		if p, err := artifacturl.Parse(rec.URL); err == nil && p.Source == artifacturl.SourceGitHub && strings.EqualFold(p.Owner+"/"+p.Name, l.ref) {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// maxGraphNodes bounds the lineage and cost graphs (and so the upstream
+// calls one request makes).
+const maxGraphNodes = 50
+
+// lineageNode is ArtifactLineageNode.
+type lineageNode struct {
+	ArtifactID string            `json:"artifact_id"`
+	Name       string            `json:"name"`
+	Source     string            `json:"source"`
+	Metadata   map[string]string `json:"metadata,omitempty"`
+}
+
+// lineageEdge is ArtifactLineageEdge.
+type lineageEdge struct {
+	From         string `json:"from_node_artifact_id"`
+	To           string `json:"to_node_artifact_id"`
+	Relationship string `json:"relationship"`
+}
+
+type lineageGraph struct {
+	Nodes []lineageNode `json:"nodes"`
+	Edges []lineageEdge `json:"edges"`
+}
+
+// graph walks a model's links through the artifacts the registry holds,
+// breadth first, expanding models (datasets and code have no links).
+func (s *Server) graph(ctx context.Context, root store.Record) (lineageGraph, []store.Record, error) {
+	all, err := s.store.List(ctx)
+	if err != nil {
+		return lineageGraph{}, nil, err
+	}
+	g := lineageGraph{Nodes: []lineageNode{}, Edges: []lineageEdge{}}
+	seen := map[string]bool{root.Metadata.ID: true}
+	order := []store.Record{root}
+	g.Nodes = append(g.Nodes, lineageNode{ArtifactID: root.Metadata.ID, Name: root.Metadata.Name, Source: sourceRegistry, Metadata: map[string]string{"repository_url": root.URL}})
+	for i := 0; i < len(order); i++ {
+		cur := order[i]
+		if cur.Metadata.Type != "model" {
+			continue
+		}
+		links, err := s.modelLinks(ctx, cur)
+		if err != nil {
+			if i > 0 && errors.Is(err, errMetadata) {
+				continue // a parent without metadata stays a leaf
+			}
+			return lineageGraph{}, nil, err
+		}
+		for _, l := range links {
+			for _, dep := range linkedRecords(all, l) {
+				if dep.Metadata.ID == cur.Metadata.ID {
+					continue
+				}
+				g.Edges = append(g.Edges, lineageEdge{From: dep.Metadata.ID, To: cur.Metadata.ID, Relationship: l.relationship})
+				if seen[dep.Metadata.ID] || len(order) >= maxGraphNodes {
+					continue
+				}
+				seen[dep.Metadata.ID] = true
+				order = append(order, dep)
+				g.Nodes = append(g.Nodes, lineageNode{ArtifactID: dep.Metadata.ID, Name: dep.Metadata.Name, Source: l.source, Metadata: map[string]string{"repository_url": dep.URL}})
+			}
+		}
+	}
+	return g, order, nil
+}
+
+// upstreamFailure answers an upstream fault that the operation's spec has
+// no status for: 502, naming the upstream.
+func (s *Server) upstreamFailure(w http.ResponseWriter, r *http.Request, what string, err error) {
+	switch {
+	case errors.Is(err, context.Canceled):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict):
+		s.storeError(w, r, err)
+	case errors.Is(err, upstream.ErrUnavailable), errors.Is(err, upstream.ErrNotFound):
+		writeError(w, http.StatusBadGateway, what+": "+err.Error())
+	default:
+		s.storeError(w, r, err)
+	}
+}
+
+func (s *Server) handleLineage(w http.ResponseWriter, r *http.Request, _ principal) {
+	_, id, ok := pathArtifact(w, r)
+	if !ok {
+		return
+	}
+	rec, ok := s.lookup(w, r, "model", id)
+	if !ok {
+		return
+	}
+	g, _, err := s.graph(r.Context(), rec)
+	if errors.Is(err, errMetadata) {
+		writeError(w, http.StatusBadRequest, "the lineage graph of "+id+" cannot be computed: "+err.Error())
+		return
+	}
+	if err != nil {
+		s.upstreamFailure(w, r, "the lineage graph of "+id+" cannot be computed", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, g)
+}
+
+// standaloneBytes is an artifact's download size: the sum of its Hugging
+// Face files, or its GitHub repository's size (reported in KiB).
+func (s *Server) standaloneBytes(ctx context.Context, rec store.Record) (int64, error) {
+	up := s.trust.up
+	p, err := artifacturl.Parse(rec.URL)
+	if err != nil {
+		return 0, err
+	}
+	repo := p.Name
+	if p.Owner != "" {
+		repo = p.Owner + "/" + p.Name
+	}
+	var info upstream.HFRepoInfo
+	switch {
+	case p.Source == artifacturl.SourceGitHub:
+		gh, err := up.GitHubRepository(ctx, p.Owner, p.Name)
+		if err != nil {
+			return 0, err
+		}
+		return gh.Size * 1024, nil
+	case p.Source == artifacturl.SourceHuggingFace && p.Type == "model":
+		info, err = up.HFModel(ctx, repo)
+	case p.Source == artifacturl.SourceHuggingFace && p.Type == "dataset":
+		info, err = up.HFDataset(ctx, repo)
+	default:
+		return 0, fmt.Errorf("the size of %s cannot be read: only Hugging Face models and datasets and GitHub repositories have a known size", rec.URL)
+	}
+	if err != nil {
+		return 0, err
+	}
+	b, ok := info.TotalSize()
+	if !ok {
+		return 0, fmt.Errorf("the Hugging Face Hub did not report the file sizes of %s", repo)
+	}
+	return b, nil
+}
+
+// megabytes is bytes in MB (10^6 bytes), to the kilobyte.
+func megabytes(b int64) float64 { return math.Round(float64(b)/1e3) / 1e3 }
+
+type costEntry struct {
+	StandaloneCost *float64 `json:"standalone_cost,omitempty"`
+	TotalCost      float64  `json:"total_cost"`
+}
+
+func (s *Server) handleCost(w http.ResponseWriter, r *http.Request, _ principal) {
+	typ, id, ok := pathArtifact(w, r)
+	if !ok {
+		return
+	}
+	dependency := false
+	if v := r.URL.Query().Get("dependency"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("dependency %q is not true or false", v))
+			return
+		}
+		dependency = b
+	}
+	rec, ok := s.lookup(w, r, typ, id)
+	if !ok {
+		return
+	}
+	fail := func(err error) {
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		writeError(w, http.StatusInternalServerError, "the cost of "+id+" cannot be computed: "+err.Error())
+	}
+	if !dependency {
+		b, err := s.standaloneBytes(r.Context(), rec)
+		if err != nil {
+			fail(err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]costEntry{id: {TotalCost: megabytes(b)}})
+		return
+	}
+	g, nodes, err := s.graph(r.Context(), rec)
+	if err != nil && !errors.Is(err, errMetadata) {
+		fail(err)
+		return
+	}
+	if err != nil { // no metadata: the artifact alone
+		nodes, g = []store.Record{rec}, lineageGraph{}
+	}
+	sizes := map[string]int64{}
+	for _, n := range nodes {
+		b, err := s.standaloneBytes(r.Context(), n)
+		if err != nil {
+			fail(err)
+			return
+		}
+		sizes[n.Metadata.ID] = b
+	}
+	// deps[x]: the artifacts x depends on directly (edges point dependency -> dependant).
+	deps := map[string][]string{}
+	for _, e := range g.Edges {
+		deps[e.To] = append(deps[e.To], e.From)
+	}
+	out := map[string]costEntry{}
+	for _, n := range nodes {
+		// total_cost: the artifact and everything it depends on, each once.
+		closure := map[string]bool{}
+		stack := []string{n.Metadata.ID}
+		for len(stack) > 0 {
+			x := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if closure[x] {
+				continue
+			}
+			closure[x] = true
+			stack = append(stack, deps[x]...)
+		}
+		var total int64
+		for x := range closure {
+			total += sizes[x]
+		}
+		standalone := megabytes(sizes[n.Metadata.ID])
+		out[n.Metadata.ID] = costEntry{StandaloneCost: &standalone, TotalCost: megabytes(total)}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleLicenseCheck(w http.ResponseWriter, r *http.Request, _ principal) {
+	_, id, ok := pathArtifact(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		GitHubURL *string `json:"github_url"`
+	}
+	if !decodeJSON(w, r, &body) {
+		return
+	}
+	if body.GitHubURL == nil || strings.TrimSpace(*body.GitHubURL) == "" {
+		writeError(w, http.StatusBadRequest, `the body needs a github_url such as {"github_url": "https://github.com/google-research/bert"}`)
+		return
+	}
+	gh, err := artifacturl.Parse(*body.GitHubURL)
+	if err == nil && gh.Source != artifacturl.SourceGitHub {
+		err = fmt.Errorf("%q is not a github.com repository url", *body.GitHubURL)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "github_url: "+err.Error())
+		return
+	}
+	rec, ok := s.lookup(w, r, "model", id)
+	if !ok {
+		return
+	}
+	repo, ok := hfRepoID(rec.URL, "model")
+	if !ok {
+		writeError(w, http.StatusBadRequest, "the license of "+id+" cannot be read: its url "+rec.URL+" is not a Hugging Face model")
+		return
+	}
+	up := s.trust.up
+	info, err := up.HFModel(r.Context(), repo)
+	if errors.Is(err, upstream.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "the model's Hugging Face repository "+repo+" does not exist")
+		return
+	}
+	if err != nil {
+		s.upstreamFailure(w, r, "the model's license could not be retrieved", err)
+		return
+	}
+	if _, err := up.GitHubRepository(r.Context(), gh.Owner, gh.Name); errors.Is(err, upstream.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "the GitHub project "+gh.Owner+"/"+gh.Name+" does not exist")
+		return
+	} else if err != nil {
+		s.upstreamFailure(w, r, "the GitHub project's license could not be retrieved", err)
+		return
+	}
+	lic, err := up.GitHubRepoLicense(r.Context(), gh.Owner, gh.Name)
+	if errors.Is(err, upstream.ErrNotFound) {
+		writeJSON(w, http.StatusOK, false) // no license file: all rights reserved
+		return
+	}
+	if err != nil {
+		s.upstreamFailure(w, r, "the GitHub project's license could not be retrieved", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rating.Compatible(rating.ModelLicense(info), lic.SPDXID))
+}

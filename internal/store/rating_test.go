@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A database made before the rating columns existed gains them at open,
+// keeps its rows, and then stores ratings and the pending marker.
+func TestSQLiteMigratesRatingColumns(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `
+		CREATE TABLE artifacts (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, name TEXT NOT NULL,
+			url TEXT NOT NULL, hf_data TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL, created_by TEXT NOT NULL);
+		CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+		INSERT INTO counters VALUES ('artifact', 1);
+		INSERT INTO artifacts VALUES (1, 'model-1-1', 'model', 'old', 'https://huggingface.co/a/old', '[]', '2025-01-01T00:00:00Z', 'alice');`); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+
+	st, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatalf("opening a database without the rating columns: %v", err)
+	}
+	defer st.Close()
+	old, err := st.Get(ctx, "model-1-1")
+	if err != nil || old.Metadata.Name != "old" || old.Rating != nil || old.PendingRating {
+		t.Fatalf("the old row after the migration: %+v %v", old, err)
+	}
+	checkRatingRoundTrip(t, st)
+}
+
+func TestMemoryRatingRoundTrip(t *testing.T) { checkRatingRoundTrip(t, NewMemory()) }
+
+// checkRatingRoundTrip stores a pending record, then its rating.
+func checkRatingRoundTrip(t *testing.T, st Store) {
+	t.Helper()
+	ctx := context.Background()
+	rec, err := st.Create(ctx, Record{Metadata: Metadata{Name: "m", Type: "model"}, URL: "https://huggingface.co/a/m",
+		CreatedAt: time.Now().UTC(), CreatedBy: "alice", PendingRating: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Get(ctx, rec.Metadata.ID)
+	if err != nil || !got.PendingRating || got.Rating != nil {
+		t.Fatalf("pending record read back as %+v %v", got, err)
+	}
+	got.Rating, got.PendingRating = json.RawMessage(`{"net_score":0.75}`), false
+	if err := st.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	got, err = st.Get(ctx, rec.Metadata.ID)
+	if err != nil || got.PendingRating || string(got.Rating) != `{"net_score":0.75}` {
+		t.Fatalf("rated record read back as pending=%v rating=%s %v", got.PendingRating, got.Rating, err)
+	}
+}
