@@ -42,7 +42,8 @@ for arch in amd64 arm64; do
   [[ $(zipinfo -1 "$zip" | wc -l) -eq 1 ]] || { echo "release: $zip holds more than bootstrap:" >&2; zipinfo -1 "$zip" >&2; exit 1; }
   # ELF e_machine (bytes 18-19): 0x3e x86-64, 0xb7 aarch64.
   want=$([[ $arch == amd64 ]] && echo "3e 00" || echo "b7 00")
-  got=$(unzip -p "$zip" bootstrap | od -An -tx1 -j18 -N2 | xargs)
+  unzip -p "$zip" bootstrap >"dist/bootstrap-$arch"
+  got=$(od -An -tx1 -j18 -N2 "dist/bootstrap-$arch" | xargs)
   [[ "$got" == "$want" ]] || { echo "release: $zip's bootstrap is not a linux/$arch executable (ELF machine $got)" >&2; exit 1; }
 done
 echo "release: Lambda zips for linux/amd64 and linux/arm64, each an executable bootstrap"
