@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/docs.sh >/dev/null
 # The layout and front matter the Terraform Registry requires.
-if ! out=$(.tools/bin/tfplugindocs validate --provider-name registry 2>&1); then
+if ! out=$("$(bash scripts/tools.sh path tfplugindocs)" validate --provider-name registry 2>&1); then
   echo "$out" | grep -v '\[DEBUG\]' >&2
   echo "docs: tfplugindocs validate failed" >&2
   exit 1

@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 : "${REGISTRY_SERVER_BIN:?source .stack/env first (scripts/stack.sh start)}"
 N=${1:-5}
+rie=$(bash scripts/tools.sh path aws-lambda-rie)
 work=$(mktemp -d)
 pid=
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -25,7 +26,7 @@ ms() { echo $(( ($2 - $1) / 1000000 )); }
 
 for i in $(seq 1 "$N"); do
   port=$(free_port); api=$(free_port)
-  env -i PATH="$PATH" HOME="$HOME" "${s3_env[@]}" .tools/bin/aws-lambda-rie --log-level info \
+  env -i PATH="$PATH" HOME="$HOME" "${s3_env[@]}" "$rie" --log-level info \
     --runtime-interface-emulator-address "127.0.0.1:$port" --runtime-api-address "127.0.0.1:$api" \
     "$REGISTRY_SERVER_BIN" >"$work/rie.log" 2>&1 &
   pid=$!

@@ -11,14 +11,14 @@
 #     lambda-gateway, which plays API Gateway's HTTP API
 #     (REGISTRY_LAMBDA_ENDPOINT)
 #   - upstream-replay: recorded Hugging Face / GitHub answers, both servers' HF_ENDPOINT and GITHUB_API_URL (UPSTREAM_REPLAY_URL)
-# `stack.sh start` prints nothing but writes .stack/env, which the caller
-# sources; `stack.sh stop` ends every process it started.
+# `stack.sh start` prints nothing but writes .stack/env (endpoints,
+# credentials and an empty CLI configuration for terraform and tofu), which
+# the caller sources; `stack.sh stop` ends every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 # STACK_DIR lets several stacks run side by side (default .stack).
 STATE=${STACK_DIR:-$ROOT/.stack}
-TOOLS_BIN="$ROOT/.tools/bin"
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 
@@ -60,6 +60,8 @@ start() {
   go build -o "$STATE/bin/registry-server" ./cmd/registry-server
   go build -o "$STATE/bin/lambda-gateway" ./internal/lambdaproxy/cmd/lambda-gateway
   go build -o "$STATE/bin/upstream-replay" ./cmd/upstream-replay
+  local versitygw
+  versitygw=$(bash scripts/tools.sh path versitygw)
 
   local moto_port vgw_port reg_port reg_s3_port replay_port
   # Recorded Hugging Face / GitHub answers (no internet here): the trust
@@ -72,7 +74,7 @@ start() {
 
   vgw_port=$(free_port)
   start_proc versitygw env ROOT_ACCESS_KEY="$VGW_ACCESS" ROOT_SECRET_KEY="$VGW_SECRET" \
-    "$TOOLS_BIN/versitygw" --port "127.0.0.1:$vgw_port" --quiet \
+    "$versitygw" --port "127.0.0.1:$vgw_port" --quiet \
     posix --versioning-dir "$STATE/vgw/versions" "$STATE/vgw/root"
 
   wait_http moto "http://127.0.0.1:$moto_port/" "$STATE/moto.pid" "$STATE/moto.log"
@@ -97,7 +99,8 @@ start() {
 
   # The emulator starts the function (our binary as its bootstrap) on the
   # first event, with the emulator's environment plus AWS_LAMBDA_RUNTIME_API.
-  local rie_port rie_api_port gw_port
+  local rie_port rie_api_port gw_port rie
+  rie=$(bash scripts/tools.sh path aws-lambda-rie)
   rie_port=$(free_port)
   rie_api_port=$(free_port)
   start_proc registry-lambda env -i PATH="$PATH" HOME="$HOME" \
@@ -107,7 +110,7 @@ start() {
     HF_ENDPOINT="http://127.0.0.1:$replay_port" GITHUB_API_URL="http://127.0.0.1:$replay_port" \
     TOKEN_SECRET="stack-lambda-token-secret" AWS_LAMBDA_FUNCTION_TIMEOUT=29 \
     ENVIRONMENT=production LOG_LEVEL=INFO \
-    "$TOOLS_BIN/aws-lambda-rie" \
+    "$rie" \
     --runtime-interface-emulator-address "127.0.0.1:$rie_port" \
     --runtime-api-address "127.0.0.1:$rie_api_port" \
     "$STATE/bin/registry-server"
@@ -116,17 +119,20 @@ start() {
     -invoke "http://127.0.0.1:$rie_port/2015-03-31/functions/function/invocations" \
     -route "$LAMBDA_ROUTE"
 
-  wait_http registry "http://127.0.0.1:$reg_port/health" "$STATE/registry.pid" "$STATE/registry.log"
-  wait_http registry-s3 "http://127.0.0.1:$reg_s3_port/health" "$STATE/registry-s3.pid" "$STATE/registry-s3.log"
+  wait_http registry "http://127.0.0.1:$reg_port/health" "$STATE/registry.pid" "$STATE/registry.log" "$REGISTRY_HEALTHY"
+  wait_http registry-s3 "http://127.0.0.1:$reg_s3_port/health" "$STATE/registry-s3.pid" "$STATE/registry-s3.log" "$REGISTRY_HEALTHY"
+
   # The first event starts the function: a cold start.
-  wait_http registry-lambda "http://127.0.0.1:$gw_port/health" "$STATE/registry-lambda.pid" "$STATE/registry-lambda.log"
-  curl -sf -o /dev/null --max-time 10 "http://127.0.0.1:$gw_port/health" || {
-    echo "registry-lambda: /health through lambda-gateway failed; the emulator's and the gateway's logs:" >&2
-    tail -n 40 "$STATE/registry-lambda.log" "$STATE/lambda-gateway.log" >&2
-    return 1
-  }
+  wait_http registry-lambda "http://127.0.0.1:$gw_port/health" "$STATE/registry-lambda.pid" "$STATE/registry-lambda.log" "$REGISTRY_HEALTHY"
+
+  # The CLI configuration of the acceptance tests: one that exists (OpenTofu
+  # prints a warning before its version about a missing one, and the test
+  # framework then cannot read the version) and is empty, so that a
+  # developer's own settings stay out.
+  : >"$STATE/cli.tfrc"
 
   {
+    printf 'export TF_CLI_CONFIG_FILE=%q\n' "$STATE/cli.tfrc"
     printf 'export REGISTRY_ENDPOINT=%q\n' "http://127.0.0.1:$reg_port"
     printf 'export REGISTRY_USERNAME=%q\n' "$REGISTRY_ADMIN_USER"
     printf 'export REGISTRY_PASSWORD=%q\n' "$REGISTRY_ADMIN_DEFAULT_PASSWORD"

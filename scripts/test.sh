@@ -1,18 +1,68 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: static checks, then every Go test with
-# TF_ACC=1 against the running stack (scripts/stack.sh), then the examples,
-# the docs, lint, the release configuration and the quickstart. Fails when an acceptance test was skipped or
-# none ran.
+# TF_ACC=1 against the running stack (scripts/stack.sh), the provider's
+# acceptance tests again under OpenTofu, then the examples, the docs, lint,
+# the release configuration (a signed single-platform snapshot; all eight
+# platforms: make release-check) and the quickstart. Fails when an acceptance
+# test was skipped or none ran. Every step prints its time, and steps that
+# take longer than 30s print a line every 30s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 
-step() { printf '\n==> %s\n' "$*"; }
+steps=()
+step_name=""
+step_start=$SECONDS
+end_step() {
+  [[ -n $step_name ]] && steps+=("$(printf '%4ds  %s' $((SECONDS - step_start)) "$step_name")")
+  return 0
+}
+step() {
+  end_step
+  step_name=$*
+  step_start=$SECONDS
+  printf '\n==> %s\n' "$*"
+}
 
-step "tools"
+# check_acc LOG LABEL fails when an acceptance test in LOG was skipped or none
+# ran.
+check_acc() {
+  local log=$1 label=$2 passed skipped
+  passed=$(grep -cE '^\s*--- PASS: TestAcc' "$log" || true)
+  skipped=$(grep -E '^\s*--- SKIP: ' "$log" || true)
+  if [[ -n "$skipped" ]]; then
+    echo "$label: tests were skipped; every test must run here (the stack sets every variable they need):" >&2
+    echo "$skipped" >&2
+    exit 1
+  fi
+  if [[ "$passed" -eq 0 ]]; then
+    echo "$label: no acceptance test (TestAcc*) ran: check TF_ACC and the CLI" >&2
+    exit 1
+  fi
+  echo "$label: acceptance tests passed: $passed"
+}
+
+# go_test LOG ARGS... runs go test with ARGS, its output shown and kept in
+# LOG; on failure, the stack's logs.
+go_test() {
+  local log=$1 status
+  shift
+  set +e
+  go test "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  if [[ $status -ne 0 ]]; then
+    echo "go test failed (exit $status); stack logs are in .stack/*.log" >&2
+    for f in .stack/*.log; do [[ "$f" == "$log" ]] || { echo "--- $f (tail)"; tail -n 20 "$f"; }; done
+    exit "$status"
+  fi
+}
+
+step "tools (built once per machine and version, then cached)"
 bash scripts/tools.sh
+tofu=$(bash scripts/tools.sh path tofu)
 
 step "gofmt and go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'))
@@ -30,29 +80,14 @@ bash scripts/stack.sh start
 source .stack/env
 echo "registry (SQLite): $REGISTRY_ENDPOINT; registry (S3): $REGISTRY_S3_ENDPOINT; versitygw: $VERSITYGW_ENDPOINT; moto: $MOTO_ENDPOINT"
 
-step "go test (TF_ACC=1)"
-log="$ROOT/.stack/go-test.log"
-set +e
-TF_ACC=1 go test -v -count=1 -timeout 45m ./... 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
-if [[ $status -ne 0 ]]; then
-  echo "go test failed (exit $status); stack logs are in .stack/*.log" >&2
-  for f in .stack/*.log; do [[ "$f" == "$log" ]] || { echo "--- $f (tail)"; tail -n 20 "$f"; }; done
-  exit "$status"
-fi
-passed=$(grep -cE '^\s*--- PASS: TestAcc' "$log" || true)
-skipped=$(grep -E '^\s*--- SKIP: ' "$log" || true)
-if [[ -n "$skipped" ]]; then
-  echo "tests were skipped; every test must run here (the stack sets every variable they need):" >&2
-  echo "$skipped" >&2
-  exit 1
-fi
-if [[ "$passed" -eq 0 ]]; then
-  echo "no acceptance test (TestAcc*) ran: check TF_ACC and the terraform CLI" >&2
-  exit 1
-fi
-echo "acceptance tests passed: $passed"
+step "go test (TF_ACC=1, $(terraform version | head -n 1))"
+with_progress "go test" go_test "$ROOT/.stack/go-test.log" -v -count=1 -timeout 45m ./...
+check_acc "$ROOT/.stack/go-test.log" terraform
+
+step "provider acceptance tests under OpenTofu ($("$tofu" version | head -n 1))"
+TF_ACC_TERRAFORM_PATH="$tofu" TF_ACC_PROVIDER_HOST=registry.opentofu.org \
+  with_progress "go test (OpenTofu)" go_test "$ROOT/.stack/go-test-tofu.log" -v -count=1 -timeout 45m -run '^TestAcc' ./internal/provider/
+check_acc "$ROOT/.stack/go-test-tofu.log" opentofu
 
 step "benchmarks (smoke: each runs a few iterations)"
 go test -run '^$' -bench . -benchtime 20x ./internal/... >"$ROOT/.stack/bench.log" 2>&1 || { cat "$ROOT/.stack/bench.log"; exit 1; }
@@ -62,14 +97,14 @@ step "examples"
 bash scripts/examples-check.sh
 
 step "docs are up to date"
-bash scripts/docs-check.sh
+with_progress docs bash scripts/docs-check.sh
 
 step "lint"
-bash scripts/lint.sh
+with_progress lint bash scripts/lint.sh
 
-step "release: goreleaser check, and a signed snapshot release verified"
+step "release: goreleaser check, and a signed single-platform snapshot release verified"
 bash scripts/goreleaser.sh check
-bash scripts/release-check.sh
+bash scripts/release-check.sh --single-target
 
 step "quickstart"
 # On a free port and in its own folder, so that a quickstart of yours that is
@@ -77,5 +112,8 @@ step "quickstart"
 REGISTRY_ADDR="127.0.0.1:$(free_port)" \
   QUICKSTART_DIR="$ROOT/.stack/quickstart" bash scripts/quickstart.sh --down-after
 
+end_step
 echo
-echo "all checks passed"
+echo "time per step:"
+printf '%s\n' "${steps[@]}"
+echo "all checks passed in $((SECONDS / 60))m$((SECONDS % 60))s"

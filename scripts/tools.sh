@@ -1,28 +1,105 @@
 #!/usr/bin/env bash
-# Installs the pinned tools the tests need into .tools/bin and checks the ones
-# that come with the machine image. Versions are exact so that every machine
-# builds the same tools; the provider's go.mod does not carry them.
+# The pinned tools, compiled once per machine and version and cached outside
+# the clone, so that a fresh clone (as CI uses) does not compile them again:
+#   ${XDG_CACHE_HOME:-~/.cache}/terraform-provider-registry/tools/<tool>@<version>/<tool>
+# (TOOLS_CACHE overrides that folder).
+#
+# Go tools are declared with Go's `tool` directive, one module per tool in
+# tools/<tool>/go.mod (one module each, so that one tool's dependencies never
+# move another's by minimal version selection); `cd tools/goreleaser && go tool
+# goreleaser --version` runs one by hand. OpenTofu cannot be built that way
+# (its go.mod has replace directives), so it is built from its module source.
+#
+#   scripts/tools.sh              checks the machine's tools and builds every pinned one
+#   scripts/tools.sh path TOOL    prints TOOL's binary, building it first if needed
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 
-VERSITYGW_VERSION=v1.8.0
-# The Lambda Runtime Interface Emulator has no tagged releases as a Go module;
-# this pseudo-version is the commit the Lambda-mode tests are run with.
-RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
+OPENTOFU_VERSION=v1.12.6
+TOOLS_CACHE=${TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-registry/tools}
 
-TOOLS_BIN="$PWD/.tools/bin"
-mkdir -p "$TOOLS_BIN"
+# The Go tools: name, then the module whose version in tools/<name>/go.mod
+# names the build, and a rough first-build time on 2 cores.
+go_tool_module() {
+  case $1 in
+    versitygw) echo "github.com/versity/versitygw 3min" ;;
+    tfplugindocs) echo "github.com/hashicorp/terraform-plugin-docs 1min" ;;
+    golangci-lint) echo "github.com/golangci/golangci-lint/v2 2min" ;;
+    goreleaser) echo "github.com/goreleaser/goreleaser/v2 3min" ;;
+    aws-lambda-rie) echo "github.com/aws/aws-lambda-runtime-interface-emulator 30s" ;;
+    *) return 1 ;;
+  esac
+}
+GO_TOOLS=(versitygw tfplugindocs golangci-lint goreleaser aws-lambda-rie)
 
-# go_install MODULE/PATH VERSION BINARY: installs once per version.
-go_install() {
-  local pkg=$1 version=$2 bin=$3
-  local stamp="$TOOLS_BIN/.$bin.version"
-  if [[ -x "$TOOLS_BIN/$bin" && "$(cat "$stamp" 2>/dev/null)" == "$version" ]]; then
+# tool_key NAME prints <name>@<version>: the version of the tool's module, and
+# for Go tools a hash of its go.mod, so that a changed dependency builds anew.
+tool_key() {
+  local name=$1 mod version
+  if [[ $name == tofu ]]; then
+    echo "tofu@$OPENTOFU_VERSION"
     return
   fi
-  echo "tools: installing $bin $version" >&2
-  GOBIN="$TOOLS_BIN" GOFLAGS=-mod=mod go install "$pkg@$version"
-  echo "$version" >"$stamp"
+  read -r mod _ < <(go_tool_module "$name") || { echo "tools: unknown tool '$name'" >&2; return 1; }
+  version=$(awk -v m="$mod" '$1 == "require" { $1 = ""; $0 = $0 } $1 == m { print $2; exit }' "tools/$name/go.mod")
+  [[ -n $version ]] || { echo "tools: tools/$name/go.mod does not require $mod" >&2; return 1; }
+  echo "$name@$version-$(sha256sum "tools/$name/go.mod" | cut -c1-8)"
+}
+
+build_go_tool() {
+  local name=$1 out=$2
+  # GOWORK=off: a go.work around the clone must not change the tool's build.
+  (cd "tools/$name" && GOWORK=off GOBIN="$out" go install tool)
+}
+
+build_tofu() {
+  local out=$1 dir src
+  # `go install ...@version` refuses a module with replace directives; its own
+  # module source (from the module cache or the proxy, checked against
+  # go.sum's database like any module) builds with them.
+  dir=$(GOWORK=off GOFLAGS=-mod=mod go mod download -json "github.com/opentofu/opentofu@$OPENTOFU_VERSION" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  src="$out/src"
+  cp -r "$dir" "$src"
+  chmod -R u+w "$src"
+  # version.dev=no as in OpenTofu's own release build: `tofu version` says
+  # 1.12.6, not 1.12.6-dev.
+  (cd "$src" && GOWORK=off go build -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$out/tofu" ./cmd/tofu)
+  rm -rf "$src"
+}
+
+# tool_path NAME prints the cached binary of NAME, building it first when this
+# machine has not built this version yet. Concurrent callers (several clones,
+# parallel scripts) wait for one build.
+tool_path() {
+  local name=$1 key dir est
+  key=$(tool_key "$name")
+  dir="$TOOLS_CACHE/$key"
+  if [[ -x "$dir/$name" ]]; then
+    echo "$dir/$name"
+    return
+  fi
+  mkdir -p "$TOOLS_CACHE"
+  (
+    flock 9
+    [[ -x "$dir/$name" ]] && exit 0
+    if [[ $name == tofu ]]; then est=3min; else read -r _ est < <(go_tool_module "$name"); fi
+    local tmp
+    tmp=$(mktemp -d "$TOOLS_CACHE/.build.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT
+    echo "tools: building $key into $TOOLS_CACHE (once per machine and version; about $est on 2 cores)" >&2
+    if [[ $name == tofu ]]; then
+      with_progress "tools: $key" build_tofu "$tmp" >&2
+    else
+      with_progress "tools: $key" build_go_tool "$name" "$tmp" >&2
+    fi
+    mv "$tmp" "$dir"
+  ) 9>"$TOOLS_CACHE/.$name.lock"
+  [[ -x "$dir/$name" ]] || { echo "tools: building $key failed" >&2; return 1; }
+  echo "$dir/$name"
 }
 
 need() {
@@ -32,12 +109,24 @@ need() {
   fi
 }
 
-need terraform "Install Terraform 1.10 or newer (for example: apt-get install terraform from HashiCorp's apt repository, or unzip the release into /usr/local/bin); the acceptance tests and docs run the real CLI."
-need moto_server "Install moto's server (pip install 'moto[server]'); the storage acceptance tests use it as an S3 server with AWS semantics."
-need python3 "Install python3; the stack script uses it to pick free loopback ports."
-need curl "Install curl (apt-get install curl)."
-need unzip "Install unzip (apt-get install unzip); the release check lists the Lambda zips with zipinfo."
-need gpg "Install GnuPG (apt-get install gnupg); the release check signs a snapshot release with a throwaway key."
-
-go_install github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION" versitygw
-go_install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie "$RIE_VERSION" aws-lambda-rie
+case "${1:-all}" in
+  path)
+    tool_path "${2:?usage: $0 path TOOL}"
+    ;;
+  all)
+    need terraform "Install Terraform 1.10 or newer (for example: apt-get install terraform from HashiCorp's apt repository, or unzip the release into /usr/local/bin); the acceptance tests and docs run the real CLI."
+    need moto_server "Install moto's server (pip install 'moto[server]'); the storage acceptance tests use it as an S3 server with AWS semantics."
+    need python3 "Install python3; the stack script uses it to pick free loopback ports."
+    need curl "Install curl (apt-get install curl)."
+    need unzip "Install unzip (apt-get install unzip); the release check lists the Lambda zips with zipinfo."
+    need gpg "Install GnuPG (apt-get install gnupg); the release check signs a snapshot release with a throwaway key."
+    need flock "Install util-linux (apt-get install util-linux); the tool cache uses flock so that parallel builds wait for each other."
+    for t in "${GO_TOOLS[@]}" tofu; do
+      echo "tools: $t: $(tool_path "$t")"
+    done
+    ;;
+  *)
+    echo "usage: $0 [all | path TOOL]" >&2
+    exit 2
+    ;;
+esac

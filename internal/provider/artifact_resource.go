@@ -103,7 +103,7 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"`https://huggingface.co/google-bert/bert-base-uncased`. Changing it updates the artifact in place " +
 					"(`PUT`), keeping its id and name.",
 				Required:   true,
-				Validators: []validator.String{httpURL()},
+				Validators: []validator.String{httpURL("https://huggingface.co/google-bert/bert-base-uncased")},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "The artifact's name, derived by the registry from the URL at creation " +
@@ -131,9 +131,32 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true}),
+			"timeouts": artifactTimeoutsBlock(ctx),
 		},
 	}
+}
+
+// artifactTimeoutsBlock is the timeouts block with descriptions: the
+// library's block has none of its own.
+func artifactTimeoutsBlock(ctx context.Context) schema.Block {
+	b := timeouts.Block(ctx, timeouts.Opts{
+		Create: true,
+		Update: true,
+		CreateDescription: fmt.Sprintf("How long creating the artifact may take, retries included, and for a registry "+
+			"that rates artifacts later (`202 Accepted`) the wait until the artifact exists. Default `%gm`.",
+			defaultArtifactCreateTimeout.Minutes()),
+		UpdateDescription: fmt.Sprintf("How long updating the artifact's `url` may take, retries included. Default `%gm`.",
+			defaultArtifactUpdateTimeout.Minutes()),
+	})
+	block, ok := b.(schema.SingleNestedBlock)
+	if !ok {
+		// A library version with another block type: its attributes keep
+		// their descriptions, the block goes without.
+		return b
+	}
+	block.MarkdownDescription = "Time limits of the operations that talk to the registry, as durations such as " +
+		"`30s`, `10m` or `1h`. Reading and deleting use the provider's `request_timeout` per request."
+	return block
 }
 
 func (r *ArtifactResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {

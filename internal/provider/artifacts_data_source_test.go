@@ -57,18 +57,24 @@ data "registry_artifacts" "bad_type" {
 `,
 				ExpectError: regexp.MustCompile(`(?s)types.*must be one of`),
 			}, {
+				// depends_on: the name comes from the model, but the dataset
+				// twin must exist too before these are read (OpenTofu may read
+				// them between the two creates).
 				Config: twins + `
 data "registry_artifacts" "by_name" {
-  name = registry_artifact.model.name
+  name       = registry_artifact.model.name
+  depends_on = [registry_artifact.dataset]
 }
 
 data "registry_artifacts" "by_name_and_types" {
-  name  = registry_artifact.model.name
-  types = ["dataset", "code"]
+  name       = registry_artifact.model.name
+  types      = ["dataset", "code"]
+  depends_on = [registry_artifact.dataset]
 }
 
 data "registry_artifacts" "by_regex" {
-  regex = "^${registry_artifact.model.name}$"
+  regex      = "^${registry_artifact.model.name}$"
+  depends_on = [registry_artifact.dataset]
 }
 
 data "registry_artifacts" "all" {

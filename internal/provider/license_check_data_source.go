@@ -61,7 +61,7 @@ func (d *LicenseCheckDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"github_url": schema.StringAttribute{
 				MarkdownDescription: "The GitHub repository to check against, e.g. `https://github.com/google-research/bert`.",
 				Required:            true,
-				Validators:          []validator.String{httpURL()},
+				Validators:          []validator.String{httpURL("https://github.com/google-research/bert")},
 			},
 			"compatible": schema.BoolAttribute{
 				MarkdownDescription: "Whether the registry found the model's license compatible with the GitHub " +

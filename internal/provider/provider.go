@@ -114,7 +114,7 @@ func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				MarkdownDescription: "Base URL of the registry API, e.g. `https://registry.example.com`. " +
 					"Can also be set with the `" + envEndpoint + "` environment variable.",
 				Optional:   true,
-				Validators: []validator.String{httpURL()},
+				Validators: []validator.String{httpURL("https://registry.example.com")},
 			},
 			"username": schema.StringAttribute{
 				MarkdownDescription: "User name to authenticate with (`PUT /authenticate`), e.g. " +
@@ -222,7 +222,7 @@ func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 							"then AWS. With an endpoint, path-style addressing is used and checksums are computed only " +
 							"when the operation requires them, which such servers expect.",
 						Optional:   true,
-						Validators: []validator.String{httpURL()},
+						Validators: []validator.String{httpURL("http://127.0.0.1:7070")},
 					},
 					"use_path_style": schema.BoolAttribute{
 						MarkdownDescription: "Address buckets as `<endpoint>/<bucket>` instead of " +

@@ -14,12 +14,15 @@ import (
 
 // httpURL validates that a string is an absolute http(s) URL, with the same
 // rule the registry applies (artifacturl.ValidateHTTP), so that a bad URL
-// fails at plan time instead of at the API.
-func httpURL() validator.String {
-	return httpURLValidator{}
+// fails at plan time instead of at the API. Its error shows example, a
+// URL of the kind the attribute wants.
+func httpURL(example string) validator.String {
+	return httpURLValidator{example: example}
 }
 
-type httpURLValidator struct{}
+type httpURLValidator struct {
+	example string
+}
 
 func (v httpURLValidator) Description(_ context.Context) string {
 	return "value must be an absolute http or https URL"
@@ -35,8 +38,8 @@ func (v httpURLValidator) ValidateString(_ context.Context, req validator.String
 	}
 	if _, err := artifacturl.ValidateHTTP(req.ConfigValue.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid URL",
-			fmt.Sprintf("%s: %s. Use an absolute URL with scheme http or https and a host, e.g. https://huggingface.co/google-bert/bert-base-uncased.",
-				req.Path, err))
+			fmt.Sprintf("%s: %s. Use an absolute URL with scheme http or https and a host, e.g. %s.",
+				req.Path, err, v.example))
 	}
 }
 

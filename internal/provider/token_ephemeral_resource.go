@@ -73,18 +73,26 @@ func (r *TokenEphemeralResource) Configure(_ context.Context, req ephemeral.Conf
 	r.data = data
 }
 
-func (r *TokenEphemeralResource) Open(ctx context.Context, _ ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
+func (r *TokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
 	if r.data == nil {
 		resp.Diagnostics.AddError("Cannot open registry_token", "The provider has not been configured. This is a bug in the provider; please report it.")
 		return
 	}
 	c, err := r.data.RegistryClient()
 	if errors.Is(err, ErrConfigUnknown) {
-		// The provider's settings depend on resources not applied yet: the
-		// token is unknown during this plan and obtained during apply, when
-		// Terraform opens the ephemeral resource again.
-		tflog.Debug(ctx, "registry_token: provider configuration unknown, token unknown until apply")
-		resp.Diagnostics.Append(resp.Result.Set(ctx, &tokenEphemeralResourceModel{Token: types.StringUnknown()})...)
+		// The provider's settings depend on resources not applied yet. The
+		// protocol allows no unknown value in an opened result (OpenTofu
+		// rejects one as a provider bug): defer where the CLI allows it,
+		// else say what to do.
+		if req.ClientCapabilities.DeferralAllowed {
+			tflog.Debug(ctx, "registry_token: provider configuration unknown, opening deferred")
+			resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonProviderConfigUnknown}
+			return
+		}
+		resp.Diagnostics.AddError("Cannot open registry_token during this plan",
+			fmt.Sprintf("No registry token can be obtained yet: %s. Apply the resources that the provider configuration "+
+				"depends on first (for example with -target), or set the provider's endpoint and credentials to values "+
+				"known before apply.", err))
 		return
 	}
 	if err != nil {

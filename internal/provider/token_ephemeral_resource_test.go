@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -219,6 +220,33 @@ func TestTokenEphemeralResource_OpenWrongPassword(t *testing.T) {
 	}
 }
 
+// With a provider configuration known only after apply there is no token
+// yet, and the protocol allows no unknown result: Open defers where the CLI
+// allows deferral, else fails saying which setting is unknown.
+func TestTokenEphemeralResource_OpenConfigUnknown(t *testing.T) {
+	for _, deferralAllowed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("deferral allowed %v", deferralAllowed), func(t *testing.T) {
+			r := &TokenEphemeralResource{data: &ProviderData{unknown: []string{"endpoint"}}}
+			var resp ephemeral.OpenResponse
+			r.Open(t.Context(), ephemeral.OpenRequest{
+				ClientCapabilities: ephemeral.OpenClientCapabilities{DeferralAllowed: deferralAllowed},
+			}, &resp)
+			if deferralAllowed {
+				if resp.Diagnostics.HasError() || resp.Deferred == nil || resp.Deferred.Reason != ephemeral.DeferredReasonProviderConfigUnknown {
+					t.Fatalf("want a deferral (provider configuration unknown), got %+v, %v", resp.Deferred, resp.Diagnostics)
+				}
+				return
+			}
+			if resp.Deferred != nil || !resp.Diagnostics.HasError() {
+				t.Fatalf("want an error and no deferral, got %+v, %v", resp.Deferred, resp.Diagnostics)
+			}
+			if detail := resp.Diagnostics[0].Detail(); !strings.Contains(detail, `"endpoint"`) {
+				t.Errorf("the diagnostic should name the unknown setting: %s", detail)
+			}
+		})
+	}
+}
+
 // The echo provider (terraform-plugin-testing's way to test ephemeral
 // resources) copies the ephemeral value into its own resource, so that the
 // test can read it and try it against the registry.
@@ -257,27 +285,22 @@ resource "echo" "token" {}
 }
 
 // A provider configuration that is unknown until apply (an endpoint that
-// another resource outputs) does not fail the plan: the token is unknown
-// then, and obtained during apply.
+// another resource outputs) cannot yield a token during the plan, and the
+// protocol allows no unknown value in an opened ephemeral resource (OpenTofu
+// rejects one): the plan fails with what to do. Once the resource the
+// endpoint comes from is applied, as the error advises, the token works.
 func TestAccTokenEphemeralResource_unknownProviderConfiguration(t *testing.T) {
 	endpoint := testAccTokenEndpoint(t)
 	factories := map[string]func() (tfprotov6.ProviderServer, error){
 		"echo": echoprovider.NewProviderServer(),
 	}
 	maps.Copy(factories, testAccProtoV6ProviderFactories)
-
-	resource.Test(t, resource.TestCase{
-		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
-			tfversion.SkipBelow(tfversion.Version1_10_0),
-		},
-		ProtoV6ProviderFactories: factories,
-		Steps: []resource.TestStep{
-			{
-				Config: fmt.Sprintf(`
+	endpointResource := fmt.Sprintf(`
 resource "terraform_data" "endpoint" {
   input = %q
 }
-
+`, endpoint)
+	withToken := endpointResource + `
 provider "registry" {
   endpoint = terraform_data.endpoint.output
 }
@@ -289,7 +312,24 @@ provider "echo" {
 }
 
 resource "echo" "token" {}
-`, endpoint),
+`
+
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
+			tfversion.SkipBelow(tfversion.Version1_10_0),
+		},
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{
+				Config:      withToken,
+				ExpectError: regexp.MustCompile(`Cannot open registry_token during this plan(.|\n)*"endpoint" will be known(.|\n)*only after apply`),
+			},
+			{
+				// What the error advises: the endpoint's resource first.
+				Config: endpointResource,
+			},
+			{
+				Config: withToken,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("echo.token", tfjsonpath.New("data").AtMapKey("token"),
 						knownvalue.StringFunc(func(token string) error {
