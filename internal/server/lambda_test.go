@@ -168,7 +168,7 @@ func TestLambdaNamesRoundTrip(t *testing.T) {
 		rec, err := st.Create(context.Background(), store.Record{
 			Metadata: store.Metadata{Name: name, Type: "code"}, URL: fmt.Sprintf("https://example.com/lambda-%s-%d", suffix, i),
 			CreatedAt: time.Now(), CreatedBy: DefaultAdminName,
-		})
+		}, store.AuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			t.Fatalf("storing %q: %v", name, err)
 		}

@@ -25,7 +25,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -39,10 +38,6 @@ import (
 
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.
 const MaxBodyBytes = 1 << 20
-
-// MaxRegexLength caps byRegEx patterns. RE2 runs in linear time, but a huge
-// pattern still costs memory to compile.
-const MaxRegexLength = 1024
 
 // Config is what a Server needs.
 type Config struct {
@@ -58,6 +53,10 @@ type Config struct {
 	// MaxResults is the hard cap on the results of one POST /artifacts
 	// query; past it the answer is 413. 0 means no cap.
 	MaxResults int
+	// Limits bound urls, names, searches (see Limits); zero: DefaultLimits.
+	Limits Limits
+	// Throttle limits password guessing and, optionally, each token's rate.
+	Throttle Throttle
 	// Environment is reported in logs and health (e.g. production).
 	Environment string
 	Version     string
@@ -76,6 +75,8 @@ type Server struct {
 	dummyHash []byte
 	tokens    tokenSigner
 	metrics   *requestMetrics
+	limits    Limits
+	throttle  *throttler
 	log       *slog.Logger
 	started   time.Time
 	handler   http.Handler
@@ -110,7 +111,8 @@ func New(cfg Config) (*Server, error) {
 		}
 		cfg.Users = users
 	}
-	users, err := hashUsers(cfg.Users)
+	tokens := tokenSigner{secret: cfg.TokenSecret, ttl: cfg.TokenTTL}
+	users, err := hashUsers(cfg.Users, tokens)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +122,10 @@ func New(cfg Config) (*Server, error) {
 		store:     visibleStore{cfg.Storage.Store},
 		users:     users,
 		dummyHash: dummy,
-		tokens:    tokenSigner{secret: cfg.TokenSecret, ttl: cfg.TokenTTL},
+		tokens:    tokens,
 		metrics:   newRequestMetrics(),
+		limits:    cfg.Limits.withDefaults(),
+		throttle:  newThrottler(cfg.Throttle),
 		log:       cfg.Logger,
 		started:   cfg.Now(),
 	}
@@ -167,6 +171,7 @@ func (s *Server) routes() http.Handler {
 type principal struct {
 	Name    string
 	IsAdmin bool
+	token   string
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, p principal)
@@ -174,22 +179,15 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, p principal)
 // authed answers 403 unless the request carries a valid token.
 func (s *Server) authed(h authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := tokenFromHeaders(r.Header)
-		if tok == "" {
-			writeError(w, http.StatusForbidden, "missing authentication token: send the token from PUT /authenticate in the X-Authorization header")
-			return
-		}
-		name, err := s.tokens.verify(tok, s.cfg.Now())
-		if err != nil {
-			writeError(w, http.StatusForbidden, "authentication token is invalid or expired: authenticate again with PUT /authenticate")
-			return
-		}
-		u, ok := s.users[name]
+		p, msg, ok := s.principalFrom(r)
 		if !ok {
-			writeError(w, http.StatusForbidden, "authentication token names an unknown user: authenticate again with PUT /authenticate")
+			writeError(w, http.StatusForbidden, msg)
 			return
 		}
-		h(w, r, principal{Name: name, IsAdmin: u.isAdmin})
+		if !s.throttle.allowToken(w, p.token, s.cfg.Now()) {
+			return
+		}
+		h(w, r, p)
 	})
 }
 
@@ -328,7 +326,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusBadRequest, "request body is empty: a JSON body is required")
 		return false
 	}
-	writeError(w, http.StatusBadRequest, "request body is not valid JSON of the expected shape: "+err.Error())
+	writeError(w, http.StatusBadRequest, describeJSONError(err))
 	return false
 }
 
@@ -392,8 +390,15 @@ func (s *Server) toArtifact(r *http.Request, rec store.Record) Artifact {
 	}
 }
 
+// auditEntry is the entry of an action of p on md, now.
+func (s *Server) auditEntry(p principal, md store.Metadata, action string) store.AuditEntry {
+	return store.AuditEntry{User: store.User{Name: p.Name, IsAdmin: p.IsAdmin}, Date: s.cfg.Now().UTC().Truncate(time.Second), Artifact: md, Action: action}
+}
+
+// audit records an action that writes nothing else (DOWNLOAD); writes
+// pass their entry to the store, which keeps both together.
 func (s *Server) audit(r *http.Request, p principal, md store.Metadata, action string) {
-	e := store.AuditEntry{User: store.User{Name: p.Name, IsAdmin: p.IsAdmin}, Date: s.cfg.Now().UTC().Truncate(time.Second), Artifact: md, Action: action}
+	e := s.auditEntry(p, md, action)
 	if err := s.store.AppendAudit(r.Context(), md.ID, e); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("writing audit entry failed", "artifact_id", md.ID, "action", action, "error", err.Error())
 	}
@@ -432,18 +437,32 @@ func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "authentication request needs user.name and secret.password")
 		return
 	}
+	if !s.checkName(w, "user.name", req.User.Name) {
+		return
+	}
+	done, ok := s.throttle.attempt(w, r, req.User.Name, s.cfg.Now())
+	if !ok {
+		return
+	}
 	u, known := s.users[req.User.Name]
 	hash := s.dummyHash
 	if known {
 		hash = u.hash
 	}
 	// Compare even for an unknown user so that timing does not tell names.
-	err := bcrypt.CompareHashAndPassword(hash, []byte(*req.Secret.Password))
-	if !known || err != nil {
+	valid, ran := s.throttle.checkPassword(r.Context(), func() bool {
+		return bcrypt.CompareHashAndPassword(hash, []byte(*req.Secret.Password)) == nil
+	})
+	if !ran {
+		done(true) // the client went away before its password was checked
+		return
+	}
+	done(known && valid)
+	if !known || !valid {
 		writeError(w, http.StatusUnauthorized, "the user or password is invalid")
 		return
 	}
-	writeJSON(w, http.StatusOK, "bearer "+s.tokens.issue(req.User.Name, s.cfg.Now()))
+	writeJSON(w, http.StatusOK, "bearer "+s.issueFor(req.User.Name, s.cfg.Now()))
 }
 
 // notImplemented answers 501 for a feature of a later issue, after the
@@ -476,9 +495,15 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		return
 	}
 	url := strings.TrimSpace(*body.URL)
+	if !s.checkURL(w, "url", url) {
+		return
+	}
 	name, err := artifacturl.DeriveName(url)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "url: "+err.Error())
+		return
+	}
+	if !s.checkName(w, "the name derived from the url", name) {
 		return
 	}
 	rec := store.Record{
@@ -491,12 +516,11 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		s.createRated(w, r, p, rec)
 		return
 	}
-	rec, err = s.store.Create(r.Context(), rec)
+	rec, err = s.store.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
 	if err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	s.audit(r, p, rec.Metadata, store.ActionCreate)
 	writeJSON(w, http.StatusCreated, s.toArtifact(r, rec))
 }
 
@@ -552,6 +576,9 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 		return
 	}
 	url := strings.TrimSpace(*body.Data.URL)
+	if !s.checkURL(w, "data.url", url) {
+		return
+	}
 	if _, err := artifacturl.ValidateHTTP(url); err != nil {
 		writeError(w, http.StatusBadRequest, "data.url: "+err.Error())
 		return
@@ -569,11 +596,10 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 		rec.HFData, rec.Rating = nil, nil
 	}
 	rec.URL = url
-	if err := s.store.Update(r.Context(), rec); err != nil {
+	if err := s.store.Update(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionUpdate)); err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	s.audit(r, p, rec.Metadata, store.ActionUpdate)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -630,7 +656,9 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request, p principal
 		return
 	}
 	// Users come from configuration, so the default admin is there again
-	// as soon as the artifacts are gone.
+	// as soon as the artifacts are gone. The reset raises the storage's
+	// generation, which revokes every token issued before, the caller's
+	// included.
 	if err := s.store.Reset(r.Context()); err != nil {
 		s.storeError(w, r, err)
 		return
@@ -674,19 +702,29 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 			}
 		}
 	}
-	all, err := s.store.List(r.Context())
+	ctx, cancel := s.searchContext(r)
+	defer cancel()
+	all, err := s.store.List(ctx)
 	if err != nil {
-		s.storeError(w, r, err)
+		if !s.scanStopped(ctx, w, r) {
+			s.storeError(w, r, err)
+		}
 		return
 	}
 	matches := []store.Metadata{}
 	for _, rec := range all {
+		if ctx.Err() != nil {
+			break
+		}
 		for _, q := range queries {
 			if (*q.Name == "*" || *q.Name == rec.Metadata.Name) && (len(q.Types) == 0 || contains(q.Types, rec.Metadata.Type)) {
 				matches = append(matches, rec.Metadata)
 				break
 			}
 		}
+	}
+	if s.scanStopped(ctx, w, r) {
+		return
 	}
 	if s.cfg.MaxResults > 0 && len(matches) > s.cfg.MaxResults {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the query matches %d artifacts, more than the limit of %d; narrow it by name or types", len(matches), s.cfg.MaxResults))
@@ -713,6 +751,9 @@ func (s *Server) handleByName(w http.ResponseWriter, r *http.Request, _ principa
 	name := r.PathValue("name")
 	if !validName(name) {
 		writeError(w, http.StatusBadRequest, "artifact name must be non-empty UTF-8 text without control characters")
+		return
+	}
+	if !s.checkName(w, "the artifact name", name) {
 		return
 	}
 	s.search(w, r, func(rec store.Record) bool { return rec.Metadata.Name == name })
@@ -743,32 +784,40 @@ func (s *Server) handleByRegex(w http.ResponseWriter, r *http.Request, _ princip
 		writeError(w, http.StatusBadRequest, "the body needs a non-empty regex")
 		return
 	}
-	if len(*body.Regex) > MaxRegexLength {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("regex longer than %d bytes", MaxRegexLength))
-		return
-	}
-	re, err := regexp.Compile(*body.Regex)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid regex (Go RE2 syntax): "+err.Error())
+	re, ok := s.compileRegex(w, *body.Regex)
+	if !ok {
 		return
 	}
 	s.search(w, r, func(rec store.Record) bool {
-		return re.MatchString(rec.Metadata.Name) || re.MatchString(rec.ReadmeText())
+		return re.MatchString(rec.Metadata.Name) || re.MatchString(s.readme(rec.ReadmeText()))
 	})
 }
 
 // search answers the metadata of the matching artifacts, or 404 for none.
+// The scan stops between artifacts when the client goes away or the search
+// deadline passes; one artifact's match is bounded by the url, name and
+// README limits.
 func (s *Server) search(w http.ResponseWriter, r *http.Request, match func(store.Record) bool) {
-	all, err := s.store.List(r.Context())
+	ctx, cancel := s.searchContext(r)
+	defer cancel()
+	all, err := s.store.List(ctx)
 	if err != nil {
-		s.storeError(w, r, err)
+		if !s.scanStopped(ctx, w, r) {
+			s.storeError(w, r, err)
+		}
 		return
 	}
 	out := []store.Metadata{}
 	for _, rec := range all {
+		if ctx.Err() != nil {
+			break
+		}
 		if match(rec) {
 			out = append(out, rec.Metadata)
 		}
+	}
+	if s.scanStopped(ctx, w, r) {
+		return
 	}
 	if len(out) == 0 {
 		writeError(w, http.StatusNotFound, "no artifact matches")

@@ -253,7 +253,7 @@ func TestLoadUsersFile(t *testing.T) {
 	if _, err := LoadUsers("", path); err == nil {
 		t.Errorf("a users file that is not an array was accepted")
 	}
-	if _, err := hashUsers([]UserSpec{{Name: "x", Password: "a"}, {Name: "x", Password: "b"}}); err == nil {
+	if _, err := hashUsers([]UserSpec{{Name: "x", Password: "a"}, {Name: "x", Password: "b"}}, tokenSigner{}); err == nil {
 		t.Errorf("a user defined twice was accepted")
 	}
 }
@@ -304,7 +304,7 @@ func TestS3TwoWritersUniqueIDs(t *testing.T) {
 				r, err := st.Create(context.Background(), store.Record{
 					Metadata: store.Metadata{Name: "m", Type: "model"},
 					URL:      "https://huggingface.co/org/w" + string(rune('a'+w)) + "-" + string(rune('a'+i)),
-				})
+				}, store.AuditEntry{Action: store.ActionCreate})
 				errs <- err
 				ids <- r.Metadata.ID
 			}()

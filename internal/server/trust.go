@@ -279,7 +279,7 @@ func (s *Server) ensureRating(ctx context.Context, rec store.Record, user princi
 }
 
 // storeRating writes r into the stored artifact (reading it afresh so that
-// a concurrent update is not undone) and audits RATE.
+// a concurrent update is not undone) together with its RATE entry.
 func (s *Server) storeRating(ctx context.Context, id string, r rating.Rating, clearPending bool, user principal) error {
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -293,18 +293,7 @@ func (s *Server) storeRating(ctx context.Context, id string, r rating.Rating, cl
 	if clearPending {
 		cur.PendingRating = false
 	}
-	if err := s.trust.raw.Update(ctx, cur); err != nil {
-		return err
-	}
-	s.auditAs(ctx, user, cur.Metadata, store.ActionRate)
-	return nil
-}
-
-func (s *Server) auditAs(ctx context.Context, p principal, md store.Metadata, action string) {
-	e := store.AuditEntry{User: store.User{Name: p.Name, IsAdmin: p.IsAdmin}, Date: s.cfg.Now().UTC().Truncate(time.Second), Artifact: md, Action: action}
-	if err := s.trust.raw.AppendAudit(ctx, md.ID, e); err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.Error("writing audit entry failed", "artifact_id", md.ID, "action", action, "error", err.Error())
-	}
+	return s.trust.raw.Update(ctx, cur, s.auditEntry(user, cur.Metadata, store.ActionRate))
 }
 
 // rateInBackground finishes an asynchronous ingest: the artifact becomes
@@ -338,12 +327,11 @@ func (s *Server) rateInBackground(j ratingJob) {
 func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal, rec store.Record) {
 	if s.cfg.RatingMode == RatingAsync {
 		rec.PendingRating = true
-		created, err := s.trust.raw.Create(r.Context(), rec)
+		created, err := s.trust.raw.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
 		if err != nil {
 			s.storeError(w, r, err)
 			return
 		}
-		s.auditAs(r.Context(), p, created.Metadata, store.ActionCreate)
 		s.enqueue(r.Context(), ratingJob{id: created.Metadata.ID, user: p})
 		writeJSON(w, http.StatusAccepted, s.toArtifact(r, created))
 		return
@@ -360,12 +348,11 @@ func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal
 		return
 	}
 	rec.Rating, _ = json.Marshal(rt)
-	created, err := s.store.Create(r.Context(), rec)
+	created, err := s.store.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
 	if err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	s.audit(r, p, created.Metadata, store.ActionCreate)
 	s.audit(r, p, created.Metadata, store.ActionRate)
 	writeJSON(w, http.StatusCreated, s.toArtifact(r, created))
 }

@@ -75,7 +75,7 @@ func fill(b *testing.B, st Store, n int) []string {
 	b.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		r, err := st.Create(context.Background(), record(i))
+		r, err := st.Create(context.Background(), record(i), AuditEntry{Action: ActionCreate})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func BenchmarkCreate(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := st.Create(ctx, record(i)); err != nil {
+				if _, err := st.Create(ctx, record(i), AuditEntry{Action: ActionCreate}); err != nil {
 					b.Fatal(err)
 				}
 			}

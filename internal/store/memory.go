@@ -14,6 +14,7 @@ type Memory struct {
 	byID   map[string]Record
 	byURL  map[string]string // type + "\x00" + url -> id
 	audits map[string][]AuditEntry
+	gen    int64
 	now    func() time.Time
 }
 
@@ -32,7 +33,7 @@ func urlKey(typ, url string) string { return typ + "\x00" + normURL(url) }
 func (m *Memory) Backend() string  { return "memory" }
 func (m *Memory) Describe() string { return "process memory (lost on restart)" }
 
-func (m *Memory) Create(_ context.Context, r Record) (Record, error) {
+func (m *Memory) Create(_ context.Context, r Record, e AuditEntry) (Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	key := urlKey(r.Metadata.Type, r.URL)
@@ -43,6 +44,8 @@ func (m *Memory) Create(_ context.Context, r Record) (Record, error) {
 	r.Metadata.ID = FormatID(r.Metadata.Type, m.seq, m.now())
 	m.byID[r.Metadata.ID] = r
 	m.byURL[key] = r.Metadata.ID
+	e.Artifact = r.Metadata
+	m.audits[r.Metadata.ID] = append(m.audits[r.Metadata.ID], e)
 	return r, nil
 }
 
@@ -56,7 +59,7 @@ func (m *Memory) Get(_ context.Context, id string) (Record, error) {
 	return r, nil
 }
 
-func (m *Memory) Update(_ context.Context, r Record) error {
+func (m *Memory) Update(_ context.Context, r Record, e AuditEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, ok := m.byID[r.Metadata.ID]
@@ -70,6 +73,7 @@ func (m *Memory) Update(_ context.Context, r Record) error {
 	delete(m.byURL, urlKey(old.Metadata.Type, old.URL))
 	m.byURL[newKey] = r.Metadata.ID
 	m.byID[r.Metadata.ID] = r
+	m.audits[r.Metadata.ID] = append(m.audits[r.Metadata.ID], e)
 	return nil
 }
 
@@ -117,7 +121,14 @@ func (m *Memory) Reset(_ context.Context) error {
 	m.byID = map[string]Record{}
 	m.byURL = map[string]string{}
 	m.audits = map[string][]AuditEntry{}
+	m.gen++
 	return nil
+}
+
+func (m *Memory) Generation() int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.gen
 }
 
 func (m *Memory) AppendAudit(_ context.Context, id string, e AuditEntry) error {

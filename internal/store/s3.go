@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,13 +34,36 @@ import (
 //     concurrent writers never overwrite each other's entries.
 //
 // Ids are unique across restarts and concurrent writers: the sequence
-// starts past the largest one in the bucket and every metadata object is
-// written with If-None-Match: *, retrying with the next number when another
-// writer took the id first.
+// starts past the largest one in the bucket (under artifacts/ or audit/)
+// and every metadata object is written with If-None-Match: *, retrying with
+// the next number when another writer took the id first.
+//
+// S3 has no transactions, so the order of the writes is what keeps the
+// audit trail whole across a crash (kill -9, power loss) at any point:
+//
+//   - Create claims the url, writes the CREATE entry, then the metadata
+//     object. A claim whose artifact does not exist yet is a create in
+//     progress for s3ClaimGrace (a concurrent create of the url gets 409),
+//     and after that the leftover of a crash, which the next create takes
+//     over. A
+//     crash in between leaves an entry under an id that has no artifact:
+//     invisible (the audit of a missing artifact is 404), removed by a
+//     reset, and its id is never handed out again because OpenS3 counts the
+//     ids under audit/ too. When another writer took the id first, the
+//     entry is deleted before the next id is tried.
+//   - Update writes the UPDATE entry first, then the metadata. A crash in
+//     between leaves an UPDATE entry for an update that was not applied (and
+//     whose client got no 200), never an applied update without its entry.
+//   - Delete removes the metadata first, then the trail and the url claim;
+//     a crash in between leaves objects that belong to no artifact, as in
+//     the first case.
+//   - Reset raises the generation (state/reset-generation) before it
+//     deletes anything, so that a reset cut short still revokes tokens.
 type S3 struct {
 	client *s3.Client
 	bucket string
 	seq    atomic.Int64
+	gen    atomic.Int64
 	now    func() time.Time
 }
 
@@ -48,6 +72,7 @@ const (
 	s3MetadataName    = "metadata.json"
 	s3IndexPrefix     = "index/url/"
 	s3AuditPrefix     = "audit/"
+	s3GenerationKey   = "state/reset-generation"
 	// s3Parallel bounds the concurrent requests of List and Reset.
 	s3Parallel = 16
 	// createdAtLayout is the guide's created_at (Python's isoformat of a
@@ -104,7 +129,62 @@ func OpenS3(ctx context.Context, client *s3.Client, bucket string) (*S3, error) 
 			s.seq.Store(n)
 		}
 	}
+	// An entry written by a Create that crashed before its metadata names
+	// an id that must not be handed out again.
+	audited, err := s.auditIDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("accessing S3 bucket %s: listing %s: %w", bucket, s3AuditPrefix, err)
+	}
+	for _, id := range audited {
+		if n := ParseSeq(id); n > s.seq.Load() {
+			s.seq.Store(n)
+		}
+	}
+	b, err := s.getBytes(ctx, s3GenerationKey)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("accessing S3 bucket %s: reading %s: %w", bucket, s3GenerationKey, err)
+	default:
+		n, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if perr != nil {
+			return nil, fmt.Errorf("S3 bucket %s: %s holds %q, not a number", bucket, s3GenerationKey, b)
+		}
+		s.gen.Store(n)
+	}
 	return s, nil
+}
+
+func (s *S3) Generation() int64 { return s.gen.Load() }
+
+// auditIDs lists the ids that have an audit/<id>/ folder.
+func (s *S3) auditIDs(ctx context.Context) ([]string, error) {
+	var out []string
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(s.bucket), Prefix: aws.String(s3AuditPrefix), Delimiter: aws.String("/"),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, cp := range page.CommonPrefixes {
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), s3AuditPrefix), "/"))
+		}
+	}
+	return out, nil
+}
+
+// putAudit writes e as a new object of the trail of id and returns its key.
+func (s *S3) putAudit(ctx context.Context, id string, e AuditEntry) (string, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return "", err
+	}
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	key := fmt.Sprintf("%s%s/%020d-%s.json", s3AuditPrefix, id, s.now().UnixNano(), hex.EncodeToString(rnd[:]))
+	return key, s.put(ctx, key, b, false)
 }
 
 func (s *S3) Backend() string  { return "s3" }
@@ -198,36 +278,61 @@ func decodeDocument(b []byte) (Record, error) {
 	return r, nil
 }
 
+// s3ClaimGrace is how long a url claim whose artifact does not exist yet
+// counts as a create in progress (its metadata follows within moments)
+// rather than the leftover of a create that crashed.
+const s3ClaimGrace = time.Minute
+
 // claimURL makes id the owner of typ+url, or returns ErrConflict when a
-// live artifact owns it. A stale claim (its artifact is gone or has another
-// url now) is taken over.
+// live artifact owns it or another create of it is in progress. A stale
+// claim (its artifact has another url now, or never appeared within
+// s3ClaimGrace) is taken over.
 func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
 	key := urlIndexKey(typ, url)
 	err := s.put(ctx, key, []byte(id), true)
 	if err == nil || !isPreconditionFailed(err) {
 		return err
 	}
-	owner, err := s.getBytes(ctx, key)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	var owner []byte
+	var claimed time.Time
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	switch {
+	case err == nil:
+		owner, err = io.ReadAll(out.Body)
+		_ = out.Body.Close()
+		if err != nil {
+			return err
+		}
+		claimed = aws.ToTime(out.LastModified)
+	case !isNotFound(err):
 		return err
 	}
 	if len(owner) > 0 && string(owner) != id {
-		if rec, err := s.Get(ctx, string(owner)); err == nil && rec.Metadata.Type == typ && normURL(rec.URL) == normURL(url) {
+		rec, err := s.Get(ctx, string(owner))
+		switch {
+		case err == nil && rec.Metadata.Type == typ && normURL(rec.URL) == normURL(url):
 			return ErrConflict
-		} else if err != nil && !errors.Is(err, ErrNotFound) {
+		case errors.Is(err, ErrNotFound) && s.now().Sub(claimed) < s3ClaimGrace:
+			return ErrConflict // its create writes the metadata next
+		case err != nil && !errors.Is(err, ErrNotFound):
 			return err
 		}
 	}
 	return s.put(ctx, key, []byte(id), false)
 }
 
-func (s *S3) Create(ctx context.Context, r Record) (Record, error) {
+func (s *S3) Create(ctx context.Context, r Record, e AuditEntry) (Record, error) {
 	for attempt := 0; attempt < 20; attempt++ {
 		r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
 		if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.Metadata.ID); err != nil {
 			return Record{}, err
 		}
 		body, err := encodeDocument(r)
+		if err != nil {
+			return Record{}, err
+		}
+		e.Artifact = r.Metadata
+		auditKey, err := s.putAudit(ctx, r.Metadata.ID, e)
 		if err != nil {
 			return Record{}, err
 		}
@@ -238,7 +343,11 @@ func (s *S3) Create(ctx context.Context, r Record) (Record, error) {
 		if !isPreconditionFailed(err) {
 			return Record{}, err
 		}
-		// Another writer took this id; the claim is ours, retry the id.
+		// Another writer took this id: our entry must not join its trail.
+		// The url claim is ours; retry with the next id.
+		if err := s.delete(ctx, auditKey); err != nil {
+			return Record{}, err
+		}
 	}
 	return Record{}, errors.New("could not allocate a unique artifact id after 20 attempts")
 }
@@ -255,7 +364,7 @@ func (s *S3) Get(ctx context.Context, id string) (Record, error) {
 	return r, nil
 }
 
-func (s *S3) Update(ctx context.Context, r Record) error {
+func (s *S3) Update(ctx context.Context, r Record, e AuditEntry) error {
 	old, err := s.Get(ctx, r.Metadata.ID)
 	if err != nil {
 		return err
@@ -269,6 +378,9 @@ func (s *S3) Update(ctx context.Context, r Record) error {
 	r.CreatedAt, r.CreatedBy = old.CreatedAt, old.CreatedBy
 	body, err := encodeDocument(r)
 	if err != nil {
+		return err
+	}
+	if _, err := s.putAudit(ctx, r.Metadata.ID, e); err != nil {
 		return err
 	}
 	if err := s.put(ctx, MetadataKey(r.Metadata.ID), body, false); err != nil {
@@ -394,6 +506,18 @@ func (s *S3) List(ctx context.Context) ([]Record, error) {
 }
 
 func (s *S3) Reset(ctx context.Context) error {
+	gen := s.gen.Load() + 1
+	if b, err := s.getBytes(ctx, s3GenerationKey); err == nil {
+		if n, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); perr == nil && n >= gen {
+			gen = n + 1 // another process reset since we opened
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err := s.put(ctx, s3GenerationKey, []byte(strconv.FormatInt(gen, 10)), false); err != nil {
+		return err
+	}
+	s.gen.Store(gen)
 	for _, prefix := range []string{s3ArtifactsPrefix, s3IndexPrefix, s3AuditPrefix} {
 		keys, err := s.keys(ctx, prefix)
 		if err != nil {
@@ -413,14 +537,8 @@ func (s *S3) AppendAudit(ctx context.Context, id string, e AuditEntry) error {
 		}
 		return err
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	key := fmt.Sprintf("%s%s/%020d-%s.json", s3AuditPrefix, id, s.now().UnixNano(), hex.EncodeToString(rnd[:]))
-	return s.put(ctx, key, b, false)
+	_, err := s.putAudit(ctx, id, e)
+	return err
 }
 
 func (s *S3) Audit(ctx context.Context, id string) ([]AuditEntry, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -19,6 +20,7 @@ type SQLite struct {
 	db   *sql.DB
 	path string
 	now  func() time.Time
+	gen  atomic.Int64
 }
 
 // SQLitePathFromURL reads the guide's SQLALCHEMY_DATABASE_URL form:
@@ -82,7 +84,27 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("adding the rating columns to SQLite database %s: %w", path, err)
 	}
-	return &SQLite{db: db, path: path, now: time.Now}, nil
+	s := &SQLite{db: db, path: path, now: time.Now}
+	var gen int64
+	err = db.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'reset'`).Scan(&gen)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		_ = db.Close()
+		return nil, fmt.Errorf("reading the reset counter of SQLite database %s: %w", path, err)
+	}
+	s.gen.Store(gen)
+	return s, nil
+}
+
+func (s *SQLite) Generation() int64 { return s.gen.Load() }
+
+// insertAudit writes e into the trail of id inside tx.
+func insertAudit(ctx context.Context, tx *sql.Tx, id string, e AuditEntry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit(artifact_id, entry) VALUES (?, ?)`, id, string(b))
+	return err
 }
 
 func (s *SQLite) Backend() string  { return "sqlite" }
@@ -93,7 +115,7 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
-func (s *SQLite) Create(ctx context.Context, r Record) (Record, error) {
+func (s *SQLite) Create(ctx context.Context, r Record, e AuditEntry) (Record, error) {
 	hf, err := json.Marshal(nonNilHF(r.HFData))
 	if err != nil {
 		return Record{}, err
@@ -127,6 +149,10 @@ func (s *SQLite) Create(ctx context.Context, r Record) (Record, error) {
 		return Record{}, ErrConflict
 	}
 	if err != nil {
+		return Record{}, err
+	}
+	e.Artifact = r.Metadata
+	if err := insertAudit(ctx, tx, r.Metadata.ID, e); err != nil {
 		return Record{}, err
 	}
 	return r, tx.Commit()
@@ -168,7 +194,7 @@ func (s *SQLite) Get(ctx context.Context, id string) (Record, error) {
 	return r, err
 }
 
-func (s *SQLite) Update(ctx context.Context, r Record) error {
+func (s *SQLite) Update(ctx context.Context, r Record, e AuditEntry) error {
 	hf, err := json.Marshal(nonNilHF(r.HFData))
 	if err != nil {
 		return err
@@ -196,6 +222,9 @@ func (s *SQLite) Update(ctx context.Context, r Record) error {
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
+	}
+	if err := insertAudit(ctx, tx, r.Metadata.ID, e); err != nil {
+		return err
 	}
 	return tx.Commit()
 }
@@ -242,13 +271,23 @@ func (s *SQLite) Reset(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	var gen int64
+	if err := tx.QueryRowContext(ctx,
+		`INSERT INTO counters(name, value) VALUES ('reset', 1)
+		 ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value`).Scan(&gen); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM artifacts`); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM audit`); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.gen.Store(gen)
+	return nil
 }
 
 func (s *SQLite) AppendAudit(ctx context.Context, id string, e AuditEntry) error {

@@ -115,18 +115,33 @@ type Store interface {
 	// Describe says where the data lives, for logs and health (no secrets).
 	Describe() string
 	// Create assigns the record an id <type>-<sequence>-<unix seconds>,
-	// unique across restarts and concurrent creates, and stores it.
-	Create(ctx context.Context, r Record) (Record, error)
+	// unique across restarts and concurrent creates, and stores it together
+	// with its CREATE audit entry e (whose Artifact gets the new metadata):
+	// a crash never leaves the artifact without that entry (SQLite: one
+	// transaction; S3: the entry is written first, see S3).
+	Create(ctx context.Context, r Record, e AuditEntry) (Record, error)
 	// Get reads one record by id without scanning.
 	Get(ctx context.Context, id string) (Record, error)
-	// Update replaces the stored record with the same id.
-	Update(ctx context.Context, r Record) error
-	// Delete removes the record and its audit trail.
+	// Update replaces the stored record with the same id and appends its
+	// UPDATE audit entry e in the same way as Create.
+	Update(ctx context.Context, r Record, e AuditEntry) error
+	// Delete removes the record and its audit trail (SQLite: one
+	// transaction; S3: the record first, see S3).
 	Delete(ctx context.Context, id string) error
 	// List returns every record in creation order.
 	List(ctx context.Context) ([]Record, error)
-	// Reset removes every record and audit entry. Ids are not reused.
+	// Reset removes every record and audit entry and raises Generation
+	// before it removes anything. Ids are not reused.
 	Reset(ctx context.Context) error
+	// Generation counts the resets of this storage, across restarts: tokens
+	// carry it, so that a reset revokes every token issued before it. It is
+	// read when the store opens and raised by this process's resets (a
+	// reset by another process sharing an S3 bucket is seen after a
+	// restart).
+	Generation() int64
+	// AppendAudit adds an entry to the trail of an existing artifact
+	// (ErrNotFound otherwise); used for entries without a write, such as
+	// DOWNLOAD.
 	AppendAudit(ctx context.Context, id string, e AuditEntry) error
 	// Audit returns the trail of id in the order it was written.
 	Audit(ctx context.Context, id string) ([]AuditEntry, error)
