@@ -40,6 +40,9 @@ func run() error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("environment", env)
 
+	if lambdaMode() {
+		return runLambda(log, env)
+	}
 	cfg, addr, err := configFromEnv(log, env)
 	if err != nil {
 		return err
