@@ -82,6 +82,7 @@ source .stack/env
 echo "registry (SQLite): $REGISTRY_ENDPOINT; registry (S3): $REGISTRY_S3_ENDPOINT; versitygw: $VERSITYGW_ENDPOINT; moto: $MOTO_ENDPOINT"
 
 step "go test (TF_ACC=1, $(terraform version | head -n 1))"
+export TF_ACC=1
 with_progress "go test" go_test "$ROOT/.stack/go-test.log" -v -count=1 -timeout 45m ./...
 check_acc "$ROOT/.stack/go-test.log" terraform
 
