@@ -66,12 +66,12 @@ manifest=$(awk '/_manifest\.json$/ {print $2}' "$sums")
 cp terraform-registry-manifest.json "$dist/$manifest"
 (cd "$dist" && sha256sum --quiet -c "$(basename "$sums")") || { echo "release: $sums does not match the files" >&2; exit 1; }
 listed=$(awk '{print $2}' "$sums" | sort)
-expected=$(cd "$dist" && ls -- *.zip *_manifest.json | sort)
+expected=$(cd "$dist" && ls -- terraform-provider-registry_*.zip *_manifest.json | sort)
 if [[ "$listed" != "$expected" ]]; then
   echo "release: $sums lists"; echo "$listed"; echo "but the release has"; echo "$expected"
   exit 1
 fi
-zips=$(ls "$dist"/*.zip | wc -l)
+zips=$(ls "$dist"/terraform-provider-registry_*.zip | wc -l)
 if [[ "$zips" -ne $want ]]; then
   if $single; then
     echo "release: $zips zip archives, want 1 ($goos/$goarch)" >&2
@@ -81,3 +81,23 @@ if [[ "$zips" -ne $want ]]; then
   exit 1
 fi
 echo "release: $zips signed archive(s) and the manifest, SHA256SUMS signature verified"
+# The registry server's Lambda zips (provided.al2023), in their own archive
+# set: an executable bootstrap at the root, built for its architecture.
+lambda_archs="amd64 arm64"
+if $single; then
+  lambda_archs=$goarch
+  [[ $goos == linux ]] || lambda_archs=""
+fi
+for arch in $lambda_archs; do
+  zip=$(ls "$dist"/registry-server-lambda_*_linux_"$arch".zip 2>/dev/null || true)
+  [[ -n "$zip" ]] || { echo "release: no Lambda zip for linux/$arch" >&2; exit 1; }
+  listing=$(zipinfo "$zip")
+  grep -qE '^-rwx.* bootstrap$' <<<"$listing" || { echo "release: $zip has no executable bootstrap at its root:" >&2; echo "$listing" >&2; exit 1; }
+  [[ $(zipinfo -1 "$zip" | wc -l) -eq 1 ]] || { echo "release: $zip holds more than bootstrap:" >&2; zipinfo -1 "$zip" >&2; exit 1; }
+  # ELF e_machine (bytes 18-19): 0x3e x86-64, 0xb7 aarch64.
+  machine=$([[ $arch == amd64 ]] && echo "3e 00" || echo "b7 00")
+  unzip -p "$zip" bootstrap >"$tmp/bootstrap-$arch"
+  got=$(od -An -tx1 -j18 -N2 "$tmp/bootstrap-$arch" | xargs)
+  [[ "$got" == "$machine" ]] || { echo "release: $zip's bootstrap is not a linux/$arch executable (ELF machine $got)" >&2; exit 1; }
+  echo "release: Lambda zip for linux/$arch: $(basename "$zip"), an executable bootstrap"
+done

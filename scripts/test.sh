@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: static checks, then every Go test with
 # TF_ACC=1 against the running stack (scripts/stack.sh), the provider's
-# acceptance tests again under OpenTofu, then the examples, the docs, lint,
+# acceptance tests again under OpenTofu, a short fuzzing of each fuzz target,
+# the benchmarks (smoke), then the examples, the docs, lint,
 # the release configuration (a signed single-platform snapshot; all eight
 # platforms: make release-check) and the quickstart. The Go tests run with
 # REGISTRY_ACC_STRICT=1, so a test whose prerequisite is missing fails
@@ -82,6 +83,7 @@ source .stack/env
 echo "registry (SQLite): $REGISTRY_ENDPOINT; registry (S3): $REGISTRY_S3_ENDPOINT; versitygw: $VERSITYGW_ENDPOINT; moto: $MOTO_ENDPOINT"
 
 step "go test (TF_ACC=1, $(terraform version | head -n 1))"
+export TF_ACC=1
 with_progress "go test" go_test "$ROOT/.stack/go-test.log" -v -count=1 -timeout 45m ./...
 check_acc "$ROOT/.stack/go-test.log" terraform
 
@@ -90,9 +92,27 @@ TF_ACC_TERRAFORM_PATH="$tofu" TF_ACC_PROVIDER_HOST=registry.opentofu.org \
   with_progress "go test (OpenTofu)" go_test "$ROOT/.stack/go-test-tofu.log" -v -count=1 -timeout 45m -run '^TestAcc' ./internal/provider/
 check_acc "$ROOT/.stack/go-test-tofu.log" opentofu
 
+step "fuzz (each target for ${FUZZ_TIME:=10s})"
+# Bounded: the seed corpora already ran in go test; this explores a little
+# further. A failing input is saved under internal/server/testdata/fuzz.
+# fuzz_one TARGET LOG: the first run builds the instrumented test binary,
+# which takes minutes on a cold build cache.
+fuzz_one() {
+  go test -run '^$' -fuzz "^$1\$" -fuzztime "$FUZZ_TIME" -parallel 2 ./internal/server/ >"$2" 2>&1
+}
+for target in FuzzRequests FuzzRegex; do
+  flog="$ROOT/.stack/fuzz-$target.log"
+  with_progress "fuzz $target" fuzz_one "$target" "$flog" || { cat "$flog"; exit 1; }
+  echo "$target: $(grep -E '^fuzz: elapsed' "$flog" | tail -n 1)"
+done
+
 step "benchmarks (smoke: each runs a few iterations)"
 go test -run '^$' -bench . -benchtime 20x ./internal/... >"$ROOT/.stack/bench.log" 2>&1 || { cat "$ROOT/.stack/bench.log"; exit 1; }
 grep -E '^(Benchmark|ok|FAIL)' "$ROOT/.stack/bench.log"
+
+step "scale benchmark (smoke: 20 artifacts on SQLite and on S3; make bench runs 1,000)"
+go run ./bench/scale -n 20 -backend sqlite
+go run ./bench/scale -n 20 -backend s3
 
 step "examples"
 bash scripts/examples-check.sh

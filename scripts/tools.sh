@@ -118,6 +118,7 @@ case "${1:-all}" in
     need moto_server "Install moto's server (pip install 'moto[server]'); the storage acceptance tests use it as an S3 server with AWS semantics."
     need python3 "Install python3; the stack script uses it to pick free loopback ports."
     need curl "Install curl (apt-get install curl)."
+    need unzip "Install unzip (apt-get install unzip); the release check lists the Lambda zips with zipinfo."
     need gpg "Install GnuPG (apt-get install gnupg); the release check signs a snapshot release with a throwaway key."
     need flock "Install util-linux (apt-get install util-linux); the tool cache uses flock so that parallel builds wait for each other."
     for t in "${GO_TOOLS[@]}" tofu; do

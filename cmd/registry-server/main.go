@@ -40,6 +40,9 @@ func run() error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("environment", env)
 
+	if lambdaMode() {
+		return runLambda(log, env)
+	}
 	cfg, addr, err := configFromEnv(log, env)
 	if err != nil {
 		return err
@@ -62,6 +65,10 @@ func run() error {
 		return err
 	}
 	defer srv.Close()
+	grace, err := idleGraceFromEnv()
+	if err != nil {
+		return err
+	}
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return err
@@ -69,8 +76,10 @@ func run() error {
 	if ln, err = serveTLSIfConfigured(ln, log, os.Getenv); err != nil {
 		return err
 	}
+	dr := newDrain(ln)
 	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           dr.handler(srv.Handler()),
+		ConnState:         dr.connState,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -79,7 +88,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.Serve(ln) }()
+	go func() { errc <- httpSrv.Serve(dr.ln) }()
 	log.Info("registry server listening", "addr", ln.Addr().String(), "backend", opened.Store.Backend(), "version", cfg.Version)
 
 	select {
@@ -87,14 +96,14 @@ func run() error {
 		return err
 	case <-ctx.Done():
 	}
-	// Stop accepting, let in-flight requests finish, then exit 0.
+	// Stop accepting, let in-flight requests finish, then exit 0 (see drain).
 	log.Info("shutting down: draining in-flight requests")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := httpSrv.Shutdown(shutCtx); err != nil {
+	if err := dr.stop(shutCtx, httpSrv, grace); err != nil {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	log.Info("stopped")
@@ -148,6 +157,9 @@ func configFromEnv(log *slog.Logger, env string) (server.Config, string, error) 
 		return cfg, "", err
 	}
 	if cfg.MaxResults, err = intEnv("MAX_QUERY_RESULTS", 10000, 0); err != nil {
+		return cfg, "", err
+	}
+	if err := hardeningFromEnv(&cfg); err != nil {
 		return cfg, "", err
 	}
 	if err := trustFromEnv(&cfg.TrustConfig); err != nil {

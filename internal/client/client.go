@@ -92,6 +92,11 @@ type Config struct {
 	Logger Logger
 }
 
+// MaxIdleConnsPerHost is how many connections to the registry the default
+// HTTP client keeps open between calls: above terraform's -parallelism in
+// common use (default 10).
+const MaxIdleConnsPerHost = 64
+
 // Client calls the registry API. It is safe for concurrent use.
 type Client struct {
 	// baseURL is the endpoint without a trailing slash.

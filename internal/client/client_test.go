@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -362,4 +363,44 @@ type loggerFunc func(ctx context.Context, msg string, fields map[string]any)
 
 func (f loggerFunc) Debug(ctx context.Context, msg string, fields map[string]any) {
 	f(ctx, msg, fields)
+}
+
+// Rounds of concurrent calls, as terraform's parallel workers make them,
+// reuse the connections of the previous round instead of opening new ones.
+func TestConnectionsReused(t *testing.T) {
+	var opened atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(5 * time.Millisecond) // keep the round's calls concurrent
+		w.WriteHeader(http.StatusOK)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := New(Config{Endpoint: srv.URL}) // the default HTTP client
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, rounds = 10, 4
+	for range rounds {
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := c.Health(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	// One connection per worker, and a little slack for a connection that
+	// was not back in the pool when the next round began.
+	if n := opened.Load(); n > workers+workers/2 {
+		t.Errorf("%d rounds of %d concurrent calls opened %d connections, want about %d", rounds, workers, n, workers)
+	}
 }

@@ -157,6 +157,11 @@ func redactURL(raw string) string {
 // pooled transport with cfg's TLS settings and proxy.
 func newTransport(cfg TransportConfig) (*http.Transport, error) {
 	t := cleanhttp.DefaultPooledTransport()
+	// Terraform calls one endpoint from up to -parallelism workers at once.
+	// cleanhttp keeps GOMAXPROCS+1 idle connections per host, so on a small
+	// machine most calls would open a new connection (and the server accept
+	// one); keep enough for the workers.
+	t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if cfg.CACertificate != "" {
 		certs, err := ParseCertificates(cfg.CACertificate)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -56,10 +57,13 @@ func LoadUsers(adminPassword, usersFile string) ([]UserSpec, error) {
 type user struct {
 	hash    []byte
 	isAdmin bool
+	// version names the user's current password (see tokenSigner): a token
+	// issued under another password is revoked.
+	version string
 }
 
 // hashUsers checks and bcrypt-hashes the users' passwords.
-func hashUsers(specs []UserSpec) (map[string]user, error) {
+func hashUsers(specs []UserSpec, tokens tokenSigner) (map[string]user, error) {
 	out := make(map[string]user, len(specs))
 	for i, u := range specs {
 		if u.Name == "" || u.Password == "" {
@@ -73,22 +77,32 @@ func hashUsers(specs []UserSpec) (map[string]user, error) {
 			// bcrypt takes at most 72 bytes; say so without echoing it.
 			return nil, fmt.Errorf("user %q: password not usable: %w", u.Name, err)
 		}
-		out[u.Name] = user{hash: h, isAdmin: u.IsAdmin}
+		out[u.Name] = user{hash: h, isAdmin: u.IsAdmin, version: tokens.credentialVersion(u.Name, u.Password)}
 	}
 	return out, nil
 }
 
 // tokenSigner issues and checks HMAC-SHA256 signed tokens:
 // base64url(claims JSON) "." base64url(HMAC(secret, first part)).
+//
+// Revocation without a token table: a token names the user's credential
+// version (an HMAC of the name and password under the secret, so it
+// changes with the password and reveals nothing of it) and the storage's
+// reset generation. A new password (REGISTRY_ADMIN_PASSWORD or the users
+// file, read at start) or a DELETE /reset makes every earlier token fail.
 type tokenSigner struct {
 	secret []byte
 	ttl    time.Duration
 }
 
+// tokenClaims times are Unix nanoseconds: a TOKEN_TTL under a second is
+// honoured exactly.
 type tokenClaims struct {
-	User    string `json:"sub"`
-	Expires int64  `json:"exp"`
-	Issued  int64  `json:"iat"`
+	User       string `json:"sub"`
+	Credential string `json:"cv"`
+	Generation int64  `json:"gen"`
+	Issued     int64  `json:"iat_ns"`
+	Expires    int64  `json:"exp_ns"`
 }
 
 // RandomSecret returns a fresh 32-byte secret: tokens signed with it die
@@ -107,31 +121,68 @@ func (t tokenSigner) sign(payload string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (t tokenSigner) issue(name string, now time.Time) string {
-	b, _ := json.Marshal(tokenClaims{User: name, Issued: now.Unix(), Expires: now.Add(t.ttl).Unix()})
+// credentialVersion names a password of name without revealing it.
+func (t tokenSigner) credentialVersion(name, password string) string {
+	m := hmac.New(sha256.New, t.secret)
+	m.Write([]byte("credential\x00" + name + "\x00" + password))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
+}
+
+func (t tokenSigner) issue(name, credential string, generation int64, now time.Time) string {
+	b, _ := json.Marshal(tokenClaims{User: name, Credential: credential, Generation: generation,
+		Issued: now.UnixNano(), Expires: now.Add(t.ttl).UnixNano()})
 	payload := base64.RawURLEncoding.EncodeToString(b)
 	return payload + "." + t.sign(payload)
 }
 
 var errBadToken = errors.New("invalid or expired token")
 
-func (t tokenSigner) verify(tok string, now time.Time) (string, error) {
+// verify checks the signature and the expiry and returns the claims; the
+// caller checks the credential version and the generation.
+func (t tokenSigner) verify(tok string, now time.Time) (tokenClaims, error) {
 	payload, sig, ok := strings.Cut(tok, ".")
 	if !ok || !hmac.Equal([]byte(sig), []byte(t.sign(payload))) {
-		return "", errBadToken
+		return tokenClaims{}, errBadToken
 	}
 	b, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
-		return "", errBadToken
+		return tokenClaims{}, errBadToken
 	}
 	var c tokenClaims
 	if err := json.Unmarshal(b, &c); err != nil || c.User == "" {
-		return "", errBadToken
+		return tokenClaims{}, errBadToken
 	}
-	if now.Unix() >= c.Expires {
-		return "", errBadToken
+	if now.UnixNano() >= c.Expires {
+		return tokenClaims{}, errBadToken
 	}
-	return c.User, nil
+	return c, nil
+}
+
+// issueFor issues a token of a configured user under the current
+// credential version and reset generation.
+func (s *Server) issueFor(name string, now time.Time) string {
+	return s.tokens.issue(name, s.users[name].version, s.store.Generation(), now)
+}
+
+// principalFrom checks the request's token. Without a usable one it
+// returns false and the message for the 403.
+func (s *Server) principalFrom(r *http.Request) (principal, string, bool) {
+	tok := tokenFromHeaders(r.Header)
+	if tok == "" {
+		return principal{}, "missing authentication token: send the token from PUT /authenticate in the X-Authorization header", false
+	}
+	c, err := s.tokens.verify(tok, s.cfg.Now())
+	if err != nil {
+		return principal{}, "authentication token is invalid or expired: authenticate again with PUT /authenticate", false
+	}
+	u, ok := s.users[c.User]
+	if !ok {
+		return principal{}, "authentication token names an unknown user: authenticate again with PUT /authenticate", false
+	}
+	if c.Credential != u.version || c.Generation != s.store.Generation() {
+		return principal{}, "authentication token was revoked (the password changed or the registry was reset): authenticate again with PUT /authenticate", false
+	}
+	return principal{Name: c.User, IsAdmin: u.isAdmin, token: tok}, "", true
 }
 
 // tokenFromHeaders reads X-Authorization (the spec's header) or

@@ -77,6 +77,10 @@ func undeclaredAllowed(op *openapi3.Operation, status int) bool {
 		return op.OperationID == "ArtifactUpdate" // the 409 rule on a new url
 	case http.StatusBadRequest:
 		return op.OperationID == "RegistryHealthComponents" // windowMinutes, includeTimeline
+	case http.StatusTooManyRequests:
+		return true // /authenticate throttling and the optional per-token limit
+	case http.StatusServiceUnavailable:
+		return true // a search past its deadline, a storage backend down
 	}
 	return false
 }

@@ -203,6 +203,7 @@ func (h *harness) do(method, path string, body any, token string) response {
 	rec := httptest.NewRecorder()
 	h.srv.Handler().ServeHTTP(rec, req)
 	res := response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	checkErrorWording(h.t, method, path, res.status, res.body)
 	if res.status >= 500 && res.status != http.StatusNotImplemented && !h.allow5xx {
 		h.t.Fatalf("%s %s answered %d: %s", method, path, res.status, res.body)
 	}
@@ -263,6 +264,7 @@ func newRequest(t *testing.T, method, path, body string) *http.Request {
 func serveRecorder(h *harness, req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.srv.Handler().ServeHTTP(rec, req)
+	checkErrorWording(h.t, req.Method, req.URL.Path, rec.Code, rec.Body.Bytes())
 	return rec
 }
 

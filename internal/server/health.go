@@ -115,7 +115,36 @@ func (s *Server) handleHealthComponents(w http.ResponseWriter, r *http.Request) 
 				Summary: f.Backend + " storage could not start", Details: f.Reason}},
 		})
 	}
+	if _, _, ok := s.principalFrom(r); !ok {
+		comps = statusesOnly(comps)
+	}
 	writeJSON(w, http.StatusOK, healthCollection{Components: comps, GeneratedAt: now, WindowMinutes: window})
+}
+
+// statusesOnly is what /health/components shows without a valid token:
+// each component's status, its issue codes and summaries, and the request
+// counts; no description, issue details, backend errors, version or
+// environment, since those name paths, buckets and hosts.
+func statusesOnly(comps []healthComponent) []healthComponent {
+	out := make([]healthComponent, len(comps))
+	for i, c := range comps {
+		c.Description = ""
+		issues := make([]healthIssue, len(c.Issues))
+		for j, is := range c.Issues {
+			is.Details = ""
+			issues[j] = is
+		}
+		c.Issues = issues
+		metrics := map[string]any{}
+		for k, v := range c.Metrics {
+			if strings.HasPrefix(k, "requests.") || k == "uptime_seconds" || k == "ping_ms" || k == "backend" || k == "active" {
+				metrics[k] = v
+			}
+		}
+		c.Metrics = metrics
+		out[i] = c
+	}
+	return out
 }
 
 func (s *Server) storageComponent(ctx context.Context, now time.Time, window int, timeline bool) healthComponent {

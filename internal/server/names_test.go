@@ -41,7 +41,7 @@ func TestNamesRoundTrip(t *testing.T) {
 			rec, err := h.st.Create(context.Background(), store.Record{
 				Metadata: store.Metadata{Name: name, Type: "model"}, URL: fmt.Sprintf("https://example.com/n%d", i),
 				CreatedAt: time.Now(), CreatedBy: DefaultAdminName,
-			})
+			}, store.AuditEntry{Action: store.ActionCreate})
 			if err != nil {
 				t.Fatalf("storing %q: %v", name, err)
 			}

@@ -25,7 +25,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,10 +39,6 @@ import (
 
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.
 const MaxBodyBytes = 1 << 20
-
-// MaxRegexLength caps byRegEx patterns. RE2 runs in linear time, but a huge
-// pattern still costs memory to compile.
-const MaxRegexLength = 1024
 
 // Config is what a Server needs.
 type Config struct {
@@ -58,6 +54,10 @@ type Config struct {
 	// MaxResults is the hard cap on the results of one POST /artifacts
 	// query; past it the answer is 413. 0 means no cap.
 	MaxResults int
+	// Limits bound urls, names, searches (see Limits); zero: DefaultLimits.
+	Limits Limits
+	// Throttle limits password guessing and, optionally, each token's rate.
+	Throttle Throttle
 	// Environment is reported in logs and health (e.g. production).
 	Environment string
 	Version     string
@@ -76,6 +76,8 @@ type Server struct {
 	dummyHash []byte
 	tokens    tokenSigner
 	metrics   *requestMetrics
+	limits    Limits
+	throttle  *throttler
 	log       *slog.Logger
 	started   time.Time
 	handler   http.Handler
@@ -110,7 +112,8 @@ func New(cfg Config) (*Server, error) {
 		}
 		cfg.Users = users
 	}
-	users, err := hashUsers(cfg.Users)
+	tokens := tokenSigner{secret: cfg.TokenSecret, ttl: cfg.TokenTTL}
+	users, err := hashUsers(cfg.Users, tokens)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +123,10 @@ func New(cfg Config) (*Server, error) {
 		store:     visibleStore{cfg.Storage.Store},
 		users:     users,
 		dummyHash: dummy,
-		tokens:    tokenSigner{secret: cfg.TokenSecret, ttl: cfg.TokenTTL},
+		tokens:    tokens,
 		metrics:   newRequestMetrics(),
+		limits:    cfg.Limits.withDefaults(),
+		throttle:  newThrottler(cfg.Throttle),
 		log:       cfg.Logger,
 		started:   cfg.Now(),
 	}
@@ -167,6 +172,7 @@ func (s *Server) routes() http.Handler {
 type principal struct {
 	Name    string
 	IsAdmin bool
+	token   string
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, p principal)
@@ -174,22 +180,15 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, p principal)
 // authed answers 403 unless the request carries a valid token.
 func (s *Server) authed(h authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := tokenFromHeaders(r.Header)
-		if tok == "" {
-			writeError(w, http.StatusForbidden, "missing authentication token: send the token from PUT /authenticate in the X-Authorization header")
-			return
-		}
-		name, err := s.tokens.verify(tok, s.cfg.Now())
-		if err != nil {
-			writeError(w, http.StatusForbidden, "authentication token is invalid or expired: authenticate again with PUT /authenticate")
-			return
-		}
-		u, ok := s.users[name]
+		p, msg, ok := s.principalFrom(r)
 		if !ok {
-			writeError(w, http.StatusForbidden, "authentication token names an unknown user: authenticate again with PUT /authenticate")
+			writeError(w, http.StatusForbidden, msg)
 			return
 		}
-		h(w, r, principal{Name: name, IsAdmin: u.isAdmin})
+		if !s.throttle.allowToken(w, p.token, s.cfg.Now()) {
+			return
+		}
+		h(w, r, p)
 	})
 }
 
@@ -328,7 +327,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusBadRequest, "request body is empty: a JSON body is required")
 		return false
 	}
-	writeError(w, http.StatusBadRequest, "request body is not valid JSON of the expected shape: "+err.Error())
+	writeError(w, http.StatusBadRequest, describeJSONError(err))
 	return false
 }
 
@@ -392,8 +391,15 @@ func (s *Server) toArtifact(r *http.Request, rec store.Record) Artifact {
 	}
 }
 
+// auditEntry is the entry of an action of p on md, now.
+func (s *Server) auditEntry(p principal, md store.Metadata, action string) store.AuditEntry {
+	return store.AuditEntry{User: store.User{Name: p.Name, IsAdmin: p.IsAdmin}, Date: s.cfg.Now().UTC().Truncate(time.Second), Artifact: md, Action: action}
+}
+
+// audit records an action that writes nothing else (DOWNLOAD); writes
+// pass their entry to the store, which keeps both together.
 func (s *Server) audit(r *http.Request, p principal, md store.Metadata, action string) {
-	e := store.AuditEntry{User: store.User{Name: p.Name, IsAdmin: p.IsAdmin}, Date: s.cfg.Now().UTC().Truncate(time.Second), Artifact: md, Action: action}
+	e := s.auditEntry(p, md, action)
 	if err := s.store.AppendAudit(r.Context(), md.ID, e); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("writing audit entry failed", "artifact_id", md.ID, "action", action, "error", err.Error())
 	}
@@ -432,18 +438,32 @@ func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "authentication request needs user.name and secret.password")
 		return
 	}
+	if !s.checkName(w, "user.name", req.User.Name) {
+		return
+	}
+	done, ok := s.throttle.attempt(w, r, req.User.Name, s.cfg.Now())
+	if !ok {
+		return
+	}
 	u, known := s.users[req.User.Name]
 	hash := s.dummyHash
 	if known {
 		hash = u.hash
 	}
 	// Compare even for an unknown user so that timing does not tell names.
-	err := bcrypt.CompareHashAndPassword(hash, []byte(*req.Secret.Password))
-	if !known || err != nil {
+	valid, ran := s.throttle.checkPassword(r.Context(), func() bool {
+		return bcrypt.CompareHashAndPassword(hash, []byte(*req.Secret.Password)) == nil
+	})
+	if !ran {
+		done(true) // the client went away before its password was checked
+		return
+	}
+	done(known && valid)
+	if !known || !valid {
 		writeError(w, http.StatusUnauthorized, "the user or password is invalid")
 		return
 	}
-	writeJSON(w, http.StatusOK, "bearer "+s.tokens.issue(req.User.Name, s.cfg.Now()))
+	writeJSON(w, http.StatusOK, "bearer "+s.issueFor(req.User.Name, s.cfg.Now()))
 }
 
 // notImplemented answers 501 for a feature of a later issue, after the
@@ -476,9 +496,15 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		return
 	}
 	url := strings.TrimSpace(*body.URL)
+	if !s.checkURL(w, "url", url) {
+		return
+	}
 	name, err := artifacturl.DeriveName(url)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "url: "+err.Error())
+		return
+	}
+	if !s.checkName(w, "the name derived from the url", name) {
 		return
 	}
 	rec := store.Record{
@@ -491,12 +517,11 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		s.createRated(w, r, p, rec)
 		return
 	}
-	rec, err = s.store.Create(r.Context(), rec)
+	rec, err = s.store.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
 	if err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	s.audit(r, p, rec.Metadata, store.ActionCreate)
 	writeJSON(w, http.StatusCreated, s.toArtifact(r, rec))
 }
 
@@ -552,6 +577,9 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 		return
 	}
 	url := strings.TrimSpace(*body.Data.URL)
+	if !s.checkURL(w, "data.url", url) {
+		return
+	}
 	if _, err := artifacturl.ValidateHTTP(url); err != nil {
 		writeError(w, http.StatusBadRequest, "data.url: "+err.Error())
 		return
@@ -569,11 +597,10 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 		rec.HFData, rec.Rating = nil, nil
 	}
 	rec.URL = url
-	if err := s.store.Update(r.Context(), rec); err != nil {
+	if err := s.store.Update(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionUpdate)); err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	s.audit(r, p, rec.Metadata, store.ActionUpdate)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -630,7 +657,9 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request, p principal
 		return
 	}
 	// Users come from configuration, so the default admin is there again
-	// as soon as the artifacts are gone.
+	// as soon as the artifacts are gone. The reset raises the storage's
+	// generation, which revokes every token issued before, the caller's
+	// included.
 	if err := s.store.Reset(r.Context()); err != nil {
 		s.storeError(w, r, err)
 		return
@@ -645,14 +674,19 @@ type artifactQuery struct {
 }
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal) {
-	offset := 0
-	if v := r.URL.Query().Get("offset"); v != "" {
-		n, err := strconv.Atoi(v)
+	// The offset is the id of the last artifact of the previous page (what
+	// the offset header gives), so that paging neither repeats nor skips an
+	// artifact while others are created, on any number of servers; a
+	// number is still accepted as the index of the first result.
+	offset := r.URL.Query().Get("offset")
+	skip := 0
+	if offset != "" && !store.ValidCursor(offset) {
+		n, err := strconv.Atoi(offset)
 		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("offset %q is not a non-negative integer", v))
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("offset %q is neither the offset header of a previous page nor a non-negative integer", offset))
 			return
 		}
-		offset = n
+		skip, offset = n, ""
 	}
 	var queries []artifactQuery
 	if !decodeJSON(w, r, &queries) {
@@ -662,51 +696,51 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 		writeError(w, http.StatusBadRequest, `the body must be a non-empty array of artifact queries; use [{"name": "*"}] to enumerate`)
 		return
 	}
-	for i, q := range queries {
-		if q.Name == nil || *q.Name == "" {
+	q := make(store.Query, 0, len(queries))
+	for i, aq := range queries {
+		if aq.Name == nil || *aq.Name == "" {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("query %d has no name", i))
 			return
 		}
-		for _, t := range q.Types {
+		for _, t := range aq.Types {
 			if !store.ValidType(t) {
 				writeError(w, http.StatusBadRequest, fmt.Sprintf("query %d: type %q is not one of model, dataset, code", i, t))
 				return
 			}
 		}
+		q = append(q, store.Term{Name: *aq.Name, Types: aq.Types})
 	}
-	all, err := s.store.List(r.Context())
-	if err != nil {
-		s.storeError(w, r, err)
-		return
-	}
-	matches := []store.Metadata{}
-	for _, rec := range all {
-		for _, q := range queries {
-			if (*q.Name == "*" || *q.Name == rec.Metadata.Name) && (len(q.Types) == 0 || contains(q.Types, rec.Metadata.Type)) {
-				matches = append(matches, rec.Metadata)
-				break
+	ctx, cancel := s.searchContext(r)
+	defer cancel()
+	if s.cfg.MaxResults > 0 && offset == "" && skip == 0 {
+		n, err := s.store.Count(ctx, q, s.cfg.MaxResults+1)
+		if err != nil {
+			if !s.scanStopped(ctx, w, r) {
+				s.storeError(w, r, err)
 			}
+			return
+		}
+		if n > s.cfg.MaxResults {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the query matches more than %d artifacts, the limit; narrow it by name or types", s.cfg.MaxResults))
+			return
 		}
 	}
-	if s.cfg.MaxResults > 0 && len(matches) > s.cfg.MaxResults {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the query matches %d artifacts, more than the limit of %d; narrow it by name or types", len(matches), s.cfg.MaxResults))
+	recs, next, err := s.store.Page(ctx, q, offset, skip+s.cfg.PageSize)
+	if err != nil {
+		if !s.scanStopped(ctx, w, r) {
+			s.storeError(w, r, err)
+		}
 		return
 	}
-	start := min(offset, len(matches))
-	end := min(start+s.cfg.PageSize, len(matches))
-	if end < len(matches) {
-		w.Header().Set("offset", strconv.Itoa(end))
+	recs = recs[min(skip, len(recs)):]
+	if next != "" {
+		w.Header().Set("offset", next)
 	}
-	writeJSON(w, http.StatusOK, matches[start:end])
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
+	out := make([]store.Metadata, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, rec.Metadata)
 	}
-	return false
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleByName(w http.ResponseWriter, r *http.Request, _ principal) {
@@ -715,7 +749,24 @@ func (s *Server) handleByName(w http.ResponseWriter, r *http.Request, _ principa
 		writeError(w, http.StatusBadRequest, "artifact name must be non-empty UTF-8 text without control characters")
 		return
 	}
-	s.search(w, r, func(rec store.Record) bool { return rec.Metadata.Name == name })
+	if !s.checkName(w, "the artifact name", name) {
+		return
+	}
+	// From the name index on S3: reads only the artifacts of that name.
+	ctx, cancel := s.searchContext(r)
+	defer cancel()
+	recs, _, err := s.store.Page(ctx, store.Query{{Name: name}}, "", 0)
+	if err != nil {
+		if !s.scanStopped(ctx, w, r) {
+			s.storeError(w, r, err)
+		}
+		return
+	}
+	out := make([]store.Metadata, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, rec.Metadata)
+	}
+	writeMatches(w, out)
 }
 
 // validName accepts the spec's "keyboard" names: any non-empty UTF-8 text
@@ -743,33 +794,46 @@ func (s *Server) handleByRegex(w http.ResponseWriter, r *http.Request, _ princip
 		writeError(w, http.StatusBadRequest, "the body needs a non-empty regex")
 		return
 	}
-	if len(*body.Regex) > MaxRegexLength {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("regex longer than %d bytes", MaxRegexLength))
-		return
-	}
-	re, err := regexp.Compile(*body.Regex)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid regex (Go RE2 syntax): "+err.Error())
+	re, ok := s.compileRegex(w, *body.Regex)
+	if !ok {
 		return
 	}
 	s.search(w, r, func(rec store.Record) bool {
-		return re.MatchString(rec.Metadata.Name) || re.MatchString(rec.ReadmeText())
+		return re.MatchString(rec.Metadata.Name) || re.MatchString(s.readme(rec.ReadmeText()))
 	})
 }
 
-// search answers the metadata of the matching artifacts, or 404 for none.
+// search answers the metadata of the matching artifacts in creation order,
+// or 404 for none. It streams every artifact (O(N) by nature) and stops
+// between artifacts when the client goes away or the search
+// deadline passes; one artifact's match is bounded by the url, name and
+// README limits.
 func (s *Server) search(w http.ResponseWriter, r *http.Request, match func(store.Record) bool) {
-	all, err := s.store.List(r.Context())
-	if err != nil {
-		s.storeError(w, r, err)
-		return
-	}
+	ctx, cancel := s.searchContext(r)
+	defer cancel()
 	out := []store.Metadata{}
-	for _, rec := range all {
+	err := s.store.Each(ctx, func(rec store.Record) bool {
 		if match(rec) {
 			out = append(out, rec.Metadata)
 		}
+		return true
+	})
+	if err != nil {
+		if !s.scanStopped(ctx, w, r) {
+			s.storeError(w, r, err)
+		}
+		return
 	}
+	if s.scanStopped(ctx, w, r) {
+		return
+	}
+	slices.SortFunc(out, func(a, b store.Metadata) int { return store.CompareCreation(a.ID, b.ID) })
+	writeMatches(w, out)
+}
+
+// writeMatches answers the metadata of the matching artifacts, or 404 for
+// none.
+func writeMatches(w http.ResponseWriter, out []store.Metadata) {
 	if len(out) == 0 {
 		writeError(w, http.StatusNotFound, "no artifact matches")
 		return

@@ -445,7 +445,7 @@ func TestByNameAndRegex(t *testing.T) {
 		readme, err := h.st.Create(context.Background(), store.Record{
 			Metadata: store.Metadata{Name: "plain-name", Type: "model"}, URL: "https://huggingface.co/org/plain-name",
 			HFData: []map[string]any{{"readme_text": "A speech recognizer fine-tuned on LibriSpeech."}}, CreatedAt: time.Now(), CreatedBy: DefaultAdminName,
-		})
+		}, store.AuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -499,7 +499,7 @@ func TestByNameAndRegex(t *testing.T) {
 		for name, body := range map[string]any{
 			"invalid regex": map[string]string{"regex": "(unclosed"},
 			"backreference": map[string]string{"regex": `(a)\1`},
-			"too long":      map[string]string{"regex": strings.Repeat("a", MaxRegexLength+1)},
+			"too long":      map[string]string{"regex": strings.Repeat("a", DefaultLimits.MaxRegexBytes+1)},
 			"missing":       map[string]string{},
 			"empty":         map[string]string{"regex": ""},
 			"malformed":     `{"regex":`,
@@ -578,6 +578,15 @@ func TestReset(t *testing.T) {
 		if res := h.do(http.MethodDelete, "/reset", nil, admin); res.status != http.StatusOK {
 			t.Fatalf("reset: %d %s", res.status, res.body)
 		}
+		// The reset restores the default state: every earlier token is
+		// revoked, the admin's own included.
+		for who, tok := range map[string]string{"admin": admin, "alice": alice} {
+			if res := h.do(http.MethodGet, "/artifacts/model/"+a.Metadata.ID, nil, tok); res.status != http.StatusForbidden || !strings.Contains(res.errorMessage(t), "revoked") {
+				t.Errorf("%s's token of before the reset: %d %s, want 403 revoked", who, res.status, res.body)
+			}
+		}
+		// The default admin is there after a reset; ids are not reused.
+		admin = h.login(DefaultAdminName, adminPassword)
 		if res := h.do(http.MethodGet, "/artifacts/model/"+a.Metadata.ID, nil, admin); res.status != http.StatusNotFound {
 			t.Errorf("artifact after reset: %d, want 404", res.status)
 		}
@@ -585,8 +594,6 @@ func TestReset(t *testing.T) {
 		if res.status != http.StatusOK || strings.TrimSpace(string(res.body)) != "[]" {
 			t.Errorf("list after reset: %d %s", res.status, res.body)
 		}
-		// The default admin is there after a reset; ids are not reused.
-		admin = h.login(DefaultAdminName, adminPassword)
 		b := h.create(admin, "model", "https://huggingface.co/gpt2")
 		if b.Metadata.ID == a.Metadata.ID {
 			t.Errorf("id %s reused after reset", b.Metadata.ID)
@@ -697,8 +704,10 @@ var errBackendDown = fmt.Errorf("connection refused")
 func (failingStore) Get(context.Context, string) (store.Record, error) {
 	return store.Record{}, errBackendDown
 }
-func (failingStore) List(context.Context) ([]store.Record, error) { return nil, errBackendDown }
-func (failingStore) Ping(context.Context) error                   { return errBackendDown }
+func (failingStore) Page(context.Context, store.Query, string, int) ([]store.Record, string, error) {
+	return nil, "", errBackendDown
+}
+func (failingStore) Ping(context.Context) error { return errBackendDown }
 
 // A backend failure is a 503 with a JSON error (the client retries), logged,
 // and shown in /health/components; never a 500.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,11 +14,13 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // The S3 backend writes one object per artifact at
@@ -253,7 +257,7 @@ func TestLoadUsersFile(t *testing.T) {
 	if _, err := LoadUsers("", path); err == nil {
 		t.Errorf("a users file that is not an array was accepted")
 	}
-	if _, err := hashUsers([]UserSpec{{Name: "x", Password: "a"}, {Name: "x", Password: "b"}}); err == nil {
+	if _, err := hashUsers([]UserSpec{{Name: "x", Password: "a"}, {Name: "x", Password: "b"}}, tokenSigner{}); err == nil {
 		t.Errorf("a user defined twice was accepted")
 	}
 }
@@ -304,7 +308,7 @@ func TestS3TwoWritersUniqueIDs(t *testing.T) {
 				r, err := st.Create(context.Background(), store.Record{
 					Metadata: store.Metadata{Name: "m", Type: "model"},
 					URL:      "https://huggingface.co/org/w" + string(rune('a'+w)) + "-" + string(rune('a'+i)),
-				})
+				}, store.AuditEntry{Action: store.ActionCreate})
 				errs <- err
 				ids <- r.Metadata.ID
 			}()
@@ -321,8 +325,40 @@ func TestS3TwoWritersUniqueIDs(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	all, err := stores[0].List(context.Background())
+	all, _, err := stores[0].Page(context.Background(), store.Query{{Name: "*"}}, "", 0)
 	if err != nil || len(all) != 2*perWriter {
 		t.Errorf("bucket holds %d artifacts (%v), want %d", len(all), err, 2*perWriter)
+	}
+}
+
+// Two stores on one bucket allocate the same ids at first; concurrent
+// creates of one url through both still create it once (the url claim
+// does not trust an owner with its own id).
+func TestS3TwoWritersOneURL(t *testing.T) {
+	loc := newLocation(t, "s3")
+	stores := []store.Store{loc.open(t), loc.open(t)}
+	for k := range 5 {
+		var g errgroup.Group
+		var created atomic.Int32
+		for i := range 6 {
+			g.Go(func() error {
+				_, err := stores[i%2].Create(context.Background(), store.Record{
+					Metadata: store.Metadata{Name: "m", Type: "model"}, URL: fmt.Sprintf("https://huggingface.co/org/same-%d", k),
+				}, store.AuditEntry{Action: store.ActionCreate})
+				if err == nil {
+					created.Add(1)
+				}
+				if errors.Is(err, store.ErrConflict) {
+					err = nil
+				}
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if created.Load() != 1 {
+			t.Errorf("url %d created %d times, want once", k, created.Load())
+		}
 	}
 }

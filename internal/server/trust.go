@@ -145,7 +145,7 @@ func (s *Server) Close() {
 }
 
 func (s *Server) requeuePending() {
-	all, err := s.trust.raw.List(s.trust.ctx)
+	all, err := store.All(s.trust.ctx, s.trust.raw)
 	if err != nil {
 		if s.trust.ctx.Err() == nil {
 			s.log.Error("listing artifacts awaiting a rating failed; they stay hidden until the next start", "error", err.Error())
@@ -179,10 +179,12 @@ func (v visibleStore) Get(ctx context.Context, id string) (store.Record, error) 
 	return r, err
 }
 
-func (v visibleStore) List(ctx context.Context) ([]store.Record, error) {
-	all, err := v.Store.List(ctx)
+// Page leaves the pending artifacts out of the page, which may then be
+// shorter than limit; next still says where to go on.
+func (v visibleStore) Page(ctx context.Context, q store.Query, after string, limit int) ([]store.Record, string, error) {
+	all, next, err := v.Store.Page(ctx, q, after, limit)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	out := all[:0]
 	for _, r := range all {
@@ -190,7 +192,11 @@ func (v visibleStore) List(ctx context.Context) ([]store.Record, error) {
 			out = append(out, r)
 		}
 	}
-	return out, nil
+	return out, next, nil
+}
+
+func (v visibleStore) Each(ctx context.Context, f func(store.Record) bool) error {
+	return v.Store.Each(ctx, func(r store.Record) bool { return r.PendingRating || f(r) })
 }
 
 // hfRepoID is the Hugging Face repository of an artifact url.
@@ -224,7 +230,7 @@ func (s *Server) computeRating(ctx context.Context, rec store.Record, user princ
 		if depth >= maxParentDepth {
 			return nil, nil
 		}
-		all, err := s.store.List(ctx)
+		all, err := store.All(ctx, s.store)
 		if err != nil {
 			return nil, err
 		}
@@ -279,7 +285,7 @@ func (s *Server) ensureRating(ctx context.Context, rec store.Record, user princi
 }
 
 // storeRating writes r into the stored artifact (reading it afresh so that
-// a concurrent update is not undone) and audits RATE.
+// a concurrent update is not undone) together with its RATE entry.
 func (s *Server) storeRating(ctx context.Context, id string, r rating.Rating, clearPending bool, user principal) error {
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -293,18 +299,7 @@ func (s *Server) storeRating(ctx context.Context, id string, r rating.Rating, cl
 	if clearPending {
 		cur.PendingRating = false
 	}
-	if err := s.trust.raw.Update(ctx, cur); err != nil {
-		return err
-	}
-	s.auditAs(ctx, user, cur.Metadata, store.ActionRate)
-	return nil
-}
-
-func (s *Server) auditAs(ctx context.Context, p principal, md store.Metadata, action string) {
-	e := store.AuditEntry{User: store.User{Name: p.Name, IsAdmin: p.IsAdmin}, Date: s.cfg.Now().UTC().Truncate(time.Second), Artifact: md, Action: action}
-	if err := s.trust.raw.AppendAudit(ctx, md.ID, e); err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.Error("writing audit entry failed", "artifact_id", md.ID, "action", action, "error", err.Error())
-	}
+	return s.trust.raw.Update(ctx, cur, s.auditEntry(user, cur.Metadata, store.ActionRate))
 }
 
 // rateInBackground finishes an asynchronous ingest: the artifact becomes
@@ -338,12 +333,11 @@ func (s *Server) rateInBackground(j ratingJob) {
 func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal, rec store.Record) {
 	if s.cfg.RatingMode == RatingAsync {
 		rec.PendingRating = true
-		created, err := s.trust.raw.Create(r.Context(), rec)
+		created, err := s.trust.raw.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
 		if err != nil {
 			s.storeError(w, r, err)
 			return
 		}
-		s.auditAs(r.Context(), p, created.Metadata, store.ActionCreate)
 		s.enqueue(r.Context(), ratingJob{id: created.Metadata.ID, user: p})
 		writeJSON(w, http.StatusAccepted, s.toArtifact(r, created))
 		return
@@ -360,12 +354,11 @@ func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal
 		return
 	}
 	rec.Rating, _ = json.Marshal(rt)
-	created, err := s.store.Create(r.Context(), rec)
+	created, err := s.store.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
 	if err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	s.audit(r, p, created.Metadata, store.ActionCreate)
 	s.audit(r, p, created.Metadata, store.ActionRate)
 	writeJSON(w, http.StatusCreated, s.toArtifact(r, created))
 }

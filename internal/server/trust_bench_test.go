@@ -27,7 +27,7 @@ func newTrustBenchServer(b *testing.B, backend string, mode RatingMode) benchSer
 		b.Fatal(err)
 	}
 	b.Cleanup(srv.Close)
-	return benchServer{h: srv.Handler(), tok: "bearer " + srv.tokens.issue(DefaultAdminName, time.Now())}
+	return benchServer{h: srv.Handler(), tok: "bearer " + srv.issueFor(DefaultAdminName, time.Now())}
 }
 
 func BenchmarkSyncIngest(b *testing.B) {

@@ -139,7 +139,7 @@ type lineageGraph struct {
 // graph walks a model's links through the artifacts the registry holds,
 // breadth first, expanding models (datasets and code have no links).
 func (s *Server) graph(ctx context.Context, root store.Record) (lineageGraph, []store.Record, error) {
-	all, err := s.store.List(ctx)
+	all, err := store.All(ctx, s.store)
 	if err != nil {
 		return lineageGraph{}, nil, err
 	}

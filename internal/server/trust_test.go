@@ -140,7 +140,7 @@ func TestRatingModeSync(t *testing.T) {
 		if msg := res.errorMessage(t); !strings.Contains(msg, "net_score") || !strings.Contains(msg, "license=0.00") {
 			t.Errorf("the 424 message %q does not name net_score and the failing license score", msg)
 		}
-		all, _ := h.st.List(context.Background())
+		all, _ := store.All(context.Background(), h.st)
 		if len(all) != 0 {
 			t.Fatalf("the disqualified model was stored: %+v", all)
 		}

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,7 +77,7 @@ func fill(b *testing.B, st Store, n int) []string {
 	b.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		r, err := st.Create(context.Background(), record(i))
+		r, err := st.Create(context.Background(), record(i), AuditEntry{Action: ActionCreate})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -90,7 +93,7 @@ func BenchmarkCreate(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := st.Create(ctx, record(i)); err != nil {
+				if _, err := st.Create(ctx, record(i), AuditEntry{Action: ActionCreate}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -116,7 +119,7 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
-func BenchmarkList(b *testing.B) {
+func BenchmarkPage(b *testing.B) {
 	const n = 100
 	for _, backend := range benchBackends {
 		b.Run(fmt.Sprintf("%s/stored=%d", backend, n), func(b *testing.B) {
@@ -125,11 +128,53 @@ func BenchmarkList(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				rs, err := st.List(ctx)
+				rs, _, err := st.Page(ctx, Query{{Name: "*"}}, "", n)
 				if err != nil || len(rs) != n {
-					b.Fatalf("List: %d records, %v", len(rs), err)
+					b.Fatalf("Page: %d records, %v", len(rs), err)
 				}
 			}
 		})
 	}
+}
+
+// GET by id on SQLite while two writers create artifacts as fast as they
+// can: p50 and p99 of the reads, and the writes per second. With one connection for everything, reads
+// queued behind writes; WAL readers do not.
+//
+//	go test -run '^$' -bench SQLiteGetUnderWrites -benchtime 2000x ./internal/store/
+func BenchmarkSQLiteGetUnderWrites(b *testing.B) {
+	st := benchStore(b, "sqlite")
+	ids := fill(b, st, 1000)
+	ctx, cancel := context.WithCancel(context.Background())
+	var writers sync.WaitGroup
+	var written atomic.Int64
+	for w := range 2 {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				if _, err := st.Create(ctx, record(1_000_000*(w+1)+i), AuditEntry{Action: ActionCreate}); err == nil {
+					written.Add(1)
+				}
+			}
+		}()
+	}
+	lat := make([]time.Duration, b.N)
+	began := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := st.Get(context.Background(), ids[i%len(ids)]); err != nil {
+			b.Fatal(err)
+		}
+		lat[i] = time.Since(start)
+	}
+	b.StopTimer()
+	elapsed := time.Since(began)
+	cancel()
+	writers.Wait()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	b.ReportMetric(float64(written.Load())/elapsed.Seconds(), "writes/s")
 }

@@ -14,6 +14,7 @@ type Memory struct {
 	byID   map[string]Record
 	byURL  map[string]string // type + "\x00" + url -> id
 	audits map[string][]AuditEntry
+	gen    int64
 	now    func() time.Time
 }
 
@@ -32,7 +33,7 @@ func urlKey(typ, url string) string { return typ + "\x00" + normURL(url) }
 func (m *Memory) Backend() string  { return "memory" }
 func (m *Memory) Describe() string { return "process memory (lost on restart)" }
 
-func (m *Memory) Create(_ context.Context, r Record) (Record, error) {
+func (m *Memory) Create(_ context.Context, r Record, e AuditEntry) (Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	key := urlKey(r.Metadata.Type, r.URL)
@@ -43,6 +44,8 @@ func (m *Memory) Create(_ context.Context, r Record) (Record, error) {
 	r.Metadata.ID = FormatID(r.Metadata.Type, m.seq, m.now())
 	m.byID[r.Metadata.ID] = r
 	m.byURL[key] = r.Metadata.ID
+	e.Artifact = r.Metadata
+	m.audits[r.Metadata.ID] = append(m.audits[r.Metadata.ID], e)
 	return r, nil
 }
 
@@ -56,7 +59,7 @@ func (m *Memory) Get(_ context.Context, id string) (Record, error) {
 	return r, nil
 }
 
-func (m *Memory) Update(_ context.Context, r Record) error {
+func (m *Memory) Update(_ context.Context, r Record, e AuditEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, ok := m.byID[r.Metadata.ID]
@@ -70,6 +73,7 @@ func (m *Memory) Update(_ context.Context, r Record) error {
 	delete(m.byURL, urlKey(old.Metadata.Type, old.URL))
 	m.byURL[newKey] = r.Metadata.ID
 	m.byID[r.Metadata.ID] = r
+	m.audits[r.Metadata.ID] = append(m.audits[r.Metadata.ID], e)
 	return nil
 }
 
@@ -86,15 +90,50 @@ func (m *Memory) Delete(_ context.Context, id string) error {
 	return nil
 }
 
-func (m *Memory) List(_ context.Context) ([]Record, error) {
+func (m *Memory) Page(_ context.Context, q Query, after string, limit int) ([]Record, string, error) {
 	m.mu.RLock()
-	out := make([]Record, 0, len(m.byID))
+	var out []Record
 	for _, r := range m.byID {
-		out = append(out, r)
+		if q.Match(r.Metadata) && (after == "" || orderKey(r.Metadata.ID) > orderKey(after)) {
+			out = append(out, r)
+		}
 	}
 	m.mu.RUnlock()
 	sortBySeq(out)
-	return out, nil
+	if limit > 0 && len(out) > limit {
+		return out[:limit], out[limit-1].Metadata.ID, nil
+	}
+	return out, "", nil
+}
+
+func (m *Memory) Count(_ context.Context, q Query, _ int) (int, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n := 0
+	for _, r := range m.byID {
+		if q.Match(r.Metadata) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (m *Memory) Each(ctx context.Context, f func(Record) bool) error {
+	m.mu.RLock()
+	all := make([]Record, 0, len(m.byID))
+	for _, r := range m.byID {
+		all = append(all, r)
+	}
+	m.mu.RUnlock()
+	for _, r := range all {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !f(r) {
+			break
+		}
+	}
+	return nil
 }
 
 func sortBySeq(rs []Record) {
@@ -117,7 +156,14 @@ func (m *Memory) Reset(_ context.Context) error {
 	m.byID = map[string]Record{}
 	m.byURL = map[string]string{}
 	m.audits = map[string][]AuditEntry{}
+	m.gen++
 	return nil
+}
+
+func (m *Memory) Generation() int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.gen
 }
 
 func (m *Memory) AppendAudit(_ context.Context, id string, e AuditEntry) error {

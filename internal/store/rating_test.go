@@ -47,7 +47,7 @@ func checkRatingRoundTrip(t *testing.T, st Store) {
 	t.Helper()
 	ctx := context.Background()
 	rec, err := st.Create(ctx, Record{Metadata: Metadata{Name: "m", Type: "model"}, URL: "https://huggingface.co/a/m",
-		CreatedAt: time.Now().UTC(), CreatedBy: "alice", PendingRating: true})
+		CreatedAt: time.Now().UTC(), CreatedBy: "alice", PendingRating: true}, AuditEntry{Action: ActionCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func checkRatingRoundTrip(t *testing.T, st Store) {
 		t.Fatalf("pending record read back as %+v %v", got, err)
 	}
 	got.Rating, got.PendingRating = json.RawMessage(`{"net_score":0.75}`), false
-	if err := st.Update(ctx, got); err != nil {
+	if err := st.Update(ctx, got, AuditEntry{Action: ActionRate}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = st.Get(ctx, rec.Metadata.ID)

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,25 +31,66 @@ import (
 //
 //   - index/url/<sha256 of type and url> holds the id that owns a url, so
 //     that the 409 rule is one conditional PUT instead of a scan;
+//   - index/order/<020d sequence>-<id> (empty) lists the artifacts in
+//     creation order, so that a page is one LIST with StartAfter and reads
+//     of that page's objects only, and type filters need no reads (the type
+//     is in the id);
+//   - index/name/<sha256 of name>/<020d sequence>-<id> (empty) does the
+//     same for the artifacts of one name (byName and named queries);
 //   - audit/<id>/<time>-<random>.json holds one audit entry each, so that
 //     concurrent writers never overwrite each other's entries.
 //
 // Ids are unique across restarts and concurrent writers: the sequence
-// starts past the largest one in the bucket and every metadata object is
-// written with If-None-Match: *, retrying with the next number when another
-// writer took the id first.
+// starts past the largest one in the bucket (under artifacts/ or audit/)
+// and every metadata object is written with If-None-Match: *, retrying with
+// the next number when another writer took the id first.
+//
+// S3 has no transactions, so the order of the writes is what keeps the
+// audit trail whole across a crash (kill -9, power loss) at any point:
+//
+//   - Create claims the url, writes the CREATE entry, then the metadata
+//     object, then its index entries. A claim whose artifact does not exist yet is a create in
+//     progress for s3ClaimGrace (a concurrent create of the url gets 409),
+//     and after that the leftover of a crash, which the next create takes
+//     over. A
+//     crash in between leaves an entry under an id that has no artifact:
+//     invisible (the audit of a missing artifact is 404), removed by a
+//     reset, and its id is never handed out again because OpenS3 counts the
+//     ids under audit/ too. When another writer took the id first, the
+//     entry is deleted before the next id is tried.
+//   - Update writes the UPDATE entry first, then the metadata. A crash in
+//     between leaves an UPDATE entry for an update that was not applied (and
+//     whose client got no 200), never an applied update without its entry.
+//   - Delete removes the metadata first, then the trail and the url claim;
+//     a crash in between leaves objects that belong to no artifact, as in
+//     the first case.
+//   - Reset raises the generation (state/reset-generation) before it
+//     deletes anything, so that a reset cut short still revokes tokens.
+//
+// The index entries of an artifact are written after its metadata object
+// and removed after it, so an entry may briefly point at nothing (readers
+// skip it) but an artifact is never listed before it can be read. Objects
+// that another deployment wrote without index entries are indexed when a
+// server opens the bucket.
 type S3 struct {
 	client *s3.Client
 	bucket string
 	seq    atomic.Int64
+	gen    atomic.Int64
 	now    func() time.Time
 }
 
 const (
 	s3ArtifactsPrefix = "artifacts/"
 	s3MetadataName    = "metadata.json"
-	s3IndexPrefix     = "index/url/"
-	s3AuditPrefix     = "audit/"
+	s3IndexPrefix     = "index/"
+	s3URLPrefix       = s3IndexPrefix + "url/"
+	s3OrderPrefix     = s3IndexPrefix + "order/"
+	s3NamePrefix      = s3IndexPrefix + "name/"
+	// s3MaxKeys is the most keys one LIST answers (S3's own limit).
+	s3MaxKeys       = 1000
+	s3AuditPrefix   = "audit/"
+	s3GenerationKey = "state/reset-generation"
 	// s3Parallel bounds the concurrent requests of List and Reset.
 	s3Parallel = 16
 	// createdAtLayout is the guide's created_at (Python's isoformat of a
@@ -104,7 +147,96 @@ func OpenS3(ctx context.Context, client *s3.Client, bucket string) (*S3, error) 
 			s.seq.Store(n)
 		}
 	}
+	// An entry written by a Create that crashed before its metadata names
+	// an id that must not be handed out again.
+	audited, err := s.auditIDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("accessing S3 bucket %s: listing %s: %w", bucket, s3AuditPrefix, err)
+	}
+	for _, id := range audited {
+		if n := ParseSeq(id); n > s.seq.Load() {
+			s.seq.Store(n)
+		}
+	}
+	b, err := s.getBytes(ctx, s3GenerationKey)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("accessing S3 bucket %s: reading %s: %w", bucket, s3GenerationKey, err)
+	default:
+		n, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if perr != nil {
+			return nil, fmt.Errorf("S3 bucket %s: %s holds %q, not a number", bucket, s3GenerationKey, b)
+		}
+		s.gen.Store(n)
+	}
+	if err := s.indexMissing(ctx, keys); err != nil {
+		return nil, fmt.Errorf("accessing S3 bucket %s: indexing artifacts written without index entries: %w", bucket, err)
+	}
 	return s, nil
+}
+
+// indexMissing writes the index entries of the artifacts (metadata keys)
+// that have none: objects written by another deployment, or by a server
+// that stopped between an artifact's metadata and its index entries.
+func (s *S3) indexMissing(ctx context.Context, metadataKeys []string) error {
+	indexed, err := s.keys(ctx, s3OrderPrefix)
+	if err != nil {
+		return err
+	}
+	have := make(map[string]bool, len(indexed))
+	for _, k := range indexed {
+		have[idOfIndexKey(s3OrderPrefix, k)] = true
+	}
+	var missing []string
+	for _, k := range metadataKeys {
+		if id := idOfKey(k); !have[id] && ValidID(id) {
+			missing = append(missing, id)
+		}
+	}
+	return forEach(ctx, missing, func(ctx context.Context, _ int, id string) error {
+		r, err := s.Get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		r.Metadata.ID = id
+		return s.putIndex(ctx, r.Metadata)
+	})
+}
+
+func (s *S3) Generation() int64 { return s.gen.Load() }
+
+// auditIDs lists the ids that have an audit/<id>/ folder.
+func (s *S3) auditIDs(ctx context.Context) ([]string, error) {
+	var out []string
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(s.bucket), Prefix: aws.String(s3AuditPrefix), Delimiter: aws.String("/"),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, cp := range page.CommonPrefixes {
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), s3AuditPrefix), "/"))
+		}
+	}
+	return out, nil
+}
+
+// putAudit writes e as a new object of the trail of id and returns its key.
+func (s *S3) putAudit(ctx context.Context, id string, e AuditEntry) (string, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return "", err
+	}
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	key := fmt.Sprintf("%s%s/%020d-%s.json", s3AuditPrefix, id, s.now().UnixNano(), hex.EncodeToString(rnd[:]))
+	return key, s.put(ctx, key, b, false)
 }
 
 func (s *S3) Backend() string  { return "s3" }
@@ -138,7 +270,22 @@ func idOfKey(key string) string {
 
 func urlIndexKey(typ, url string) string {
 	sum := sha256.Sum256([]byte(typ + "\x00" + normURL(url)))
-	return s3IndexPrefix + hex.EncodeToString(sum[:])
+	return s3URLPrefix + hex.EncodeToString(sum[:])
+}
+
+func namePrefix(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return s3NamePrefix + hex.EncodeToString(sum[:]) + "/"
+}
+
+func orderIndexKey(id string) string         { return s3OrderPrefix + orderKey(id) }
+func nameIndexKey(name, id string) string    { return namePrefix(name) + orderKey(id) }
+func indexKeys(m Metadata) []string          { return []string{orderIndexKey(m.ID), nameIndexKey(m.Name, m.ID)} }
+func idOfIndexKey(prefix, key string) string { return strings.TrimPrefix(key, prefix)[21:] }
+
+// putIndex writes the order and name index entries of m.
+func (s *S3) putIndex(ctx context.Context, m Metadata) error {
+	return forEach(ctx, indexKeys(m), func(ctx context.Context, _ int, k string) error { return s.put(ctx, k, nil, false) })
 }
 
 func (s *S3) put(ctx context.Context, key string, body []byte, onlyIfAbsent bool) error {
@@ -198,49 +345,105 @@ func decodeDocument(b []byte) (Record, error) {
 	return r, nil
 }
 
-// claimURL makes id the owner of typ+url, or returns ErrConflict when a
-// live artifact owns it. A stale claim (its artifact is gone or has another
-// url now) is taken over.
+// s3ClaimGrace is how long a url claim whose artifact does not exist yet
+// counts as a create in progress (its metadata follows within moments, on
+// any replica) rather than the leftover of a create that crashed.
+const s3ClaimGrace = time.Minute
+
+// claimURL makes id the owner of typ+url, or returns ErrConflict when
+// another artifact owns it. A claim is live while its artifact has that
+// type and url, and for s3ClaimGrace after it was written (the artifact may
+// be on its way, written by another replica). A stale claim (its artifact
+// is gone or has another url now) is taken over with If-Match, so that of
+// two writers taking over the same claim one wins.
 func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
 	key := urlIndexKey(typ, url)
-	err := s.put(ctx, key, []byte(id), true)
-	if err == nil || !isPreconditionFailed(err) {
-		return err
-	}
-	owner, err := s.getBytes(ctx, key)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	if len(owner) > 0 && string(owner) != id {
-		if rec, err := s.Get(ctx, string(owner)); err == nil && rec.Metadata.Type == typ && normURL(rec.URL) == normURL(url) {
-			return ErrConflict
-		} else if err != nil && !errors.Is(err, ErrNotFound) {
+	for range 3 {
+		err := s.put(ctx, key, []byte(id), true)
+		if err == nil || !isPreconditionFailed(err) {
 			return err
 		}
+		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+		if isNotFound(err) {
+			continue // released meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		owner, err := io.ReadAll(out.Body)
+		_ = out.Body.Close()
+		if err != nil {
+			return err
+		}
+		// Even an owner with our id is another writer's: two replicas may
+		// allocate the same id, and the metadata write decides between them.
+		rec, err := s.Get(ctx, string(owner))
+		switch {
+		case err == nil && rec.Metadata.Type == typ && normURL(rec.URL) == normURL(url):
+			return ErrConflict
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return err
+		case out.LastModified != nil && s.now().Sub(*out.LastModified) < s3ClaimGrace:
+			return ErrConflict // its artifact is being written
+		}
+		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(key), Body: strings.NewReader(id),
+			ContentType: aws.String("application/json"), IfMatch: out.ETag,
+		})
+		if err == nil || !isPreconditionFailed(err) {
+			return err
+		}
+		// Another writer took the stale claim over first: look again.
 	}
-	return s.put(ctx, key, []byte(id), false)
+	return ErrConflict
 }
 
-func (s *S3) Create(ctx context.Context, r Record) (Record, error) {
+func (s *S3) Create(ctx context.Context, r Record, e AuditEntry) (Record, error) {
+	r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
+	if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.Metadata.ID); err != nil {
+		return Record{}, err
+	}
 	for attempt := 0; attempt < 20; attempt++ {
-		r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
-		if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.Metadata.ID); err != nil {
-			return Record{}, err
+		if attempt > 0 {
+			// Another writer took the id; the claim is ours and names the
+			// next one.
+			r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
+			if err := s.put(ctx, urlIndexKey(r.Metadata.Type, r.URL), []byte(r.Metadata.ID), false); err != nil {
+				return Record{}, s.releaseClaim(r, err)
+			}
 		}
 		body, err := encodeDocument(r)
 		if err != nil {
-			return Record{}, err
+			return Record{}, s.releaseClaim(r, err)
+		}
+		e.Artifact = r.Metadata
+		auditKey, err := s.putAudit(ctx, r.Metadata.ID, e)
+		if err != nil {
+			return Record{}, s.releaseClaim(r, err)
 		}
 		err = s.put(ctx, MetadataKey(r.Metadata.ID), body, true)
 		if err == nil {
-			return r, nil
+			return r, s.putIndex(ctx, r.Metadata)
 		}
 		if !isPreconditionFailed(err) {
+			return Record{}, s.releaseClaim(r, err)
+		}
+		// Another writer took this id: our entry must not join its trail.
+		// The url claim is ours; retry with the next id.
+		if err := s.delete(ctx, auditKey); err != nil {
 			return Record{}, err
 		}
-		// Another writer took this id; the claim is ours, retry the id.
 	}
-	return Record{}, errors.New("could not allocate a unique artifact id after 20 attempts")
+	return Record{}, s.releaseClaim(r, errors.New("could not allocate a unique artifact id after 20 attempts"))
+}
+
+// releaseClaim frees the url of a create that failed after claiming it, so
+// that a retry is not refused for s3ClaimGrace, and returns err.
+func (s *S3) releaseClaim(r Record, err error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = s.delete(ctx, urlIndexKey(r.Metadata.Type, r.URL))
+	return err
 }
 
 func (s *S3) Get(ctx context.Context, id string) (Record, error) {
@@ -255,7 +458,7 @@ func (s *S3) Get(ctx context.Context, id string) (Record, error) {
 	return r, nil
 }
 
-func (s *S3) Update(ctx context.Context, r Record) error {
+func (s *S3) Update(ctx context.Context, r Record, e AuditEntry) error {
 	old, err := s.Get(ctx, r.Metadata.ID)
 	if err != nil {
 		return err
@@ -271,13 +474,23 @@ func (s *S3) Update(ctx context.Context, r Record) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.putAudit(ctx, r.Metadata.ID, e); err != nil {
+		return err
+	}
 	if err := s.put(ctx, MetadataKey(r.Metadata.ID), body, false); err != nil {
 		return err
 	}
+	var stale []string
 	if moved {
-		return s.delete(ctx, urlIndexKey(old.Metadata.Type, old.URL))
+		stale = append(stale, urlIndexKey(old.Metadata.Type, old.URL))
 	}
-	return nil
+	if renamed := old.Metadata.Name != r.Metadata.Name; renamed {
+		if err := s.put(ctx, nameIndexKey(r.Metadata.Name, r.Metadata.ID), nil, false); err != nil {
+			return err
+		}
+		stale = append(stale, nameIndexKey(old.Metadata.Name, r.Metadata.ID))
+	}
+	return s.deleteAll(ctx, stale)
 }
 
 func (s *S3) Delete(ctx context.Context, id string) error {
@@ -292,7 +505,8 @@ func (s *S3) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.deleteAll(ctx, append(auditKeys, urlIndexKey(r.Metadata.Type, r.URL)))
+	r.Metadata.ID = id
+	return s.deleteAll(ctx, append(auditKeys, append(indexKeys(r.Metadata), urlIndexKey(r.Metadata.Type, r.URL))...))
 }
 
 func (s *S3) keys(ctx context.Context, prefix string) ([]string, error) {
@@ -362,26 +576,106 @@ func (s *S3) deleteAll(ctx context.Context, keys []string) error {
 	return forEach(ctx, keys, func(ctx context.Context, _ int, k string) error { return s.delete(ctx, k) })
 }
 
-func (s *S3) List(ctx context.Context) ([]Record, error) {
-	keys, err := s.metadataKeys(ctx)
-	if err != nil {
-		return nil, err
+// indexIDs lists the ids under an index prefix in creation order, from
+// after the order key start, keeping those keep accepts, until it has
+// want+1 of them (want <= 0: all). It reports whether there were more than
+// want. One LIST answers a page: MaxKeys is want+1.
+func (s *S3) indexIDs(ctx context.Context, prefix, start string, want int, keep func(id string) bool) ([]string, bool, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(s3MaxKeys)}
+	if want > 0 && want < s3MaxKeys {
+		in.MaxKeys = aws.Int32(int32(want + 1))
 	}
-	recs := make([]Record, len(keys))
-	found := make([]bool, len(keys))
-	err = forEach(ctx, keys, func(ctx context.Context, i int, k string) error {
-		r, err := s.Get(ctx, idOfKey(k))
+	if start != "" {
+		in.StartAfter = aws.String(prefix + start)
+	}
+	var ids []string
+	for {
+		page, err := s.client.ListObjectsV2(ctx, in)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, o := range page.Contents {
+			k := aws.ToString(o.Key)
+			if len(k) < len(prefix)+21 {
+				continue // not an index entry of ours
+			}
+			id := idOfIndexKey(prefix, k)
+			if !keep(id) {
+				continue
+			}
+			if want > 0 && len(ids) == want {
+				return ids, true, nil
+			}
+			ids = append(ids, id)
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			return ids, false, nil
+		}
+		in.StartAfter, in.ContinuationToken = nil, page.NextContinuationToken
+	}
+}
+
+// candidates lists the ids that may match q after start, in creation
+// order: from the name index when every term names a name, else from the
+// order index, filtered by the type in the id.
+func (s *S3) candidates(ctx context.Context, q Query, start string, want int) ([]string, bool, error) {
+	names := q.names()
+	if names == nil {
+		return s.indexIDs(ctx, s3OrderPrefix, start, want, func(id string) bool { return q.couldMatchType(TypeOfID(id)) })
+	}
+	var (
+		all  []string
+		more bool
+	)
+	for _, name := range names {
+		var terms Query
+		for _, t := range q {
+			if t.Name == name {
+				terms = append(terms, t)
+			}
+		}
+		ids, m, err := s.indexIDs(ctx, namePrefix(name), start, want, func(id string) bool { return terms.couldMatchType(TypeOfID(id)) })
+		if err != nil {
+			return nil, false, err
+		}
+		all, more = append(all, ids...), more || m
+	}
+	slices.SortFunc(all, CompareCreation)
+	all = slices.Compact(all)
+	if want > 0 && len(all) > want {
+		return all[:want], true, nil
+	}
+	return all, more, nil
+}
+
+// Page lists the page's ids and reads only their objects (at most limit
+// reads). A page may come out shorter than limit when an index entry is
+// stale (its artifact was deleted since); next still says where to go on.
+func (s *S3) Page(ctx context.Context, q Query, after string, limit int) ([]Record, string, error) {
+	start := ""
+	if after != "" {
+		start = orderKey(after)
+	}
+	ids, more, err := s.candidates(ctx, q, start, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	recs := make([]Record, len(ids))
+	found := make([]bool, len(ids))
+	err = forEach(ctx, ids, func(ctx context.Context, i int, id string) error {
+		r, err := s.Get(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return nil // deleted since the listing
 		}
 		if err != nil {
 			return err
 		}
-		recs[i], found[i] = r, true
+		r.Metadata.ID = id
+		recs[i], found[i] = r, q.Match(r.Metadata)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	out := recs[:0]
 	for i, r := range recs {
@@ -389,11 +683,93 @@ func (s *S3) List(ctx context.Context) ([]Record, error) {
 			out = append(out, r)
 		}
 	}
-	sortBySeq(out)
-	return out, nil
+	next := ""
+	if more {
+		next = ids[len(ids)-1]
+	}
+	return out, next, nil
+}
+
+// Count counts index entries: LIST calls only, no object reads, and no more
+// than atMost of each part of the query.
+func (s *S3) Count(ctx context.Context, q Query, atMost int) (int, error) {
+	var anyName, named Query
+	for _, t := range q {
+		if t.Name == "*" {
+			anyName = append(anyName, t)
+		} else {
+			named = append(named, t)
+		}
+	}
+	seen := map[string]bool{}
+	for _, part := range []Query{anyName, named} {
+		if len(part) == 0 {
+			continue
+		}
+		ids, _, err := s.candidates(ctx, part, "", atMost)
+		if err != nil {
+			return 0, err
+		}
+		for _, id := range ids {
+			seen[id] = true
+		}
+	}
+	if atMost > 0 {
+		return min(len(seen), atMost), nil
+	}
+	return len(seen), nil
+}
+
+// Each reads the bucket one LIST page at a time, so that a search stops
+// early when f or ctx says so.
+func (s *S3) Each(ctx context.Context, f func(Record) bool) error {
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(s3ArtifactsPrefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, o := range page.Contents {
+			if k := aws.ToString(o.Key); strings.HasSuffix(k, "/"+s3MetadataName) && strings.Count(k, "/") == 2 {
+				ids = append(ids, idOfKey(k))
+			}
+		}
+		recs := make([]Record, len(ids))
+		found := make([]bool, len(ids))
+		err = forEach(ctx, ids, func(ctx context.Context, i int, id string) error {
+			r, err := s.Get(ctx, id)
+			if errors.Is(err, ErrNotFound) {
+				return nil
+			}
+			recs[i], found[i] = r, err == nil
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for i, r := range recs {
+			if found[i] && !f(r) {
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 func (s *S3) Reset(ctx context.Context) error {
+	gen := s.gen.Load() + 1
+	if b, err := s.getBytes(ctx, s3GenerationKey); err == nil {
+		if n, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); perr == nil && n >= gen {
+			gen = n + 1 // another process reset since we opened
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err := s.put(ctx, s3GenerationKey, []byte(strconv.FormatInt(gen, 10)), false); err != nil {
+		return err
+	}
+	s.gen.Store(gen)
 	for _, prefix := range []string{s3ArtifactsPrefix, s3IndexPrefix, s3AuditPrefix} {
 		keys, err := s.keys(ctx, prefix)
 		if err != nil {
@@ -413,14 +789,8 @@ func (s *S3) AppendAudit(ctx context.Context, id string, e AuditEntry) error {
 		}
 		return err
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	key := fmt.Sprintf("%s%s/%020d-%s.json", s3AuditPrefix, id, s.now().UnixNano(), hex.EncodeToString(rnd[:]))
-	return s.put(ctx, key, b, false)
+	_, err := s.putAudit(ctx, id, e)
+	return err
 }
 
 func (s *S3) Audit(ctx context.Context, id string) ([]AuditEntry, error) {

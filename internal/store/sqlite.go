@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -14,12 +16,19 @@ import (
 )
 
 // SQLite keeps artifacts in a SQLite file through modernc.org/sqlite (no
-// cgo). Every statement is parameterised.
+// cgo). Every statement is parameterised. The file is in WAL mode with one
+// writer connection and a pool of readers, so reads never queue behind
+// writes (WAL readers see the last commit while a write is in progress).
 type SQLite struct {
-	db   *sql.DB
+	db   *sql.DB // the one writer
+	read *sql.DB // readers (query_only)
 	path string
 	now  func() time.Time
+	gen  atomic.Int64
 }
+
+// sqliteReaders is the size of the reader pool.
+var sqliteReaders = max(4, 2*runtime.NumCPU())
 
 // SQLitePathFromURL reads the guide's SQLALCHEMY_DATABASE_URL form:
 // sqlite:///registry.db is the relative path registry.db and
@@ -48,6 +57,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
 	created_by TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS artifacts_type_url ON artifacts(type, url);
+CREATE INDEX IF NOT EXISTS artifacts_name ON artifacts(name, seq);
 CREATE TABLE IF NOT EXISTS counters (
 	name  TEXT PRIMARY KEY,
 	value INTEGER NOT NULL
@@ -62,17 +72,18 @@ CREATE INDEX IF NOT EXISTS audit_artifact ON audit(artifact_id, n);
 
 // OpenSQLite opens (creating if needed) the database file at path.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
-	// Every transaction here writes, so it takes the write lock at BEGIN
-	// (_txlock=immediate): then another process on the same file makes it
-	// wait (busy_timeout) instead of failing with SQLITE_BUSY when a read
-	// lock cannot be upgraded.
-	dsn := path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
-	db, err := sql.Open("sqlite", dsn)
+	const pragmas = "&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	// Every transaction of the writer writes, so it takes the write lock
+	// at BEGIN (_txlock=immediate): then another process on the same file
+	// makes it wait (busy_timeout) instead of failing with SQLITE_BUSY when
+	// a read lock cannot be upgraded.
+	db, err := sql.Open("sqlite", path+"?_txlock=immediate"+pragmas)
 	if err != nil {
 		return nil, fmt.Errorf("opening SQLite database %s: %w", path, err)
 	}
-	// One connection serialises writers inside the process, so sequence
-	// numbers and the 409 check never race; SQLite is single-writer anyway.
+	// One writer connection serialises writers inside the process, so
+	// sequence numbers and the 409 check never race; SQLite is
+	// single-writer anyway.
 	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, sqliteSchema); err != nil {
 		_ = db.Close()
@@ -82,7 +93,34 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("adding the rating columns to SQLite database %s: %w", path, err)
 	}
-	return &SQLite{db: db, path: path, now: time.Now}, nil
+	read, err := sql.Open("sqlite", path+"?_txlock=deferred"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("opening SQLite database %s for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(sqliteReaders)
+	read.SetMaxIdleConns(sqliteReaders)
+	s := &SQLite{db: db, read: read, path: path, now: time.Now}
+	var gen int64
+	err = db.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'reset'`).Scan(&gen)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		_ = errors.Join(read.Close(), db.Close())
+		return nil, fmt.Errorf("reading the reset counter of SQLite database %s: %w", path, err)
+	}
+	s.gen.Store(gen)
+	return s, nil
+}
+
+func (s *SQLite) Generation() int64 { return s.gen.Load() }
+
+// insertAudit writes e into the trail of id inside tx.
+func insertAudit(ctx context.Context, tx *sql.Tx, id string, e AuditEntry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit(artifact_id, entry) VALUES (?, ?)`, id, string(b))
+	return err
 }
 
 func (s *SQLite) Backend() string  { return "sqlite" }
@@ -93,7 +131,7 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
-func (s *SQLite) Create(ctx context.Context, r Record) (Record, error) {
+func (s *SQLite) Create(ctx context.Context, r Record, e AuditEntry) (Record, error) {
 	hf, err := json.Marshal(nonNilHF(r.HFData))
 	if err != nil {
 		return Record{}, err
@@ -129,6 +167,10 @@ func (s *SQLite) Create(ctx context.Context, r Record) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
+	e.Artifact = r.Metadata
+	if err := insertAudit(ctx, tx, r.Metadata.ID, e); err != nil {
+		return Record{}, err
+	}
 	return r, tx.Commit()
 }
 
@@ -161,14 +203,14 @@ func scanRecord(row rowScanner) (Record, error) {
 }
 
 func (s *SQLite) Get(ctx context.Context, id string) (Record, error) {
-	r, err := scanRecord(s.db.QueryRowContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts WHERE id = ?`, id))
+	r, err := scanRecord(s.read.QueryRowContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, ErrNotFound
 	}
 	return r, err
 }
 
-func (s *SQLite) Update(ctx context.Context, r Record) error {
+func (s *SQLite) Update(ctx context.Context, r Record, e AuditEntry) error {
 	hf, err := json.Marshal(nonNilHF(r.HFData))
 	if err != nil {
 		return err
@@ -197,6 +239,9 @@ func (s *SQLite) Update(ctx context.Context, r Record) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
+	if err := insertAudit(ctx, tx, r.Metadata.ID, e); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -219,8 +264,54 @@ func (s *SQLite) Delete(ctx context.Context, id string) error {
 	return tx.Commit()
 }
 
-func (s *SQLite) List(ctx context.Context) ([]Record, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts ORDER BY seq`)
+// where is the SQL condition for q, with its arguments.
+func (q Query) where() (string, []any) {
+	var terms []string
+	var args []any
+	for _, t := range q {
+		var conds []string
+		if t.Name != "*" {
+			conds = append(conds, "name = ?")
+			args = append(args, t.Name)
+		}
+		if len(t.Types) > 0 {
+			conds = append(conds, "type IN (?"+strings.Repeat(", ?", len(t.Types)-1)+")")
+			for _, typ := range t.Types {
+				args = append(args, typ)
+			}
+		}
+		if len(conds) == 0 {
+			return "1", nil
+		}
+		terms = append(terms, "("+strings.Join(conds, " AND ")+")")
+	}
+	if len(terms) == 0 {
+		return "0", nil
+	}
+	return "(" + strings.Join(terms, " OR ") + ")", args
+}
+
+func (s *SQLite) Page(ctx context.Context, q Query, after string, limit int) ([]Record, string, error) {
+	// seq is unique here, so it alone is the creation order.
+	cond, args := q.where()
+	query := `SELECT ` + sqliteColumns + ` FROM artifacts WHERE ` + cond + ` AND seq > ? ORDER BY seq`
+	args = append(args, ParseSeq(after))
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit+1)
+	}
+	out, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	if limit > 0 && len(out) > limit {
+		return out[:limit], out[limit-1].Metadata.ID, nil
+	}
+	return out, "", nil
+}
+
+func (s *SQLite) query(ctx context.Context, query string, args ...any) ([]Record, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -236,19 +327,57 @@ func (s *SQLite) List(ctx context.Context) ([]Record, error) {
 	return out, rows.Err()
 }
 
+func (s *SQLite) Count(ctx context.Context, q Query, atMost int) (int, error) {
+	cond, args := q.where()
+	if atMost <= 0 {
+		atMost = -1 // SQLite: no limit
+	}
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM artifacts WHERE `+cond+` LIMIT ?)`, append(args, atMost)...).Scan(&n)
+	return n, err
+}
+
+func (s *SQLite) Each(ctx context.Context, f func(Record) bool) error {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return err
+		}
+		if !f(r) {
+			return nil
+		}
+	}
+	return rows.Err()
+}
+
 func (s *SQLite) Reset(ctx context.Context) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	var gen int64
+	if err := tx.QueryRowContext(ctx,
+		`INSERT INTO counters(name, value) VALUES ('reset', 1)
+		 ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value`).Scan(&gen); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM artifacts`); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM audit`); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.gen.Store(gen)
+	return nil
 }
 
 func (s *SQLite) AppendAudit(ctx context.Context, id string, e AuditEntry) error {
@@ -271,7 +400,7 @@ func (s *SQLite) Audit(ctx context.Context, id string) ([]AuditEntry, error) {
 	if _, err := s.Get(ctx, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT entry FROM audit WHERE artifact_id = ? ORDER BY n`, id)
+	rows, err := s.read.QueryContext(ctx, `SELECT entry FROM audit WHERE artifact_id = ? ORDER BY n`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -291,5 +420,11 @@ func (s *SQLite) Audit(ctx context.Context, id string) ([]AuditEntry, error) {
 	return out, rows.Err()
 }
 
-func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-func (s *SQLite) Close() error                   { return s.db.Close() }
+func (s *SQLite) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return err
+	}
+	return s.read.PingContext(ctx)
+}
+
+func (s *SQLite) Close() error { return errors.Join(s.read.Close(), s.db.Close()) }

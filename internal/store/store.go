@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,18 +116,44 @@ type Store interface {
 	// Describe says where the data lives, for logs and health (no secrets).
 	Describe() string
 	// Create assigns the record an id <type>-<sequence>-<unix seconds>,
-	// unique across restarts and concurrent creates, and stores it.
-	Create(ctx context.Context, r Record) (Record, error)
+	// unique across restarts and concurrent creates, and stores it together
+	// with its CREATE audit entry e (whose Artifact gets the new metadata):
+	// a crash never leaves the artifact without that entry (SQLite: one
+	// transaction; S3: the entry is written first, see S3).
+	Create(ctx context.Context, r Record, e AuditEntry) (Record, error)
 	// Get reads one record by id without scanning.
 	Get(ctx context.Context, id string) (Record, error)
-	// Update replaces the stored record with the same id.
-	Update(ctx context.Context, r Record) error
-	// Delete removes the record and its audit trail.
+	// Update replaces the stored record with the same id and appends its
+	// UPDATE audit entry e in the same way as Create.
+	Update(ctx context.Context, r Record, e AuditEntry) error
+	// Delete removes the record and its audit trail (SQLite: one
+	// transaction; S3: the record first, see S3).
 	Delete(ctx context.Context, id string) error
-	// List returns every record in creation order.
-	List(ctx context.Context) ([]Record, error)
-	// Reset removes every record and audit entry. Ids are not reused.
+	// Page returns, in creation order, up to limit records matching q that
+	// come after the id after ("" = from the first; the record need not
+	// exist any more), and the id to continue after, "" on the last page.
+	// Records created after a listing began may or may not appear in it,
+	// but none that existed then is returned twice or skipped. limit <= 0
+	// means no limit.
+	Page(ctx context.Context, q Query, after string, limit int) (recs []Record, next string, err error)
+	// Count returns how many records match q, counting no further than
+	// atMost (<= 0: no limit), so that a cap check stays cheap on S3.
+	Count(ctx context.Context, q Query, atMost int) (int, error)
+	// Each calls f with every record, in no particular order, until f
+	// returns false or ctx ends (full-text search; O(N) by nature).
+	Each(ctx context.Context, f func(Record) bool) error
+	// Reset removes every record and audit entry and raises Generation
+	// before it removes anything. Ids are not reused.
 	Reset(ctx context.Context) error
+	// Generation counts the resets of this storage, across restarts: tokens
+	// carry it, so that a reset revokes every token issued before it. It is
+	// read when the store opens and raised by this process's resets (a
+	// reset by another process sharing an S3 bucket is seen after a
+	// restart).
+	Generation() int64
+	// AppendAudit adds an entry to the trail of an existing artifact
+	// (ErrNotFound otherwise); used for entries without a write, such as
+	// DOWNLOAD.
 	AppendAudit(ctx context.Context, id string, e AuditEntry) error
 	// Audit returns the trail of id in the order it was written.
 	Audit(ctx context.Context, id string) ([]AuditEntry, error)
@@ -155,3 +182,80 @@ func ParseSeq(id string) int64 {
 
 // normURL is the form of a url the 409 rule compares.
 func normURL(u string) string { return strings.TrimSpace(u) }
+
+// All returns every record of st in creation order: a full read (on S3,
+// every object), for the few uses that need the whole registry.
+func All(ctx context.Context, st Store) ([]Record, error) {
+	recs, _, err := st.Page(ctx, Query{{Name: "*"}}, "", 0)
+	return recs, err
+}
+
+// Term matches the records named Name ("*" = any name) whose type is one
+// of Types (empty = any type): one ArtifactQuery of the API.
+type Term struct {
+	Name  string
+	Types []string
+}
+
+// Query is a union of terms.
+type Query []Term
+
+// couldMatchType reports whether a record of type typ may match q (its
+// name decides the rest); the type is in the id, so S3 filters on it
+// without reading objects.
+func (q Query) couldMatchType(typ string) bool {
+	for _, t := range q {
+		if len(t.Types) == 0 || slices.Contains(t.Types, typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// Match reports whether m matches one of the terms.
+func (q Query) Match(m Metadata) bool {
+	for _, t := range q {
+		if (t.Name == "*" || t.Name == m.Name) && (len(t.Types) == 0 || slices.Contains(t.Types, m.Type)) {
+			return true
+		}
+	}
+	return false
+}
+
+// names returns the names of the terms, or nil when one of them is "*".
+func (q Query) names() []string {
+	var out []string
+	for _, t := range q {
+		if t.Name == "*" {
+			return nil
+		}
+		if !slices.Contains(out, t.Name) {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// TypeOfID is the type an id made by FormatID starts with, or "".
+func TypeOfID(id string) string {
+	typ, _, _ := strings.Cut(id, "-")
+	if ValidType(typ) {
+		return typ
+	}
+	return ""
+}
+
+// CompareCreation orders ids made by FormatID in creation order.
+func CompareCreation(a, b string) int { return strings.Compare(orderKey(a), orderKey(b)) }
+
+// orderKey sorts ids in creation order: by sequence, then by id (two S3
+// writers may, rarely, give one sequence number to ids of different types
+// or seconds).
+func orderKey(id string) string { return fmt.Sprintf("%020d-%s", ParseSeq(id), id) }
+
+// ValidCursor reports whether after can start a Page: an id made by
+// FormatID (it need not exist any more).
+func ValidCursor(after string) bool {
+	parts := strings.Split(after, "-")
+	return ValidID(after) && len(parts) == 3 && TypeOfID(after) != "" && ParseSeq(after) > 0
+}

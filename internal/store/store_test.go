@@ -76,7 +76,7 @@ func TestSQLiteStoresHostileText(t *testing.T) {
 	}
 	defer st.Close()
 	name := "x'); DROP TABLE artifacts; --\"`"
-	r, err := st.Create(ctx, Record{Metadata: Metadata{Name: name, Type: "code"}, URL: "https://example.com/'\";DROP TABLE artifacts;", CreatedBy: name})
+	r, err := st.Create(ctx, Record{Metadata: Metadata{Name: name, Type: "code"}, URL: "https://example.com/'\";DROP TABLE artifacts;", CreatedBy: name}, AuditEntry{Action: ActionCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestOpenSQLiteURLForms(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", url, err)
 		}
-		if _, err := opened.Store.Create(context.Background(), Record{Metadata: Metadata{Name: "n", Type: "model"}, URL: "https://a.b/n"}); err != nil {
+		if _, err := opened.Store.Create(context.Background(), Record{Metadata: Metadata{Name: "n", Type: "model"}, URL: "https://a.b/n"}, AuditEntry{Action: ActionCreate}); err != nil {
 			t.Fatal(err)
 		}
 		opened.Store.Close()
@@ -129,7 +129,7 @@ func TestSQLiteTwoWritersUniqueIDs(t *testing.T) {
 		defer st.Close()
 		for i := range perWriter {
 			go func() {
-				r, err := st.Create(context.Background(), Record{Metadata: Metadata{Name: "m", Type: "model"}, URL: fmt.Sprintf("https://example.com/%d-%d", w, i)})
+				r, err := st.Create(context.Background(), Record{Metadata: Metadata{Name: "m", Type: "model"}, URL: fmt.Sprintf("https://example.com/%d-%d", w, i)}, AuditEntry{Action: ActionCreate})
 				errs <- err
 				ids <- r.Metadata.ID
 			}()
