@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 )
 
 // createdID is the id of a 201 answer.
@@ -140,7 +142,7 @@ func TestBinaryAuditSurvivesKill(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			env, ok := backends[backend]
 			if !ok {
-				t.Skip("VERSITYGW_ENDPOINT is not set: the S3 round needs a running versitygw (scripts/stack.sh start provides it)")
+				prereq.Missing(t, "VERSITYGW_ENDPOINT is not set: the S3 round needs a running versitygw (scripts/stack.sh start provides it)")
 			}
 			env = append(env, "TOKEN_SECRET=crash test secret", "PAGE_SIZE=100000")
 			var acked []string

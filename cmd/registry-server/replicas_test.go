@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 )
 
 // createArtifact posts one create and returns the status and the new id;
@@ -87,7 +89,7 @@ func (p *proc) enumerate(t *testing.T, token string, onPage func()) []string {
 func TestBinaryTwoReplicasOneBucket(t *testing.T) {
 	endpoint := os.Getenv("VERSITYGW_ENDPOINT")
 	if endpoint == "" {
-		t.Skip("VERSITYGW_ENDPOINT is not set: this test needs a running versitygw (scripts/stack.sh start provides it)")
+		prereq.Missing(t, "VERSITYGW_ENDPOINT is not set: this test needs a running versitygw (scripts/stack.sh start provides it)")
 	}
 	bin := serverBinary(t)
 	rnd := make([]byte, 6)

@@ -3,6 +3,8 @@ package provider
 import (
 	"os"
 	"testing"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 )
 
 // The registry as the operations guide deploys it: the server binary as a
@@ -15,7 +17,7 @@ import (
 func TestAccLambda(t *testing.T) {
 	endpoint, bucket := os.Getenv("REGISTRY_LAMBDA_ENDPOINT"), os.Getenv("REGISTRY_LAMBDA_BUCKET")
 	if endpoint == "" || bucket == "" {
-		t.Skip("REGISTRY_LAMBDA_ENDPOINT and REGISTRY_LAMBDA_BUCKET are not set: the Lambda acceptance tests need the registry under the Lambda Runtime Interface Emulator (scripts/stack.sh start provides it)")
+		prereq.Missing(t, "REGISTRY_LAMBDA_ENDPOINT and REGISTRY_LAMBDA_BUCKET are not set: the Lambda acceptance tests need the registry under the Lambda Runtime Interface Emulator (scripts/stack.sh start provides it)")
 	}
 	t.Setenv(envEndpoint, endpoint)
 

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -32,7 +33,7 @@ func lambdaEndpoints(t *testing.T) (lambda, process string) {
 	t.Helper()
 	lambda, process = os.Getenv("REGISTRY_LAMBDA_ENDPOINT"), os.Getenv("REGISTRY_S3_ENDPOINT")
 	if lambda == "" || process == "" || os.Getenv("REGISTRY_USERNAME") == "" {
-		t.Skip("REGISTRY_LAMBDA_ENDPOINT, REGISTRY_S3_ENDPOINT and REGISTRY_USERNAME are not set: the Lambda tests compare the registry under the Lambda Runtime Interface Emulator with the process (scripts/stack.sh start provides both)")
+		prereq.Missing(t, "REGISTRY_LAMBDA_ENDPOINT, REGISTRY_S3_ENDPOINT and REGISTRY_USERNAME are not set: the Lambda tests compare the registry under the Lambda Runtime Interface Emulator with the process (scripts/stack.sh start provides both)")
 	}
 	return lambda, process
 }
@@ -154,7 +155,7 @@ func TestLambdaNamesRoundTrip(t *testing.T) {
 	lambda, _ := lambdaEndpoints(t)
 	bucket := os.Getenv("REGISTRY_LAMBDA_BUCKET")
 	if bucket == "" {
-		t.Skip("REGISTRY_LAMBDA_BUCKET is not set (scripts/stack.sh start sets it)")
+		prereq.Missing(t, "REGISTRY_LAMBDA_BUCKET is not set (scripts/stack.sh start sets it)")
 	}
 	st, err := store.OpenS3(context.Background(), testS3(t), bucket)
 	if err != nil {
@@ -238,7 +239,7 @@ func randomHex(t testing.TB) string {
 func BenchmarkLambdaVsProcess(b *testing.B) {
 	lambda, process := os.Getenv("REGISTRY_LAMBDA_ENDPOINT"), os.Getenv("REGISTRY_S3_ENDPOINT")
 	if lambda == "" || process == "" {
-		b.Skip("REGISTRY_LAMBDA_ENDPOINT and REGISTRY_S3_ENDPOINT are not set (scripts/stack.sh start)")
+		prereq.Missing(b, "REGISTRY_LAMBDA_ENDPOINT and REGISTRY_S3_ENDPOINT are not set (scripts/stack.sh start)")
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	send := func(b *testing.B, method, url string, body []byte, tok string) []byte {
