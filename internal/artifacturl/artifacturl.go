@@ -1,8 +1,10 @@
-// Package artifacturl reads the source URLs that the registry ingests
-// (Hugging Face models and datasets, GitHub repositories) and derives an
-// artifact's name from its URL. The registry server, the API client and the
-// provider function parse_artifact_url share it, so that the name a user sees
-// in Terraform is exactly the one the registry stores.
+// Package artifacturl is the registry's artifact vocabulary: the artifact
+// types, the id rule, and the source URLs that the registry ingests (Hugging
+// Face models and datasets, GitHub repositories) with the name it derives
+// from a URL. The registry server, its store, the API client and the
+// provider share it, so that a type, an id or a name that one accepts the
+// others accept too, and the name a user sees in Terraform is exactly the
+// one the registry stores.
 package artifacturl
 
 import (
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -26,6 +29,32 @@ const (
 	TypeDataset = "dataset"
 	TypeCode    = "code"
 )
+
+// Types returns the artifact types in the API's order (its ArtifactType
+// enum), a new slice on every call.
+func Types() []string { return []string{TypeModel, TypeDataset, TypeCode} }
+
+// ValidType reports whether t is one of the artifact types.
+func ValidType(t string) bool {
+	return t == TypeModel || t == TypeDataset || t == TypeCode
+}
+
+// IDPattern is the API's ArtifactID pattern.
+var IDPattern = regexp.MustCompile(`^[a-zA-Z0-9\-]+$`)
+
+// IDRule is IDPattern in words.
+const IDRule = "letters, digits and hyphens"
+
+// MaxIDLength bounds the ids the registry accepts beyond the API's pattern,
+// which sets no length: an id becomes an object key and a path segment.
+const MaxIDLength = 200
+
+// ValidID reports whether the registry accepts id: IDPattern, at most
+// MaxIDLength characters. Every id that reaches a storage key or an SQL
+// parameter has passed it, so "../x" or "a/b" never become keys or paths.
+func ValidID(id string) bool {
+	return len(id) <= MaxIDLength && IDPattern.MatchString(id)
+}
 
 // Parsed is what a source URL says about the artifact behind it.
 type Parsed struct {

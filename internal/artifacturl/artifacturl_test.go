@@ -57,3 +57,26 @@ func TestParseErrorsHidePasswords(t *testing.T) {
 		}
 	}
 }
+
+func TestTypesAndIDs(t *testing.T) {
+	for _, typ := range Types() {
+		if !ValidType(typ) {
+			t.Errorf("ValidType(%q) = false", typ)
+		}
+	}
+	for _, typ := range []string{"", "Model", "weights", "model "} {
+		if ValidType(typ) {
+			t.Errorf("ValidType(%q) = true", typ)
+		}
+	}
+	for _, id := range []string{"3847247294", "model-42-1234567890", strings.Repeat("a", MaxIDLength)} {
+		if !ValidID(id) {
+			t.Errorf("ValidID(%q) = false", id)
+		}
+	}
+	for _, id := range []string{"", "../x", "a/b", "a b", "a.b", strings.Repeat("a", MaxIDLength+1)} {
+		if ValidID(id) {
+			t.Errorf("ValidID(%q) = true", id)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
@@ -63,13 +64,13 @@ func (d *ArtifactCostDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"type": schema.StringAttribute{
 				MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`.",
 				Required:            true,
-				Validators:          []validator.String{stringvalidator.OneOf(artifactTypes...)},
+				Validators:          []validator.String{stringvalidator.OneOf(artifacturl.Types()...)},
 			},
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The artifact's id, e.g. `registry_artifact.bert.id`.",
 				Required:            true,
 				Validators: []validator.String{
-					stringvalidator.RegexMatches(artifactIDPattern, "must be an artifact id: letters, digits and hyphens"),
+					stringvalidator.RegexMatches(artifacturl.IDPattern, "must be an artifact id: "+artifacturl.IDRule),
 				},
 			},
 			"dependency": schema.BoolAttribute{

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
@@ -59,7 +60,7 @@ func (d *ArtifactDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 				Computed: true,
 				Validators: []validator.String{
 					stringvalidator.AlsoRequires(path.MatchRoot("type")),
-					stringvalidator.RegexMatches(artifactIDPattern, "must be an artifact id: letters, digits and hyphens"),
+					stringvalidator.RegexMatches(artifacturl.IDPattern, "must be an artifact id: "+artifacturl.IDRule),
 				},
 			},
 			"type": schema.StringAttribute{
@@ -67,7 +68,7 @@ func (d *ArtifactDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 					"with `name` it narrows the search, and without it the found artifact's type is returned.",
 				Optional:   true,
 				Computed:   true,
-				Validators: []validator.String{stringvalidator.OneOf(artifactTypes...)},
+				Validators: []validator.String{stringvalidator.OneOf(artifacturl.Types()...)},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "The artifact's name, e.g. `bert-base-uncased`. Set it to find the artifact by " +

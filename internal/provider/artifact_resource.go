@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -32,12 +31,6 @@ const (
 	defaultArtifactCreateTimeout = 10 * time.Minute
 	defaultArtifactUpdateTimeout = 10 * time.Minute
 )
-
-// artifactTypes are the types the API knows (its ArtifactType enum).
-var artifactTypes = []string{artifacturl.TypeModel, artifacturl.TypeDataset, artifacturl.TypeCode}
-
-// artifactIDPattern is the API's ArtifactID pattern.
-var artifactIDPattern = regexp.MustCompile(`^[a-zA-Z0-9\-]+$`)
 
 var (
 	_ resource.ResourceWithConfigure   = (*ArtifactResource)(nil)
@@ -95,7 +88,7 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"type": schema.StringAttribute{
 				MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`. Changing it replaces the artifact.",
 				Required:            true,
-				Validators:          []validator.String{stringvalidator.OneOf(artifactTypes...)},
+				Validators:          []validator.String{stringvalidator.OneOf(artifacturl.Types()...)},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"url": schema.StringAttribute{
@@ -537,18 +530,9 @@ func (r *ArtifactResource) ImportState(ctx context.Context, req resource.ImportS
 // parseArtifactImportID splits an import ID of the form <type>/<id>.
 func parseArtifactImportID(raw string) (typ, id string, err error) {
 	typ, id, found := strings.Cut(raw, "/")
-	valid := found
-	if valid {
-		valid = false
-		for _, t := range artifactTypes {
-			if typ == t {
-				valid = true
-			}
-		}
-	}
-	if !valid || !artifactIDPattern.MatchString(id) {
+	if !found || !artifacturl.ValidType(typ) || !artifacturl.IDPattern.MatchString(id) {
 		return "", "", fmt.Errorf("the import ID %q is not of the form <type>/<id>: <type> is one of %s and <id> is the artifact's id "+
-			"(letters, digits and hyphens), e.g. model/3847247294", raw, strings.Join(artifactTypes, ", "))
+			"(%s), e.g. model/3847247294", raw, strings.Join(artifacturl.Types(), ", "), artifacturl.IDRule)
 	}
 	return typ, id, nil
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 )
 
 var _ datasource.DataSourceWithConfigure = (*ModelRatingDataSource)(nil)
@@ -97,7 +99,7 @@ func (d *ModelRatingDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				MarkdownDescription: "The model's artifact id, e.g. `registry_artifact.bert.id`.",
 				Required:            true,
 				Validators: []validator.String{
-					stringvalidator.RegexMatches(artifactIDPattern, "must be an artifact id: letters, digits and hyphens"),
+					stringvalidator.RegexMatches(artifacturl.IDPattern, "must be an artifact id: "+artifacturl.IDRule),
 				},
 			},
 			"name": schema.StringAttribute{

@@ -246,7 +246,7 @@ func (s *Server) observe(mux *http.ServeMux) http.Handler {
 			route = "unmatched"
 		}
 		keys := []string{"requests", "route:" + route}
-		if t := r.PathValue("artifact_type"); store.ValidType(t) {
+		if t := r.PathValue("artifact_type"); artifacturl.ValidType(t) {
 			keys = append(keys, "artifact_type:"+t)
 		} else if strings.HasPrefix(route, "GET /artifact/model/") || strings.HasPrefix(route, "POST /artifact/model/") {
 			keys = append(keys, "artifact_type:model")
@@ -350,12 +350,12 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 // pathArtifact checks the artifact_type and id path values (400 otherwise).
 func pathArtifact(w http.ResponseWriter, r *http.Request) (typ, id string, ok bool) {
 	typ, id = r.PathValue("artifact_type"), r.PathValue("id")
-	if typ != "" && !store.ValidType(typ) {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("artifact_type %q is not one of model, dataset, code", typ))
+	if typ != "" && !artifacturl.ValidType(typ) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("artifact_type %q is not one of %s", typ, strings.Join(artifacturl.Types(), ", ")))
 		return "", "", false
 	}
-	if !store.ValidID(id) {
-		writeError(w, http.StatusBadRequest, "artifact id must match ^[a-zA-Z0-9\\-]+$")
+	if !artifacturl.ValidID(id) {
+		writeError(w, http.StatusBadRequest, "artifact id must match "+artifacturl.IDPattern.String())
 		return "", "", false
 	}
 	return typ, id, true
@@ -481,8 +481,8 @@ func (s *Server) notImplemented(what string) authedHandler {
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principal) {
 	typ := r.PathValue("artifact_type")
-	if !store.ValidType(typ) {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("artifact_type %q is not one of model, dataset, code", typ))
+	if !artifacturl.ValidType(typ) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("artifact_type %q is not one of %s", typ, strings.Join(artifacturl.Types(), ", ")))
 		return
 	}
 	var body struct {
@@ -703,8 +703,8 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 			return
 		}
 		for _, t := range aq.Types {
-			if !store.ValidType(t) {
-				writeError(w, http.StatusBadRequest, fmt.Sprintf("query %d: type %q is not one of model, dataset, code", i, t))
+			if !artifacturl.ValidType(t) {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("query %d: type %q is not one of %s", i, t, strings.Join(artifacturl.Types(), ", ")))
 				return
 			}
 		}

@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 )
 
 // S3 keeps one object per artifact at artifacts/<id>/metadata.json in the
@@ -190,7 +192,7 @@ func (s *S3) indexMissing(ctx context.Context, metadataKeys []string) error {
 	}
 	var missing []string
 	for _, k := range metadataKeys {
-		if id := idOfKey(k); !have[id] && ValidID(id) {
+		if id := idOfKey(k); !have[id] && artifacturl.ValidID(id) {
 			missing = append(missing, id)
 		}
 	}

@@ -10,11 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 )
 
 // Errors every backend returns so that the HTTP layer can map them to
@@ -25,24 +26,6 @@ var (
 	// same source url (the registry's 409 rule, see Store.Create).
 	ErrConflict = errors.New("an artifact of this type with this url exists")
 )
-
-// Types are the artifact types the API knows.
-var Types = []string{"model", "dataset", "code"}
-
-// ValidType reports whether t is one of the API's artifact types.
-func ValidType(t string) bool {
-	return t == "model" || t == "dataset" || t == "code"
-}
-
-// idPattern is the spec's ArtifactID pattern. Every id that reaches a
-// storage key or SQL parameter has passed it, so "../x" or "a/b" never
-// become object keys or paths.
-var idPattern = regexp.MustCompile(`^[a-zA-Z0-9\-]+$`)
-
-// ValidID reports whether id matches the spec's ArtifactID pattern.
-func ValidID(id string) bool {
-	return len(id) <= 200 && idPattern.MatchString(id)
-}
 
 // Metadata is the API's ArtifactMetadata.
 type Metadata struct {
@@ -239,7 +222,7 @@ func (q Query) names() []string {
 // TypeOfID is the type an id made by FormatID starts with, or "".
 func TypeOfID(id string) string {
 	typ, _, _ := strings.Cut(id, "-")
-	if ValidType(typ) {
+	if artifacturl.ValidType(typ) {
 		return typ
 	}
 	return ""
@@ -257,5 +240,5 @@ func orderKey(id string) string { return fmt.Sprintf("%020d-%s", ParseSeq(id), i
 // FormatID (it need not exist any more).
 func ValidCursor(after string) bool {
 	parts := strings.Split(after, "-")
-	return ValidID(after) && len(parts) == 3 && TypeOfID(after) != "" && ParseSeq(after) > 0
+	return artifacturl.ValidID(after) && len(parts) == 3 && TypeOfID(after) != "" && ParseSeq(after) > 0
 }

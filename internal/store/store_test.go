@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 )
 
 func TestSQLitePathFromURL(t *testing.T) {
@@ -31,12 +33,12 @@ func TestSQLitePathFromURL(t *testing.T) {
 
 func TestIDs(t *testing.T) {
 	id := FormatID("model", 42, time.Unix(1234567890, 0))
-	if id != "model-42-1234567890" || !ValidID(id) || ParseSeq(id) != 42 {
+	if id != "model-42-1234567890" || !artifacturl.ValidID(id) || ParseSeq(id) != 42 {
 		t.Errorf("FormatID/ParseSeq: %q %d", id, ParseSeq(id))
 	}
 	for _, bad := range []string{"", "../x", "a/b", "a b", "a%2Fb", "a_b", strings.Repeat("a", 201)} {
-		if ValidID(bad) {
-			t.Errorf("ValidID(%q) = true", bad)
+		if artifacturl.ValidID(bad) {
+			t.Errorf("artifacturl.ValidID(%q) = true", bad)
 		}
 	}
 }
