@@ -146,24 +146,6 @@ cp examples/quickstart/*.tf "$QS/work/"
 # shellcheck disable=SC1091
 source "$QS/env"
 terraform -chdir="$QS/work" apply -auto-approve -input=false
-echo
-# The model's rating, computed by the server's trust pipeline on this first read.
-model_id=$(terraform -chdir="$QS/work" output -json model | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-python3 - "$REGISTRY_ENDPOINT" "$model_id" <<'PY'
-import json, os, sys, urllib.error, urllib.request
-base, mid = sys.argv[1], sys.argv[2]
-auth = {"user": {"name": os.environ["REGISTRY_USERNAME"], "is_admin": True},
-        "secret": {"password": os.environ["REGISTRY_PASSWORD"]}}
-req = urllib.request.Request(base + "/authenticate", json.dumps(auth).encode(), method="PUT")
-token = json.load(urllib.request.urlopen(req))
-try:
-    r = json.load(urllib.request.urlopen(urllib.request.Request(
-        base + "/artifact/model/" + mid + "/rate", headers={"X-Authorization": token})))
-except urllib.error.HTTPError as e:
-    sys.exit("quickstart: GET /artifact/model/%s/rate answered %d: %s" % (mid, e.code, e.read().decode()))
-print("quickstart: rating of %s (%s): net_score %.2f, license %.2f, ramp_up_time %.2f, bus_factor %.2f"
-      % (r["name"], mid, r["net_score"], r["license"], r["ramp_up_time"], r["bus_factor"]))
-PY
 echo "quickstart: done. The registry server keeps running on http://$ADDR (log: $QS/server.log)."
 echo "Next, in your shell (any new one too):"
 echo "  source $(shell_quote "$QS/env")"

@@ -1,4 +1,5 @@
-# Seeds a registry with one artifact of each type and reads them back.
+# Seeds a registry with one artifact of each type, reads them back, and reads
+# the model's rating.
 # scripts/quickstart.sh (make quickstart) runs this against a local registry
 # server; REGISTRY_ENDPOINT, REGISTRY_USERNAME and REGISTRY_PASSWORD configure
 # the provider.
@@ -42,6 +43,13 @@ data "registry_artifacts" "all" {
   ]
 }
 
+# The registry's rating of the model, computed by its trust pipeline on this
+# first read (the quickstart's server reads recorded Hugging Face and GitHub
+# answers when offline).
+data "registry_model_rating" "model" {
+  id = registry_artifact.model.id
+}
+
 output "model" {
   value = {
     id           = data.registry_artifact.model.id
@@ -60,4 +68,14 @@ output "code_id" {
 
 output "registry_contents" {
   value = [for a in data.registry_artifacts.all.artifacts : "${a.type}/${a.id} ${a.name}"]
+}
+
+output "model_rating" {
+  value = {
+    name         = data.registry_model_rating.model.name
+    net_score    = data.registry_model_rating.model.net_score
+    license      = data.registry_model_rating.model.license
+    ramp_up_time = data.registry_model_rating.model.ramp_up_time
+    bus_factor   = data.registry_model_rating.model.bus_factor
+  }
 }
