@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 )
 
@@ -105,23 +104,6 @@ func TestAccArtifactCostDataSource(t *testing.T) {
 		}
 	}
 
-	costsCheck := func(costs map[string]client.ArtifactCost, dependency bool) knownvalue.Check {
-		m := map[string]knownvalue.Check{}
-		for id, c := range costs {
-			var standalone knownvalue.Check = knownvalue.Null()
-			switch {
-			case c.StandaloneCost != nil:
-				standalone = knownvalue.Float64Exact(*c.StandaloneCost)
-			case !dependency:
-				standalone = knownvalue.Float64Exact(c.TotalCost)
-			}
-			m[id] = knownvalue.ObjectExact(map[string]knownvalue.Check{
-				"standalone_cost": standalone,
-				"total_cost":      knownvalue.Float64Exact(c.TotalCost),
-			})
-		}
-		return knownvalue.MapExact(m)
-	}
 	// The total of the state equals the sum of the state's entries.
 	totalIsSum := stateCheckFunc(func(state *tfjson.State) error {
 		attrs := attributes(state, "data.registry_artifact_cost.with_dependencies")

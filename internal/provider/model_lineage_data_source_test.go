@@ -8,9 +8,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
@@ -54,28 +51,8 @@ func TestAccModelLineageDataSource(t *testing.T) {
 	if !slices.Contains(g.Edges, baseEdge) {
 		t.Fatalf("the server's graph of %s lacks the edge %+v: %+v", squadID, baseEdge, g)
 	}
-	nodes := make([]knownvalue.Check, len(g.Nodes))
-	for i, n := range g.Nodes {
-		nodes[i] = knownvalue.ObjectExact(map[string]knownvalue.Check{
-			"artifact_id": knownvalue.StringExact(n.ArtifactID),
-			"name":        knownvalue.StringExact(n.Name),
-			"source":      knownvalue.StringExact(n.Source),
-		})
-	}
-	edges := make([]knownvalue.Check, len(g.Edges))
-	for i, e := range g.Edges {
-		edges[i] = knownvalue.ObjectExact(map[string]knownvalue.Check{
-			"from_node_artifact_id": knownvalue.StringExact(e.FromNodeArtifactID),
-			"to_node_artifact_id":   knownvalue.StringExact(e.ToNodeArtifactID),
-			"relationship":          knownvalue.StringExact(e.Relationship),
-		})
-	}
-
 	resource.Test(t, trustTestCase(resource.TestStep{
-		Config: fmt.Sprintf("data \"registry_model_lineage\" \"squad\" {\n  id = %q\n}\n", squadID),
-		ConfigStateChecks: []statecheck.StateCheck{
-			statecheck.ExpectKnownValue("data.registry_model_lineage.squad", tfjsonpath.New("nodes"), knownvalue.ListExact(nodes)),
-			statecheck.ExpectKnownValue("data.registry_model_lineage.squad", tfjsonpath.New("edges"), knownvalue.ListExact(edges)),
-		},
+		Config:            fmt.Sprintf("data \"registry_model_lineage\" \"squad\" {\n  id = %q\n}\n", squadID),
+		ConfigStateChecks: lineageChecks("data.registry_model_lineage.squad", g),
 	}))
 }

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -291,4 +292,85 @@ func stateNumber(v any) (float64, error) {
 // (the provider finds it through the environment set by startTrustRegistry).
 func trustTestCase(steps ...resource.TestStep) resource.TestCase {
 	return resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps}
+}
+
+// costsCheck is a check of the costs map of registry_artifact_cost: the
+// entries the server's API gave, each exactly. An entry without a standalone
+// cost has it null, except without dependencies, where it is the total.
+func costsCheck(costs map[string]client.ArtifactCost, dependency bool) knownvalue.Check {
+	m := map[string]knownvalue.Check{}
+	for id, c := range costs {
+		var standalone knownvalue.Check = knownvalue.Null()
+		switch {
+		case c.StandaloneCost != nil:
+			standalone = knownvalue.Float64Exact(*c.StandaloneCost)
+		case !dependency:
+			standalone = knownvalue.Float64Exact(c.TotalCost)
+		}
+		m[id] = knownvalue.ObjectExact(map[string]knownvalue.Check{
+			"standalone_cost": standalone,
+			"total_cost":      knownvalue.Float64Exact(c.TotalCost),
+		})
+	}
+	return knownvalue.MapExact(m)
+}
+
+// lineageChecks check that the nodes and edges of the registry_model_lineage
+// at address are the server's graph g, in its order.
+func lineageChecks(address string, g *client.LineageGraph) []statecheck.StateCheck {
+	nodes := make([]knownvalue.Check, len(g.Nodes))
+	for i, n := range g.Nodes {
+		nodes[i] = knownvalue.ObjectExact(map[string]knownvalue.Check{
+			"artifact_id": knownvalue.StringExact(n.ArtifactID),
+			"name":        knownvalue.StringExact(n.Name),
+			"source":      knownvalue.StringExact(n.Source),
+		})
+	}
+	edges := make([]knownvalue.Check, len(g.Edges))
+	for i, e := range g.Edges {
+		edges[i] = knownvalue.ObjectExact(map[string]knownvalue.Check{
+			"from_node_artifact_id": knownvalue.StringExact(e.FromNodeArtifactID),
+			"to_node_artifact_id":   knownvalue.StringExact(e.ToNodeArtifactID),
+			"relationship":          knownvalue.StringExact(e.Relationship),
+		})
+	}
+	return []statecheck.StateCheck{
+		statecheck.ExpectKnownValue(address, tfjsonpath.New("nodes"), knownvalue.ListExact(nodes)),
+		statecheck.ExpectKnownValue(address, tfjsonpath.New("edges"), knownvalue.ListExact(edges)),
+	}
+}
+
+// auditEntriesCheck is a check of the entries of registry_artifact_audit:
+// the server's trail, oldest first.
+func auditEntriesCheck(trail []client.AuditEntry) knownvalue.Check {
+	entries := make([]knownvalue.Check, len(trail))
+	for i, e := range trail {
+		entries[i] = knownvalue.ObjectExact(map[string]knownvalue.Check{
+			"user_name":     knownvalue.StringExact(e.User.Name),
+			"user_is_admin": knownvalue.Bool(e.User.IsAdmin),
+			"date":          knownvalue.StringExact(e.Date),
+			"action":        knownvalue.StringExact(e.Action),
+		})
+	}
+	return knownvalue.ListExact(entries)
+}
+
+// deferredChecks are state checks made when they run, from what the
+// registry answers then: the expected values of a step whose artifacts an
+// earlier step of the same test created.
+type deferredChecks func() ([]statecheck.StateCheck, error)
+
+func (f deferredChecks) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	checks, err := f()
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	var errs []error
+	for _, c := range checks {
+		var r statecheck.CheckStateResponse
+		c.CheckState(ctx, req, &r)
+		errs = append(errs, r.Error)
+	}
+	resp.Error = errors.Join(errs...)
 }
