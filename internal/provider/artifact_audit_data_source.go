@@ -6,13 +6,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
@@ -64,13 +62,13 @@ func (d *ArtifactAuditDataSource) Schema(_ context.Context, _ datasource.SchemaR
 			"type": schema.StringAttribute{
 				MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`.",
 				Required:            true,
-				Validators:          []validator.String{stringvalidator.OneOf(artifacturl.Types()...)},
+				Validators:          []validator.String{artifactType()},
 			},
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The artifact's id, e.g. `registry_artifact.bert.id`.",
 				Required:            true,
 				Validators: []validator.String{
-					stringvalidator.RegexMatches(artifacturl.IDPattern, "must be an artifact id: "+artifacturl.IDRule),
+					artifactID(),
 				},
 			},
 			"entries": schema.ListNestedAttribute{

@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
@@ -60,7 +59,7 @@ func (d *ArtifactDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 				Computed: true,
 				Validators: []validator.String{
 					stringvalidator.AlsoRequires(path.MatchRoot("type")),
-					stringvalidator.RegexMatches(artifacturl.IDPattern, "must be an artifact id: "+artifacturl.IDRule),
+					artifactID(),
 				},
 			},
 			"type": schema.StringAttribute{
@@ -68,7 +67,7 @@ func (d *ArtifactDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 					"with `name` it narrows the search, and without it the found artifact's type is returned.",
 				Optional:   true,
 				Computed:   true,
-				Validators: []validator.String{stringvalidator.OneOf(artifacturl.Types()...)},
+				Validators: []validator.String{artifactType()},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "The artifact's name, e.g. `bert-base-uncased`. Set it to find the artifact by " +

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -88,7 +87,7 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"type": schema.StringAttribute{
 				MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`. Changing it replaces the artifact.",
 				Required:            true,
-				Validators:          []validator.String{stringvalidator.OneOf(artifacturl.Types()...)},
+				Validators:          []validator.String{artifactType()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"url": schema.StringAttribute{

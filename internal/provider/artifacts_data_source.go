@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
@@ -69,7 +68,7 @@ func (d *ArtifactsDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 				ElementType: types.StringType,
 				Optional:    true,
 				Validators: []validator.List{
-					listvalidator.ValueStringsAre(stringvalidator.OneOf(artifacturl.Types()...)),
+					listvalidator.ValueStringsAre(artifactType()),
 					listvalidator.UniqueValues(),
 					listvalidator.ConflictsWith(path.MatchRoot("regex")),
 				},

@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 )
 
 var _ datasource.DataSourceWithConfigure = (*ModelLineageDataSource)(nil)
@@ -69,7 +66,7 @@ func (d *ModelLineageDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 				MarkdownDescription: "The model's artifact id, e.g. `registry_artifact.bert.id`.",
 				Required:            true,
 				Validators: []validator.String{
-					stringvalidator.RegexMatches(artifacturl.IDPattern, "must be an artifact id: "+artifacturl.IDRule),
+					artifactID(),
 				},
 			},
 			"nodes": schema.ListNestedAttribute{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -45,6 +46,16 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 // rule the registry applies (artifacturl.ValidateHTTP), so that a bad URL
 // fails at plan time instead of at the API. Its error shows example, a
 // URL of the kind the attribute wants.
+// artifactType accepts the API's artifact types.
+func artifactType() validator.String {
+	return stringvalidator.OneOf(artifacturl.Types()...)
+}
+
+// artifactID accepts ids that match the spec's ArtifactID pattern.
+func artifactID() validator.String {
+	return stringvalidator.RegexMatches(artifacturl.IDPattern, "must be an artifact id: "+artifacturl.IDRule)
+}
+
 func httpURL(example string) validator.String {
 	return stringCheck{
 		desc:    "value must be an absolute http or https URL",
