@@ -38,7 +38,18 @@ func readDataSource(t *testing.T, ds datasource.DataSource, handler http.Handler
 		t.Fatalf("configure: %v", cresp.Diagnostics)
 	}
 
-	objType, ok := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	objType, raw := objectWith(t, sresp.Schema.Type().TerraformType(ctx), attrs)
+	config := tfsdk.Config{Schema: sresp.Schema, Raw: raw}
+	resp := datasource.ReadResponse{State: tfsdk.State{Schema: sresp.Schema, Raw: tftypes.NewValue(objType, nil)}}
+	ds.Read(ctx, datasource.ReadRequest{Config: config}, &resp)
+	return resp.State, resp.Diagnostics
+}
+
+// objectWith is a value of a schema's object type with attrs set and every
+// other attribute null, as Terraform sends a configuration.
+func objectWith(t *testing.T, schemaType tftypes.Type, attrs map[string]tftypes.Value) (tftypes.Object, tftypes.Value) {
+	t.Helper()
+	objType, ok := schemaType.(tftypes.Object)
 	if !ok {
 		t.Fatal("the schema's type is not an object")
 	}
@@ -49,10 +60,7 @@ func readDataSource(t *testing.T, ds datasource.DataSource, handler http.Handler
 			vals[name] = v
 		}
 	}
-	config := tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(objType, vals)}
-	resp := datasource.ReadResponse{State: tfsdk.State{Schema: sresp.Schema, Raw: tftypes.NewValue(objType, nil)}}
-	ds.Read(ctx, datasource.ReadRequest{Config: config}, &resp)
-	return resp.State, resp.Diagnostics
+	return objType, tftypes.NewValue(objType, vals)
 }
 
 // answer serves one method and path with status and a JSON body; any other

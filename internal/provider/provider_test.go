@@ -414,18 +414,8 @@ func providerConfigValue(t *testing.T, attrs map[string]tftypes.Value) tfsdk.Con
 	ctx := context.Background()
 	var sresp provider.SchemaResponse
 	New("test")().Schema(ctx, provider.SchemaRequest{}, &sresp)
-	objType, ok := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	if !ok {
-		t.Fatal("the schema's type is not an object")
-	}
-	vals := map[string]tftypes.Value{}
-	for name, typ := range objType.AttributeTypes {
-		vals[name] = tftypes.NewValue(typ, nil)
-		if v, ok := attrs[name]; ok {
-			vals[name] = v
-		}
-	}
-	return tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(objType, vals)}
+	_, raw := objectWith(t, sresp.Schema.Type().TerraformType(ctx), attrs)
+	return tfsdk.Config{Schema: sresp.Schema, Raw: raw}
 }
 
 // Configure resolves each setting from the attribute, else the environment,
