@@ -121,6 +121,7 @@ func FuzzRegex(f *testing.F) {
 	for _, seed := range []string{
 		"[a-z]{999}[0-9]", "[a-z]{488}[0-9]", "(a+)+$", "(?i)BERT", "^名前", `\p{Greek}+`, "(((", "a{1001}",
 		strings.Repeat("(a|b)", 200), "(?:x{50}){50}", ".*.*.*=.*", "\\", "",
+		"[]a", "map[a", "a**", "x{2,1}", "(?P<n", `\8`,
 	} {
 		f.Add(seed)
 	}

@@ -95,7 +95,7 @@ func (s *Server) compileRegex(w http.ResponseWriter, pattern string) (*regexp.Re
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid regex (Go RE2 syntax): "+err.Error())
+		writeError(w, http.StatusBadRequest, regexProblem(pattern, err))
 		return nil, false
 	}
 	// Compile accepted it, so parsing again cannot fail.
@@ -105,6 +105,17 @@ func (s *Server) compileRegex(w http.ResponseWriter, pattern string) (*regexp.Re
 		return nil, false
 	}
 	return re, true
+}
+
+// regexProblem words a pattern that does not compile: the RE2 error code
+// and the part of the pattern it is about, quoted, so the client's own text
+// is never mistaken for the server's words.
+func regexProblem(pattern string, err error) string {
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		return fmt.Sprintf("regex %q is not valid RE2 syntax: %s at %q", pattern, se.Code, se.Expr)
+	}
+	return fmt.Sprintf("regex %q is not valid RE2 syntax", pattern)
 }
 
 // readme is the part of a README that searches look at.
