@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: static checks, then every Go test with
-# TF_ACC=1 against the running stack (scripts/stack.sh), the provider's
+# TF_ACC=1 (each test package starts the stack its tests ask for from its
+# TestMain, internal/teststack, and stops it at the end), the provider's
 # acceptance tests again under OpenTofu, a short fuzzing of each fuzz target,
 # the benchmarks (smoke), then the examples, the docs, lint,
 # the release configuration (a signed single-platform snapshot; all eight
@@ -43,7 +44,8 @@ check_acc() {
 }
 
 # go_test LOG ARGS... runs go test with ARGS, its output shown and kept in
-# LOG; on failure, the stack's logs.
+# LOG. A failed package keeps its stack's folder and prints the end of its
+# logs ("the stack's folder is kept: ...").
 go_test() {
   local log=$1 status
   shift
@@ -52,8 +54,7 @@ go_test() {
   status=${PIPESTATUS[0]}
   set -e
   if [[ $status -ne 0 ]]; then
-    echo "go test failed (exit $status); stack logs are in .stack/*.log" >&2
-    for f in .stack/*.log; do [[ "$f" == "$log" ]] || { echo "--- $f (tail)"; tail -n 20 "$f"; }; done
+    echo "go test failed (exit $status); the output is in $log" >&2
     exit "$status"
   fi
 }
@@ -75,22 +76,19 @@ go vet ./...
 # version) fails its test instead of skipping it.
 export REGISTRY_ACC_STRICT=1
 
-step "stack"
-trap 'bash scripts/stack.sh stop' EXIT
-bash scripts/stack.sh start
-# shellcheck disable=SC1091
-source .stack/env
-echo "registry (SQLite): $REGISTRY_ENDPOINT; registry (S3): $REGISTRY_S3_ENDPOINT; versitygw: $VERSITYGW_ENDPOINT; moto: $MOTO_ENDPOINT"
+LOGS=$ROOT/.test-logs
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
 
 step "go test (TF_ACC=1, $(terraform version | head -n 1))"
 export TF_ACC=1
-with_progress "go test" go_test "$ROOT/.stack/go-test.log" -v -count=1 -timeout 45m ./...
-check_acc "$ROOT/.stack/go-test.log" terraform
+with_progress "go test" go_test "$LOGS/go-test.log" -v -count=1 -timeout 45m ./...
+check_acc "$LOGS/go-test.log" terraform
 
 step "provider acceptance tests under OpenTofu ($("$tofu" version | head -n 1))"
 TF_ACC_TERRAFORM_PATH="$tofu" TF_ACC_PROVIDER_HOST=registry.opentofu.org \
-  with_progress "go test (OpenTofu)" go_test "$ROOT/.stack/go-test-tofu.log" -v -count=1 -timeout 45m -run '^TestAcc' ./internal/provider/
-check_acc "$ROOT/.stack/go-test-tofu.log" opentofu
+  with_progress "go test (OpenTofu)" go_test "$LOGS/go-test-tofu.log" -v -count=1 -timeout 45m -run '^TestAcc' ./internal/provider/
+check_acc "$LOGS/go-test-tofu.log" opentofu
 
 step "fuzz (each target for ${FUZZ_TIME:=10s})"
 # Bounded: the seed corpora already ran in go test; this explores a little
@@ -101,14 +99,14 @@ fuzz_one() {
   go test -run '^$' -fuzz "^$1\$" -fuzztime "$FUZZ_TIME" -parallel 2 ./internal/server/ >"$2" 2>&1
 }
 for target in FuzzRequests FuzzRegex; do
-  flog="$ROOT/.stack/fuzz-$target.log"
+  flog="$LOGS/fuzz-$target.log"
   with_progress "fuzz $target" fuzz_one "$target" "$flog" || { cat "$flog"; exit 1; }
   echo "$target: $(grep -E '^fuzz: elapsed' "$flog" | tail -n 1)"
 done
 
 step "benchmarks (smoke: each runs a few iterations)"
-go test -run '^$' -bench . -benchtime 20x ./internal/... >"$ROOT/.stack/bench.log" 2>&1 || { cat "$ROOT/.stack/bench.log"; exit 1; }
-grep -E '^(Benchmark|ok|FAIL)' "$ROOT/.stack/bench.log"
+go test -run '^$' -bench . -benchtime 20x ./internal/... >"$LOGS/bench.log" 2>&1 || { cat "$LOGS/bench.log"; exit 1; }
+grep -E '^(Benchmark|ok|FAIL)' "$LOGS/bench.log"
 
 step "scale benchmark (smoke: 20 artifacts on SQLite and on S3; make bench runs 1,000)"
 go run ./bench/scale -n 20 -backend sqlite
@@ -131,7 +129,7 @@ step "quickstart"
 # On a free port and in its own folder, so that a quickstart of yours that is
 # still running is left alone.
 REGISTRY_ADDR="127.0.0.1:$(free_port)" \
-  QUICKSTART_DIR="$ROOT/.stack/quickstart" bash scripts/quickstart.sh --down-after
+  QUICKSTART_DIR="$LOGS/quickstart" bash scripts/quickstart.sh --down-after
 
 end_step
 echo

@@ -8,8 +8,9 @@
 //
 //	go run ./bench/scale -n 1000 -parallelism 10 -backend sqlite
 //
-// The s3 backend needs a versitygw: VERSITYGW_ENDPOINT, VERSITYGW_ACCESS_KEY
-// and VERSITYGW_SECRET_KEY, as scripts/stack.sh writes them to .stack/env.
+// The s3 backend runs on a versitygw: the one VERSITYGW_ENDPOINT,
+// VERSITYGW_ACCESS_KEY and VERSITYGW_SECRET_KEY name, or else one of its own
+// (internal/teststack).
 // Everything listens on 127.0.0.1.
 package main
 
@@ -34,6 +35,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 const (
@@ -95,6 +98,17 @@ func run(ctx context.Context, o options) error {
 		defer os.RemoveAll(dir)
 	}
 	dir, _ = filepath.Abs(dir)
+	if o.backend == "s3" && os.Getenv("VERSITYGW_ENDPOINT") == "" {
+		st, err := teststack.New(filepath.Join(dir, "stack"))
+		if err != nil {
+			return err
+		}
+		defer st.Stop()
+		fmt.Fprintln(os.Stderr, "starting versitygw")
+		if err := st.Start("versitygw"); err != nil {
+			return err
+		}
+	}
 
 	fmt.Fprintln(os.Stderr, "building the provider, the no-I/O provider and the server")
 	provs := []*provider{
@@ -347,9 +361,6 @@ func startServer(ctx context.Context, dir, bin, backend string) (*server, error)
 		env = append(env, "USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///"+filepath.Join(dir, "registry.db"))
 	case "s3":
 		endpoint := os.Getenv("VERSITYGW_ENDPOINT")
-		if endpoint == "" {
-			return nil, errors.New("-backend s3 needs VERSITYGW_ENDPOINT, VERSITYGW_ACCESS_KEY and VERSITYGW_SECRET_KEY (bash scripts/stack.sh start && . .stack/env)")
-		}
 		rnd := make([]byte, 6)
 		_, _ = rand.Read(rnd)
 		env = append(env, "USE_S3=1", "S3_BUCKET_NAME=bench-"+hex.EncodeToString(rnd), "AWS_REGION=us-east-1",

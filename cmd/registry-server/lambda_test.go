@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // Started by a Lambda runtime without TOKEN_SECRET, the binary refuses to
 // start and says why and what to do, before it opens any storage.
 func TestBinaryLambdaRequiresTokenSecret(t *testing.T) {
-	bin := serverBinary(t)
+	bin := teststack.ServerBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)

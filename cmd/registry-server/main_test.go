@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,78 +17,28 @@ import (
 	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
+
+// TestMain starts, on first use, what the tests ask teststack for (the
+// server binary, versitygw), and stops it when they end.
+func TestMain(m *testing.M) { teststack.Main(m) }
 
 const adminAuth = `{"user":{"name":"ece30861defaultadminuser","is_admin":true},"secret":{"password":"correcthorsebatterystaple123(!__+@**(A'\"` + "`" + `;DROP TABLE artifacts;"}}`
 
-// serverBinary is REGISTRY_SERVER_BIN, or this package built into a
-// temporary directory.
-func serverBinary(t *testing.T) string {
-	t.Helper()
-	if bin := os.Getenv("REGISTRY_SERVER_BIN"); bin != "" {
-		return bin
-	}
-	bin := filepath.Join(t.TempDir(), "registry-server")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+// proc is a registry server process of a test, with the calls the tests
+// make to it.
+type proc struct{ *teststack.Server }
 
-func freeAddr(t *testing.T) string {
+// start starts the server binary with env (see teststack.StartServer).
+func start(t *testing.T, env ...string) *proc {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-type proc struct {
-	cmd  *exec.Cmd
-	base string
-	log  *strings.Builder
-	done chan error
-}
-
-func start(t *testing.T, bin string, env ...string) *proc {
-	t.Helper()
-	addr := freeAddr(t)
-	p := &proc{cmd: exec.Command(bin), base: "http://" + addr, log: &strings.Builder{}, done: make(chan error, 1)}
-	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=" + addr}, env...)
-	p.cmd.Stderr = p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		if err := <-p.done; err != nil {
-			t.Logf("server process ended: %v", err) // killed, or stopped earlier
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if res, err := http.Get(p.base + "/health"); err == nil {
-			res.Body.Close()
-			return p
-		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("server exited during start-up: %v\n%s", err, p.log)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	t.Fatalf("server did not answer /health within 20s\n%s", p.log)
-	return nil
+	return &proc{teststack.StartServer(t, "", env...)}
 }
 
 func (p *proc) call(t *testing.T, method, path, token string, body io.Reader) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(method, p.base+path, body)
+	req, _ := http.NewRequest(method, p.URL+path, body)
 	if token != "" {
 		req.Header.Set("X-Authorization", token)
 	}
@@ -112,29 +61,14 @@ func (p *proc) login(t *testing.T) string {
 	return tok
 }
 
-func (p *proc) stop(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		p.done <- err
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v, want status 0\n%s", err, p.log)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("no exit within 15s of SIGTERM\n%s", p.log)
-	}
-}
+func (p *proc) stop(t *testing.T) { p.Stop(t) }
 
 // On SIGTERM the server stops accepting, finishes the request in flight and
 // exits 0; its SQLite data survives, its tokens (random secret) do not.
 func TestBinaryGracefulShutdownAndRestart(t *testing.T) {
-	bin := serverBinary(t)
 	db := "sqlite:///" + filepath.Join(t.TempDir(), "registry.db")
 	env := []string{"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=" + db, "LOG_LEVEL=INFO", "ENVIRONMENT=test"}
-	first := start(t, bin, env...)
+	first := start(t, env...)
 	tok := first.login(t)
 
 	// A request whose body is still being sent when SIGTERM arrives.
@@ -145,7 +79,7 @@ func TestBinaryGracefulShutdownAndRestart(t *testing.T) {
 	}
 	inflight := make(chan result, 1)
 	go func() {
-		req, _ := http.NewRequest(http.MethodPost, first.base+"/artifact/model", pr)
+		req, _ := http.NewRequest(http.MethodPost, first.URL+"/artifact/model", pr)
 		req.Header.Set("X-Authorization", tok)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -159,11 +93,9 @@ func TestBinaryGracefulShutdownAndRestart(t *testing.T) {
 	fmt.Fprint(pw, `{"url": "https://hugg`)
 	// Time for the server to accept the connection and read the headers.
 	time.Sleep(time.Second)
-	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	first.Signal(t, syscall.SIGTERM)
 	time.Sleep(300 * time.Millisecond)
-	if res, err := http.Get(first.base + "/health"); err == nil {
+	if res, err := http.Get(first.URL + "/health"); err == nil {
 		res.Body.Close()
 		t.Errorf("new connections still accepted after SIGTERM")
 	}
@@ -178,11 +110,11 @@ func TestBinaryGracefulShutdownAndRestart(t *testing.T) {
 	}
 	_ = json.Unmarshal(r.body, &created)
 	first.stop(t)
-	if !strings.Contains(first.log.String(), `"msg":"stopped"`) {
-		t.Errorf("no stop record in the log:\n%s", first.log)
+	if !strings.Contains(first.Output(), `"msg":"stopped"`) {
+		t.Errorf("no stop record in the log:\n%s", first.Output())
 	}
 
-	second := start(t, bin, env...)
+	second := start(t, env...)
 	if st, _ := second.call(t, http.MethodGet, "/artifacts/model/"+created.Metadata.ID, tok, nil); st != http.StatusForbidden {
 		t.Errorf("token of the previous process: %d, want 403", st)
 	}
@@ -195,11 +127,11 @@ func TestBinaryGracefulShutdownAndRestart(t *testing.T) {
 
 // STORAGE_FALLBACK=0 turns a failed backend into a failed start.
 func TestBinaryNoFallbackFailsStart(t *testing.T) {
-	bin := serverBinary(t)
+	bin := teststack.ServerBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ADDR=" + freeAddr(t), "USE_S3=1", "S3_BUCKET_NAME=b", "STORAGE_FALLBACK=0",
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ADDR=" + teststack.LoopbackAddr(t), "USE_S3=1", "S3_BUCKET_NAME=b", "STORAGE_FALLBACK=0",
 		"AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_S3=http://127.0.0.1:1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y", "AWS_MAX_ATTEMPTS=1"}
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
@@ -252,7 +184,6 @@ func slogDiscard() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard
 // REGISTRY_USERS_FILE define who can log in, and with neither USE_S3 nor
 // USE_SQLITE the artifacts live in memory (with a warning).
 func TestBinaryEnvironment(t *testing.T) {
-	bin := serverBinary(t)
 	users := filepath.Join(t.TempDir(), "users.json")
 	if err := os.WriteFile(users, []byte(`[{"name":"bob","password":"b0b's \"pass\"","is_admin":false}]`), 0o600); err != nil {
 		t.Fatal(err)
@@ -263,7 +194,7 @@ func TestBinaryEnvironment(t *testing.T) {
 	}
 	env := []string{"ENVIRONMENT=staging", "REGISTRY_ADMIN_PASSWORD=another admin password", "REGISTRY_USERS_FILE=" + users}
 
-	p := start(t, bin, append(env, "LOG_LEVEL=WARNING")...)
+	p := start(t, append(env, "LOG_LEVEL=WARNING")...)
 	if st, _ := p.call(t, http.MethodPut, "/authenticate", "", strings.NewReader(adminAuth)); st != http.StatusUnauthorized {
 		t.Errorf("the spec's default password with REGISTRY_ADMIN_PASSWORD set: %d, want 401", st)
 	}
@@ -282,7 +213,7 @@ func TestBinaryEnvironment(t *testing.T) {
 		t.Errorf("storage without USE_S3 or USE_SQLITE is not memory: %s", b)
 	}
 	p.stop(t)
-	logs := p.log.String()
+	logs := p.Output()
 	for _, want := range []string{`"level":"WARN"`, `"environment":"staging"`, "artifacts live in memory"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s:\n%s", want, logs)
@@ -292,10 +223,10 @@ func TestBinaryEnvironment(t *testing.T) {
 		t.Errorf("LOG_LEVEL=WARNING still logs INFO records:\n%s", logs)
 	}
 
-	p = start(t, bin, append(env, "LOG_LEVEL=DEBUG")...)
+	p = start(t, append(env, "LOG_LEVEL=DEBUG")...)
 	p.call(t, http.MethodGet, "/health", "", nil)
 	p.stop(t)
-	if !strings.Contains(p.log.String(), `"msg":"request"`) {
-		t.Errorf("LOG_LEVEL=DEBUG does not log requests:\n%s", p.log)
+	if !strings.Contains(p.Output(), `"msg":"request"`) {
+		t.Errorf("LOG_LEVEL=DEBUG does not log requests:\n%s", p.Output())
 	}
 }

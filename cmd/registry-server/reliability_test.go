@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // createdID is the id of a 201 answer.
@@ -52,7 +49,7 @@ func burstUntilKilled(t *testing.T, p *proc, tok string, round int) []string {
 			client := &http.Client{Timeout: 10 * time.Second}
 			for i := 0; ; i++ {
 				body := fmt.Sprintf(`{"url":"https://huggingface.co/crash/r%d-w%d-%d"}`, round, w, i)
-				req, _ := http.NewRequest(http.MethodPost, p.base+"/artifact/model", strings.NewReader(body))
+				req, _ := http.NewRequest(http.MethodPost, p.URL+"/artifact/model", strings.NewReader(body))
 				req.Header.Set("X-Authorization", tok)
 				res, err := client.Do(req)
 				if err != nil {
@@ -78,11 +75,8 @@ func burstUntilKilled(t *testing.T, p *proc, tok string, round int) []string {
 	case <-time.After(20 * time.Second):
 		t.Fatal("fewer than 30 creates acknowledged in 20s")
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	err := <-p.done
-	p.done <- err
+	p.Signal(t, syscall.SIGKILL)
+	<-p.Done()
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
@@ -128,29 +122,22 @@ func checkEveryArtifactAudited(t *testing.T, p *proc, tok string, acked []string
 // restart every 201 has its artifact, and every artifact its CREATE entry
 // (they are written in one transaction on SQLite, entry first on S3).
 func TestBinaryAuditSurvivesKill(t *testing.T) {
-	bin := serverBinary(t)
-	backends := map[string][]string{
-		"sqlite": {"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///" + filepath.Join(t.TempDir(), "registry.db")},
-	}
-	if endpoint := os.Getenv("VERSITYGW_ENDPOINT"); endpoint != "" {
-		rnd := make([]byte, 6)
-		_, _ = rand.Read(rnd)
-		backends["s3"] = []string{"USE_S3=1", "STORAGE_FALLBACK=0", "S3_BUCKET_NAME=crash-" + hex.EncodeToString(rnd), "AWS_REGION=us-east-1",
-			"AWS_ENDPOINT_URL_S3=" + endpoint, "AWS_ACCESS_KEY_ID=" + os.Getenv("VERSITYGW_ACCESS_KEY"), "AWS_SECRET_ACCESS_KEY=" + os.Getenv("VERSITYGW_SECRET_KEY")}
+	backends := map[string]func(t *testing.T) []string{
+		"sqlite": func(t *testing.T) []string {
+			return []string{"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///" + filepath.Join(t.TempDir(), "registry.db")}
+		},
+		"s3": func(t *testing.T) []string { return teststack.VersitygwServerEnv(t, "crash") },
 	}
 	for _, backend := range []string{"sqlite", "s3"} {
 		t.Run(backend, func(t *testing.T) {
-			env, ok := backends[backend]
-			if !ok {
-				prereq.Missing(t, "VERSITYGW_ENDPOINT is not set: the S3 round needs a running versitygw (scripts/stack.sh start provides it)")
-			}
+			env := backends[backend](t)
 			env = append(env, "TOKEN_SECRET=crash test secret", "PAGE_SIZE=100000")
 			var acked []string
 			for round := range 3 {
-				p := start(t, bin, env...)
+				p := start(t, env...)
 				acked = append(acked, burstUntilKilled(t, p, p.login(t), round)...)
 			}
-			p := start(t, bin, env...)
+			p := start(t, env...)
 			tok := p.login(t)
 			checkEveryArtifactAudited(t, p, tok, acked)
 			if st, b := p.call(t, http.MethodDelete, "/reset", tok, nil); st != http.StatusOK {
@@ -166,8 +153,7 @@ func TestBinaryAuditSurvivesKill(t *testing.T) {
 // connection; new connections are refused; and the server exits as soon as
 // no connection is left, well before the grace period ends.
 func TestBinaryShutdownAnswersArrivingRequest(t *testing.T) {
-	bin := serverBinary(t)
-	p := start(t, bin, "SHUTDOWN_IDLE_GRACE=30s")
+	p := start(t, "SHUTDOWN_IDLE_GRACE=30s")
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}
 	type answer struct {
 		status        int
@@ -176,7 +162,7 @@ func TestBinaryShutdownAnswersArrivingRequest(t *testing.T) {
 	get := func() (answer, error) {
 		var a answer
 		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { a.reused = i.Reused }}
-		req, _ := http.NewRequest(http.MethodGet, p.base+"/health", nil)
+		req, _ := http.NewRequest(http.MethodGet, p.URL+"/health", nil)
 		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 		res, err := client.Do(req)
 		if err != nil {
@@ -190,11 +176,9 @@ func TestBinaryShutdownAnswersArrivingRequest(t *testing.T) {
 	if _, err := get(); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	p.Signal(t, syscall.SIGTERM)
 	// Once new connections are refused, the server has begun to stop.
-	hostPort := strings.TrimPrefix(p.base, "http://")
+	hostPort := strings.TrimPrefix(p.URL, "http://")
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		c, err := net.DialTimeout("tcp", hostPort, time.Second)
 		if err != nil {
@@ -214,10 +198,10 @@ func TestBinaryShutdownAnswersArrivingRequest(t *testing.T) {
 		t.Errorf("after SIGTERM: reused %v, status %d, Connection: close %v; want the idle connection answered 200 with Connection: close", a.reused, a.status, a.close)
 	}
 	select {
-	case err := <-p.done:
-		p.done <- err
+	case <-p.Done():
+		err := p.Err()
 		if err != nil {
-			t.Fatalf("exit: %v\n%s", err, p.log)
+			t.Fatalf("exit: %v\n%s", err, p.Output())
 		}
 		t.Logf("exited %v after the last answer", time.Since(sent))
 	case <-time.After(15 * time.Second):
@@ -230,8 +214,7 @@ func TestBinaryShutdownAnswersArrivingRequest(t *testing.T) {
 // either an answer or a refused new connection, never a connection closed
 // under a request they had sent.
 func TestBinaryShutdownUnderLoad(t *testing.T) {
-	bin := serverBinary(t)
-	p := start(t, bin, "SHUTDOWN_IDLE_GRACE=5s")
+	p := start(t, "SHUTDOWN_IDLE_GRACE=5s")
 	tok := p.login(t)
 	var (
 		wg       sync.WaitGroup
@@ -246,7 +229,7 @@ func TestBinaryShutdownUnderLoad(t *testing.T) {
 			defer wg.Done()
 			client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}, Timeout: 10 * time.Second}
 			for {
-				req, _ := http.NewRequest(http.MethodPost, p.base+"/artifacts", strings.NewReader(`[{"name":"*"}]`))
+				req, _ := http.NewRequest(http.MethodPost, p.URL+"/artifacts", strings.NewReader(`[{"name":"*"}]`))
 				req.Header.Set("X-Authorization", tok)
 				res, err := client.Do(req)
 				if err != nil {
@@ -274,14 +257,12 @@ func TestBinaryShutdownUnderLoad(t *testing.T) {
 		}()
 	}
 	time.Sleep(500 * time.Millisecond)
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	p.Signal(t, syscall.SIGTERM)
 	close(stopAt)
 	wg.Wait()
 	select {
-	case err := <-p.done:
-		p.done <- err
+	case <-p.Done():
+		err := p.Err()
 		if err != nil {
 			t.Fatalf("exit: %v", err)
 		}

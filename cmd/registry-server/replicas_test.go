@@ -2,27 +2,24 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"sync"
 	"testing"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // createArtifact posts one create and returns the status and the new id;
 // safe to call from several goroutines.
 func (p *proc) createArtifact(token, typ, artifactURL string) (int, string, error) {
 	body, _ := json.Marshal(map[string]string{"url": artifactURL})
-	req, _ := http.NewRequest(http.MethodPost, p.base+"/artifact/"+typ, bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/artifact/"+typ, bytes.NewReader(body))
 	req.Header.Set("X-Authorization", token)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
@@ -55,7 +52,7 @@ func (p *proc) enumerate(t *testing.T, token string, onPage func()) []string {
 		if offset != "" {
 			path += "?offset=" + url.QueryEscape(offset)
 		}
-		req, _ := http.NewRequest(http.MethodPost, p.base+path, bytes.NewReader([]byte(`[{"name":"*"}]`)))
+		req, _ := http.NewRequest(http.MethodPost, p.URL+path, bytes.NewReader([]byte(`[{"name":"*"}]`)))
 		req.Header.Set("X-Authorization", token)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -87,20 +84,9 @@ func (p *proc) enumerate(t *testing.T, token string, onPage func()) []string {
 // creates neither repeats nor skips an artifact that existed when paging
 // began.
 func TestBinaryTwoReplicasOneBucket(t *testing.T) {
-	endpoint := os.Getenv("VERSITYGW_ENDPOINT")
-	if endpoint == "" {
-		prereq.Missing(t, "VERSITYGW_ENDPOINT is not set: this test needs a running versitygw (scripts/stack.sh start provides it)")
-	}
-	bin := serverBinary(t)
-	rnd := make([]byte, 6)
-	_, _ = rand.Read(rnd)
-	env := []string{
-		"USE_S3=1", "S3_BUCKET_NAME=replicas-" + hex.EncodeToString(rnd), "USE_SQLITE=0", "STORAGE_FALLBACK=0",
-		"AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_S3=" + endpoint,
-		"AWS_ACCESS_KEY_ID=" + os.Getenv("VERSITYGW_ACCESS_KEY"), "AWS_SECRET_ACCESS_KEY=" + os.Getenv("VERSITYGW_SECRET_KEY"),
-		"PAGE_SIZE=7", "LOG_LEVEL=WARNING",
-	}
-	replicas := []*proc{start(t, bin, env...), start(t, bin, env...)}
+	env := append(teststack.VersitygwServerEnv(t, "replicas"),
+		"PAGE_SIZE=7", "LOG_LEVEL=WARNING")
+	replicas := []*proc{start(t, env...), start(t, env...)}
 	tokens := []string{replicas[0].login(t), replicas[1].login(t)}
 	t.Cleanup(func() { replicas[0].call(t, http.MethodDelete, "/reset", tokens[0], nil) })
 

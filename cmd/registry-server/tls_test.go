@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/tlstest"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // httpsGet fetches url with a client trusting ca and presenting client
@@ -45,7 +47,7 @@ func httpsGet(url string, ca *tlstest.Cert, client *tlstest.Cert, maxVersion uin
 // certificates on SIGHUP (keeping the old ones when the new files are
 // broken).
 func TestBinaryHTTPS(t *testing.T) {
-	bin := serverBinary(t)
+	bin := teststack.ServerBinary(t)
 	dir := t.TempDir()
 	ca := tlstest.NewCA(t, "Test CA")
 	certFile, keyFile := ca.Issue(t, tlstest.Loopback("first")).WriteFiles(t, dir, "server")
@@ -53,7 +55,7 @@ func TestBinaryHTTPS(t *testing.T) {
 	clientCAFile, _ := clientCA.WriteFiles(t, dir, "client-ca")
 	client := clientCA.Issue(t, tlstest.Options{CommonName: "terraform", Client: true})
 
-	addr := freeAddr(t)
+	addr := teststack.LoopbackAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=" + addr,
 		"TLS_CERT_FILE=" + certFile, "TLS_KEY_FILE=" + keyFile, "TLS_CLIENT_CA_FILE=" + clientCAFile}

@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // TestLiveRegistry runs the client against a running registry (the stack's
 // REGISTRY_ENDPOINT): every call once, end to end.
 func TestLiveRegistry(t *testing.T) {
-	endpoint := prereq.Getenv(t, "REGISTRY_ENDPOINT", "no running registry to test against")
+	endpoint := teststack.Getenv(t, "REGISTRY_ENDPOINT", "no running registry to test against")
 	c, err := New(Config{
 		Endpoint: endpoint,
 		Username: os.Getenv("REGISTRY_USERNAME"),
@@ -109,7 +110,7 @@ func TestLiveRegistry(t *testing.T) {
 // TestLiveWrongPassword checks the error of a wrong password against the
 // running registry.
 func TestLiveWrongPassword(t *testing.T) {
-	endpoint := prereq.Getenv(t, "REGISTRY_ENDPOINT", "no running registry to test against")
+	endpoint := teststack.Getenv(t, "REGISTRY_ENDPOINT", "no running registry to test against")
 	const wrong = "not-the-password-4711"
 	c, err := New(Config{Endpoint: endpoint, Username: os.Getenv("REGISTRY_USERNAME"), Password: wrong, IsAdmin: true})
 	if err != nil {

@@ -27,8 +27,8 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // Create, read, update of the url in place, import (command and import
@@ -377,7 +377,7 @@ func TestAccArtifactResource_s3Metadata(t *testing.T) {
 	testAccPreCheck(t)
 	env := map[string]string{}
 	for _, k := range []string{"REGISTRY_S3_ENDPOINT", "REGISTRY_S3_BUCKET", "VERSITYGW_ENDPOINT", "VERSITYGW_ACCESS_KEY", "VERSITYGW_SECRET_KEY"} {
-		env[k] = prereq.Getenv(t, k, "the S3-mode test needs a registry server in S3 mode and its versitygw bucket (scripts/stack.sh provides them)")
+		env[k] = teststack.Getenv(t, k, "the S3-mode test needs a registry server in S3 mode and its versitygw bucket")
 	}
 	url, name := testAccURL("model")
 	var id string

@@ -211,7 +211,7 @@ func registryPagesQuery(name string) statecheck.StateCheck {
 			return fmt.Errorf("POST /artifacts: %d: %w", resp.StatusCode, err)
 		}
 		if resp.Header.Get("offset") == "" {
-			return fmt.Errorf("the registry answered all %d artifacts in one page: run it with a PAGE_SIZE below 9 (scripts/stack.sh uses 7) so that this test follows pagination", len(page))
+			return fmt.Errorf("the registry answered all %d artifacts in one page: run it with a PAGE_SIZE below 9 (the test stack uses 7) so that this test follows pagination", len(page))
 		}
 		return nil
 	})

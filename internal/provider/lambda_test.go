@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 
@@ -13,7 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // The registry as the operations guide deploys it: the server binary as a
@@ -23,12 +23,9 @@ import (
 // the endpoint pointed at the gateway: create, read, update, import,
 // destroy, drift, both data sources, the token, and the bucket layout;
 // and the trust data sources, rating from the stack's upstream replay.
-// scripts/stack.sh starts the Lambda-shaped stack and sets these variables.
 func TestAccLambda(t *testing.T) {
-	endpoint, bucket := os.Getenv("REGISTRY_LAMBDA_ENDPOINT"), os.Getenv("REGISTRY_LAMBDA_BUCKET")
-	if endpoint == "" || bucket == "" {
-		prereq.Missing(t, "REGISTRY_LAMBDA_ENDPOINT and REGISTRY_LAMBDA_BUCKET are not set: the Lambda acceptance tests need the registry under the Lambda Runtime Interface Emulator (scripts/stack.sh start provides it)")
-	}
+	why := "the Lambda acceptance tests need the registry under the Lambda Runtime Interface Emulator"
+	endpoint, bucket := teststack.Getenv(t, "REGISTRY_LAMBDA_ENDPOINT", why), teststack.Getenv(t, "REGISTRY_LAMBDA_BUCKET", why)
 	t.Setenv(envEndpoint, endpoint)
 
 	tests := []struct {

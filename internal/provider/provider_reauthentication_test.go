@@ -15,7 +15,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // Against a registry whose tokens live one second, an apply that outlasts
@@ -24,10 +24,7 @@ import (
 // refuses, so the provider must authenticate again.
 func TestAccProvider_reauthenticatesWhenTheTokenExpires(t *testing.T) {
 	testAccPreCheck(t)
-	bin := prereq.Getenv(t, "REGISTRY_SERVER_BIN", "this test starts its own registry server with short-lived tokens (scripts/stack.sh builds it)")
-	addr := freeLoopbackAddr(t)
-	startRegistry(t, bin, addr, map[string]string{"TOKEN_TTL": "1s"})
-	endpoint := "http://" + addr
+	endpoint := teststack.StartServer(t, "", "TOKEN_TTL=1s").URL
 
 	// The precondition: this server really refuses a token after a second.
 	probe, err := client.New(client.Config{

@@ -33,6 +33,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // testAccProtoV6ProviderFactories serves the provider in-process to the
@@ -43,14 +44,14 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 
 // testAccPreCheck skips an acceptance test (fails it with
 // REGISTRY_ACC_STRICT=1, as in CI), naming the variable, when the
-// environment does not point at a running registry (scripts/stack.sh sets
-// these).
+// registry cannot be had: the environment's, or the one the test stack
+// starts (internal/teststack).
 func testAccPreCheck(t *testing.T) {
 	t.Helper()
 	// resource.Test skips without TF_ACC itself; this covers the tests that
 	// call the registry before resource.Test.
-	prereq.Getenv(t, "TF_ACC", "acceptance tests run only with TF_ACC=1")
-	prereq.Getenv(t, envEndpoint, "the acceptance tests need a running registry server (make testacc, or scripts/stack.sh start and source .stack/env)")
+	teststack.Getenv(t, "TF_ACC", "acceptance tests run only with TF_ACC=1")
+	teststack.Getenv(t, envEndpoint, "the acceptance tests need a running registry server")
 	if os.Getenv(envToken) == "" && (os.Getenv(envUsername) == "" || os.Getenv(envPassword) == "") {
 		prereq.Missing(t, envUsername+" and "+envPassword+" (or "+envToken+") are not set: the acceptance tests need the registry's credentials")
 	}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // The in-process registry: our real server (internal/server over a memory
@@ -53,7 +53,7 @@ func startInProcessServer(t *testing.T, cfg server.Config, wrap func(http.Handle
 // (plain or TLS). Its storage, a memory store, and its user are set here.
 func newInProcessHandler(t *testing.T, cfg server.Config, wrap func(http.Handler) http.Handler) (http.Handler, store.Store) {
 	t.Helper()
-	prereq.Getenv(t, "TF_ACC", "acceptance tests run only with TF_ACC=1")
+	teststack.Getenv(t, "TF_ACC", "acceptance tests run only with TF_ACC=1")
 	st := store.NewMemory()
 	cfg.Storage = &store.Opened{Store: st, Requested: "memory"}
 	cfg.Users = []server.UserSpec{{Name: inProcessUser, Password: inProcessPassword, IsAdmin: true}}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 const storageAddr = "registry_storage.test"
@@ -264,14 +265,14 @@ func (s s3TestServer) deletePolicy(bucket string) error {
 // testAccMoto returns moto_server (AWS semantics) or skips (fails in strict mode).
 func testAccMoto(t *testing.T) s3TestServer {
 	t.Helper()
-	endpoint := prereq.Getenv(t, "MOTO_ENDPOINT", "the registry_storage tests need moto_server (scripts/stack.sh provides it)")
+	endpoint := teststack.Getenv(t, "MOTO_ENDPOINT", "the registry_storage tests need moto_server")
 	return newS3TestServer(t, endpoint, "test", "test")
 }
 
 // testAccVersityGW returns versitygw (an S3-compatible server) or skips (fails in strict mode).
 func testAccVersityGW(t *testing.T) s3TestServer {
 	t.Helper()
-	endpoint := prereq.Getenv(t, "VERSITYGW_ENDPOINT", "the registry_storage tests need versitygw (scripts/stack.sh provides it)")
+	endpoint := teststack.Getenv(t, "VERSITYGW_ENDPOINT", "the registry_storage tests need versitygw")
 	access, secret := os.Getenv("VERSITYGW_ACCESS_KEY"), os.Getenv("VERSITYGW_SECRET_KEY")
 	if access == "" || secret == "" {
 		prereq.Missing(t, "VERSITYGW_ACCESS_KEY and VERSITYGW_SECRET_KEY are not set: the versitygw tests need its credentials")

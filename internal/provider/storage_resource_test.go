@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -22,8 +21,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // TestAccStorageResource_moto covers the resource against AWS semantics:
@@ -558,10 +557,9 @@ func TestNotEmptyDetail(t *testing.T) {
 // and the S3 endpoint, registry_artifact registers an artifact with it, and
 // the artifact's metadata.json is in that bucket.
 func TestAccStorageResource_endToEnd(t *testing.T) {
-	bin := prereq.Getenv(t, "REGISTRY_SERVER_BIN", "the end-to-end test starts its own registry server (scripts/stack.sh builds it)")
 	srv := testAccVersityGW(t)
 	ctx := context.Background()
-	addr := freeLoopbackAddr(t)
+	addr := teststack.LoopbackAddr(t)
 	password := acctest.RandString(24)
 	url, name := testAccURL("model")
 	var bucket, artifactID string
@@ -617,19 +615,22 @@ resource "registry_artifact" "test" {
 			},
 			{
 				PreConfig: func() {
-					env := maps.Clone(lambdaEnv)
-					// What Lambda and the deployment add: the region, the S3
-					// endpoint and credentials; no silent fallback to
-					// another storage, which would make the check below moot.
-					maps.Copy(env, map[string]string{
-						"AWS_REGION":              "us-east-1",
-						"AWS_ENDPOINT_URL_S3":     srv.endpoint,
-						"AWS_ACCESS_KEY_ID":       os.Getenv("AWS_ACCESS_KEY_ID"),
-						"AWS_SECRET_ACCESS_KEY":   os.Getenv("AWS_SECRET_ACCESS_KEY"),
-						"STORAGE_FALLBACK":        "0",
-						"REGISTRY_ADMIN_PASSWORD": password,
-					})
-					startRegistry(t, bin, addr, env)
+					// What Lambda and the deployment add to lambda_environment:
+					// the region, the S3 endpoint and credentials; no silent
+					// fallback to another storage, which would make the
+					// check below moot.
+					env := []string{
+						"AWS_REGION=us-east-1",
+						"AWS_ENDPOINT_URL_S3=" + srv.endpoint,
+						"AWS_ACCESS_KEY_ID=" + os.Getenv("AWS_ACCESS_KEY_ID"),
+						"AWS_SECRET_ACCESS_KEY=" + os.Getenv("AWS_SECRET_ACCESS_KEY"),
+						"STORAGE_FALLBACK=0",
+						"REGISTRY_ADMIN_PASSWORD=" + password,
+					}
+					for k, v := range lambdaEnv {
+						env = append(env, k+"="+v)
+					}
+					teststack.StartServer(t, addr, env...)
 				},
 				Config: registry,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{

@@ -28,14 +28,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // testAccTokenEndpoint returns the registry the token tests authenticate
 // against; they need a running registry server with authentication.
 func testAccTokenEndpoint(t *testing.T) string {
 	t.Helper()
-	endpoint := prereq.Getenv(t, "REGISTRY_ENDPOINT", "the registry_token acceptance tests need a running registry server (scripts/stack.sh provides it)")
+	endpoint := teststack.Getenv(t, "REGISTRY_ENDPOINT", "the registry_token acceptance tests need a running registry server")
 	return strings.TrimRight(endpoint, "/")
 }
 

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // testServer is an S3 server on loopback that the tests run against.
@@ -28,18 +30,14 @@ type testServer struct {
 func servers(t *testing.T) []testServer {
 	t.Helper()
 	var out []testServer
-	if ep := os.Getenv("MOTO_ENDPOINT"); ep != "" {
+	if ep := teststack.Partly(t, "MOTO_ENDPOINT", "the moto_server round"); ep != "" {
 		out = append(out, testServer{"moto", testClient(t, ep, "test", "test"), true})
-	} else {
-		prereq.Partly(t, "MOTO_ENDPOINT is not set: skipping moto_server (scripts/stack.sh provides it)")
 	}
-	if ep := os.Getenv("VERSITYGW_ENDPOINT"); ep != "" {
+	if ep := teststack.Partly(t, "VERSITYGW_ENDPOINT", "the versitygw round"); ep != "" {
 		out = append(out, testServer{"versitygw", testClient(t, ep, os.Getenv("VERSITYGW_ACCESS_KEY"), os.Getenv("VERSITYGW_SECRET_KEY")), false})
-	} else {
-		prereq.Partly(t, "VERSITYGW_ENDPOINT is not set: skipping versitygw (scripts/stack.sh provides it)")
 	}
 	if len(out) == 0 {
-		prereq.Missing(t, "neither MOTO_ENDPOINT nor VERSITYGW_ENDPOINT is set: these tests need an S3 server (scripts/stack.sh provides both)")
+		prereq.Missing(t, "neither moto_server nor versitygw is available: these tests need an S3 server")
 	}
 	return out
 }

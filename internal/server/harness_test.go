@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 const (
@@ -41,7 +41,7 @@ var backends = []string{"memory", "sqlite", "s3"}
 // or skips (in strict mode fails) the test when it is not set.
 func testS3(t testing.TB) *s3.Client {
 	t.Helper()
-	endpoint := prereq.Getenv(t, "VERSITYGW_ENDPOINT", "S3 backend tests need a running versitygw (scripts/stack.sh start provides it)")
+	endpoint := teststack.Getenv(t, "VERSITYGW_ENDPOINT", "S3 backend tests need a running versitygw")
 	return s3.New(s3.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),

@@ -18,23 +18,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
-// The registry deployed as a Lambda function (scripts/stack.sh: the server
+// The registry deployed as a Lambda function (internal/teststack: the server
 // binary under the Lambda Runtime Interface Emulator, S3 on versitygw,
-// behind lambda-gateway playing API Gateway's HTTP API) answers as the
+// behind lambdaproxy.Gateway playing API Gateway's HTTP API) answers as the
 // process does: the same status and the same JSON shape for the same
 // requests, every response within the OpenAPI contract, download_url on the
 // API's host, and names with any keyboard character found by name.
 
 func lambdaEndpoints(t *testing.T) (lambda, process string) {
 	t.Helper()
-	lambda, process = os.Getenv("REGISTRY_LAMBDA_ENDPOINT"), os.Getenv("REGISTRY_S3_ENDPOINT")
-	if lambda == "" || process == "" || os.Getenv("REGISTRY_USERNAME") == "" {
-		prereq.Missing(t, "REGISTRY_LAMBDA_ENDPOINT, REGISTRY_S3_ENDPOINT and REGISTRY_USERNAME are not set: the Lambda tests compare the registry under the Lambda Runtime Interface Emulator with the process (scripts/stack.sh start provides both)")
-	}
+	why := "the Lambda tests compare the registry under the Lambda Runtime Interface Emulator with the process"
+	lambda, process = teststack.Getenv(t, "REGISTRY_LAMBDA_ENDPOINT", why), teststack.Getenv(t, "REGISTRY_S3_ENDPOINT", why)
+	teststack.Getenv(t, "REGISTRY_USERNAME", why)
 	return lambda, process
 }
 
@@ -153,10 +153,7 @@ func TestLambdaAnswersAsTheProcess(t *testing.T) {
 // function rebuilds it from the route's path parameter.
 func TestLambdaNamesRoundTrip(t *testing.T) {
 	lambda, _ := lambdaEndpoints(t)
-	bucket := os.Getenv("REGISTRY_LAMBDA_BUCKET")
-	if bucket == "" {
-		prereq.Missing(t, "REGISTRY_LAMBDA_BUCKET is not set (scripts/stack.sh start sets it)")
-	}
+	bucket := teststack.Getenv(t, "REGISTRY_LAMBDA_BUCKET", "the test reads the Lambda function's bucket")
 	st, err := store.OpenS3(context.Background(), testS3(t), bucket)
 	if err != nil {
 		t.Fatal(err)
@@ -235,12 +232,10 @@ func randomHex(t testing.TB) string {
 // behind lambda-gateway (REGISTRY_LAMBDA_ENDPOINT), both on the same
 // versitygw; the difference is the Lambda path's overhead.
 //
-//	. .stack/env && go test -run '^$' -bench Lambda -benchtime 200x ./internal/server/
+//	go test -run '^$' -bench Lambda -benchtime 200x ./internal/server/
 func BenchmarkLambdaVsProcess(b *testing.B) {
-	lambda, process := os.Getenv("REGISTRY_LAMBDA_ENDPOINT"), os.Getenv("REGISTRY_S3_ENDPOINT")
-	if lambda == "" || process == "" {
-		prereq.Missing(b, "REGISTRY_LAMBDA_ENDPOINT and REGISTRY_S3_ENDPOINT are not set (scripts/stack.sh start)")
-	}
+	why := "the benchmark compares the registry under the Lambda Runtime Interface Emulator with the process"
+	lambda, process := teststack.Getenv(b, "REGISTRY_LAMBDA_ENDPOINT", why), teststack.Getenv(b, "REGISTRY_S3_ENDPOINT", why)
 	client := &http.Client{Timeout: 30 * time.Second}
 	send := func(b *testing.B, method, url string, body []byte, tok string) []byte {
 		req, err := http.NewRequest(method, url, bytes.NewReader(body))

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // Benchmarks of create, get and list on each backend:
@@ -41,7 +41,7 @@ func benchStore(b *testing.B, backend string) Store {
 		b.Cleanup(func() { st.Close() })
 		return st
 	}
-	endpoint := prereq.Getenv(b, "VERSITYGW_ENDPOINT", "S3 benchmarks need a running versitygw")
+	endpoint := teststack.Getenv(b, "VERSITYGW_ENDPOINT", "S3 benchmarks need a running versitygw")
 	client := s3.New(s3.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
 		Credentials:                credentials.NewStaticCredentialsProvider(os.Getenv("VERSITYGW_ACCESS_KEY"), os.Getenv("VERSITYGW_SECRET_KEY"), ""),
