@@ -221,7 +221,7 @@ const maxParentDepth = 3
 
 // computeRating rates rec without storing anything.
 func (s *Server) computeRating(ctx context.Context, rec store.Record, user principal) (rating.Rating, error) {
-	repo, ok := hfRepoID(rec.URL, "model")
+	repo, ok := hfRepoID(rec.URL, artifacturl.TypeModel)
 	if !ok {
 		return rating.Rating{}, errNotRatable
 	}
@@ -235,7 +235,7 @@ func (s *Server) computeRating(ctx context.Context, rec store.Record, user princ
 			return nil, err
 		}
 		var scores []float64
-		for _, p := range matchRefs(all, "model", refs) {
+		for _, p := range matchRefs(all, artifacturl.TypeModel, refs) {
 			if p.Metadata.ID == rec.Metadata.ID {
 				continue
 			}
@@ -391,7 +391,7 @@ func (s *Server) handleRate(w http.ResponseWriter, r *http.Request, p principal)
 	if !ok {
 		return
 	}
-	rec, ok := s.lookup(w, r, "model", id)
+	rec, ok := s.lookup(w, r, artifacturl.TypeModel, id)
 	if !ok {
 		return
 	}
