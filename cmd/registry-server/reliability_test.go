@@ -46,9 +46,7 @@ func burstUntilKilled(t *testing.T, p *proc, tok string, round int) []string {
 	enough := make(chan struct{})
 	var once sync.Once
 	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			client := &http.Client{Timeout: 10 * time.Second}
 			for i := 0; ; i++ {
 				body := fmt.Sprintf(`{"url":"https://huggingface.co/crash/r%d-w%d-%d"}`, round, w, i)
@@ -71,7 +69,7 @@ func burstUntilKilled(t *testing.T, p *proc, tok string, round int) []string {
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	select {
 	case <-enough:
@@ -241,9 +239,7 @@ func TestBinaryShutdownUnderLoad(t *testing.T) {
 	)
 	stopAt := make(chan struct{})
 	for range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}, Timeout: 10 * time.Second}
 			for {
 				req, _ := http.NewRequest(http.MethodPost, p.base+"/artifacts", strings.NewReader(`[{"name":"*"}]`))
@@ -271,7 +267,7 @@ func TestBinaryShutdownUnderLoad(t *testing.T) {
 				default:
 				}
 			}
-		}()
+		})
 	}
 	time.Sleep(500 * time.Millisecond)
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {

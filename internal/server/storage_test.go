@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -91,12 +92,7 @@ func TestS3ObjectLayoutAndFormat(t *testing.T) {
 }
 
 func keys[V any](m map[string]V) string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return strings.Join(out, ",")
+	return strings.Join(slices.Sorted(maps.Keys(m)), ",")
 }
 
 // Data written through SQLite and S3 is there after a restart (a new store

@@ -116,9 +116,7 @@ func (s *Server) startTrust() error {
 	t := &trust{up: up, rater: &rating.Rater{Upstream: up}, raw: s.cfg.Storage.Store, jobs: make(chan ratingJob, 256), ctx: ctx, cancel: cancel}
 	s.trust = t
 	for range c.RatingWorkers {
-		t.wg.Add(1)
-		go func() {
-			defer t.wg.Done()
+		t.wg.Go(func() {
 			for {
 				select {
 				case <-ctx.Done():
@@ -127,13 +125,9 @@ func (s *Server) startTrust() error {
 					s.rateInBackground(j)
 				}
 			}
-		}()
+		})
 	}
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		s.requeuePending()
-	}()
+	t.wg.Go(s.requeuePending)
 	return nil
 }
 
