@@ -65,7 +65,7 @@ func (d *ArtifactsDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 				},
 			},
 			"types": schema.ListAttribute{
-				MarkdownDescription: "Types to list: any of `model`, `dataset` and `code`. Defaults to all types. " +
+				MarkdownDescription: "Types to list: any of " + artifactTypesMarkdown("and") + ". Defaults to all types. " +
 					"Conflicts with `regex`.",
 				ElementType: types.StringType,
 				Optional:    true,
@@ -95,7 +95,7 @@ func (d *ArtifactsDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 							Computed:            true,
 						},
 						"type": schema.StringAttribute{
-							MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`.",
+							MarkdownDescription: "The artifact's type: " + artifactTypesMarkdown("or") + ".",
 							Computed:            true,
 						},
 					},
