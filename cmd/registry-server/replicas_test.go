@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -194,7 +195,7 @@ func TestBinaryTwoReplicasOneBucket(t *testing.T) {
 		if err == nil && status != http.StatusCreated {
 			err = fmt.Errorf("create while paging: status %d", status)
 		}
-		createErr = cmpErr(createErr, err)
+		createErr = cmp.Or(createErr, err)
 	}) {
 		seen[id]++
 	}
@@ -212,12 +213,4 @@ func TestBinaryTwoReplicasOneBucket(t *testing.T) {
 		}
 	}
 	t.Logf("%d artifacts before paging, %d pages, %d seen", len(before), n, len(seen))
-}
-
-// cmpErr keeps the first error.
-func cmpErr(first, err error) error {
-	if first != nil {
-		return first
-	}
-	return err
 }
