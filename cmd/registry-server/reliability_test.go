@@ -43,9 +43,7 @@ func burstUntilKilled(t *testing.T, p *proc, tok string, round int) []string {
 	enough := make(chan struct{})
 	var once sync.Once
 	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			client := &http.Client{Timeout: 10 * time.Second}
 			for i := 0; ; i++ {
 				body := fmt.Sprintf(`{"url":"https://huggingface.co/crash/r%d-w%d-%d"}`, round, w, i)
@@ -68,7 +66,7 @@ func burstUntilKilled(t *testing.T, p *proc, tok string, round int) []string {
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	select {
 	case <-enough:
@@ -224,9 +222,7 @@ func TestBinaryShutdownUnderLoad(t *testing.T) {
 	)
 	stopAt := make(chan struct{})
 	for range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}, Timeout: 10 * time.Second}
 			for {
 				req, _ := http.NewRequest(http.MethodPost, p.URL+"/artifacts", strings.NewReader(`[{"name":"*"}]`))
@@ -254,7 +250,7 @@ func TestBinaryShutdownUnderLoad(t *testing.T) {
 				default:
 				}
 			}
-		}()
+		})
 	}
 	time.Sleep(500 * time.Millisecond)
 	p.Signal(t, syscall.SIGTERM)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -180,7 +181,7 @@ func TestBinaryTwoReplicasOneBucket(t *testing.T) {
 		if err == nil && status != http.StatusCreated {
 			err = fmt.Errorf("create while paging: status %d", status)
 		}
-		createErr = cmpErr(createErr, err)
+		createErr = cmp.Or(createErr, err)
 	}) {
 		seen[id]++
 	}
@@ -198,12 +199,4 @@ func TestBinaryTwoReplicasOneBucket(t *testing.T) {
 		}
 	}
 	t.Logf("%d artifacts before paging, %d pages, %d seen", len(before), n, len(seen))
-}
-
-// cmpErr keeps the first error.
-func cmpErr(first, err error) error {
-	if first != nil {
-		return first
-	}
-	return err
 }

@@ -388,13 +388,11 @@ func TestConnectionsReused(t *testing.T) {
 	for range rounds {
 		var wg sync.WaitGroup
 		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				if err := c.Health(context.Background()); err != nil {
 					t.Error(err)
 				}
-			}()
+			})
 		}
 		wg.Wait()
 	}

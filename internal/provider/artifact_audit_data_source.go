@@ -60,7 +60,7 @@ func (d *ArtifactAuditDataSource) Schema(_ context.Context, _ datasource.SchemaR
 			"in the registry API, so a registry may not offer it; the error then says so.",
 		Attributes: map[string]schema.Attribute{
 			"type": schema.StringAttribute{
-				MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`.",
+				MarkdownDescription: "The artifact's type: " + artifactTypesMarkdown("or") + ".",
 				Required:            true,
 				Validators:          []validator.String{artifactType()},
 			},

@@ -60,7 +60,7 @@ func (d *ArtifactCostDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"with its own entry in `costs`.",
 		Attributes: map[string]schema.Attribute{
 			"type": schema.StringAttribute{
-				MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`.",
+				MarkdownDescription: "The artifact's type: " + artifactTypesMarkdown("or") + ".",
 				Required:            true,
 				Validators:          []validator.String{artifactType()},
 			},

@@ -63,7 +63,7 @@ func (d *ArtifactDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 				},
 			},
 			"type": schema.StringAttribute{
-				MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`. Required with `id`; " +
+				MarkdownDescription: "The artifact's type: " + artifactTypesMarkdown("or") + ". Required with `id`; " +
 					"with `name` it narrows the search, and without it the found artifact's type is returned.",
 				Optional:   true,
 				Computed:   true,

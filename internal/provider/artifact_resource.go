@@ -85,7 +85,7 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"type": schema.StringAttribute{
-				MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`. Changing it replaces the artifact.",
+				MarkdownDescription: "The artifact's type: " + artifactTypesMarkdown("or") + ". Changing it replaces the artifact.",
 				Required:            true,
 				Validators:          []validator.String{artifactType()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},

@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -63,7 +65,7 @@ func (d *ArtifactsDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 				},
 			},
 			"types": schema.ListAttribute{
-				MarkdownDescription: "Types to list: any of `model`, `dataset` and `code`. Defaults to all types. " +
+				MarkdownDescription: "Types to list: any of " + artifactTypesMarkdown("and") + ". Defaults to all types. " +
 					"Conflicts with `regex`.",
 				ElementType: types.StringType,
 				Optional:    true,
@@ -93,7 +95,7 @@ func (d *ArtifactsDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 							Computed:            true,
 						},
 						"type": schema.StringAttribute{
-							MarkdownDescription: "The artifact's type: `model`, `dataset` or `code`.",
+							MarkdownDescription: "The artifact's type: " + artifactTypesMarkdown("or") + ".",
 							Computed:            true,
 						},
 					},
@@ -148,15 +150,8 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 
 	// The API does not define an order; a stable one keeps plans of
 	// configurations that index the list free of spurious changes.
-	sort.Slice(found, func(i, j int) bool {
-		a, b := found[i], found[j]
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		if a.Type != b.Type {
-			return a.Type < b.Type
-		}
-		return a.ID < b.ID
+	slices.SortFunc(found, func(a, b client.ArtifactMetadata) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type), strings.Compare(a.ID, b.ID))
 	})
 	config.Artifacts = make([]artifactsDataSourceResult, len(found))
 	for i, m := range found {

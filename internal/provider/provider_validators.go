@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -42,13 +43,19 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 	}
 }
 
-// httpURL validates that a string is an absolute http(s) URL, with the same
-// rule the registry applies (artifacturl.ValidateHTTP), so that a bad URL
-// fails at plan time instead of at the API. Its error shows example, a
-// URL of the kind the attribute wants.
 // artifactType accepts the API's artifact types.
 func artifactType() validator.String {
 	return stringvalidator.OneOf(artifacturl.Types()...)
+}
+
+// artifactTypesMarkdown lists the artifact types for a description, the
+// last joined by conjunction: "`model`, `dataset` or `code`".
+func artifactTypesMarkdown(conjunction string) string {
+	t := artifacturl.Types()
+	for i := range t {
+		t[i] = "`" + t[i] + "`"
+	}
+	return strings.Join(t[:len(t)-1], ", ") + " " + conjunction + " " + t[len(t)-1]
 }
 
 // artifactID accepts ids that match the spec's ArtifactID pattern.
@@ -56,6 +63,10 @@ func artifactID() validator.String {
 	return stringvalidator.RegexMatches(artifacturl.IDPattern, "must be an artifact id: "+artifacturl.IDRule)
 }
 
+// httpURL validates that a string is an absolute http(s) URL, with the same
+// rule the registry applies (artifacturl.ValidateHTTP), so that a bad URL
+// fails at plan time instead of at the API. Its error shows example, a
+// URL of the kind the attribute wants.
 func httpURL(example string) validator.String {
 	return stringCheck{
 		desc:    "value must be an absolute http or https URL",

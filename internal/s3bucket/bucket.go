@@ -108,6 +108,26 @@ func (b *Bucket) Create(ctx context.Context) error {
 	if exists {
 		return fmt.Errorf("bucket %s already exists; import it to manage it, or choose another name", b.name)
 	}
+	return b.create(ctx)
+}
+
+// Ensure creates the bucket when it does not exist yet and uses it as it is
+// when it does: for a server that keeps its data in the bucket, not for a
+// manager that must not adopt someone else's.
+func (b *Bucket) Ensure(ctx context.Context) error {
+	exists, err := b.Exists(ctx)
+	if err != nil || exists {
+		return err
+	}
+	if err := b.create(ctx); err != nil {
+		return fmt.Errorf("the bucket does not exist and creating it failed: %w", err)
+	}
+	return nil
+}
+
+// create creates the bucket in the client's region and waits until it can
+// be used.
+func (b *Bucket) create(ctx context.Context) error {
 	in := &s3.CreateBucketInput{Bucket: aws.String(b.name)}
 	// us-east-1 is S3's default location and must not be named.
 	if b.region != "" && b.region != "us-east-1" {

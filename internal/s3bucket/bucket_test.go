@@ -85,6 +85,10 @@ func TestBucketLifecycle(t *testing.T) {
 			if err := b.Create(ctx); err == nil || !strings.Contains(err.Error(), "already exists") {
 				t.Fatalf("creating an existing bucket: %v, want a refusal", err)
 			}
+			// Ensure, the server's open, uses an existing bucket as it is.
+			if err := b.Ensure(ctx); err != nil {
+				t.Fatalf("Ensure on an existing bucket: %v", err)
+			}
 
 			want := Settings{Versioning: true, EnforceTLS: true, Tags: map[string]string{"team": "ml"}}
 			if srv.full {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -71,13 +72,20 @@ func IsNotImplemented(err error) bool {
 
 // hasCode reports whether err carries one of the S3 error codes.
 func hasCode(err error, codes ...string) bool {
-	code := errorCode(err)
-	for _, c := range codes {
-		if code == c {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(codes, errorCode(err))
+}
+
+// IsNotFound reports that the object (or its bucket) is not there: a 404,
+// or S3's NoSuchKey or NotFound code.
+func IsNotFound(err error) bool {
+	return httpStatus(err) == http.StatusNotFound || hasCode(err, "NoSuchKey", "NotFound")
+}
+
+// IsPreconditionFailed reports that S3 refused a conditional write
+// (If-None-Match: *, If-Match) because the object is there or has changed:
+// another writer was first.
+func IsPreconditionFailed(err error) bool {
+	return httpStatus(err) == http.StatusPreconditionFailed || hasCode(err, "PreconditionFailed")
 }
 
 // isNoSuchBucket recognises a missing bucket, also from HEAD requests,

@@ -43,6 +43,30 @@ func TestIsNotImplemented(t *testing.T) {
 	}
 }
 
+func TestObjectErrors(t *testing.T) {
+	cases := []struct {
+		name                   string
+		err                    error
+		notFound, precondition bool
+	}{
+		{"NoSuchKey", responseError(404, &smithy.GenericAPIError{Code: "NoSuchKey"}), true, false},
+		{"HEAD 404 without a body", responseError(404, errors.New("no body")), true, false},
+		{"NotFound code without a status", &smithy.GenericAPIError{Code: "NotFound"}, true, false},
+		{"If-None-Match refused", responseError(412, &smithy.GenericAPIError{Code: "PreconditionFailed"}), false, true},
+		{"bare 412", fmt.Errorf("context: %w", responseError(412, errors.New("no body"))), false, true},
+		{"access denied", responseError(403, &smithy.GenericAPIError{Code: "AccessDenied"}), false, false},
+		{"nil", nil, false, false},
+	}
+	for _, c := range cases {
+		if got := IsNotFound(c.err); got != c.notFound {
+			t.Errorf("%s: IsNotFound = %v, want %v", c.name, got, c.notFound)
+		}
+		if got := IsPreconditionFailed(c.err); got != c.precondition {
+			t.Errorf("%s: IsPreconditionFailed = %v, want %v", c.name, got, c.precondition)
+		}
+	}
+}
+
 func TestUnsupported(t *testing.T) {
 	err := unsupported(SettingEncryption, "PutBucketEncryption", "b", responseError(501, &smithy.GenericAPIError{Code: "NotImplemented"}))
 	var u *UnsupportedError

@@ -274,9 +274,7 @@ func TestBcryptConcurrencyBound(t *testing.T) {
 	var running, most atomic.Int32
 	var wg sync.WaitGroup
 	for range 12 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			th.checkPassword(context.Background(), func() bool {
 				n := running.Add(1)
 				for {
@@ -289,7 +287,7 @@ func TestBcryptConcurrencyBound(t *testing.T) {
 				running.Add(-1)
 				return false
 			})
-		}()
+		})
 	}
 	wg.Wait()
 	if most.Load() > 2 {

@@ -8,12 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -128,12 +128,7 @@ func TestLambdaAnswersAsTheProcess(t *testing.T) {
 	got, download := lambdaScript(t, remote{t, lambda}, suffix)
 	want, _ := lambdaScript(t, remote{t, process}, suffix)
 
-	names := make([]string, 0, len(want))
-	for name := range want {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		g, w := got[name], want[name]
 		if g.status != w.status {
 			t.Errorf("%s: the Lambda answered %d, the process %d\nLambda: %s\nprocess: %s", name, g.status, w.status, g.body, w.body)
@@ -205,7 +200,7 @@ func jsonShape(body []byte) []string {
 		}
 	}
 	walk("", v)
-	sort.Strings(paths)
+	slices.Sort(paths)
 	return slices.Compact(paths)
 }
 

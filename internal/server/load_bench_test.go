@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -52,9 +53,7 @@ func BenchmarkLoad(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for range clients {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
+				wg.Go(func() {
 					for {
 						i := next.Add(1)
 						if i > int64(b.N) {
@@ -62,19 +61,14 @@ func BenchmarkLoad(b *testing.B) {
 						}
 						lg.step(b, i)
 					}
-				}()
+				})
 			}
 			wg.Wait()
 			elapsed := time.Since(start)
 			b.StopTimer()
 
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
-			routes := make([]string, 0, len(lg.lat))
-			for r := range lg.lat {
-				routes = append(routes, r)
-			}
-			slices.Sort(routes)
-			for _, r := range routes {
+			for _, r := range slices.Sorted(maps.Keys(lg.lat)) {
 				d := lg.lat[r]
 				slices.Sort(d)
 				b.ReportMetric(ms(d[len(d)*50/100]), r+"-p50-ms")

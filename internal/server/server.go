@@ -513,7 +513,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		CreatedAt: s.cfg.Now().UTC(),
 		CreatedBy: p.Name,
 	}
-	if typ == "model" && s.cfg.RatingMode != RatingOff {
+	if typ == artifacturl.TypeModel && s.cfg.RatingMode != RatingOff {
 		s.createRated(w, r, p, rec)
 		return
 	}

@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -91,12 +92,7 @@ func TestS3ObjectLayoutAndFormat(t *testing.T) {
 }
 
 func keys[V any](m map[string]V) string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return strings.Join(out, ",")
+	return strings.Join(slices.Sorted(maps.Keys(m)), ",")
 }
 
 // Data written through SQLite and S3 is there after a restart (a new store
@@ -300,26 +296,25 @@ func TestS3TwoWritersUniqueIDs(t *testing.T) {
 	loc := newLocation(t, "s3")
 	stores := []store.Store{loc.open(t), loc.open(t)}
 	const perWriter = 8
-	ids := make(chan string, 2*perWriter)
-	errs := make(chan error, 2*perWriter)
+	ids := make([]string, 2*perWriter)
+	var g errgroup.Group
 	for w, st := range stores {
-		for i := 0; i < perWriter; i++ {
-			go func() {
+		for i := range perWriter {
+			g.Go(func() error {
 				r, err := st.Create(context.Background(), store.Record{
 					Metadata: store.Metadata{Name: "m", Type: "model"},
 					URL:      "https://huggingface.co/org/w" + string(rune('a'+w)) + "-" + string(rune('a'+i)),
 				}, store.AuditEntry{Action: store.ActionCreate})
-				errs <- err
-				ids <- r.Metadata.ID
-			}()
+				ids[w*perWriter+i] = r.Metadata.ID
+				return err
+			})
 		}
 	}
+	if err := g.Wait(); err != nil {
+		t.Fatalf("create: %v", err)
+	}
 	seen := map[string]bool{}
-	for i := 0; i < 2*perWriter; i++ {
-		if err := <-errs; err != nil {
-			t.Fatalf("create: %v", err)
-		}
-		id := <-ids
+	for _, id := range ids {
 		if seen[id] {
 			t.Errorf("id %s given twice", id)
 		}

@@ -116,9 +116,7 @@ func (s *Server) startTrust() error {
 	t := &trust{up: up, rater: &rating.Rater{Upstream: up}, raw: s.cfg.Storage.Store, jobs: make(chan ratingJob, 256), ctx: ctx, cancel: cancel}
 	s.trust = t
 	for range c.RatingWorkers {
-		t.wg.Add(1)
-		go func() {
-			defer t.wg.Done()
+		t.wg.Go(func() {
 			for {
 				select {
 				case <-ctx.Done():
@@ -127,13 +125,9 @@ func (s *Server) startTrust() error {
 					s.rateInBackground(j)
 				}
 			}
-		}()
+		})
 	}
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		s.requeuePending()
-	}()
+	t.wg.Go(s.requeuePending)
 	return nil
 }
 
@@ -221,7 +215,7 @@ const maxParentDepth = 3
 
 // computeRating rates rec without storing anything.
 func (s *Server) computeRating(ctx context.Context, rec store.Record, user principal) (rating.Rating, error) {
-	repo, ok := hfRepoID(rec.URL, "model")
+	repo, ok := hfRepoID(rec.URL, artifacturl.TypeModel)
 	if !ok {
 		return rating.Rating{}, errNotRatable
 	}
@@ -235,7 +229,7 @@ func (s *Server) computeRating(ctx context.Context, rec store.Record, user princ
 			return nil, err
 		}
 		var scores []float64
-		for _, p := range matchRefs(all, "model", refs) {
+		for _, p := range matchRefs(all, artifacturl.TypeModel, refs) {
 			if p.Metadata.ID == rec.Metadata.ID {
 				continue
 			}
@@ -391,7 +385,7 @@ func (s *Server) handleRate(w http.ResponseWriter, r *http.Request, p principal)
 	if !ok {
 		return
 	}
-	rec, ok := s.lookup(w, r, "model", id)
+	rec, ok := s.lookup(w, r, artifacturl.TypeModel, id)
 	if !ok {
 		return
 	}

@@ -149,15 +149,13 @@ func BenchmarkSQLiteGetUnderWrites(b *testing.B) {
 	var writers sync.WaitGroup
 	var written atomic.Int64
 	for w := range 2 {
-		writers.Add(1)
-		go func() {
-			defer writers.Done()
+		writers.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
 				if _, err := st.Create(ctx, record(1_000_000*(w+1)+i), AuditEntry{Action: ActionCreate}); err == nil {
 					written.Add(1)
 				}
 			}
-		}()
+		})
 	}
 	lat := make([]time.Duration, b.N)
 	began := time.Now()

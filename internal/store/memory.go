@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -141,12 +143,8 @@ func sortBySeq(rs []Record) {
 	for _, r := range rs {
 		seqs[r.Metadata.ID] = ParseSeq(r.Metadata.ID)
 	}
-	sort.Slice(rs, func(i, j int) bool {
-		si, sj := seqs[rs[i].Metadata.ID], seqs[rs[j].Metadata.ID]
-		if si != sj {
-			return si < sj
-		}
-		return rs[i].Metadata.ID < rs[j].Metadata.ID
+	slices.SortFunc(rs, func(a, b Record) int {
+		return cmp.Or(cmp.Compare(seqs[a.Metadata.ID], seqs[b.Metadata.ID]), strings.Compare(a.Metadata.ID, b.Metadata.ID))
 	})
 }
 

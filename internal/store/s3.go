@@ -13,17 +13,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 )
 
 // S3 keeps one object per artifact at artifacts/<id>/metadata.json in the
@@ -83,12 +81,11 @@ type S3 struct {
 }
 
 const (
-	s3ArtifactsPrefix = "artifacts/"
-	s3MetadataName    = "metadata.json"
-	s3IndexPrefix     = "index/"
-	s3URLPrefix       = s3IndexPrefix + "url/"
-	s3OrderPrefix     = s3IndexPrefix + "order/"
-	s3NamePrefix      = s3IndexPrefix + "name/"
+	s3MetadataName = "metadata.json"
+	s3IndexPrefix  = "index/"
+	s3URLPrefix    = s3IndexPrefix + "url/"
+	s3OrderPrefix  = s3IndexPrefix + "order/"
+	s3NamePrefix   = s3IndexPrefix + "name/"
 	// s3MaxKeys is the most keys one LIST answers (S3's own limit).
 	s3MaxKeys       = 1000
 	s3AuditPrefix   = "audit/"
@@ -116,7 +113,7 @@ type s3Document struct {
 }
 
 // MetadataKey is where the metadata of id lives.
-func MetadataKey(id string) string { return s3ArtifactsPrefix + id + "/" + s3MetadataName }
+func MetadataKey(id string) string { return s3bucket.ArtifactsPrefix + id + "/" + s3MetadataName }
 
 // OpenS3 checks the bucket (creating it when it is missing and that is
 // permitted) and reads the highest sequence number in use.
@@ -125,24 +122,12 @@ func OpenS3(ctx context.Context, client *s3.Client, bucket string) (*S3, error) 
 		return nil, errors.New("S3_BUCKET_NAME is required when USE_S3=1")
 	}
 	s := &S3{client: client, bucket: bucket, now: time.Now}
-	_, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)})
-	if status(err) == 404 {
-		in := &s3.CreateBucketInput{Bucket: aws.String(bucket)}
-		// Outside us-east-1, AWS wants the region named again.
-		if region := client.Options().Region; region != "" && region != "us-east-1" {
-			in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(region)}
-		}
-		if _, cerr := client.CreateBucket(ctx, in); cerr != nil {
-			return nil, fmt.Errorf("S3 bucket %s does not exist and creating it failed: %w", bucket, cerr)
-		}
-		err = nil
-	}
-	if err != nil {
+	if err := s3bucket.New(client, bucket).Ensure(ctx); err != nil {
 		return nil, fmt.Errorf("accessing S3 bucket %s: %w", bucket, err)
 	}
 	keys, err := s.metadataKeys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("accessing S3 bucket %s: listing %s: %w", bucket, s3ArtifactsPrefix, err)
+		return nil, fmt.Errorf("accessing S3 bucket %s: listing %s: %w", bucket, s3bucket.ArtifactsPrefix, err)
 	}
 	for _, k := range keys {
 		if n := ParseSeq(idOfKey(k)); n > s.seq.Load() {
@@ -244,30 +229,8 @@ func (s *S3) putAudit(ctx context.Context, id string, e AuditEntry) (string, err
 func (s *S3) Backend() string  { return "s3" }
 func (s *S3) Describe() string { return "S3 bucket " + s.bucket }
 
-// status is the HTTP status of an S3 error, 0 when there is none.
-func status(err error) int {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
-
-func isNotFound(err error) bool {
-	if status(err) == 404 {
-		return true
-	}
-	var ae smithy.APIError
-	return errors.As(err, &ae) && (ae.ErrorCode() == "NoSuchKey" || ae.ErrorCode() == "NotFound")
-}
-
-func isPreconditionFailed(err error) bool {
-	var ae smithy.APIError
-	return status(err) == 412 || (errors.As(err, &ae) && ae.ErrorCode() == "PreconditionFailed")
-}
-
 func idOfKey(key string) string {
-	return strings.TrimSuffix(strings.TrimPrefix(key, s3ArtifactsPrefix), "/"+s3MetadataName)
+	return strings.TrimSuffix(strings.TrimPrefix(key, s3bucket.ArtifactsPrefix), "/"+s3MetadataName)
 }
 
 func urlIndexKey(typ, url string) string {
@@ -307,7 +270,7 @@ func (s *S3) put(ctx context.Context, key string, body []byte, onlyIfAbsent bool
 func (s *S3) getBytes(ctx context.Context, key string) ([]byte, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
 	if err != nil {
-		if isNotFound(err) {
+		if s3bucket.IsNotFound(err) {
 			return nil, ErrNotFound
 		}
 		return nil, err
@@ -362,11 +325,11 @@ func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
 	key := urlIndexKey(typ, url)
 	for range 3 {
 		err := s.put(ctx, key, []byte(id), true)
-		if err == nil || !isPreconditionFailed(err) {
+		if err == nil || !s3bucket.IsPreconditionFailed(err) {
 			return err
 		}
 		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
-		if isNotFound(err) {
+		if s3bucket.IsNotFound(err) {
 			continue // released meanwhile
 		}
 		if err != nil {
@@ -392,7 +355,7 @@ func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
 			Bucket: aws.String(s.bucket), Key: aws.String(key), Body: strings.NewReader(id),
 			ContentType: aws.String("application/json"), IfMatch: out.ETag,
 		})
-		if err == nil || !isPreconditionFailed(err) {
+		if err == nil || !s3bucket.IsPreconditionFailed(err) {
 			return err
 		}
 		// Another writer took the stale claim over first: look again.
@@ -427,7 +390,7 @@ func (s *S3) Create(ctx context.Context, r Record, e AuditEntry) (Record, error)
 		if err == nil {
 			return r, s.putIndex(ctx, r.Metadata)
 		}
-		if !isPreconditionFailed(err) {
+		if !s3bucket.IsPreconditionFailed(err) {
 			return Record{}, s.releaseClaim(r, err)
 		}
 		// Another writer took this id: our entry must not join its trail.
@@ -526,52 +489,34 @@ func (s *S3) keys(ctx context.Context, prefix string) ([]string, error) {
 	return out, nil
 }
 
+// isMetadataKey reports whether key is an artifacts/<id>/metadata.json key.
+func isMetadataKey(key string) bool {
+	return strings.HasSuffix(key, "/"+s3MetadataName) && strings.Count(key, "/") == 2
+}
+
 func (s *S3) metadataKeys(ctx context.Context) ([]string, error) {
-	all, err := s.keys(ctx, s3ArtifactsPrefix)
+	all, err := s.keys(ctx, s3bucket.ArtifactsPrefix)
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
-	for _, k := range all {
-		if strings.HasSuffix(k, "/"+s3MetadataName) && strings.Count(k, "/") == 2 {
-			out = append(out, k)
-		}
-	}
-	return out, nil
+	return slices.DeleteFunc(all, func(k string) bool { return !isMetadataKey(k) }), nil
 }
 
 // forEach runs f on every key with at most s3Parallel at once and returns
-// the first error.
+// the first error, or ctx's when it ended first.
 func forEach(ctx context.Context, keys []string, f func(ctx context.Context, i int, key string) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-		sem   = make(chan struct{}, s3Parallel)
-	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s3Parallel)
 	for i, k := range keys {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
+		if gctx.Err() != nil {
 			break
 		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := f(ctx, i, k); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}()
+		g.Go(func() error { return f(gctx, i, k) })
 	}
-	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	return first
+	return ctx.Err()
 }
 
 func (s *S3) deleteAll(ctx context.Context, keys []string) error {
@@ -725,7 +670,7 @@ func (s *S3) Count(ctx context.Context, q Query, atMost int) (int, error) {
 // Each reads the bucket one LIST page at a time, so that a search stops
 // early when f or ctx says so.
 func (s *S3) Each(ctx context.Context, f func(Record) bool) error {
-	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(s3ArtifactsPrefix)})
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(s3bucket.ArtifactsPrefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -733,7 +678,7 @@ func (s *S3) Each(ctx context.Context, f func(Record) bool) error {
 		}
 		var ids []string
 		for _, o := range page.Contents {
-			if k := aws.ToString(o.Key); strings.HasSuffix(k, "/"+s3MetadataName) && strings.Count(k, "/") == 2 {
+			if k := aws.ToString(o.Key); isMetadataKey(k) {
 				ids = append(ids, idOfKey(k))
 			}
 		}
@@ -772,7 +717,7 @@ func (s *S3) Reset(ctx context.Context) error {
 		return err
 	}
 	s.gen.Store(gen)
-	for _, prefix := range []string{s3ArtifactsPrefix, s3IndexPrefix, s3AuditPrefix} {
+	for _, prefix := range []string{s3bucket.ArtifactsPrefix, s3IndexPrefix, s3AuditPrefix} {
 		keys, err := s.keys(ctx, prefix)
 		if err != nil {
 			return err
@@ -786,7 +731,7 @@ func (s *S3) Reset(ctx context.Context) error {
 
 func (s *S3) AppendAudit(ctx context.Context, id string, e AuditEntry) error {
 	if _, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(id))}); err != nil {
-		if isNotFound(err) {
+		if s3bucket.IsNotFound(err) {
 			return ErrNotFound
 		}
 		return err

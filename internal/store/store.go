@@ -187,23 +187,18 @@ type Query []Term
 // name decides the rest); the type is in the id, so S3 filters on it
 // without reading objects.
 func (q Query) couldMatchType(typ string) bool {
-	for _, t := range q {
-		if len(t.Types) == 0 || slices.Contains(t.Types, typ) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(q, func(t Term) bool { return t.allowsType(typ) })
 }
 
 // Match reports whether m matches one of the terms.
 func (q Query) Match(m Metadata) bool {
-	for _, t := range q {
-		if (t.Name == "*" || t.Name == m.Name) && (len(t.Types) == 0 || slices.Contains(t.Types, m.Type)) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(q, func(t Term) bool {
+		return (t.Name == "*" || t.Name == m.Name) && t.allowsType(m.Type)
+	})
 }
+
+// allowsType reports whether t accepts artifacts of type typ (no types: all).
+func (t Term) allowsType(typ string) bool { return len(t.Types) == 0 || slices.Contains(t.Types, typ) }
 
 // names returns the names of the terms, or nil when one of them is "*".
 func (q Query) names() []string {

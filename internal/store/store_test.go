@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
 )
 
@@ -121,8 +123,8 @@ func TestOpenSQLiteURLForms(t *testing.T) {
 func TestSQLiteTwoWritersUniqueIDs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.db")
 	const perWriter = 20
-	ids := make(chan string, 2*perWriter)
-	errs := make(chan error, 2*perWriter)
+	ids := make([]string, 2*perWriter)
+	var g errgroup.Group
 	for w := range 2 {
 		st, err := OpenSQLite(context.Background(), path)
 		if err != nil {
@@ -130,20 +132,19 @@ func TestSQLiteTwoWritersUniqueIDs(t *testing.T) {
 		}
 		defer st.Close()
 		for i := range perWriter {
-			go func() {
+			g.Go(func() error {
 				r, err := st.Create(context.Background(), Record{Metadata: Metadata{Name: "m", Type: "model"}, URL: fmt.Sprintf("https://example.com/%d-%d", w, i)}, AuditEntry{Action: ActionCreate})
-				errs <- err
-				ids <- r.Metadata.ID
-			}()
+				ids[w*perWriter+i] = r.Metadata.ID
+				return err
+			})
 		}
 	}
+	if err := g.Wait(); err != nil {
+		t.Fatalf("create: %v", err)
+	}
 	seen := map[string]bool{}
-	for range 2 * perWriter {
-		if err := <-errs; err != nil {
-			t.Errorf("create: %v", err)
-		}
-		id := <-ids
-		if id != "" && seen[id] {
+	for _, id := range ids {
+		if seen[id] {
 			t.Errorf("id %s given twice", id)
 		}
 		seen[id] = true
