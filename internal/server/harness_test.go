@@ -3,8 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
@@ -39,26 +36,6 @@ var backends = []string{"memory", "sqlite", "s3"}
 
 // testS3 returns a client for the versitygw given by VERSITYGW_ENDPOINT,
 // or skips (in strict mode fails) the test when it is not set.
-func testS3(t testing.TB) *s3.Client {
-	t.Helper()
-	endpoint := teststack.Getenv(t, "VERSITYGW_ENDPOINT", "S3 backend tests need a running versitygw")
-	return s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(
-			os.Getenv("VERSITYGW_ACCESS_KEY"), os.Getenv("VERSITYGW_SECRET_KEY"), ""),
-		// Same settings as s3bucket.NewClient for S3-compatible servers.
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	})
-}
-
-func randomBucket(t testing.TB) string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return "srvtest-" + hex.EncodeToString(b)
-}
 
 // location says where a backend keeps its data, so that a second store
 // can be opened on the same data (restart tests).
@@ -74,7 +51,7 @@ func newLocation(t testing.TB, backend string) location {
 	case "sqlite":
 		return location{backend: backend, path: filepath.Join(t.TempDir(), "registry.db")}
 	case "s3":
-		loc := location{backend: backend, client: testS3(t), bucket: randomBucket(t)}
+		loc := location{backend: backend, client: teststack.VersitygwClient(t), bucket: teststack.BucketName("srvtest")}
 		t.Cleanup(func() { emptyAndDeleteBucket(loc.client, loc.bucket) })
 		return loc
 	}

@@ -149,7 +149,7 @@ func TestLambdaAnswersAsTheProcess(t *testing.T) {
 func TestLambdaNamesRoundTrip(t *testing.T) {
 	lambda, _ := lambdaEndpoints(t)
 	bucket := teststack.Getenv(t, "REGISTRY_LAMBDA_BUCKET", "the test reads the Lambda function's bucket")
-	st, err := store.OpenS3(context.Background(), testS3(t), bucket)
+	st, err := store.OpenS3(context.Background(), teststack.VersitygwClient(t), bucket)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -14,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
@@ -41,16 +37,7 @@ func benchStore(b *testing.B, backend string) Store {
 		b.Cleanup(func() { st.Close() })
 		return st
 	}
-	endpoint := teststack.Getenv(b, "VERSITYGW_ENDPOINT", "S3 benchmarks need a running versitygw")
-	client := s3.New(s3.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-		Credentials:                credentials.NewStaticCredentialsProvider(os.Getenv("VERSITYGW_ACCESS_KEY"), os.Getenv("VERSITYGW_SECRET_KEY"), ""),
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	})
-	rnd := make([]byte, 6)
-	_, _ = rand.Read(rnd)
-	bucket := "srvbench-" + hex.EncodeToString(rnd)
+	client, bucket := teststack.VersitygwClient(b), teststack.BucketName("srvbench")
 	st, err := OpenS3(ctx, client, bucket)
 	if err != nil {
 		b.Fatal(err)

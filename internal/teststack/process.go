@@ -119,7 +119,7 @@ func waitHTTP(p *Process, url string, body *regexp.Regexp) error {
 			return nil
 		}
 		if p != nil && p.Exited() {
-			return fmt.Errorf("%s exited during start-up (%v); the end of its log:\n%s", p.Name, p.err, p.Log())
+			return fmt.Errorf("%s exited during start-up (%w); the end of its log:\n%s", p.Name, p.err, p.Log())
 		}
 		if time.Now().After(deadline) {
 			msg := fmt.Sprintf("nothing answered %s within %s", url, startupTimeout)
@@ -150,7 +150,7 @@ func answersWith(client *http.Client, url string, body *regexp.Regexp) bool {
 // process may take it before the caller binds it; the stack's start-up
 // checks catch that.
 func FreeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", fmt.Errorf("finding a free port on 127.0.0.1: %w", err)
 	}

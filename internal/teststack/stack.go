@@ -63,7 +63,7 @@ var components = []component{
 	{name: "moto", provides: []string{"MOTO_ENDPOINT"}, start: (*Stack).startMoto},
 	{name: "versitygw", provides: []string{"VERSITYGW_ENDPOINT", "VERSITYGW_ACCESS_KEY", "VERSITYGW_SECRET_KEY"}, start: (*Stack).startVersitygw},
 	{name: "registry-server binary", provides: []string{"REGISTRY_SERVER_BIN"}, start: (*Stack).buildServer},
-	{name: "credentials", provides: []string{"REGISTRY_USERNAME", "REGISTRY_PASSWORD"}, start: credentials},
+	{name: "credentials", provides: []string{"REGISTRY_USERNAME", "REGISTRY_PASSWORD"}, start: registryCredentials},
 	{
 		name: "registry", needs: []string{"credentials", "upstream-replay", "registry-server binary"},
 		provides: []string{"REGISTRY_ENDPOINT"}, start: (*Stack).startRegistry,
@@ -212,17 +212,17 @@ func (s *Stack) spawn(name string, cmd *exec.Cmd) (*Process, error) {
 	}
 	p, err := spawn(name, cmd, fileLog{f})
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, err
 	}
-	s.stops = append(s.stops, func() { p.Stop(); f.Close() })
+	s.stops = append(s.stops, func() { p.Stop(); _ = f.Close() })
 	return p, nil
 }
 
 // serve runs h on a free loopback port in this process until the stack
 // stops; it returns the base URL.
 func (s *Stack) serve(h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
@@ -239,7 +239,7 @@ func (s *Stack) serve(h http.Handler) (string, error) {
 // tool returns the path of a pinned tool, building it into the per-machine
 // cache on first use (scripts/tools.sh).
 func (s *Stack) tool(name string) (string, error) {
-	cmd := exec.Command("bash", "scripts/tools.sh", "path", name)
+	cmd := exec.CommandContext(context.Background(), "bash", "scripts/tools.sh", "path", name)
 	cmd.Dir = s.root
 	out, err := cmd.Output()
 	if err != nil {
@@ -267,7 +267,7 @@ func (s *Stack) startMoto() (map[string]string, error) {
 		return nil, err
 	}
 	host, port, _ := net.SplitHostPort(addr)
-	p, err := s.spawn("moto", exec.Command(bin, "-H", host, "-p", port))
+	p, err := s.spawn("moto", exec.CommandContext(context.Background(), bin, "-H", host, "-p", port))
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +290,7 @@ func (s *Stack) startVersitygw() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--port", addr, "--quiet", "posix", "--versioning-dir", versions, root)
+	cmd := exec.CommandContext(context.Background(), bin, "--port", addr, "--quiet", "posix", "--versioning-dir", versions, root)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+versitygwAccessKey, "ROOT_SECRET_KEY="+versitygwSecretKey)
 	p, err := s.spawn("versitygw", cmd)
 	if err != nil {
@@ -304,10 +304,10 @@ func (s *Stack) startVersitygw() (map[string]string, error) {
 
 func (s *Stack) buildServer() (map[string]string, error) {
 	bin := filepath.Join(s.Dir, "bin", "registry-server")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/registry-server")
+	cmd := exec.CommandContext(context.Background(), "go", "build", "-o", bin, "./cmd/registry-server")
 	cmd.Dir = s.root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./cmd/registry-server: %v\n%s", err, out)
+		return nil, fmt.Errorf("go build ./cmd/registry-server: %w\n%s", err, out)
 	}
 	return map[string]string{"REGISTRY_SERVER_BIN": bin}, nil
 }
@@ -321,7 +321,7 @@ func (s *Stack) startRegistry() (map[string]string, error) {
 		return nil, err
 	}
 	upstream := s.env["UPSTREAM_REPLAY_URL"]
-	cmd := exec.Command(s.env["REGISTRY_SERVER_BIN"])
+	cmd := exec.CommandContext(context.Background(), s.env["REGISTRY_SERVER_BIN"]) //nolint:gosec // G204: the binary the stack built
 	cmd.Dir = s.Dir
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=" + addr,
@@ -338,10 +338,10 @@ func (s *Stack) startRegistry() (map[string]string, error) {
 	return map[string]string{"REGISTRY_ENDPOINT": url}, waitHTTP(p, url+"/health", registryHealthy)
 }
 
-// credentials are those of the registry servers the stack starts: the
+// registryCredentials are those of the registry servers the stack starts: the
 // default admin of every registry (the spec's example password, with
 // quotes, a backtick and SQL on purpose).
-func credentials(*Stack) (map[string]string, error) {
+func registryCredentials(*Stack) (map[string]string, error) {
 	return map[string]string{
 		"REGISTRY_USERNAME": "ece30861defaultadminuser",
 		"REGISTRY_PASSWORD": "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;",
@@ -369,7 +369,7 @@ func (s *Stack) startRegistryS3() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(s.env["REGISTRY_SERVER_BIN"])
+	cmd := exec.CommandContext(context.Background(), s.env["REGISTRY_SERVER_BIN"]) //nolint:gosec // G204: the binary the stack built
 	cmd.Dir = s.Dir
 	cmd.Env = append(s.s3ServerEnv(registryS3Bucket), "ADDR="+addr)
 	p, err := s.spawn("registry-s3", cmd)
@@ -397,7 +397,7 @@ func (s *Stack) startLambda() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(rie,
+	cmd := exec.CommandContext(context.Background(), rie, //nolint:gosec // G204: the pinned emulator from scripts/tools.sh
 		"--runtime-interface-emulator-address", rieAddr,
 		"--runtime-api-address", apiAddr,
 		s.env["REGISTRY_SERVER_BIN"])

@@ -2,6 +2,7 @@ package teststack
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 )
@@ -47,7 +52,10 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "teststack:", err)
 		return 1
 	}
-	os.Setenv("TF_CLI_CONFIG_FILE", cli)
+	if err := os.Setenv("TF_CLI_CONFIG_FILE", cli); err != nil {
+		fmt.Fprintln(os.Stderr, "teststack:", err)
+		return 1
+	}
 	active = st
 	code := m.Run()
 	st.Stop()
@@ -55,7 +63,7 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "the stack's folder is kept: %s\n%s", dir, st.Logs())
 		return code
 	}
-	os.RemoveAll(dir)
+	_ = os.RemoveAll(dir)
 	return code
 }
 
@@ -138,7 +146,7 @@ func StartServer(t testing.TB, addr string, env ...string) *Server {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(bin)
+	cmd := exec.CommandContext(context.Background(), bin) //nolint:gosec // G204: the binary the stack built
 	cmd.Dir = t.TempDir()
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=" + addr}, env...)
 	out := &lockedBuffer{}
@@ -212,18 +220,37 @@ func (b *lockedBuffer) String() string {
 func (b *lockedBuffer) tail() string { return lastLines(b.String(), 40) }
 
 // VersitygwServerEnv is the environment of a registry server process in S3
-// mode on the stack's versitygw, with a new bucket named prefix-<random>,
-// and no fallback to other storage (which would make an S3 test moot).
+// mode on the stack's versitygw, with a new bucket (BucketName(prefix)), and
+// no fallback to other storage (which would make an S3 test moot).
 func VersitygwServerEnv(t testing.TB, prefix string) []string {
 	t.Helper()
 	endpoint := Getenv(t, "VERSITYGW_ENDPOINT", "the test runs the registry server on versitygw")
-	rnd := make([]byte, 6)
-	_, _ = rand.Read(rnd)
 	return []string{
-		"USE_S3=1", "S3_BUCKET_NAME=" + prefix + "-" + hex.EncodeToString(rnd), "USE_SQLITE=0", "STORAGE_FALLBACK=0",
+		"USE_S3=1", "S3_BUCKET_NAME=" + BucketName(prefix), "USE_SQLITE=0", "STORAGE_FALLBACK=0",
 		"AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_S3=" + endpoint,
 		"AWS_ACCESS_KEY_ID=" + os.Getenv("VERSITYGW_ACCESS_KEY"), "AWS_SECRET_ACCESS_KEY=" + os.Getenv("VERSITYGW_SECRET_KEY"),
 	}
+}
+
+// VersitygwClient is an S3 client of the stack's versitygw, with the
+// settings s3bucket.NewClient uses for S3-compatible servers.
+func VersitygwClient(t testing.TB) *s3.Client {
+	t.Helper()
+	endpoint := Getenv(t, "VERSITYGW_ENDPOINT", "the test uses S3 on versitygw")
+	return s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(
+			os.Getenv("VERSITYGW_ACCESS_KEY"), os.Getenv("VERSITYGW_SECRET_KEY"), ""),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	})
+}
+
+// BucketName is a new bucket name: prefix, a dash and 12 random hex digits.
+func BucketName(prefix string) string {
+	rnd := make([]byte, 6)
+	_, _ = rand.Read(rnd)
+	return prefix + "-" + hex.EncodeToString(rnd)
 }
 
 // LoopbackAddr is FreeAddr for a test: a loopback address free now.
