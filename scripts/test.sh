@@ -85,7 +85,9 @@ export TF_ACC=1
 with_progress "go test" go_test "$LOGS/go-test.log" -v -count=1 -timeout 45m ./...
 check_acc "$LOGS/go-test.log" terraform
 
-step "provider acceptance tests under OpenTofu ($("$tofu" version | head -n 1))"
+# An existing CLI configuration: with a missing one (TF_CLI_CONFIG_FILE may
+# name one), OpenTofu prints a warning before its version.
+step "provider acceptance tests under OpenTofu ($(TF_CLI_CONFIG_FILE=/dev/null "$tofu" version | head -n 1))"
 TF_ACC_TERRAFORM_PATH="$tofu" TF_ACC_PROVIDER_HOST=registry.opentofu.org \
   with_progress "go test (OpenTofu)" go_test "$LOGS/go-test-tofu.log" -v -count=1 -timeout 45m -run '^TestAcc' ./internal/provider/
 check_acc "$LOGS/go-test-tofu.log" opentofu
