@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"log"
+	"os"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -19,6 +21,14 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "set to true to run the provider with support for debuggers like delve")
 	flag.Parse()
 
+	if !debug && !terraformShowsProviderLogs(os.Getenv) {
+		for _, name := range discardedLogEnv {
+			if err := os.Setenv(name, "off"); err != nil {
+				log.Fatal(err.Error())
+			}
+		}
+	}
+
 	opts := providerserver.ServeOpts{
 		Address: "registry.terraform.io/trustworthy-registry/registry",
 		Debug:   debug,
@@ -27,4 +37,23 @@ func main() {
 	if err := providerserver.Serve(context.Background(), provider.New(version), opts); err != nil {
 		log.Fatal(err.Error())
 	}
+}
+
+// discardedLogEnv are the levels of this process's loggers: the SDK's, the
+// protocol's, the framework's and the provider's own (TF_LOG_PROVIDER_ and
+// the provider's type).
+var discardedLogEnv = []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_PROVIDER_REGISTRY"}
+
+// terraformShowsProviderLogs reports whether Terraform (or OpenTofu) will
+// show what this provider logs: only when TF_LOG_PROVIDER, or else TF_LOG,
+// sets a level. Otherwise it reads every line the provider writes and drops
+// it, and the framework, left alone, logs at trace level: about 14 JSON
+// lines (8 KB) per resource in a plan, parsed for nothing on both sides. A
+// crash is not a log line and reaches Terraform either way.
+func terraformShowsProviderLogs(getenv func(string) string) bool {
+	level := getenv("TF_LOG_PROVIDER")
+	if level == "" {
+		level = getenv("TF_LOG")
+	}
+	return level != "" && !strings.EqualFold(level, "off")
 }

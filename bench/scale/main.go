@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,7 @@ type options struct {
 	n, parallelism int
 	backend, dir   string
 	runs           int
+	quietFloor     bool
 }
 
 func main() {
@@ -56,6 +58,7 @@ func main() {
 	flag.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")
 	flag.StringVar(&o.backend, "backend", "sqlite", "server storage: memory, sqlite or s3 (versitygw, see VERSITYGW_ENDPOINT)")
 	flag.IntVar(&o.runs, "runs", 1, "runs of every phase and provider; the table shows the fastest")
+	flag.BoolVar(&o.quietFloor, "quiet-floor", false, "run the no-I/O provider with its logs off, as this provider turns its own off when Terraform discards them")
 	flag.StringVar(&o.dir, "dir", "", "working directory (default: a new temporary one, removed afterwards)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
@@ -67,6 +70,16 @@ func main() {
 // provider is one of the two providers under test.
 type provider struct {
 	label, source, typeName, bin, dir string
+}
+
+// env is the environment of the provider's terraform runs. The registry
+// provider turns its logs off by itself when Terraform discards them (TF_LOG
+// and TF_LOG_PROVIDER unset); with -quiet-floor the floor does the same.
+func (p *provider) env(base []string, o options) []string {
+	if p.label != "no-I/O" || !o.quietFloor {
+		return base
+	}
+	return append(slices.Clone(base), "TF_LOG_SDK=off", "TF_LOG_SDK_PROTO=off", "TF_LOG_SDK_FRAMEWORK=off", "TF_LOG_PROVIDER_NOIO=off")
 }
 
 type result struct {
@@ -176,7 +189,7 @@ resource %q "a" {
 		best[phase] = map[string]result{}
 		for r := 0; r < o.runs; r++ {
 			for _, p := range provs {
-				res, err := runPhase(ctx, phase, p, o, env, srv)
+				res, err := runPhase(ctx, phase, p, o, p.env(env, o), srv)
 				if err != nil {
 					return err
 				}
@@ -213,7 +226,11 @@ resource %q "a" {
 		}
 	}
 
-	fmt.Printf("\nN = %d registry_artifact, parallelism %d, server on %s; %d run(s), fastest shown\n", o.n, o.parallelism, o.backend, o.runs)
+	floor := "the floor logs as the framework does by default"
+	if o.quietFloor {
+		floor = "the floor's logs off (-quiet-floor)"
+	}
+	fmt.Printf("\nN = %d registry_artifact, parallelism %d, server on %s; %d run(s), fastest shown; %s\n", o.n, o.parallelism, o.backend, o.runs, floor)
 	fmt.Printf("load average before/after: %s / %s (the machine may be shared: figures under load)\n\n", load, readLoad())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "phase\tno-I/O s\tregistry s\tratio\tno-I/O CPU s\tregistry CPU s\tserver CPU s\tCPU ratio\tAPI calls/resource\tpeak RSS no-I/O MiB\tpeak RSS registry MiB\t")
