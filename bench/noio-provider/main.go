@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -54,12 +56,13 @@ func (p *noioProvider) DataSources(context.Context) []func() datasource.DataSour
 type artifact struct{}
 
 type artifactModel struct {
-	ID          types.String   `tfsdk:"id"`
-	Type        types.String   `tfsdk:"type"`
-	URL         types.String   `tfsdk:"url"`
-	Name        types.String   `tfsdk:"name"`
-	DownloadURL types.String   `tfsdk:"download_url"`
-	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+	ID            types.String   `tfsdk:"id"`
+	Type          types.String   `tfsdk:"type"`
+	URL           types.String   `tfsdk:"url"`
+	Name          types.String   `tfsdk:"name"`
+	DownloadURL   types.String   `tfsdk:"download_url"`
+	AdoptExisting types.Bool     `tfsdk:"adopt_existing"`
+	Timeouts      timeouts.Value `tfsdk:"timeouts"`
 }
 
 var seq atomic.Int64
@@ -68,7 +71,8 @@ func (r *artifact) Metadata(_ context.Context, req resource.MetadataRequest, res
 	resp.TypeName = req.ProviderTypeName + "_artifact"
 }
 
-// Schema is registry_artifact's, attribute for attribute.
+// Schema is registry_artifact's, attribute for attribute, with validators
+// and plan modifiers of the same kinds.
 func (r *artifact) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "registry_artifact's schema without I/O.",
@@ -87,6 +91,7 @@ func (r *artifact) Schema(ctx context.Context, _ resource.SchemaRequest, resp *r
 			"url": schema.StringAttribute{
 				MarkdownDescription: "The source url.",
 				Required:            true,
+				Validators:          []validator.String{httpURL{}},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "A made-up name.",
@@ -97,6 +102,12 @@ func (r *artifact) Schema(ctx context.Context, _ resource.SchemaRequest, resp *r
 				MarkdownDescription: "A made-up download url.",
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"adopt_existing": schema.BoolAttribute{
+				MarkdownDescription: "Kept in state only.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -136,6 +147,23 @@ func (r *artifact) Update(ctx context.Context, req resource.UpdateRequest, resp 
 }
 
 func (r *artifact) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+
+// httpURL checks what registry_artifact's url validator checks: an
+// absolute http(s) URL with a host.
+type httpURL struct{}
+
+func (httpURL) Description(context.Context) string         { return "an absolute http(s) URL" }
+func (httpURL) MarkdownDescription(context.Context) string { return "an absolute http(s) URL" }
+
+func (httpURL) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	u, err := url.Parse(req.ConfigValue.ValueString())
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid URL", "not an absolute http(s) URL")
+	}
+}
 
 func (r *artifact) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
