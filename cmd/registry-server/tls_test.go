@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -59,7 +58,7 @@ func TestBinaryHTTPS(t *testing.T) {
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=" + addr,
 		"TLS_CERT_FILE=" + certFile, "TLS_KEY_FILE=" + keyFile, "TLS_CLIENT_CA_FILE=" + clientCAFile}
-	logs := &lockedBuffer{}
+	logs := &teststack.LockedBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -117,7 +116,7 @@ func TestBinaryHTTPS(t *testing.T) {
 }
 
 // waitLog waits up to 10 s for text in the server's log.
-func waitLog(t *testing.T, logs *lockedBuffer, text string) {
+func waitLog(t *testing.T, logs *teststack.LockedBuffer, text string) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if strings.Contains(logs.String(), text) {
@@ -125,24 +124,6 @@ func waitLog(t *testing.T, logs *lockedBuffer, text string) {
 		}
 	}
 	t.Fatalf("the server did not log %q within 10s\n%s", text, logs)
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestTLSFilesFromEnv(t *testing.T) {

@@ -130,7 +130,7 @@ type Server struct {
 	// URL is its base URL, http://127.0.0.1:port.
 	URL  string
 	proc *Process
-	out  *lockedBuffer
+	out  *LockedBuffer
 }
 
 // StartServer starts the registry server binary on addr (a free loopback
@@ -149,7 +149,7 @@ func StartServer(t testing.TB, addr string, env ...string) *Server {
 	cmd := exec.CommandContext(context.Background(), bin) //nolint:gosec // G204: the binary the stack built
 	cmd.Dir = t.TempDir()
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=" + addr}, env...)
-	out := &lockedBuffer{}
+	out := &LockedBuffer{}
 	p, err := spawn("registry server", cmd, out)
 	if err != nil {
 		t.Fatal(err)
@@ -199,25 +199,26 @@ func (s *Server) Stop(t testing.TB) {
 // Output is everything the server has written so far.
 func (s *Server) Output() string { return s.out.String() }
 
-// lockedBuffer is a process's output that tests read while it runs.
-type lockedBuffer struct {
+// LockedBuffer is a process's output that a test reads while the process
+// runs.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
-func (b *lockedBuffer) tail() string { return lastLines(b.String(), 40) }
+func (b *LockedBuffer) tail() string { return lastLines(b.String(), 40) }
 
 // VersitygwServerEnv is the environment of a registry server process in S3
 // mode on the stack's versitygw, with a new bucket (BucketName(prefix)), and
