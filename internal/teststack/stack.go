@@ -15,6 +15,7 @@
 package teststack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -150,16 +151,14 @@ func (s *Stack) startLocked(name string) error {
 		}
 	}
 	vars, err := c.start(s)
+	if err == nil {
+		for k, v := range vars {
+			s.env[k] = v
+			err = cmp.Or(err, os.Setenv(k, v))
+		}
+	}
 	if err != nil {
 		err = fmt.Errorf("starting %s: %w", name, err)
-	}
-	for k, v := range vars {
-		s.env[k] = v
-		if err == nil {
-			if setErr := os.Setenv(k, v); setErr != nil {
-				err = setErr
-			}
-		}
 	}
 	s.started[name] = err
 	return err
