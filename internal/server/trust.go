@@ -247,35 +247,52 @@ func (s *Server) computeRating(ctx context.Context, rec store.Record, user princ
 // ensureRating returns the stored rating of rec, or computes, stores and
 // audits it (once, however many requests ask at the same time).
 func (s *Server) ensureRating(ctx context.Context, rec store.Record, user principal) (rating.Rating, error) {
-	var out rating.Rating
-	if len(rec.Rating) > 0 {
-		err := json.Unmarshal(rec.Rating, &out)
-		if err != nil {
-			err = fmt.Errorf("the stored rating of %s is not valid JSON", rec.Metadata.ID)
-		}
-		return out, err
+	if r, ok, err := storedRating(rec); ok || err != nil {
+		return r, err
 	}
 	v, err, _ := s.trust.inflight.Do(rec.Metadata.ID, func() (any, error) {
 		// Shared by every caller waiting on this id, so one caller going
 		// away must not cancel it; the upstream timeouts bound it.
 		ctx := context.WithoutCancel(ctx)
-		r, err := s.computeRating(ctx, rec, user)
+		// A caller that read the artifact before an earlier flight stored
+		// its rating starts a flight of its own: read it afresh, so that the
+		// rating is computed (and audited) once.
+		cur, err := s.trust.raw.Get(ctx, rec.Metadata.ID)
 		if err != nil {
 			return nil, err
 		}
-		if err := s.storeRating(ctx, rec.Metadata.ID, r, false, user); err != nil {
+		if r, ok, err := storedRating(cur); ok || err != nil {
+			return r, err
+		}
+		r, err := s.computeRating(ctx, cur, user)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.storeRating(ctx, cur.Metadata.ID, r, false, user); err != nil {
 			return nil, err
 		}
 		return r, nil
 	})
 	if err != nil {
-		return out, err
+		return rating.Rating{}, err
 	}
 	r, ok := v.(rating.Rating)
 	if !ok {
-		return out, fmt.Errorf("rating %s: unexpected result", rec.Metadata.ID)
+		return rating.Rating{}, fmt.Errorf("rating %s: unexpected result", rec.Metadata.ID)
 	}
 	return r, nil
+}
+
+// storedRating is the rating stored with rec, if it has one.
+func storedRating(rec store.Record) (rating.Rating, bool, error) {
+	var r rating.Rating
+	if len(rec.Rating) == 0 {
+		return r, false, nil
+	}
+	if err := json.Unmarshal(rec.Rating, &r); err != nil {
+		return r, false, fmt.Errorf("the stored rating of %s is not valid JSON", rec.Metadata.ID)
+	}
+	return r, true, nil
 }
 
 // storeRating writes r into the stored artifact (reading it afresh so that
