@@ -315,26 +315,38 @@ func (s *Stack) buildServer() (map[string]string, error) {
 // starts it, with a small page size. (It is the binary, not server.New in
 // this process: the server's and the store's own tests use this package.)
 func (s *Stack) startRegistry() (map[string]string, error) {
+	url, err := s.runServer("registry",
+		"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///"+filepath.Join(s.Dir, "registry.db"),
+		"PAGE_SIZE="+strconv.Itoa(registryPageSize), "ENVIRONMENT=development")
+	return map[string]string{"REGISTRY_ENDPOINT": url}, err
+}
+
+// serverEnv is the environment of a registry server process of the stack:
+// PATH, HOME, the recorded upstreams, INFO logs, then env.
+func (s *Stack) serverEnv(env ...string) []string {
+	upstream := s.env["UPSTREAM_REPLAY_URL"]
+	return append([]string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"HF_ENDPOINT=" + upstream, "GITHUB_API_URL=" + upstream, "LOG_LEVEL=INFO",
+	}, env...)
+}
+
+// runServer runs the server binary on a free loopback port with
+// serverEnv(env...), and returns its URL once it answers healthy.
+func (s *Stack) runServer(name string, env ...string) (string, error) {
 	addr, err := FreeAddr()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	upstream := s.env["UPSTREAM_REPLAY_URL"]
 	cmd := exec.CommandContext(context.Background(), s.env["REGISTRY_SERVER_BIN"]) //nolint:gosec // G204: the binary the stack built
 	cmd.Dir = s.Dir
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=" + addr,
-		"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///" + filepath.Join(s.Dir, "registry.db"),
-		"PAGE_SIZE=" + strconv.Itoa(registryPageSize),
-		"HF_ENDPOINT=" + upstream, "GITHUB_API_URL=" + upstream,
-		"ENVIRONMENT=development", "LOG_LEVEL=INFO",
-	}
-	p, err := s.spawn("registry", cmd)
+	cmd.Env = append(s.serverEnv(env...), "ADDR="+addr)
+	p, err := s.spawn(name, cmd)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	url := "http://" + addr
-	return map[string]string{"REGISTRY_ENDPOINT": url}, waitHTTP(p, url+"/health", registryHealthy)
+	return url, waitHTTP(p, url+"/health", registryHealthy)
 }
 
 // registryCredentials are those of the registry servers the stack starts: the
@@ -347,37 +359,27 @@ func registryCredentials(*Stack) (map[string]string, error) {
 	}, nil
 }
 
-// s3ServerEnv is the environment of a registry server process in S3 mode
-// on the stack's versitygw.
-func (s *Stack) s3ServerEnv(bucket string) []string {
-	upstream := s.env["UPSTREAM_REPLAY_URL"]
+// s3Env is the S3 settings of a registry server on the stack's versitygw.
+func (s *Stack) s3Env(bucket string) []string {
+	return append(versitygwS3Env(bucket, s.env["VERSITYGW_ENDPOINT"], versitygwAccessKey, versitygwSecretKey), "ENVIRONMENT=production")
+}
+
+// versitygwS3Env is a registry server's S3 settings for bucket on a
+// versitygw, with no fallback to other storage (which would make an S3
+// test moot).
+func versitygwS3Env(bucket, endpoint, accessKey, secretKey string) []string {
 	return []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"USE_S3=1", "S3_BUCKET_NAME=" + bucket, "USE_SQLITE=0", "STORAGE_FALLBACK=0",
-		"AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_S3=" + s.env["VERSITYGW_ENDPOINT"],
-		"AWS_ACCESS_KEY_ID=" + versitygwAccessKey, "AWS_SECRET_ACCESS_KEY=" + versitygwSecretKey,
-		"HF_ENDPOINT=" + upstream, "GITHUB_API_URL=" + upstream,
-		"ENVIRONMENT=production", "LOG_LEVEL=INFO",
+		"AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_S3=" + endpoint,
+		"AWS_ACCESS_KEY_ID=" + accessKey, "AWS_SECRET_ACCESS_KEY=" + secretKey,
 	}
 }
 
 // startRegistryS3 runs the server binary in S3 mode: its own process, so
 // that the AWS settings stay out of the tests' environment.
 func (s *Stack) startRegistryS3() (map[string]string, error) {
-	addr, err := FreeAddr()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(context.Background(), s.env["REGISTRY_SERVER_BIN"]) //nolint:gosec // G204: the binary the stack built
-	cmd.Dir = s.Dir
-	cmd.Env = append(s.s3ServerEnv(registryS3Bucket), "ADDR="+addr)
-	p, err := s.spawn("registry-s3", cmd)
-	if err != nil {
-		return nil, err
-	}
-	url := "http://" + addr
-	return map[string]string{"REGISTRY_S3_ENDPOINT": url, "REGISTRY_S3_BUCKET": registryS3Bucket},
-		waitHTTP(p, url+"/health", registryHealthy)
+	url, err := s.runServer("registry-s3", s.s3Env(registryS3Bucket)...)
+	return map[string]string{"REGISTRY_S3_ENDPOINT": url, "REGISTRY_S3_BUCKET": registryS3Bucket}, err
 }
 
 // startLambda runs the server binary as a Lambda function: the emulator
@@ -401,7 +403,7 @@ func (s *Stack) startLambda() (map[string]string, error) {
 		"--runtime-api-address", apiAddr,
 		s.env["REGISTRY_SERVER_BIN"])
 	cmd.Dir = s.Dir
-	cmd.Env = append(s.s3ServerEnv(lambdaBucket), "TOKEN_SECRET=stack-lambda-token-secret", "AWS_LAMBDA_FUNCTION_TIMEOUT=29")
+	cmd.Env = s.serverEnv(append(s.s3Env(lambdaBucket), "TOKEN_SECRET=stack-lambda-token-secret", "AWS_LAMBDA_FUNCTION_TIMEOUT=29")...)
 	p, err := s.spawn("registry-lambda", cmd)
 	if err != nil {
 		return nil, err

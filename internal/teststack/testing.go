@@ -226,11 +226,7 @@ func (b *LockedBuffer) tail() string { return lastLines(b.String(), 40) }
 func VersitygwServerEnv(t testing.TB, prefix string) []string {
 	t.Helper()
 	endpoint := Getenv(t, "VERSITYGW_ENDPOINT", "the test runs the registry server on versitygw")
-	return []string{
-		"USE_S3=1", "S3_BUCKET_NAME=" + BucketName(prefix), "USE_SQLITE=0", "STORAGE_FALLBACK=0",
-		"AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_S3=" + endpoint,
-		"AWS_ACCESS_KEY_ID=" + os.Getenv("VERSITYGW_ACCESS_KEY"), "AWS_SECRET_ACCESS_KEY=" + os.Getenv("VERSITYGW_SECRET_KEY"),
-	}
+	return versitygwS3Env(BucketName(prefix), endpoint, os.Getenv("VERSITYGW_ACCESS_KEY"), os.Getenv("VERSITYGW_SECRET_KEY"))
 }
 
 // VersitygwClient is an S3 client of the stack's versitygw, with the
