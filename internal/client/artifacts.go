@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 )
 
 // maxPages guards POST /artifacts pagination against a server whose offsets
@@ -346,13 +346,13 @@ func (c *Client) metadataList(ctx context.Context, cl call) ([]ArtifactMetadata,
 // FindArtifactByURL finds the artifact of artifactType whose source url is
 // sourceURL, or returns nil, nil when the registry proves there is none. It
 // costs one ArtifactsNamed call for the name the registry derives from the
-// url (artifacturl.DeriveName) plus one GET per candidate of that type and
+// url (artifact.DeriveName) plus one GET per candidate of that type and
 // name: with byName routed, 1 + candidates calls however many artifacts the
 // registry holds. Only a url from which no name can be derived makes it read
 // every artifact of the type, page by page, logging its progress.
 func (c *Client) FindArtifactByURL(ctx context.Context, artifactType, sourceURL string) (*Artifact, error) {
 	var candidates []ArtifactMetadata
-	if name, err := artifacturl.DeriveName(sourceURL); err == nil {
+	if name, err := artifact.DeriveName(sourceURL); err == nil {
 		if candidates, err = c.ArtifactsNamed(ctx, name, artifactType); err != nil {
 			return nil, fmt.Errorf("looking up the %s artifacts named %q: %w", artifactType, name, err)
 		}

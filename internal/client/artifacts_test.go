@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 )
 
 // fakeRegistry stores artifacts in memory and serves the artifact calls
@@ -52,7 +52,7 @@ func (f *fakeRegistry) handler() http.Handler {
 		if f.rejectCreate != nil && f.rejectCreate(w) {
 			return
 		}
-		name, _ := artifacturl.DeriveName(d.URL)
+		name, _ := artifact.DeriveName(d.URL)
 		if f.nameOf != nil {
 			name = f.nameOf(d.URL)
 		}

@@ -27,7 +27,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 )
 
 // Defaults of Config.
@@ -137,7 +137,7 @@ type Client struct {
 // New returns a Client for cfg. It checks that the endpoint is an absolute
 // http(s) URL; it makes no request.
 func New(cfg Config) (*Client, error) {
-	base, err := artifacturl.ValidateHTTP(cfg.Endpoint)
+	base, err := artifact.ValidateHTTP(cfg.Endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("registry endpoint: %w", err)
 	}

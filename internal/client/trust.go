@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 )
 
 // The registry's trust data: a model's rating, an artifact's cost, a
@@ -177,7 +177,7 @@ func (c *Client) ModelRating(ctx context.Context, id string) (*ModelRating, erro
 	if id == "" {
 		return nil, errors.New("model id is required")
 	}
-	cl := call{method: http.MethodGet, path: pathOf("artifact", artifacturl.TypeModel, id, "rate"), idempotent: true}
+	cl := call{method: http.MethodGet, path: pathOf("artifact", artifact.TypeModel, id, "rate"), idempotent: true}
 	resp, err := c.do(ctx, cl)
 	if err != nil {
 		return nil, err
@@ -272,7 +272,7 @@ func (c *Client) ModelLineage(ctx context.Context, id string) (*LineageGraph, er
 	if id == "" {
 		return nil, errors.New("model id is required")
 	}
-	cl := call{method: http.MethodGet, path: pathOf("artifact", artifacturl.TypeModel, id, "lineage"), idempotent: true}
+	cl := call{method: http.MethodGet, path: pathOf("artifact", artifact.TypeModel, id, "lineage"), idempotent: true}
 	resp, err := c.do(ctx, cl)
 	if err != nil {
 		return nil, err
@@ -299,7 +299,7 @@ func (c *Client) LicenseCheck(ctx context.Context, id, githubURL string) (bool, 
 		return false, fmt.Errorf("model id %q and GitHub url %q: both are required", id, githubURL)
 	}
 	cl := call{
-		method: http.MethodPost, path: pathOf("artifact", artifacturl.TypeModel, id, "license-check"), idempotent: true,
+		method: http.MethodPost, path: pathOf("artifact", artifact.TypeModel, id, "license-check"), idempotent: true,
 		body: LicenseCheckRequest{GitHubURL: githubURL},
 	}
 	resp, err := c.do(ctx, cl)

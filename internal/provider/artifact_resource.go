@@ -20,7 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
@@ -529,9 +529,9 @@ func (r *ArtifactResource) ImportState(ctx context.Context, req resource.ImportS
 // parseArtifactImportID splits an import ID of the form <type>/<id>.
 func parseArtifactImportID(raw string) (typ, id string, err error) {
 	typ, id, found := strings.Cut(raw, "/")
-	if !found || !artifacturl.ValidType(typ) || !artifacturl.IDPattern.MatchString(id) {
+	if !found || !artifact.ValidType(typ) || !artifact.IDPattern.MatchString(id) {
 		return "", "", fmt.Errorf("the import ID %q is not of the form <type>/<id>: <type> is one of %s and <id> is the artifact's id "+
-			"(%s), e.g. model/3847247294", raw, strings.Join(artifacturl.Types(), ", "), artifacturl.IDRule)
+			"(%s), e.g. model/3847247294", raw, strings.Join(artifact.Types(), ", "), artifact.IDRule)
 	}
 	return typ, id, nil
 }

@@ -25,7 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
@@ -701,7 +701,7 @@ func TestAccArtifactResource_ratingAsync(t *testing.T) {
 			Config: bert,
 			ConfigStateChecks: []statecheck.StateCheck{
 				registryHolds(reg.api, "registry_artifact.bert"),
-				statecheck.ExpectKnownValue("registry_artifact.bert", tfjsonpath.New("id"), knownvalue.StringRegexp(artifacturl.IDPattern)),
+				statecheck.ExpectKnownValue("registry_artifact.bert", tfjsonpath.New("id"), knownvalue.StringRegexp(artifact.IDPattern)),
 				statecheck.ExpectKnownValue("registry_artifact.bert", tfjsonpath.New("name"), knownvalue.StringExact("bert-base-uncased")),
 				statecheck.ExpectKnownValue("registry_artifact.bert", tfjsonpath.New("download_url"), knownvalue.NotNull()),
 				stateValue("registry_artifact.bert", "id", &bertID),

@@ -8,7 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 )
 
 var _ function.Function = (*ParseArtifactURLFunction)(nil)
@@ -76,7 +76,7 @@ func (f *ParseArtifactURLFunction) Run(ctx context.Context, req function.RunRequ
 		return
 	}
 
-	parsed, err := artifacturl.Parse(raw)
+	parsed, err := artifact.Parse(raw)
 	if err != nil {
 		// err quotes the URL and says what is wrong with it. No final period:
 		// Terraform appends one.

@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 )
 
 func runParseArtifactURL(t *testing.T, url string) function.RunResponse {
@@ -78,7 +78,7 @@ func TestParseArtifactURLFunction_NameMatchesRegistry(t *testing.T) {
 		"https://github.com/google-research/bert/tree/master/src",
 		"http://example.com",
 	} {
-		want, err := artifacturl.DeriveName(url)
+		want, err := artifact.DeriveName(url)
 		if err != nil {
 			t.Fatalf("DeriveName(%q): %v", url, err)
 		}

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 )
@@ -166,7 +166,7 @@ func (d *ProviderData) newRegistryClient() (*client.Client, error) {
 		Logger:         newClientLogger(append([]string{s.Password, s.Token, s.Transport.ClientKey}, slices.Collect(maps.Values(s.Transport.Headers))...)...),
 	})
 	if err != nil {
-		if _, endpointErr := artifacturl.ValidateHTTP(s.Endpoint); endpointErr == nil {
+		if _, endpointErr := artifact.ValidateHTTP(s.Endpoint); endpointErr == nil {
 			// Configure checked the TLS, header and proxy settings already;
 			// this is a last resort.
 			return nil, fmt.Errorf("invalid registry connection settings: %w", err)

@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
@@ -75,7 +75,7 @@ resource "registry_artifact" "second" {
 			{
 				Config: config,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("registry_artifact.second", tfjsonpath.New("id"), knownvalue.StringRegexp(artifacturl.IDPattern)),
+					statecheck.ExpectKnownValue("registry_artifact.second", tfjsonpath.New("id"), knownvalue.StringRegexp(artifact.IDPattern)),
 					statecheck.ExpectKnownValue("registry_artifact.second", tfjsonpath.New("url"), knownvalue.StringExact(secondURL)),
 				},
 			},

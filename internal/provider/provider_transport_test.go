@@ -23,7 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/tlstest"
 )
@@ -53,7 +53,7 @@ func TestAccTransport_lifecycleOverHTTPSWithCACertificate(t *testing.T) {
 			{
 				Config: prov + fmt.Sprintf(artifactConfig, url1),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), knownvalue.StringRegexp(artifacturl.IDPattern)),
+					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("id"), knownvalue.StringRegexp(artifact.IDPattern)),
 					statecheck.ExpectKnownValue("registry_artifact.test", tfjsonpath.New("url"), knownvalue.StringExact(url1)),
 				},
 				Check: func(*terraform.State) error { return reg.checkHolds(t, "model "+url1) },

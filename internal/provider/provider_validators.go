@@ -10,7 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
@@ -45,13 +45,13 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 
 // artifactType accepts the API's artifact types.
 func artifactType() validator.String {
-	return stringvalidator.OneOf(artifacturl.Types()...)
+	return stringvalidator.OneOf(artifact.Types()...)
 }
 
 // artifactTypesMarkdown lists the artifact types for a description, the
 // last joined by conjunction: "`model`, `dataset` or `code`".
 func artifactTypesMarkdown(conjunction string) string {
-	t := artifacturl.Types()
+	t := artifact.Types()
 	for i := range t {
 		t[i] = "`" + t[i] + "`"
 	}
@@ -60,18 +60,18 @@ func artifactTypesMarkdown(conjunction string) string {
 
 // artifactID accepts ids that match the spec's ArtifactID pattern.
 func artifactID() validator.String {
-	return stringvalidator.RegexMatches(artifacturl.IDPattern, "must be an artifact id: "+artifacturl.IDRule)
+	return stringvalidator.RegexMatches(artifact.IDPattern, "must be an artifact id: "+artifact.IDRule)
 }
 
 // httpURL validates that a string is an absolute http(s) URL, with the same
-// rule the registry applies (artifacturl.ValidateHTTP), so that a bad URL
+// rule the registry applies (artifact.ValidateHTTP), so that a bad URL
 // fails at plan time instead of at the API. Its error shows example, a
 // URL of the kind the attribute wants.
 func httpURL(example string) validator.String {
 	return stringCheck{
 		desc:    "value must be an absolute http or https URL",
 		summary: "Invalid URL",
-		check:   func(s string) error { _, err := artifacturl.ValidateHTTP(s); return err },
+		check:   func(s string) error { _, err := artifact.ValidateHTTP(s); return err },
 		hint:    "Use an absolute URL with scheme http or https and a host, e.g. " + example + ".",
 	}
 }

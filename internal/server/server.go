@@ -32,7 +32,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -246,7 +246,7 @@ func (s *Server) observe(mux *http.ServeMux) http.Handler {
 			route = "unmatched"
 		}
 		keys := []string{"requests", "route:" + route}
-		if t := r.PathValue("artifact_type"); artifacturl.ValidType(t) {
+		if t := r.PathValue("artifact_type"); artifact.ValidType(t) {
 			keys = append(keys, "artifact_type:"+t)
 		} else if strings.HasPrefix(route, "GET /artifact/model/") || strings.HasPrefix(route, "POST /artifact/model/") {
 			keys = append(keys, "artifact_type:model")
@@ -350,12 +350,12 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 // pathArtifact checks the artifact_type and id path values (400 otherwise).
 func pathArtifact(w http.ResponseWriter, r *http.Request) (typ, id string, ok bool) {
 	typ, id = r.PathValue("artifact_type"), r.PathValue("id")
-	if typ != "" && !artifacturl.ValidType(typ) {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("artifact_type %q is not one of %s", typ, strings.Join(artifacturl.Types(), ", ")))
+	if typ != "" && !artifact.ValidType(typ) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("artifact_type %q is not one of %s", typ, strings.Join(artifact.Types(), ", ")))
 		return "", "", false
 	}
-	if !artifacturl.ValidID(id) {
-		writeError(w, http.StatusBadRequest, "artifact id must match "+artifacturl.IDPattern.String())
+	if !artifact.ValidID(id) {
+		writeError(w, http.StatusBadRequest, "artifact id must match "+artifact.IDPattern.String())
 		return "", "", false
 	}
 	return typ, id, true
@@ -481,8 +481,8 @@ func (s *Server) notImplemented(what string) authedHandler {
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principal) {
 	typ := r.PathValue("artifact_type")
-	if !artifacturl.ValidType(typ) {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("artifact_type %q is not one of %s", typ, strings.Join(artifacturl.Types(), ", ")))
+	if !artifact.ValidType(typ) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("artifact_type %q is not one of %s", typ, strings.Join(artifact.Types(), ", ")))
 		return
 	}
 	var body struct {
@@ -499,7 +499,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 	if !s.checkURL(w, "url", url) {
 		return
 	}
-	name, err := artifacturl.DeriveName(url)
+	name, err := artifact.DeriveName(url)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "url: "+err.Error())
 		return
@@ -513,7 +513,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		CreatedAt: s.cfg.Now().UTC(),
 		CreatedBy: p.Name,
 	}
-	if typ == artifacturl.TypeModel && s.cfg.RatingMode != RatingOff {
+	if typ == artifact.TypeModel && s.cfg.RatingMode != RatingOff {
 		s.createRated(w, r, p, rec)
 		return
 	}
@@ -580,7 +580,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 	if !s.checkURL(w, "data.url", url) {
 		return
 	}
-	if _, err := artifacturl.ValidateHTTP(url); err != nil {
+	if _, err := artifact.ValidateHTTP(url); err != nil {
 		writeError(w, http.StatusBadRequest, "data.url: "+err.Error())
 		return
 	}
@@ -703,8 +703,8 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 			return
 		}
 		for _, t := range aq.Types {
-			if !artifacturl.ValidType(t) {
-				writeError(w, http.StatusBadRequest, fmt.Sprintf("query %d: type %q is not one of %s", i, t, strings.Join(artifacturl.Types(), ", ")))
+			if !artifact.ValidType(t) {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("query %d: type %q is not one of %s", i, t, strings.Join(artifact.Types(), ", ")))
 				return
 			}
 		}

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/rating"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/upstream"
@@ -195,8 +195,8 @@ func (v visibleStore) Each(ctx context.Context, f func(store.Record) bool) error
 
 // hfRepoID is the Hugging Face repository of an artifact url.
 func hfRepoID(url, wantType string) (string, bool) {
-	p, err := artifacturl.Parse(url)
-	if err != nil || p.Source != artifacturl.SourceHuggingFace || p.Type != wantType {
+	p, err := artifact.Parse(url)
+	if err != nil || p.Source != artifact.SourceHuggingFace || p.Type != wantType {
 		return "", false
 	}
 	if p.Owner == "" {
@@ -215,7 +215,7 @@ const maxParentDepth = 3
 
 // computeRating rates rec without storing anything.
 func (s *Server) computeRating(ctx context.Context, rec store.Record, user principal) (rating.Rating, error) {
-	repo, ok := hfRepoID(rec.URL, artifacturl.TypeModel)
+	repo, ok := hfRepoID(rec.URL, artifact.TypeModel)
 	if !ok {
 		return rating.Rating{}, errNotRatable
 	}
@@ -229,7 +229,7 @@ func (s *Server) computeRating(ctx context.Context, rec store.Record, user princ
 			return nil, err
 		}
 		var scores []float64
-		for _, p := range matchRefs(all, artifacturl.TypeModel, refs) {
+		for _, p := range matchRefs(all, artifact.TypeModel, refs) {
 			if p.Metadata.ID == rec.Metadata.ID {
 				continue
 			}
@@ -402,7 +402,7 @@ func (s *Server) handleRate(w http.ResponseWriter, r *http.Request, p principal)
 	if !ok {
 		return
 	}
-	rec, ok := s.lookup(w, r, artifacturl.TypeModel, id)
+	rec, ok := s.lookup(w, r, artifact.TypeModel, id)
 	if !ok {
 		return
 	}

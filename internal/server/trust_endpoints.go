@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/rating"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/upstream"
@@ -43,7 +43,7 @@ var errMetadata = errors.New("metadata missing or malformed")
 // modelLinks reads a model's lineage references from its Hugging Face
 // info (card metadata), config.json and card text.
 func (s *Server) modelLinks(ctx context.Context, rec store.Record) ([]link, error) {
-	repo, ok := hfRepoID(rec.URL, artifacturl.TypeModel)
+	repo, ok := hfRepoID(rec.URL, artifact.TypeModel)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s is not a Hugging Face model url", errMetadata, rec.URL)
 	}
@@ -75,17 +75,17 @@ func (s *Server) modelLinks(ctx context.Context, rec store.Record) ([]link, erro
 		if strings.EqualFold(b, fromConfig) {
 			src = sourceConfig
 		}
-		out = append(out, link{typ: artifacturl.TypeModel, ref: b, source: src, relationship: relBaseModel})
+		out = append(out, link{typ: artifact.TypeModel, ref: b, source: src, relationship: relBaseModel})
 	}
 	rel := relTrainingDataset
 	if len(out) > 0 {
 		rel = relFineTuneDataset
 	}
 	for _, d := range rating.CardDatasets(info) {
-		out = append(out, link{typ: artifacturl.TypeDataset, ref: d, source: sourceModelCard, relationship: rel})
+		out = append(out, link{typ: artifact.TypeDataset, ref: d, source: sourceModelCard, relationship: rel})
 	}
 	if owner, name, ok := rating.CodeLink(string(card)); ok {
-		out = append(out, link{typ: artifacturl.TypeCode, ref: owner + "/" + name, source: sourceModelCard, relationship: relCode})
+		out = append(out, link{typ: artifact.TypeCode, ref: owner + "/" + name, source: sourceModelCard, relationship: relCode})
 	}
 	return out, nil
 }
@@ -97,15 +97,15 @@ func jsonObject(b []byte) bool {
 
 // linkedRecords are the registry's artifacts that l names.
 func linkedRecords(all []store.Record, l link) []store.Record {
-	if l.typ != artifacturl.TypeCode {
+	if l.typ != artifact.TypeCode {
 		return matchRefs(all, l.typ, []string{l.ref})
 	}
 	var out []store.Record
 	for _, rec := range all {
-		if rec.Metadata.Type != artifacturl.TypeCode {
+		if rec.Metadata.Type != artifact.TypeCode {
 			continue
 		}
-		if p, err := artifacturl.Parse(rec.URL); err == nil && p.Source == artifacturl.SourceGitHub && strings.EqualFold(p.Owner+"/"+p.Name, l.ref) {
+		if p, err := artifact.Parse(rec.URL); err == nil && p.Source == artifact.SourceGitHub && strings.EqualFold(p.Owner+"/"+p.Name, l.ref) {
 			out = append(out, rec)
 		}
 	}
@@ -149,7 +149,7 @@ func (s *Server) graph(ctx context.Context, root store.Record) (lineageGraph, []
 	g.Nodes = append(g.Nodes, lineageNode{ArtifactID: root.Metadata.ID, Name: root.Metadata.Name, Source: sourceRegistry, Metadata: map[string]string{"repository_url": root.URL}})
 	for i := 0; i < len(order); i++ {
 		cur := order[i]
-		if cur.Metadata.Type != artifacturl.TypeModel {
+		if cur.Metadata.Type != artifact.TypeModel {
 			continue
 		}
 		links, err := s.modelLinks(ctx, cur)
@@ -196,7 +196,7 @@ func (s *Server) handleLineage(w http.ResponseWriter, r *http.Request, _ princip
 	if !ok {
 		return
 	}
-	rec, ok := s.lookup(w, r, artifacturl.TypeModel, id)
+	rec, ok := s.lookup(w, r, artifact.TypeModel, id)
 	if !ok {
 		return
 	}
@@ -216,7 +216,7 @@ func (s *Server) handleLineage(w http.ResponseWriter, r *http.Request, _ princip
 // Face files, or its GitHub repository's size (reported in KiB).
 func (s *Server) standaloneBytes(ctx context.Context, rec store.Record) (int64, error) {
 	up := s.trust.up
-	p, err := artifacturl.Parse(rec.URL)
+	p, err := artifact.Parse(rec.URL)
 	if err != nil {
 		return 0, err
 	}
@@ -226,15 +226,15 @@ func (s *Server) standaloneBytes(ctx context.Context, rec store.Record) (int64, 
 	}
 	var info upstream.HFRepoInfo
 	switch {
-	case p.Source == artifacturl.SourceGitHub:
+	case p.Source == artifact.SourceGitHub:
 		gh, err := up.GitHubRepository(ctx, p.Owner, p.Name)
 		if err != nil {
 			return 0, err
 		}
 		return gh.Size * 1024, nil
-	case p.Source == artifacturl.SourceHuggingFace && p.Type == artifacturl.TypeModel:
+	case p.Source == artifact.SourceHuggingFace && p.Type == artifact.TypeModel:
 		info, err = up.HFModel(ctx, repo)
-	case p.Source == artifacturl.SourceHuggingFace && p.Type == artifacturl.TypeDataset:
+	case p.Source == artifact.SourceHuggingFace && p.Type == artifact.TypeDataset:
 		info, err = up.HFDataset(ctx, repo)
 	default:
 		return 0, fmt.Errorf("the size of %s cannot be read: only Hugging Face models and datasets and GitHub repositories have a known size", rec.URL)
@@ -351,19 +351,19 @@ func (s *Server) handleLicenseCheck(w http.ResponseWriter, r *http.Request, _ pr
 		writeError(w, http.StatusBadRequest, `the body needs a github_url such as {"github_url": "https://github.com/google-research/bert"}`)
 		return
 	}
-	gh, err := artifacturl.Parse(*body.GitHubURL)
-	if err == nil && gh.Source != artifacturl.SourceGitHub {
+	gh, err := artifact.Parse(*body.GitHubURL)
+	if err == nil && gh.Source != artifact.SourceGitHub {
 		err = fmt.Errorf("%q is not a github.com repository url", *body.GitHubURL)
 	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "github_url: "+err.Error())
 		return
 	}
-	rec, ok := s.lookup(w, r, artifacturl.TypeModel, id)
+	rec, ok := s.lookup(w, r, artifact.TypeModel, id)
 	if !ok {
 		return
 	}
-	repo, ok := hfRepoID(rec.URL, artifacturl.TypeModel)
+	repo, ok := hfRepoID(rec.URL, artifact.TypeModel)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "the license of "+id+" cannot be read: its url "+rec.URL+" is not a Hugging Face model")
 		return

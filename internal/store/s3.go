@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 )
 
@@ -177,7 +177,7 @@ func (s *S3) indexMissing(ctx context.Context, metadataKeys []string) error {
 	}
 	var missing []string
 	for _, k := range metadataKeys {
-		if id := idOfKey(k); !have[id] && artifacturl.ValidID(id) {
+		if id := idOfKey(k); !have[id] && artifact.ValidID(id) {
 			missing = append(missing, id)
 		}
 	}

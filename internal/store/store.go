@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 )
 
 // Errors every backend returns so that the HTTP layer can map them to
@@ -217,7 +217,7 @@ func (q Query) names() []string {
 // TypeOfID is the type an id made by FormatID starts with, or "".
 func TypeOfID(id string) string {
 	typ, _, _ := strings.Cut(id, "-")
-	if artifacturl.ValidType(typ) {
+	if artifact.ValidType(typ) {
 		return typ
 	}
 	return ""
@@ -235,5 +235,5 @@ func orderKey(id string) string { return fmt.Sprintf("%020d-%s", ParseSeq(id), i
 // FormatID (it need not exist any more).
 func ValidCursor(after string) bool {
 	parts := strings.Split(after, "-")
-	return artifacturl.ValidID(after) && len(parts) == 3 && TypeOfID(after) != "" && ParseSeq(after) > 0
+	return artifact.ValidID(after) && len(parts) == 3 && TypeOfID(after) != "" && ParseSeq(after) > 0
 }

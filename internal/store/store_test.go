@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifacturl"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 )
 
 func TestSQLitePathFromURL(t *testing.T) {
@@ -35,12 +35,12 @@ func TestSQLitePathFromURL(t *testing.T) {
 
 func TestIDs(t *testing.T) {
 	id := FormatID("model", 42, time.Unix(1234567890, 0))
-	if id != "model-42-1234567890" || !artifacturl.ValidID(id) || ParseSeq(id) != 42 {
+	if id != "model-42-1234567890" || !artifact.ValidID(id) || ParseSeq(id) != 42 {
 		t.Errorf("FormatID/ParseSeq: %q %d", id, ParseSeq(id))
 	}
 	for _, bad := range []string{"", "../x", "a/b", "a b", "a%2Fb", "a_b", strings.Repeat("a", 201)} {
-		if artifacturl.ValidID(bad) {
-			t.Errorf("artifacturl.ValidID(%q) = true", bad)
+		if artifact.ValidID(bad) {
+			t.Errorf("artifact.ValidID(%q) = true", bad)
 		}
 	}
 }

@@ -1,11 +1,11 @@
-// Package artifacturl is the registry's artifact vocabulary: the artifact
+// Package artifact is the registry's artifact vocabulary: the artifact
 // types, the id rule, and the source URLs that the registry ingests (Hugging
 // Face models and datasets, GitHub repositories) with the name it derives
 // from a URL. The registry server, its store, the API client and the
 // provider share it, so that a type, an id or a name that one accepts the
 // others accept too, and the name a user sees in Terraform is exactly the
 // one the registry stores.
-package artifacturl
+package artifact
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package artifacturl
+package artifact
 
 import (
 	"errors"
