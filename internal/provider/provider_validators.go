@@ -15,7 +15,7 @@ import (
 )
 
 // stringCheck is the provider's one string validator: check is a rule of
-// the package that applies it later (the client, artifacturl, s3bucket), so
+// the package that applies it later (the client, artifact, s3bucket), so
 // that a bad value fails at plan time with the same rule. Its error is
 // "<attribute>: <check's error>." and then hint, when set, which says what a
 // valid value looks like.

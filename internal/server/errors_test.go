@@ -10,7 +10,7 @@ import (
 
 // goInternals matches what an error body must never show: Go type and
 // package names, encoding/json's "Go struct field", panics and addresses.
-var goInternals = regexp.MustCompile(`Go (struct|value|type)|of type |\b(store|server|main|json|http|url|strconv|reflect|runtime|sql|sqlite|smithy|s3|types|errors|bcrypt|regexp|artifacturl)\.[A-Z]|\bstruct ?\{|\bmap\[|\[\][a-z]|goroutine \d|panic`)
+var goInternals = regexp.MustCompile(`Go (struct|value|type)|of type |\b(store|server|main|json|http|url|strconv|reflect|runtime|sql|sqlite|smithy|s3|types|errors|bcrypt|regexp|artifact)\.[A-Z]|\bstruct ?\{|\bmap\[|\[\][a-z]|goroutine \d|panic`)
 
 // quoted matches a value the message quotes (%q): the client's own input,
 // which may be any text.
