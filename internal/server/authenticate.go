@@ -28,25 +28,19 @@ func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 	if !s.checkName(w, "user.name", req.User.Name) {
 		return
 	}
-	done, ok := s.throttle.attempt(w, r, req.User.Name, s.cfg.Now())
-	if !ok {
-		return
-	}
 	u, known := s.users[req.User.Name]
 	hash := s.dummyHash
 	if known {
 		hash = u.hash
 	}
-	// Compare even for an unknown user so that timing does not tell names.
-	valid, ran := s.throttle.checkPassword(r.Context(), func() bool {
-		return bcrypt.CompareHashAndPassword(hash, []byte(*req.Secret.Password)) == nil
+	valid, ok := s.throttle.verify(w, r, req.User.Name, s.cfg.Now, func() bool {
+		// Compare even for an unknown user so that timing does not tell names.
+		return bcrypt.CompareHashAndPassword(hash, []byte(*req.Secret.Password)) == nil && known
 	})
-	if !ran {
-		done(true) // the client went away before its password was checked
+	if !ok {
 		return
 	}
-	done(known && valid)
-	if !known || !valid {
+	if !valid {
 		writeError(w, http.StatusUnauthorized, "the user or password is invalid")
 		return
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"golang.org/x/time/rate"
 )
 
 // The reliability suite of the attacks and faults that once broke the
@@ -215,10 +217,11 @@ func TestSubSecondTokenTTL(t *testing.T) {
 	}
 }
 
-// Failed attempts are limited per user name and per client address: past
-// the configured number, 429 with Retry-After, and no password check, so
-// even the right password waits. Another user is not affected, and the
-// limit lifts as the bucket refills.
+// Failed attempts are limited per client address and user name, and per
+// client address: past the configured number, 429 with Retry-After, and no
+// password check, so even the right password waits at that address.
+// Another user is not affected, nor the same user at another address, and
+// the limit lifts as the limiter refills.
 func TestAuthenticateThrottle(t *testing.T) {
 	var off atomic.Int64
 	h := newHarness(t, newLocation(t, "memory"), frozenClock(&off), func(c *Config) {
@@ -234,9 +237,12 @@ func TestAuthenticateThrottle(t *testing.T) {
 	}
 	for _, res := range []response{wrong(DefaultAdminName), h.do(http.MethodPut, "/authenticate", authBody(DefaultAdminName, adminPassword), "")} {
 		retry, _ := strconv.Atoi(res.header.Get("Retry-After"))
-		if res.status != http.StatusTooManyRequests || retry < 1 || retry > 60 || !strings.Contains(res.errorMessage(t), "too many failed authentication attempts") {
+		if res.status != http.StatusTooManyRequests || retry < 1 || retry > 60 || !strings.Contains(res.errorMessage(t), "too many failed authentication attempts for this user from this address") {
 			t.Fatalf("after 3 failures: %d Retry-After %q %s, want 429 with Retry-After 1..60", res.status, res.header.Get("Retry-After"), res.body)
 		}
+	}
+	if rec := loginFrom(h, "198.51.100.7", DefaultAdminName, adminPassword); rec.Code != http.StatusOK {
+		t.Errorf("the same user from another address: %d %s, want 200", rec.Code, rec.Body)
 	}
 	// Alice is a separate name, but the address has 3 failures left.
 	h.login(userName, userPassword)
@@ -245,15 +251,18 @@ func TestAuthenticateThrottle(t *testing.T) {
 			t.Fatalf("failure %d of the address: %d, want 401", 4+i, res.status)
 		}
 	}
-	if res := wrong("guess-x"); res.status != http.StatusTooManyRequests {
-		t.Errorf("7th failure from one address: %d, want 429", res.status)
+	if res := wrong("guess-x"); res.status != http.StatusTooManyRequests || !strings.Contains(res.errorMessage(t), "from this address") {
+		t.Errorf("7th failure from one address: %d %s, want 429", res.status, res.body)
 	}
-	// A successful login gives its reservation back: it never counts.
+	// A successful login never counts.
 	off.Store(int64(time.Minute))
 	h.login(DefaultAdminName, adminPassword)
 	h.login(DefaultAdminName, adminPassword)
 	if res := wrong(DefaultAdminName); res.status != http.StatusUnauthorized {
 		t.Errorf("a minute later: %d, want 401 (one failure allowed again)", res.status)
+	}
+	if res := wrong(DefaultAdminName); res.status != http.StatusTooManyRequests {
+		t.Errorf("the second failure a minute later: %d, want 429", res.status)
 	}
 }
 
@@ -420,15 +429,62 @@ func TestGoneClientWritesNothing(t *testing.T) {
 	}
 }
 
-// The buckets of the throttle forget keys past maxBucketKeys, so a spray
-// of distinct user names cannot grow the server's memory without bound.
+// The limiters of the throttle forget keys past maxLimiterKeys, so a
+// spray of distinct user names cannot grow the server's memory without
+// bound.
 func TestThrottleMemoryBounded(t *testing.T) {
-	bs := newBuckets(1, time.Hour)
+	ls := newLimiters(rate.Every(time.Hour), 1)
 	now := time.Now()
-	for i := range maxBucketKeys + 500 {
-		bs.take(fmt.Sprintf("name-%d", i), now) // each bucket left empty
+	for i := range maxLimiterKeys + 500 {
+		ls.spend(fmt.Sprintf("name-%d", i), now) // each limiter left empty
 	}
-	if n := len(bs.m); n > maxBucketKeys {
-		t.Errorf("%d keys kept, want at most %d", n, maxBucketKeys)
+	if n := len(ls.m); n > maxLimiterKeys {
+		t.Errorf("%d keys kept, want at most %d", n, maxLimiterKeys)
+	}
+}
+
+// loginFrom sends PUT /authenticate from the client address addr.
+func loginFrom(h *harness, addr, name, password string) *httptest.ResponseRecorder {
+	body, _ := json.Marshal(authBody(name, password))
+	req := newRequest(h.t, http.MethodPut, "/authenticate", string(body))
+	req.RemoteAddr = addr + ":40000"
+	return serveRecorder(h, req)
+}
+
+// Issue 22 item 6: a stranger's wrong guess for the admin every 2 s, from
+// another address, never makes the admin's correct login answer 429 (it
+// did 9 times in 13), while the stranger's own guesses are throttled.
+func TestStrangerCannotLockOutAdmin(t *testing.T) {
+	h := newHarness(t, newLocation(t, "memory"))
+	strangerThrottled := false
+	for i := range 30 {
+		h.offset.Store(int64(time.Duration(i) * 2 * time.Second))
+		if rec := loginFrom(h, "198.51.100.7", DefaultAdminName, fmt.Sprintf("guess %d", i)); rec.Code == http.StatusTooManyRequests {
+			strangerThrottled = true
+		} else if rec.Code != http.StatusUnauthorized {
+			t.Fatalf("stranger's guess %d: %d %s", i+1, rec.Code, rec.Body)
+		}
+		if rec := loginFrom(h, "192.0.2.1", DefaultAdminName, adminPassword); rec.Code != http.StatusOK {
+			t.Fatalf("admin's correct login after %d wrong guesses of a stranger: %d %s", i+1, rec.Code, rec.Body)
+		}
+	}
+	if !strangerThrottled {
+		t.Errorf("30 wrong guesses in 60 s from one address were never throttled")
+	}
+}
+
+// Issue 22 item 6: 12 correct logins at once all succeed (5 got 429).
+func TestParallelCorrectLoginsAllSucceed(t *testing.T) {
+	h := newHarness(t, newLocation(t, "memory"))
+	var wg sync.WaitGroup
+	codes := make([]int, 12)
+	for i := range codes {
+		wg.Go(func() { codes[i] = loginFrom(h, "192.0.2.1", DefaultAdminName, adminPassword).Code })
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("parallel correct login %d: %d, want 200", i+1, c)
+		}
 	}
 }

@@ -10,21 +10,31 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Throttle limits password guessing on PUT /authenticate and, when asked,
 // the request rate of each token. A zero field takes its default.
+//
+// Guesses are throttled, not accounts (OWASP's Authentication Cheat Sheet
+// warns that a lockout must not let anyone lock other users out): failed
+// attempts count per client address and user name, and per client address
+// over all names; a correct password never counts. So a stranger guessing
+// the admin's password from another address never makes the admin wait,
+// and however many correct logins run at once, none is refused.
 type Throttle struct {
 	// Off turns the failure limits of /authenticate off (they are on by
 	// default); the bound on concurrent bcrypt work stays.
 	Off bool
-	// UserFailures is how many failed attempts one user name may have in a
-	// burst before 429 (5).
+	// UserFailures is how many failed attempts for one user name one client
+	// address may make in a burst before 429 (5).
 	UserFailures int
-	// AddressFailures is the same per client address (20).
+	// AddressFailures is how many failed attempts one client address may
+	// make in a burst, whatever the names (20).
 	AddressFailures int
 	// FailureRefill is how often one more failure is allowed again, per
-	// user name and per address (10s): after a burst, one guess per
+	// address and name and per address (10s): after a burst, one guess per
 	// FailureRefill.
 	FailureRefill time.Duration
 	// BcryptConcurrency bounds the password checks that run at once, so
@@ -67,96 +77,84 @@ func (t Throttle) withDefaults() Throttle {
 	return t
 }
 
-// buckets are token buckets by key: each holds up to capacity tokens and
-// gains one every refill.
-type buckets struct {
-	mu       sync.Mutex
-	capacity float64
-	refill   time.Duration
-	m        map[string]*bucket
+// limiters are rate limiters by key, each full when first used.
+type limiters struct {
+	mu    sync.Mutex
+	limit rate.Limit
+	burst int
+	m     map[string]*rate.Limiter
 }
 
-type bucket struct {
-	tokens float64
-	at     time.Time
+// maxLimiterKeys bounds the memory of one limiters: past it, the keys
+// whose limiter is full again (they would start afresh anyway) are
+// forgotten, and if none is, one key chosen at random.
+const maxLimiterKeys = 10000
+
+func newLimiters(limit rate.Limit, burst int) *limiters {
+	return &limiters{limit: limit, burst: burst, m: map[string]*rate.Limiter{}}
 }
 
-// maxBucketKeys bounds the memory of one buckets: past it, the keys whose
-// bucket is full again (they would start afresh anyway) are forgotten, and
-// if none is, one key chosen at random.
-const maxBucketKeys = 10000
-
-func newBuckets(capacity int, refill time.Duration) *buckets {
-	return &buckets{capacity: float64(capacity), refill: refill, m: map[string]*bucket{}}
-}
-
-// level refills b up to now and returns its tokens; the caller holds mu.
-func (bs *buckets) level(b *bucket, now time.Time) float64 {
-	if d := now.Sub(b.at); d > 0 {
-		b.tokens = math.Min(bs.capacity, b.tokens+float64(d)/float64(bs.refill))
-		b.at = now
+// get is the limiter of key.
+func (ls *limiters) get(key string, now time.Time) *rate.Limiter {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if l, ok := ls.m[key]; ok {
+		return l
 	}
-	return b.tokens
-}
-
-// take removes one token of key. When there is none it returns false and
-// how long until there is one.
-func (bs *buckets) take(key string, now time.Time) (bool, time.Duration) {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	b, ok := bs.m[key]
-	if !ok {
-		if len(bs.m) >= maxBucketKeys {
-			for k, o := range bs.m {
-				if bs.level(o, now) >= bs.capacity {
-					delete(bs.m, k)
-				}
-			}
-			for k := range bs.m {
-				if len(bs.m) < maxBucketKeys {
-					break
-				}
-				delete(bs.m, k)
+	if len(ls.m) >= maxLimiterKeys {
+		for k, l := range ls.m {
+			if l.TokensAt(now) >= float64(ls.burst) {
+				delete(ls.m, k)
 			}
 		}
-		b = &bucket{tokens: bs.capacity, at: now}
-		bs.m[key] = b
+		for k := range ls.m {
+			if len(ls.m) < maxLimiterKeys {
+				break
+			}
+			delete(ls.m, k)
+		}
 	}
-	if t := bs.level(b, now); t < 1 {
-		return false, time.Duration((1 - t) * float64(bs.refill))
-	}
-	b.tokens--
-	return true, 0
+	l := rate.NewLimiter(ls.limit, ls.burst)
+	ls.m[key] = l
+	return l
 }
 
-// give returns a token taken from key.
-func (bs *buckets) give(key string) {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	if b, ok := bs.m[key]; ok {
-		b.tokens = math.Min(bs.capacity, b.tokens+1)
+// wait is how long until key has one event left (0: it has one now).
+func (ls *limiters) wait(key string, now time.Time) time.Duration {
+	l := ls.get(key, now)
+	tokens := l.TokensAt(now)
+	if tokens >= 1 {
+		return 0
 	}
+	return time.Duration((1 - tokens) / float64(l.Limit()) * float64(time.Second))
+}
+
+// spend uses one event of key, going into debt if there is none left (a
+// guess that was let through while others used the last one).
+func (ls *limiters) spend(key string, now time.Time) {
+	ls.get(key, now).ReserveN(now, 1)
 }
 
 // throttler holds the state of Throttle.
 type throttler struct {
 	cfg       Throttle
-	users     *buckets
-	addresses *buckets
-	tokens    *buckets // nil: no per-token limit
+	guesses   *limiters // per client address and user name
+	addresses *limiters // per client address
+	tokens    *limiters // nil: no per-token limit
 	bcrypt    chan struct{}
 }
 
 func newThrottler(t Throttle) *throttler {
 	t = t.withDefaults()
+	refill := rate.Every(t.FailureRefill)
 	th := &throttler{
 		cfg:       t,
-		users:     newBuckets(t.UserFailures, t.FailureRefill),
-		addresses: newBuckets(t.AddressFailures, t.FailureRefill),
+		guesses:   newLimiters(refill, t.UserFailures),
+		addresses: newLimiters(refill, t.AddressFailures),
 		bcrypt:    make(chan struct{}, t.BcryptConcurrency),
 	}
 	if t.TokenRate > 0 {
-		th.tokens = newBuckets(t.TokenBurst, time.Duration(float64(time.Second)/t.TokenRate))
+		th.tokens = newLimiters(rate.Limit(t.TokenRate), t.TokenBurst)
 	}
 	return th
 }
@@ -170,33 +168,52 @@ func clientAddress(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// attempt reserves one failure of name and of the client's address before
-// a password check. When either has none left it answers 429 itself and
-// returns ok false. Otherwise the caller calls done(success): a success
-// gives the reservation back, a failure keeps it.
-func (th *throttler) attempt(w http.ResponseWriter, r *http.Request, name string, now time.Time) (done func(success bool), ok bool) {
-	if th.cfg.Off {
-		return func(bool) {}, true
-	}
+// verify runs check, the password check of name, for the client of r. It
+// answers 429 itself, without running check, when that client has no
+// failure left for name or at all; a failed check counts against both,
+// a successful one against nothing. ok is false when verify answered or
+// the client went away.
+func (th *throttler) verify(w http.ResponseWriter, r *http.Request, name string, now func() time.Time, check func() bool) (valid, ok bool) {
 	addr := clientAddress(r)
-	okUser, waitUser := th.users.take(name, now)
-	okAddr, waitAddr := th.addresses.take(addr, now)
-	if !okUser || !okAddr {
-		if okUser {
-			th.users.give(name)
+	guess := addr + "\x00" + name // addresses hold no NUL: keys are unambiguous
+	refused := func() bool {
+		if th.cfg.Off {
+			return false
 		}
-		if okAddr {
-			th.addresses.give(addr)
+		t := now()
+		if wait := th.guesses.wait(guess, t); wait > 0 {
+			tooMany(w, wait, "too many failed authentication attempts for this user from this address")
+			return true
 		}
-		tooMany(w, max(waitUser, waitAddr), "too many failed authentication attempts for this user or from this address")
-		return nil, false
+		if wait := th.addresses.wait(addr, t); wait > 0 {
+			tooMany(w, wait, "too many failed authentication attempts from this address")
+			return true
+		}
+		return false
 	}
-	return func(success bool) {
-		if success {
-			th.users.give(name)
-			th.addresses.give(addr)
+	if refused() {
+		return false, false
+	}
+	checked := false
+	valid, ran := th.checkPassword(r.Context(), func() bool {
+		// Asked again once a check may run: the guesses checked meanwhile
+		// may have used up what was left. So at most BcryptConcurrency-1
+		// guesses pass the limit.
+		if refused() {
+			return false
 		}
-	}, true
+		checked = true
+		return check()
+	})
+	if !ran || !checked {
+		return false, false
+	}
+	if !valid && !th.cfg.Off {
+		t := now()
+		th.guesses.spend(guess, t)
+		th.addresses.spend(addr, t)
+	}
+	return valid, true
 }
 
 // checkPassword runs check with at most BcryptConcurrency others at once.
@@ -217,11 +234,13 @@ func (th *throttler) allowToken(w http.ResponseWriter, token string, now time.Ti
 	if th.tokens == nil {
 		return true
 	}
-	ok, wait := th.tokens.take(token, now)
-	if !ok {
+	res := th.tokens.get(token, now).ReserveN(now, 1)
+	if wait := res.DelayFrom(now); wait > 0 {
+		res.CancelAt(now)
 		tooMany(w, wait, fmt.Sprintf("this token sent more than %g requests per second", th.cfg.TokenRate))
+		return false
 	}
-	return ok
+	return true
 }
 
 // tooMany answers 429 with Retry-After in whole seconds (at least 1).
