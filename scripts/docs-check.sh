@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fails when the committed docs/ differ from a fresh generation: regenerates
+# Fails when the committed docs/ (or the environment table of
+# cmd/registry-server/README.md) differ from a fresh generation: regenerates
 # docs/ in the tree (scripts/docs.sh) and shows the difference. Run
 # `make docs` and commit the result to fix it.
 set -euo pipefail
@@ -16,11 +17,12 @@ fi
 # Compare with the git index (what is committed, on CI's fresh clone), and
 # catch new, untracked pages and deleted ones too.
 untracked=$(git ls-files --others --exclude-standard -- docs/)
-if ! git diff --quiet -- docs/ || [[ -n "$untracked" ]]; then
-  echo "docs: docs/ is out of date with the provider's schemas, templates/ or examples/." >&2
+if ! git diff --quiet -- docs/ cmd/registry-server/README.md || [[ -n "$untracked" ]]; then
+  echo "docs: docs/ or the environment table of cmd/registry-server/README.md is out of date with the" >&2
+  echo "provider's schemas, templates/, examples/ or internal/serverconfig." >&2
   echo "Run 'make docs' and commit the result. Differences:" >&2
-  git --no-pager diff --stat -- docs/ >&2
-  git --no-pager diff -- docs/ >&2
+  git --no-pager diff --stat -- docs/ cmd/registry-server/README.md >&2
+  git --no-pager diff -- docs/ cmd/registry-server/README.md >&2
   if [[ -n "$untracked" ]]; then
     echo "new pages, not in git:" >&2
     echo "$untracked" >&2

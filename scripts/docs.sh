@@ -12,6 +12,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The environment table of cmd/registry-server/README.md, from the struct in
+# internal/serverconfig (checked by its TestReadmeTableIsGenerated too).
+readme=cmd/registry-server/README.md
+table=$(go run ./cmd/registry-server -help-markdown)
+TABLE=$table awk '
+  index($0, "<!-- environment table:") == 1 { print; print ENVIRON["TABLE"]; skip = 1; next }
+  index($0, "<!-- end of the environment table") == 1 { skip = 0 }
+  !skip { print }' "$readme" >"$readme.tmp"
+mv "$readme.tmp" "$readme"
+
 tfplugindocs=$(bash scripts/tools.sh path tfplugindocs)
 
 if ! command -v terraform >/dev/null 2>&1; then

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/lambdaproxy"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/serverconfig"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -20,25 +20,21 @@ import (
 var errLambdaTokenSecret = errors.New("TOKEN_SECRET is not set: in AWS Lambda every instance must sign tokens with the same secret, " +
 	"so set TOKEN_SECRET in the function's environment (for example from a secret variable) and deploy again")
 
-// lambdaMode reports whether a Lambda runtime started the process (the
-// runtime API address is how the function reaches its events).
-func lambdaMode() bool { return os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" }
-
 // runLambda serves API Gateway proxy events (HTTP API payload 2.0, REST
 // API payload 1.0) through the same handler as the process, with the same
 // storage, fallback rules and JSON logs on stderr (CloudWatch). It returns
 // only on a start-up error.
-func runLambda(log *slog.Logger, env string) error {
-	if os.Getenv("TOKEN_SECRET") == "" {
+func runLambda(log *slog.Logger, e serverconfig.Env) error {
+	if e.TokenSecret == "" {
 		return errLambdaTokenSecret
 	}
-	cfg, _, err := configFromEnv(log, env)
+	cfg, err := serverConfig(log, e)
 	if err != nil {
 		return err
 	}
 	// Lambda's init phase lasts at most 10 s.
 	startCtx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
-	opened, err := store.Open(startCtx, store.OptionsFromEnv(os.Getenv), log)
+	opened, err := store.Open(startCtx, e.Storage(), log)
 	cancel()
 	if err != nil {
 		return err
@@ -53,7 +49,7 @@ func runLambda(log *slog.Logger, env string) error {
 		return err
 	}
 	log.Info("registry server ready for API Gateway events", "backend", opened.Store.Backend(), "version", cfg.Version,
-		"function", os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+		"function", e.LambdaFunctionName)
 	lambda.Start(lambdaproxy.Handler{HTTP: srv.Handler()})
 	return nil
 }

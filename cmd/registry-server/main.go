@@ -1,55 +1,73 @@
 // Command registry-server runs the Trustworthy Model Registry API (OpenAPI
 // 3.4.7) on loopback, on S3, SQLite or memory storage as the operations
-// guide's environment variables choose. See README.md beside this file.
+// guide's environment variables choose (registry-server -help lists them
+// all). See README.md beside this file.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/serverconfig"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "registry-server:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	env := os.Getenv("ENVIRONMENT")
-	if env == "" {
-		env = "development"
+func run(args []string, stdout io.Writer) error {
+	flags := flag.NewFlagSet("registry-server", flag.ContinueOnError)
+	help := flags.Bool("help", false, "list the environment variables (every setting is one) and exit")
+	markdown := flags.Bool("help-markdown", false, "print the README's table of the environment variables and exit")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			serverconfig.Help(stdout)
+			return nil
+		}
+		return err
 	}
-	level, err := parseLevel(os.Getenv("LOG_LEVEL"))
+	switch {
+	case *help:
+		serverconfig.Help(stdout)
+		return nil
+	case *markdown:
+		_, err := io.WriteString(stdout, serverconfig.Markdown())
+		return err
+	case flags.NArg() > 0:
+		return fmt.Errorf("unexpected argument %q: registry-server takes its settings from environment variables (see registry-server -help)", flags.Arg(0))
+	}
+	e, err := serverconfig.Parse(os.Environ())
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("environment", env)
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.Level(e.LogLevel)})).With("environment", e.Environment)
 
-	if lambdaMode() {
-		return runLambda(log, env)
+	if e.Lambda() {
+		return runLambda(log, e)
 	}
-	cfg, addr, err := configFromEnv(log, env)
+	cfg, err := serverConfig(log, e)
 	if err != nil {
 		return err
 	}
 
 	startCtx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	opened, err := store.Open(startCtx, store.OptionsFromEnv(os.Getenv), log)
+	opened, err := store.Open(startCtx, e.Storage(), log)
 	cancel()
 	if err != nil {
 		return err
@@ -65,15 +83,11 @@ func run() error {
 		return err
 	}
 	defer srv.Close()
-	grace, err := idleGraceFromEnv()
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", e.ListenAddr())
 	if err != nil {
 		return err
 	}
-	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
-	if err != nil {
-		return err
-	}
-	if ln, err = serveTLSIfConfigured(ln, log, os.Getenv); err != nil {
+	if ln, err = serveTLSIfConfigured(ln, log, e); err != nil {
 		return err
 	}
 	dr := newDrain(ln)
@@ -100,7 +114,7 @@ func run() error {
 	log.Info("shutting down: draining in-flight requests")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := dr.stop(shutCtx, httpSrv, grace); err != nil {
+	if err := dr.stop(shutCtx, httpSrv, time.Duration(e.ShutdownIdleGrace)); err != nil {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
@@ -110,81 +124,20 @@ func run() error {
 	return nil
 }
 
-func parseLevel(v string) (slog.Level, error) {
-	switch strings.ToUpper(strings.TrimSpace(v)) {
-	case "", "INFO":
-		return slog.LevelInfo, nil
-	case "DEBUG":
-		return slog.LevelDebug, nil
-	case "WARN", "WARNING":
-		return slog.LevelWarn, nil
-	case "ERROR", "CRITICAL":
-		return slog.LevelError, nil
-	}
-	return 0, fmt.Errorf("LOG_LEVEL %q: want DEBUG, INFO, WARNING or ERROR", v)
-}
-
-func configFromEnv(log *slog.Logger, env string) (server.Config, string, error) {
-	cfg := server.Config{Environment: env, Logger: log, Version: version()}
-
-	addr := os.Getenv("ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:8000"
-		if p := os.Getenv("PORT"); p != "" {
-			addr = net.JoinHostPort("127.0.0.1", p)
-		}
-	}
-
-	users, err := server.LoadUsers(os.Getenv("REGISTRY_ADMIN_PASSWORD"), os.Getenv("REGISTRY_USERS_FILE"))
+// serverConfig is the server's configuration from e, with the users (their
+// file is read here) and the logger.
+func serverConfig(log *slog.Logger, e serverconfig.Env) (server.Config, error) {
+	cfg := e.Server()
+	cfg.Logger, cfg.Version = log, version()
+	users, err := server.LoadUsers(e.AdminPassword, e.UsersFile)
 	if err != nil {
-		return cfg, "", err
+		return cfg, err
 	}
 	cfg.Users = users
-
-	if s := os.Getenv("TOKEN_SECRET"); s != "" {
-		cfg.TokenSecret = []byte(s)
-	} else {
+	if e.TokenSecret == "" {
 		log.Warn("TOKEN_SECRET is not set: tokens are signed with a random secret and stop working when the server restarts")
 	}
-	if v := os.Getenv("TOKEN_TTL"); v != "" {
-		d, err := parseDuration(v)
-		if err != nil || d <= 0 {
-			return cfg, "", fmt.Errorf("TOKEN_TTL %q: want a positive duration such as 10h or a number of seconds", v)
-		}
-		cfg.TokenTTL = d
-	}
-	if cfg.PageSize, err = intEnv("PAGE_SIZE", 100, 1); err != nil {
-		return cfg, "", err
-	}
-	if cfg.MaxResults, err = intEnv("MAX_QUERY_RESULTS", 10000, 0); err != nil {
-		return cfg, "", err
-	}
-	if err := hardeningFromEnv(&cfg); err != nil {
-		return cfg, "", err
-	}
-	if err := trustFromEnv(&cfg.TrustConfig); err != nil {
-		return cfg, "", err
-	}
-	return cfg, addr, nil
-}
-
-func parseDuration(v string) (time.Duration, error) {
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(n) * time.Second, nil
-	}
-	return time.ParseDuration(v)
-}
-
-func intEnv(name string, def, lowest int) (int, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lowest {
-		return 0, fmt.Errorf("%s %q: want an integer of at least %d", name, v, lowest)
-	}
-	return n, nil
+	return cfg, nil
 }
 
 // version is the VCS revision the binary was built from, when known.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/serverconfig"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
@@ -143,37 +144,48 @@ func TestBinaryNoFallbackFailsStart(t *testing.T) {
 	}
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	log := slogDiscard()
-	t.Setenv("PORT", "9123")
-	t.Setenv("TOKEN_TTL", "90m")
-	t.Setenv("PAGE_SIZE", "7")
-	t.Setenv("TOKEN_SECRET", "s3cret")
-	cfg, addr, err := configFromEnv(log, "test")
-	if err != nil {
-		t.Fatal(err)
+// -help lists every variable with its default; a bad value stops the
+// start with an error naming the variable, its value and what is accepted,
+// before any storage is opened; the users file is read at start.
+func TestBinaryHelpAndBadValues(t *testing.T) {
+	bin := teststack.ServerBinary(t)
+	run := func(env []string, args ...string) (string, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "ADDR=" + teststack.LoopbackAddr(t)}, env...)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return string(out), exit.ExitCode()
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return string(out), 0
 	}
-	if addr != "127.0.0.1:9123" || cfg.TokenTTL != 90*time.Minute || cfg.PageSize != 7 || string(cfg.TokenSecret) != "s3cret" || cfg.MaxResults != 10000 {
-		t.Errorf("config: addr %s ttl %v page %d cap %d", addr, cfg.TokenTTL, cfg.PageSize, cfg.MaxResults)
+	out, code := run(nil, "-help")
+	if code != 0 {
+		t.Fatalf("-help: exit %d\n%s", code, out)
 	}
-	t.Setenv("ADDR", "127.0.0.1:1234")
-	t.Setenv("TOKEN_TTL", "3600")
-	if cfg, addr, _ = configFromEnv(log, "test"); addr != "127.0.0.1:1234" || cfg.TokenTTL != time.Hour {
-		t.Errorf("ADDR over PORT, TOKEN_TTL in seconds: %s %v", addr, cfg.TokenTTL)
+	for _, want := range []string{"  PAGE_SIZE (default: 100)", "  USE_S3 (default: 0)", "accepts off, sync or async", "  AWS_LAMBDA_RUNTIME_API\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-help lacks %q:\n%s", want, out)
+		}
 	}
-	for name, value := range map[string]string{"TOKEN_TTL": "soon", "PAGE_SIZE": "0", "MAX_QUERY_RESULTS": "-1", "REGISTRY_USERS_FILE": "/nonexistent/users.json"} {
-		t.Run(name, func(t *testing.T) {
-			t.Setenv(name, value)
-			if _, _, err := configFromEnv(log, "test"); err == nil || !strings.Contains(err.Error(), name) {
-				t.Errorf("%s=%s: err = %v, want an error naming %s", name, value, err, name)
-			}
-		})
+	if md, _ := run(nil, "-help-markdown"); md != serverconfig.Markdown() {
+		t.Errorf("-help-markdown is not the README table:\n%s", md)
 	}
-	if _, err := parseLevel("LOUD"); err == nil {
-		t.Errorf("LOG_LEVEL=LOUD accepted")
-	}
-	if l, err := parseLevel("warning"); err != nil || l != slog.LevelWarn {
-		t.Errorf("LOG_LEVEL=warning: %v %v", l, err)
+	for _, c := range []struct{ env, want string }{
+		{"PAGE_SIZE=0", `PAGE_SIZE "0": want an integer of at least 1`},
+		{"USE_SQLITE=yes", `USE_SQLITE "yes": want 1, true, 0 or false`},
+		{"LOG_LEVEL=LOUD", `LOG_LEVEL "LOUD": want DEBUG, INFO, WARN (or WARNING) or ERROR (or CRITICAL)`},
+		{"REGISTRY_USERS_FILE=/nonexistent/users.json", "REGISTRY_USERS_FILE"},
+	} {
+		out, code := run([]string{c.env})
+		if code != 1 || !strings.Contains(out, c.want) || strings.Contains(out, "storage initialized") {
+			t.Errorf("%s: exit %d, want 1 with %q before storage opens\n%s", c.env, code, c.want, out)
+		}
 	}
 }
 

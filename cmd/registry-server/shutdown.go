@@ -2,18 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// defaultIdleGrace is how long a stopping server keeps its open keep-alive
-// connections (SHUTDOWN_IDLE_GRACE).
-const defaultIdleGrace = 3 * time.Second
 
 // drain stops the server without closing a connection under a request that
 // has just arrived on it. http.Server.Shutdown closes idle keep-alive
@@ -88,17 +82,4 @@ type onceCloseListener struct {
 func (l *onceCloseListener) Close() error {
 	l.once.Do(func() { l.err = l.Listener.Close() })
 	return l.err
-}
-
-// idleGraceFromEnv reads SHUTDOWN_IDLE_GRACE.
-func idleGraceFromEnv() (time.Duration, error) {
-	v := os.Getenv("SHUTDOWN_IDLE_GRACE")
-	if v == "" {
-		return defaultIdleGrace, nil
-	}
-	d, err := parseDuration(v)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("SHUTDOWN_IDLE_GRACE %q: want a duration such as 3s, or a number of seconds (0: no grace)", v)
-	}
-	return d, nil
 }

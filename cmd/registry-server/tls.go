@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/serverconfig"
 )
 
 // tlsFiles are the TLS_* environment variables: the server certificate
@@ -20,8 +22,8 @@ type tlsFiles struct {
 	cert, key, clientCA string
 }
 
-func tlsFilesFromEnv(getenv func(string) string) (tlsFiles, bool, error) {
-	f := tlsFiles{cert: getenv("TLS_CERT_FILE"), key: getenv("TLS_KEY_FILE"), clientCA: getenv("TLS_CLIENT_CA_FILE")}
+func tlsFilesFrom(e serverconfig.Env) (tlsFiles, bool, error) {
+	f := tlsFiles{cert: e.TLSCertFile, key: e.TLSKeyFile, clientCA: e.TLSClientCAFile}
 	switch {
 	case f.cert == "" && f.key == "" && f.clientCA == "":
 		return f, false, nil
@@ -102,8 +104,8 @@ func (r *reloadingTLS) watchSIGHUP() {
 // serveTLSIfConfigured wraps ln in TLS when TLS_CERT_FILE and TLS_KEY_FILE
 // are set, and reloads the certificates on SIGHUP; otherwise ln is returned
 // as it is (plain HTTP).
-func serveTLSIfConfigured(ln net.Listener, log *slog.Logger, getenv func(string) string) (net.Listener, error) {
-	files, on, err := tlsFilesFromEnv(getenv)
+func serveTLSIfConfigured(ln net.Listener, log *slog.Logger, e serverconfig.Env) (net.Listener, error) {
+	files, on, err := tlsFilesFrom(e)
 	if err != nil || !on {
 		return ln, err
 	}

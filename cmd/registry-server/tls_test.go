@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/serverconfig"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/tlstest"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
@@ -127,16 +128,15 @@ func waitLog(t *testing.T, logs *teststack.LockedBuffer, text string) {
 }
 
 func TestTLSFilesFromEnv(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if _, on, err := tlsFilesFromEnv(env(nil)); on || err != nil {
+	if _, on, err := tlsFilesFrom(serverconfig.Env{}); on || err != nil {
 		t.Errorf("no TLS_* variables: on=%v err=%v, want plain HTTP", on, err)
 	}
-	for _, m := range []map[string]string{
-		{"TLS_CERT_FILE": "c.pem"},
-		{"TLS_KEY_FILE": "k.pem"},
-		{"TLS_CLIENT_CA_FILE": "ca.pem"},
+	for _, m := range []serverconfig.Env{
+		{TLSCertFile: "c.pem"},
+		{TLSKeyFile: "k.pem"},
+		{TLSClientCAFile: "ca.pem"},
 	} {
-		if _, _, err := tlsFilesFromEnv(env(m)); err == nil || !strings.Contains(err.Error(), "TLS_CERT_FILE and TLS_KEY_FILE") {
+		if _, _, err := tlsFilesFrom(m); err == nil || !strings.Contains(err.Error(), "TLS_CERT_FILE and TLS_KEY_FILE") {
 			t.Errorf("%v: err %v, want one naming both variables", m, err)
 		}
 	}

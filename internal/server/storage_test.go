@@ -166,11 +166,10 @@ func TestStorageFallback(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 	dbURL := "sqlite:///" + filepath.Join(t.TempDir(), "fallback.db")
-	env := map[string]string{"USE_S3": "1", "S3_BUCKET_NAME": "b", "AWS_REGION": "us-east-1", "USE_SQLITE": "1", "SQLALCHEMY_DATABASE_URL": dbURL}
-	getenv := func(k string) string { return env[k] }
+	opts := store.Options{UseS3: true, Bucket: "b", Region: "us-east-1", UseSQLite: true, SQLiteURL: dbURL, Fallback: true}
 
 	var logs captureLog
-	opened, err := store.Open(context.Background(), store.OptionsFromEnv(getenv), logs.logger())
+	opened, err := store.Open(context.Background(), opts, logs.logger())
 	if err != nil {
 		t.Fatalf("Open with fallback: %v", err)
 	}
@@ -206,20 +205,20 @@ func TestStorageFallback(t *testing.T) {
 	h.create(tok, "model", "https://huggingface.co/gpt2")
 
 	// Without SQLite, the next stop is memory.
-	env["USE_SQLITE"] = "0"
-	opened, err = store.Open(context.Background(), store.OptionsFromEnv(getenv), logs.logger())
+	opts.UseSQLite = false
+	opened, err = store.Open(context.Background(), opts, logs.logger())
 	if err != nil || opened.Store.Backend() != "memory" {
 		t.Fatalf("fallback without SQLite: %v %v, want memory", opened, err)
 	}
 
-	env["STORAGE_FALLBACK"] = "0"
-	if _, err := store.Open(context.Background(), store.OptionsFromEnv(getenv), logs.logger()); err == nil || !strings.Contains(err.Error(), "STORAGE_FALLBACK=0") {
+	opts.Fallback = false
+	if _, err := store.Open(context.Background(), opts, logs.logger()); err == nil || !strings.Contains(err.Error(), "STORAGE_FALLBACK=0") {
 		t.Errorf("STORAGE_FALLBACK=0: err = %v, want a start-up failure", err)
 	}
 
 	// A bad SQLite URL falls back to memory, or fails with fallback off.
-	env = map[string]string{"USE_SQLITE": "1", "SQLALCHEMY_DATABASE_URL": "postgres://x"}
-	if opened, err := store.Open(context.Background(), store.OptionsFromEnv(getenv), logs.logger()); err != nil || opened.Store.Backend() != "memory" || len(opened.Failures) != 1 {
+	opts = store.Options{UseSQLite: true, SQLiteURL: "postgres://x", Fallback: true}
+	if opened, err := store.Open(context.Background(), opts, logs.logger()); err != nil || opened.Store.Backend() != "memory" || len(opened.Failures) != 1 {
 		t.Errorf("bad SQLite URL: %v %v, want memory fallback", opened, err)
 	}
 }
@@ -266,9 +265,9 @@ func TestOpenS3FromEnvironment(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_S3", os.Getenv("VERSITYGW_ENDPOINT"))
 	t.Setenv("AWS_ACCESS_KEY_ID", os.Getenv("VERSITYGW_ACCESS_KEY"))
 	t.Setenv("AWS_SECRET_ACCESS_KEY", os.Getenv("VERSITYGW_SECRET_KEY"))
-	env := map[string]string{"USE_S3": "1", "S3_BUCKET_NAME": loc.bucket, "AWS_REGION": "us-east-1", "USE_SQLITE": "0", "STORAGE_FALLBACK": "0"}
+	opts := store.Options{UseS3: true, Bucket: loc.bucket, Region: "us-east-1"}
 	var logs captureLog
-	opened, err := store.Open(context.Background(), store.OptionsFromEnv(func(k string) string { return env[k] }), logs.logger())
+	opened, err := store.Open(context.Background(), opts, logs.logger())
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -57,6 +57,13 @@ type TrustConfig struct {
 	RatingWorkers int
 }
 
+// UnmarshalText reads RATING_MODE as ParseRatingMode does.
+func (m *RatingMode) UnmarshalText(b []byte) error {
+	v, err := ParseRatingMode(string(b))
+	*m = v
+	return err
+}
+
 // ParseRatingMode reads RATING_MODE ("" is off).
 func ParseRatingMode(v string) (RatingMode, error) {
 	switch m := RatingMode(strings.ToLower(strings.TrimSpace(v))); m {

@@ -5,49 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 )
 
-// Options chooses the backend, as the guide's environment variables do.
+// Options chooses the backend, as the guide's environment variables do
+// (read by internal/serverconfig).
 type Options struct {
 	UseS3     bool   // USE_S3
 	Bucket    string // S3_BUCKET_NAME
 	Region    string // AWS_REGION (endpoint and credentials: the SDK chain)
 	UseSQLite bool   // USE_SQLITE
-	SQLiteURL string // SQLALCHEMY_DATABASE_URL, default sqlite:///registry.db
+	SQLiteURL string // SQLALCHEMY_DATABASE_URL
 	// Fallback allows falling back to the next backend when the chosen one
 	// cannot start (STORAGE_FALLBACK, default on).
 	Fallback bool
-}
-
-// Truthy reads a boolean environment value: 1, true, yes, on.
-func Truthy(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "true", "yes", "on":
-		return true
-	}
-	return false
-}
-
-// OptionsFromEnv reads Options from the environment through getenv.
-func OptionsFromEnv(getenv func(string) string) Options {
-	o := Options{
-		UseS3:     Truthy(getenv("USE_S3")),
-		Bucket:    getenv("S3_BUCKET_NAME"),
-		Region:    getenv("AWS_REGION"),
-		UseSQLite: Truthy(getenv("USE_SQLITE")),
-		SQLiteURL: getenv("SQLALCHEMY_DATABASE_URL"),
-		Fallback:  true,
-	}
-	if v := getenv("STORAGE_FALLBACK"); v != "" {
-		o.Fallback = Truthy(v)
-	}
-	if o.SQLiteURL == "" {
-		o.SQLiteURL = "sqlite:///registry.db"
-	}
-	return o
 }
 
 // Failure is a backend that could not start.
