@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -171,7 +173,7 @@ func (s *Server) principalFrom(r *http.Request) (principal, string, bool) {
 	if tok == "" {
 		return principal{}, "missing authentication token: send the token from PUT /authenticate in the X-Authorization header", false
 	}
-	c, err := s.tokens.verify(tok, s.cfg.Now())
+	c, err := s.verified.claims(s.tokens, tok, s.cfg.Now())
 	if err != nil {
 		return principal{}, "authentication token is invalid or expired: authenticate again with PUT /authenticate", false
 	}
@@ -197,4 +199,45 @@ func tokenFromHeaders(h interface{ Get(string) string }) string {
 		v = strings.TrimSpace(v[7:])
 	}
 	return v
+}
+
+// verifiedTokens remembers the claims of tokens whose signature was
+// checked, so that a client's every request costs a map lookup instead of
+// an HMAC and a JSON decode. Only checked tokens get in (a forged one
+// costs its sender the full check each time); the expiry, the user's
+// credential version and the reset generation are still checked on every
+// request.
+type verifiedTokens struct {
+	mu sync.RWMutex
+	m  map[string]tokenClaims
+}
+
+// maxVerifiedTokens bounds the memory of verifiedTokens: when full, the
+// expired tokens are forgotten, and all of them if none is.
+const maxVerifiedTokens = 10000
+
+// claims returns the claims of a valid, unexpired token.
+func (v *verifiedTokens) claims(t tokenSigner, tok string, now time.Time) (tokenClaims, error) {
+	v.mu.RLock()
+	c, ok := v.m[tok]
+	v.mu.RUnlock()
+	if !ok {
+		var err error
+		if c, err = t.verify(tok, now); err != nil {
+			return tokenClaims{}, err
+		}
+		v.mu.Lock()
+		if len(v.m) >= maxVerifiedTokens {
+			maps.DeleteFunc(v.m, func(_ string, c tokenClaims) bool { return now.UnixNano() >= c.Expires })
+			if len(v.m) >= maxVerifiedTokens {
+				clear(v.m)
+			}
+		}
+		v.m[tok] = c
+		v.mu.Unlock()
+	}
+	if now.UnixNano() >= c.Expires {
+		return tokenClaims{}, errBadToken
+	}
+	return c, nil
 }

@@ -488,3 +488,30 @@ func TestParallelCorrectLoginsAllSucceed(t *testing.T) {
 		}
 	}
 }
+
+// The cache of verified tokens forgets tokens past maxVerifiedTokens, so
+// a client logging in again and again cannot grow the server's memory
+// without bound; a cached token still expires on time.
+func TestVerifiedTokensBounded(t *testing.T) {
+	signer := tokenSigner{secret: []byte("k"), ttl: time.Hour}
+	v := &verifiedTokens{m: map[string]tokenClaims{}}
+	now := time.Now()
+	for i := range maxVerifiedTokens + 10 {
+		if _, err := v.claims(signer, signer.issue(fmt.Sprintf("u%d", i), "cv", 0, now), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(v.m); n > maxVerifiedTokens {
+		t.Errorf("%d tokens kept, want at most %d", n, maxVerifiedTokens)
+	}
+	tok := signer.issue("late", "cv", 0, now)
+	if _, err := v.claims(signer, tok, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.claims(signer, tok, now.Add(time.Hour)); err == nil {
+		t.Errorf("a cached token was accepted after its expiry")
+	}
+	if _, err := v.claims(signer, tok+"x", now); err == nil {
+		t.Errorf("a forged token was accepted")
+	}
+}

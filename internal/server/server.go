@@ -72,6 +72,7 @@ type Server struct {
 	users     map[string]user
 	dummyHash []byte
 	tokens    tokenSigner
+	verified  *verifiedTokens
 	metrics   *requestMetrics
 	limits    Limits
 	throttle  *throttler
@@ -121,6 +122,7 @@ func New(cfg Config) (*Server, error) {
 		users:     users,
 		dummyHash: dummy,
 		tokens:    tokens,
+		verified:  &verifiedTokens{m: map[string]tokenClaims{}},
 		metrics:   newRequestMetrics(),
 		limits:    cfg.Limits.withDefaults(),
 		throttle:  newThrottler(cfg.Throttle),

@@ -22,6 +22,9 @@ import (
 type SQLite struct {
 	db   *sql.DB // the one writer
 	read *sql.DB // readers (query_only)
+	// get reads one artifact by id, prepared once: preparing is most of
+	// the cost of a read (database/sql keeps it per reader connection).
+	get  *sql.Stmt
 	path string
 	now  func() time.Time
 	gen  atomic.Int64
@@ -139,7 +142,12 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	read.SetMaxOpenConns(sqliteReaders)
 	read.SetMaxIdleConns(sqliteReaders)
-	s := &SQLite{db: db, read: read, path: path, now: time.Now}
+	get, err := read.PrepareContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts WHERE id = ?`)
+	if err != nil {
+		_ = errors.Join(read.Close(), db.Close())
+		return nil, fmt.Errorf("preparing the reads of SQLite database %s: %w", path, err)
+	}
+	s := &SQLite{db: db, read: read, get: get, path: path, now: time.Now}
 	var gen int64
 	err = db.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'reset'`).Scan(&gen)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -231,7 +239,10 @@ func scanRecord(row rowScanner) (Record, error) {
 	if err := row.Scan(&r.Metadata.ID, &r.Metadata.Type, &r.Metadata.Name, &r.URL, &hf, &created, &r.CreatedBy, &rating, &r.PendingRating); err != nil {
 		return Record{}, err
 	}
-	if err := json.Unmarshal([]byte(hf), &r.HFData); err != nil {
+	// Most artifacts have no hf_data: skip the decoder for them.
+	if hf == "[]" {
+		r.HFData = []map[string]any{}
+	} else if err := json.Unmarshal([]byte(hf), &r.HFData); err != nil {
 		return Record{}, fmt.Errorf("artifact %s: stored hf_data is not JSON: %w", r.Metadata.ID, err)
 	}
 	r.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
@@ -242,7 +253,7 @@ func scanRecord(row rowScanner) (Record, error) {
 }
 
 func (s *SQLite) Get(ctx context.Context, id string) (Record, error) {
-	r, err := scanRecord(s.read.QueryRowContext(ctx, `SELECT `+sqliteColumns+` FROM artifacts WHERE id = ?`, id))
+	r, err := scanRecord(s.get.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, ErrNotFound
 	}
@@ -466,4 +477,4 @@ func (s *SQLite) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
-func (s *SQLite) Close() error { return errors.Join(s.read.Close(), s.db.Close()) }
+func (s *SQLite) Close() error { return errors.Join(s.get.Close(), s.read.Close(), s.db.Close()) }
