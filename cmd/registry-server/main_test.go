@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -188,8 +187,6 @@ func TestBinaryHelpAndBadValues(t *testing.T) {
 		}
 	}
 }
-
-func slogDiscard() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
 
 // The environment a newcomer sets is honoured: LOG_LEVEL filters the JSON
 // logs, ENVIRONMENT tags them, REGISTRY_ADMIN_PASSWORD and
