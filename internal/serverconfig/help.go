@@ -23,7 +23,7 @@ func variables() []variable {
 		if d, ok := f.Tag.Lookup("envDefault"); ok {
 			def = "{" + d + "}"
 		}
-		out = append(out, variable{name: f.Tag.Get("env"), def: def, doc: f.Tag.Get("doc"), want: Want(f)})
+		out = append(out, variable{name: f.Tag.Get("env"), def: def, doc: f.Tag.Get("doc"), want: want(f)})
 	}
 	return out
 }

@@ -118,6 +118,7 @@ func Parse(environ []string) (Env, error) {
 	vars := env.ToMap(environ)
 	var e Env
 	var errs []error
+	unparsed := map[string]bool{} // field names
 	if err := env.ParseWithOptions(&e, env.Options{Environment: vars}); err != nil {
 		var agg env.AggregateError
 		if !errors.As(err, &agg) {
@@ -134,12 +135,13 @@ func Parse(environ []string) (Env, error) {
 				errs = append(errs, err)
 				continue
 			}
+			unparsed[f.Name] = true
 			errs = append(errs, badValue(f, vars[f.Tag.Get("env")]))
 		}
 	}
 	v := reflect.ValueOf(e)
 	for _, f := range reflect.VisibleFields(reflect.TypeFor[Env]()) {
-		if raw := vars[f.Tag.Get("env")]; raw != "" && !inBounds(f, v.FieldByIndex(f.Index)) {
+		if raw := vars[f.Tag.Get("env")]; raw != "" && !unparsed[f.Name] && !inBounds(f, v.FieldByIndex(f.Index)) {
 			errs = append(errs, badValue(f, raw))
 		}
 	}
@@ -149,11 +151,11 @@ func Parse(environ []string) (Env, error) {
 var durationType = reflect.TypeFor[Duration]()
 
 func badValue(f reflect.StructField, raw string) error {
-	return fmt.Errorf("%s %q: want %s", f.Tag.Get("env"), raw, Want(f))
+	return fmt.Errorf("%s %q: want %s", f.Tag.Get("env"), raw, want(f))
 }
 
-// Want says what values f accepts.
-func Want(f reflect.StructField) string {
+// want says what values f accepts.
+func want(f reflect.StructField) string {
 	if w := f.Tag.Get("want"); w != "" {
 		return w
 	}
@@ -181,7 +183,7 @@ func Want(f reflect.StructField) string {
 	if m := f.Tag.Get("max"); m != "" {
 		what += " at most " + m
 	}
-	if strings.IndexAny(what[:1], "aeiou") == 0 {
+	if strings.ContainsAny(what[:1], "aeiou") {
 		return "an " + what
 	}
 	return "a " + what

@@ -144,3 +144,11 @@ func TestReadmeTableIsGenerated(t *testing.T) {
 		t.Errorf("the table of cmd/registry-server/README.md is not what Env documents: run scripts/docs.sh (or go run ./cmd/registry-server -help-markdown) and commit it")
 	}
 }
+
+// A value that does not parse is reported once, not again as out of bounds.
+func TestBadValueReportedOnce(t *testing.T) {
+	_, err := Parse([]string{"PAGE_SIZE=x"})
+	if err == nil || strings.Count(err.Error(), "PAGE_SIZE") != 1 {
+		t.Errorf("PAGE_SIZE=x: %v, want one error naming PAGE_SIZE", err)
+	}
+}
