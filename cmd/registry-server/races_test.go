@@ -115,7 +115,7 @@ func TestBinaryDeleteRacingUpdateStaysDeleted(t *testing.T) {
 	replicas, tokens, _ := racingReplicas(t, "delrace")
 	a, b := replicas[0], replicas[1]
 	const pairs = 30
-	broken, deleted := 0, 0
+	broken, deleted, updated := 0, 0, 0
 	for i := range pairs {
 		oldURL := fmt.Sprintf("https://huggingface.co/org/delrace-%d", i)
 		newURL := oldURL + "-moved"
@@ -139,6 +139,9 @@ func TestBinaryDeleteRacingUpdateStaysDeleted(t *testing.T) {
 			continue
 		}
 		deleted++
+		if putStatus == http.StatusOK {
+			updated++
+		}
 		var problems []string
 		for r, p := range replicas {
 			if st, body, _ := p.send(http.MethodGet, "/artifacts/model/"+art.Metadata.ID, tokens[r], nil); st != http.StatusNotFound {
@@ -155,7 +158,7 @@ func TestBinaryDeleteRacingUpdateStaysDeleted(t *testing.T) {
 			t.Errorf("pair %d (PUT %d, DELETE 200): %s", i, putStatus, strings.Join(problems, "; "))
 		}
 	}
-	t.Logf("%d of %d pairs deleted, %d of them undone or left half-records", deleted, pairs, broken)
+	t.Logf("%d of %d pairs deleted (%d of them after the PUT was applied), %d undone or left half-records", deleted, pairs, updated, broken)
 }
 
 // A reset and creates on both replicas at once: a create either finishes

@@ -25,6 +25,10 @@ var (
 	// ErrConflict means another artifact of the same type already has the
 	// same source url (the registry's 409 rule, see Store.Create).
 	ErrConflict = errors.New("an artifact of this type with this url exists")
+	// ErrResetting means a reset of the registry is running (S3: on any
+	// server sharing the bucket), and a create was refused or undone so that
+	// it cannot outlive the reset in part; it can be tried again in a moment.
+	ErrResetting = errors.New("a reset of the registry is in progress")
 )
 
 // Metadata is the API's ArtifactMetadata.
