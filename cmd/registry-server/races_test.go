@@ -41,12 +41,12 @@ func (p *proc) send(method, path, token string, body any) (int, []byte, error) {
 }
 
 // racingReplicas starts two server processes on one new bucket of the
-// stack's versitygw, logs in on both and returns them with their tokens and
-// the bucket's name.
-func racingReplicas(t *testing.T, prefix string, extraEnv ...string) ([]*proc, []string, string) {
+// stack's versitygw with one TOKEN_SECRET, as replicas behind a load
+// balancer run, logs in on both and returns them with their tokens and the
+// bucket's name.
+func racingReplicas(t *testing.T, prefix string) ([]*proc, []string, string) {
 	t.Helper()
-	env := append(teststack.VersitygwServerEnv(t, prefix), "LOG_LEVEL=WARNING")
-	env = append(env, extraEnv...)
+	env := append(teststack.VersitygwServerEnv(t, prefix), "LOG_LEVEL=WARNING", "TOKEN_SECRET=races-test-secret-"+prefix)
 	bucket := ""
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "S3_BUCKET_NAME="); ok {

@@ -158,10 +158,10 @@ func (m *Memory) Reset(_ context.Context) error {
 	return nil
 }
 
-func (m *Memory) Generation() int64 {
+func (m *Memory) Generation(context.Context, time.Duration) (int64, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.gen
+	return m.gen, nil
 }
 
 func (m *Memory) AppendAudit(_ context.Context, id string, e AuditEntry) error {

@@ -99,7 +99,7 @@ type S3 struct {
 	seq    atomic.Int64
 	// gen is the reset generation last read from the bucket (or written),
 	// genAt when (Unix nanoseconds), so that token checks read the bucket
-	// at most once per GenerationMaxAge.
+	// at most once per the maxAge they ask for.
 	gen       atomic.Int64
 	genAt     atomic.Int64
 	genFlight singleflight.Group
@@ -220,7 +220,14 @@ func (s *S3) indexMissing(ctx context.Context, metadataKeys []string) error {
 	})
 }
 
-func (s *S3) Generation() int64 { return s.gen.Load() }
+func (s *S3) Generation(ctx context.Context, maxAge time.Duration) (int64, error) {
+	if maxAge > 0 && s.now().Sub(time.Unix(0, s.genAt.Load())) < maxAge {
+		return s.gen.Load(), nil
+	}
+	// Token checks of many requests at once share one read.
+	_, err, _ := s.genFlight.Do("", func() (any, error) { return s.readReset(context.WithoutCancel(ctx)) })
+	return s.gen.Load(), err
+}
 
 // resetState is what the generation object says: how many resets there
 // were, and whether one is running.

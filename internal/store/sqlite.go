@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -24,7 +23,6 @@ type SQLite struct {
 	read *sql.DB // readers (query_only)
 	path string
 	now  func() time.Time
-	gen  atomic.Int64
 }
 
 // sqliteReaders is the size of the reader pool.
@@ -140,17 +138,23 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	read.SetMaxOpenConns(sqliteReaders)
 	read.SetMaxIdleConns(sqliteReaders)
 	s := &SQLite{db: db, read: read, path: path, now: time.Now}
-	var gen int64
-	err = db.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'reset'`).Scan(&gen)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if _, err := s.Generation(ctx, 0); err != nil {
 		_ = errors.Join(read.Close(), db.Close())
 		return nil, fmt.Errorf("reading the reset counter of SQLite database %s: %w", path, err)
 	}
-	s.gen.Store(gen)
 	return s, nil
 }
 
-func (s *SQLite) Generation() int64 { return s.gen.Load() }
+// Generation reads the counter every time (an indexed read of one row), so
+// that a reset by another process on the same file counts at once.
+func (s *SQLite) Generation(ctx context.Context, _ time.Duration) (int64, error) {
+	var gen int64
+	err := s.read.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'reset'`).Scan(&gen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return gen, err
+}
 
 // insertAudit writes e into the trail of id inside tx.
 func insertAudit(ctx context.Context, tx *sql.Tx, id string, e AuditEntry) error {
@@ -400,10 +404,9 @@ func (s *SQLite) Reset(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
-	var gen int64
-	if err := tx.QueryRowContext(ctx,
+	if _, err := tx.ExecContext(ctx,
 		`INSERT INTO counters(name, value) VALUES ('reset', 1)
-		 ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value`).Scan(&gen); err != nil {
+		 ON CONFLICT(name) DO UPDATE SET value = value + 1`); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM artifacts`); err != nil {
@@ -412,11 +415,7 @@ func (s *SQLite) Reset(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM audit`); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	s.gen.Store(gen)
-	return nil
+	return tx.Commit()
 }
 
 func (s *SQLite) AppendAudit(ctx context.Context, id string, e AuditEntry) error {

@@ -135,12 +135,12 @@ type Store interface {
 	// Reset removes every record and audit entry and raises Generation
 	// before it removes anything. Ids are not reused.
 	Reset(ctx context.Context) error
-	// Generation counts the resets of this storage, across restarts: tokens
-	// carry it, so that a reset revokes every token issued before it. It is
-	// read when the store opens and raised by this process's resets (a
-	// reset by another process sharing an S3 bucket is seen after a
-	// restart).
-	Generation() int64
+	// Generation counts the resets of this storage, across restarts and
+	// the processes sharing it: tokens carry it, so that a reset revokes
+	// every token issued before it, on every server. The answer may be up
+	// to maxAge old (S3 reads the bucket at most once per maxAge; 0 reads it
+	// now); this process's own resets count at once.
+	Generation(ctx context.Context, maxAge time.Duration) (int64, error)
 	// AppendAudit adds an entry to the trail of an existing artifact
 	// (ErrNotFound otherwise); used for entries without a write, such as
 	// DOWNLOAD.
