@@ -842,6 +842,15 @@ func (s *S3) Page(ctx context.Context, q Query, after string, limit int) ([]Reco
 	return out, next, nil
 }
 
+// Skip counts index entries: LIST calls only, no object reads.
+func (s *S3) Skip(ctx context.Context, q Query, n int) (string, bool, error) {
+	ids, _, err := s.candidates(ctx, q, "", n)
+	if err != nil || len(ids) < n {
+		return "", false, err
+	}
+	return ids[n-1], true, nil
+}
+
 // Count counts index entries: LIST calls only, no object reads, and no more
 // than atMost of each part of the query.
 func (s *S3) Count(ctx context.Context, q Query, atMost int) (int, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -307,19 +308,49 @@ func (s *SQLite) Delete(ctx context.Context, id string) error {
 	return tx.Commit()
 }
 
-// where is the SQL condition for q, with its arguments.
+// where is the SQL condition for q, with its arguments: one condition per
+// set of types, however many names share it, so that the expression stays
+// shallow for any number of terms (SQLite refuses expression trees deeper
+// than 1000, which a chain of 999 ORs is).
 func (q Query) where() (string, []any) {
+	type group struct {
+		types   []string
+		names   []string
+		anyName bool
+		seen    map[string]bool
+	}
+	var groups []*group
+	byTypes := map[string]*group{}
+	for _, t := range q {
+		types := slices.Compact(slices.Sorted(slices.Values(t.Types)))
+		key := strings.Join(types, ",")
+		g := byTypes[key]
+		if g == nil {
+			g = &group{types: types, seen: map[string]bool{}}
+			byTypes[key] = g
+			groups = append(groups, g)
+		}
+		switch {
+		case t.Name == "*":
+			g.anyName = true
+		case !g.seen[t.Name]:
+			g.seen[t.Name] = true
+			g.names = append(g.names, t.Name)
+		}
+	}
 	var terms []string
 	var args []any
-	for _, t := range q {
+	for _, g := range groups {
 		var conds []string
-		if t.Name != "*" {
-			conds = append(conds, "name = ?")
-			args = append(args, t.Name)
+		if !g.anyName {
+			conds = append(conds, "name IN ("+placeholders(len(g.names))+")")
+			for _, n := range g.names {
+				args = append(args, n)
+			}
 		}
-		if len(t.Types) > 0 {
-			conds = append(conds, "type IN (?"+strings.Repeat(", ?", len(t.Types)-1)+")")
-			for _, typ := range t.Types {
+		if len(g.types) > 0 {
+			conds = append(conds, "type IN ("+placeholders(len(g.types))+")")
+			for _, typ := range g.types {
 				args = append(args, typ)
 			}
 		}
@@ -333,6 +364,9 @@ func (q Query) where() (string, []any) {
 	}
 	return "(" + strings.Join(terms, " OR ") + ")", args
 }
+
+// placeholders is n SQL parameters: ?, ?, ...
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 func (s *SQLite) Page(ctx context.Context, q Query, after string, limit int) ([]Record, string, error) {
 	// seq is unique here, so it alone is the creation order.
@@ -368,6 +402,16 @@ func (s *SQLite) query(ctx context.Context, query string, args ...any) ([]Record
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+func (s *SQLite) Skip(ctx context.Context, q Query, n int) (string, bool, error) {
+	cond, args := q.where()
+	var id string
+	err := s.read.QueryRowContext(ctx, `SELECT id FROM artifacts WHERE `+cond+` ORDER BY seq LIMIT 1 OFFSET ?`, append(args, n-1)...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return id, err == nil, err
 }
 
 func (s *SQLite) Count(ctx context.Context, q Query, atMost int) (int, error) {

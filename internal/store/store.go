@@ -126,6 +126,12 @@ type Store interface {
 	// but none that existed then is returned twice or skipped. limit <= 0
 	// means no limit.
 	Page(ctx context.Context, q Query, after string, limit int) (recs []Record, next string, err error)
+	// Skip returns the id of the n-th record matching q in creation order
+	// (n >= 1), for a Page to continue after, or false when fewer than n
+	// match; so that a numeric offset costs no reads of the records it
+	// skips (S3: LIST calls on the index only, where an artifact deleted a
+	// moment ago may still count).
+	Skip(ctx context.Context, q Query, n int) (after string, ok bool, err error)
 	// Count returns how many records match q, counting no further than
 	// atMost (<= 0: no limit), so that a cap check stays cheap on S3.
 	Count(ctx context.Context, q Query, atMost int) (int, error)
