@@ -85,9 +85,9 @@ type ratingJob struct {
 
 // trust is the state of the trust pipeline.
 type trust struct {
-	up       *upstream.Client
-	rater    *rating.Rater
-	raw      store.Store // sees pending artifacts
+	up    *upstream.Client
+	rater *rating.Rater
+	raw   store.Store // sees pending artifacts
 	// jobs holds the ratings waiting for a worker; slots counts them plus
 	// the creates that reserved a place, so that a reserved place is a
 	// send that never blocks.
