@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
@@ -109,8 +107,8 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 
 func (s *Server) handleByName(w http.ResponseWriter, r *http.Request, _ principal) {
 	name := r.PathValue("name")
-	if !validName(name) {
-		writeError(w, http.StatusBadRequest, "artifact name must be non-empty UTF-8 text without control characters")
+	if !artifact.ValidName(name) {
+		writeError(w, http.StatusBadRequest, "artifact name "+artifact.NameRule)
 		return
 	}
 	if !s.checkName(w, "the artifact name", name) {
@@ -131,20 +129,6 @@ func (s *Server) handleByName(w http.ResponseWriter, r *http.Request, _ principa
 		out = append(out, rec.Metadata)
 	}
 	writeMatches(w, out)
-}
-
-// validName accepts the spec's "keyboard" names: any non-empty UTF-8 text
-// without control characters.
-func validName(name string) bool {
-	if name == "" || !utf8.ValidString(name) {
-		return false
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Server) handleByRegex(w http.ResponseWriter, r *http.Request, _ principal) {

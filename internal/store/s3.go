@@ -391,7 +391,7 @@ func (s *S3) delete(ctx context.Context, key string) error {
 func encodeDocument(r Record) ([]byte, error) {
 	var d s3Document
 	d.Metadata = r.Metadata
-	d.Data.URL = normURL(r.URL)
+	d.Data.URL = strings.TrimSpace(r.URL)
 	d.Data.HFData = nonNilHF(r.HFData)
 	d.CreatedAt = r.CreatedAt.UTC().Format(createdAtLayout)
 	d.CreatedBy = r.CreatedBy

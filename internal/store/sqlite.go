@@ -69,8 +69,10 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_artifact ON audit(artifact_id, n);
 `
 
-// migrateSQLiteRating adds the rating columns when the table predates them.
-func migrateSQLiteRating(ctx context.Context, db *sql.DB) error {
+// migrateSQLite adds the columns a table made before them lacks: the
+// rating columns, and url_key (the url's normURL form, which the 409 rule
+// compares), which it fills in for the rows there are.
+func migrateSQLite(ctx context.Context, db *sql.DB) error {
 	have := map[string]bool{}
 	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('artifacts')`)
 	if err != nil {
@@ -90,11 +92,47 @@ func migrateSQLiteRating(ctx context.Context, db *sql.DB) error {
 	for _, col := range []struct{ name, ddl string }{
 		{"rating", `ALTER TABLE artifacts ADD COLUMN rating TEXT`},
 		{"pending_rating", `ALTER TABLE artifacts ADD COLUMN pending_rating INTEGER NOT NULL DEFAULT 0`},
+		{"url_key", `ALTER TABLE artifacts ADD COLUMN url_key TEXT NOT NULL DEFAULT ''`},
 	} {
 		if !have[col.name] {
 			if _, err := db.ExecContext(ctx, col.ddl); err != nil {
 				return err
 			}
+		}
+	}
+	if !have["url_key"] {
+		if err := fillURLKeys(ctx, db); err != nil {
+			return err
+		}
+	}
+	_, err = db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS artifacts_type_url_key ON artifacts(type, url_key)`)
+	return err
+}
+
+// fillURLKeys sets url_key of the rows stored before the column existed.
+func fillURLKeys(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT seq, url FROM artifacts WHERE url_key = ''`)
+	if err != nil {
+		return err
+	}
+	keys := map[int64]string{}
+	for rows.Next() {
+		var (
+			seq int64
+			url string
+		)
+		if err := rows.Scan(&seq, &url); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		keys[seq] = normURL(url)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for seq, key := range keys {
+		if _, err := db.ExecContext(ctx, `UPDATE artifacts SET url_key = ? WHERE seq = ?`, key, seq); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -127,9 +165,9 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("creating the schema in SQLite database %s: %w", path, err)
 	}
-	if err := migrateSQLiteRating(ctx, db); err != nil {
+	if err := migrateSQLite(ctx, db); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("adding the rating columns to SQLite database %s: %w", path, err)
+		return nil, fmt.Errorf("adding the rating and url_key columns to SQLite database %s: %w", path, err)
 	}
 	read, err := sql.Open("sqlite", path+"?_txlock=deferred"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
@@ -186,7 +224,7 @@ func (s *SQLite) Create(ctx context.Context, r Record, e AuditEntry) (Record, er
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
 	var exists int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM artifacts WHERE type = ? AND url = ?`, r.Metadata.Type, normURL(r.URL)).Scan(&exists)
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM artifacts WHERE type = ? AND url_key = ?`, r.Metadata.Type, normURL(r.URL)).Scan(&exists)
 	if err == nil {
 		return Record{}, ErrConflict
 	}
@@ -203,8 +241,8 @@ func (s *SQLite) Create(ctx context.Context, r Record, e AuditEntry) (Record, er
 	}
 	r.Metadata.ID = FormatID(r.Metadata.Type, seq, s.now())
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO artifacts(seq, id, type, name, url, hf_data, created_at, created_by, rating, pending_rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy, ratingColumn(r.Rating), r.PendingRating)
+		`INSERT INTO artifacts(seq, id, type, name, url, url_key, hf_data, created_at, created_by, rating, pending_rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy, ratingColumn(r.Rating), r.PendingRating)
 	if isUniqueViolation(err) {
 		return Record{}, ErrConflict
 	}
@@ -264,16 +302,17 @@ func (s *SQLite) Update(ctx context.Context, r Record, e AuditEntry) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
-	var owner string
-	err = tx.QueryRowContext(ctx, `SELECT id FROM artifacts WHERE type = (SELECT type FROM artifacts WHERE id = ?) AND url = ?`, r.Metadata.ID, normURL(r.URL)).Scan(&owner)
-	if err == nil && owner != r.Metadata.ID {
+	var other int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM artifacts WHERE type = (SELECT type FROM artifacts WHERE id = ?) AND url_key = ? AND id != ?`,
+		r.Metadata.ID, normURL(r.URL), r.Metadata.ID).Scan(&other)
+	if err == nil {
 		return ErrConflict
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE artifacts SET name = ?, url = ?, hf_data = ?, rating = ?, pending_rating = ? WHERE id = ?`,
-		r.Metadata.Name, normURL(r.URL), string(hf), ratingColumn(r.Rating), r.PendingRating, r.Metadata.ID)
+	res, err := tx.ExecContext(ctx, `UPDATE artifacts SET name = ?, url = ?, url_key = ?, hf_data = ?, rating = ?, pending_rating = ? WHERE id = ?`,
+		r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), ratingColumn(r.Rating), r.PendingRating, r.Metadata.ID)
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}

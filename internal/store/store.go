@@ -177,7 +177,7 @@ func ParseSeq(id string) int64 {
 }
 
 // normURL is the form of a url the 409 rule compares.
-func normURL(u string) string { return strings.TrimSpace(u) }
+func normURL(u string) string { return artifact.NormalizeURL(u) }
 
 // All returns every record of st in creation order: a full read (on S3,
 // every object), for the few uses that need the whole registry.
