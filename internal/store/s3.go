@@ -927,7 +927,7 @@ func (s *S3) Reset(ctx context.Context) error {
 		gen  int64
 		etag string
 	)
-	for {
+	for attempt := 0; ; attempt++ {
 		cur, err := s.readReset(ctx)
 		if err != nil {
 			return err
@@ -937,11 +937,23 @@ func (s *S3) Reset(ctx context.Context) error {
 		if err == nil {
 			break
 		}
-		if !s3bucket.IsPreconditionFailed(err) {
+		if !s3bucket.IsPreconditionFailed(err) || attempt == 20 {
 			return err
 		}
 		// Another reset raised it first: raise it past that one.
 	}
+	err := s.deleteStored(ctx)
+	// This reset deletes nothing more, even when it failed: clear the mark,
+	// unless a later reset has taken the object over meanwhile (it clears
+	// the mark when it ends).
+	if _, cerr := s.writeReset(ctx, gen, false, etag); cerr != nil && !s3bucket.IsPreconditionFailed(cerr) {
+		err = errors.Join(err, cerr)
+	}
+	return err
+}
+
+// deleteStored deletes the artifacts, the index and the audit trails.
+func (s *S3) deleteStored(ctx context.Context) error {
 	for _, prefix := range []string{s3bucket.ArtifactsPrefix, s3IndexPrefix, s3AuditPrefix} {
 		keys, err := s.keys(ctx, prefix)
 		if err != nil {
@@ -950,11 +962,6 @@ func (s *S3) Reset(ctx context.Context) error {
 		if err := s.deleteAll(ctx, keys); err != nil {
 			return err
 		}
-	}
-	// Done: unless a later reset has taken over the object meanwhile
-	// (it clears the mark when it ends).
-	if _, err := s.writeReset(ctx, gen, false, etag); err != nil && !s3bucket.IsPreconditionFailed(err) {
-		return err
 	}
 	return nil
 }
