@@ -96,8 +96,9 @@ const (
 // Store is a storage backend.
 //
 // The 409 rule: Create fails with ErrConflict when an artifact of the same
-// type already has exactly the same source url (compared after trimming
-// surrounding white space); Update fails the same way when the new url is
+// type already has the same source url (compared in the normal form of
+// artifact.NormalizeURL; the url is stored as given, trimmed); Update fails
+// the same way when the new url is
 // already another artifact's of that type. Artifacts of different types may
 // share a url, and any number of artifacts may share a name.
 type Store interface {
@@ -109,7 +110,9 @@ type Store interface {
 	// unique across restarts and concurrent creates, and stores it together
 	// with its CREATE audit entry e (whose Artifact gets the new metadata):
 	// a crash never leaves the artifact without that entry (SQLite: one
-	// transaction; S3: the entry is written first, see S3).
+	// transaction; S3: the entry is written first, see S3). A create that a
+	// reset overlaps either ends before it or fails with ErrResetting,
+	// having stored nothing.
 	Create(ctx context.Context, r Record, e AuditEntry) (Record, error)
 	// Get reads one record by id without scanning.
 	Get(ctx context.Context, id string) (Record, error)
