@@ -72,9 +72,11 @@ import (
 //     there now (or answers not found). A crash in between leaves an UPDATE
 //     entry for an update that was not applied (and whose client got no
 //     200), never an applied update without its entry.
-//   - Delete removes the metadata first, then the trail, the index entries
-//     and the url claim; a crash in between leaves objects that belong to
-//     no artifact, as in the first case.
+//   - Delete first marks the metadata deleted with If-Match on the version
+//     it read (from then on the artifact reads as not found; a concurrent
+//     update fails or was applied before), then removes the metadata, the
+//     trail, the index entries and the url claim; a crash in between leaves
+//     objects that belong to no artifact, as in the first case.
 //   - Reset raises the generation (state/reset-generation, a conditional
 //     write, so that two resets get two numbers) and marks it running
 //     before it deletes anything, so that a reset cut short still revokes
@@ -142,9 +144,11 @@ type s3Document struct {
 	CreatedAt string `json:"created_at"`
 	CreatedBy string `json:"created_by"`
 	// Beyond the guide's format (readers of it ignore unknown fields):
-	// the ModelRating once computed, and the async-ingest marker.
+	// the ModelRating once computed, the async-ingest marker, and the mark
+	// of a Delete in progress (the artifact reads as not found).
 	Rating        json.RawMessage `json:"rating,omitempty"`
 	PendingRating bool            `json:"pending_rating,omitempty"`
+	Deleted       bool            `json:"deleted,omitempty"`
 }
 
 // MetadataKey is where the metadata of id lives.
@@ -388,7 +392,9 @@ func (s *S3) delete(ctx context.Context, key string) error {
 	return err
 }
 
-func encodeDocument(r Record) ([]byte, error) {
+func encodeDocument(r Record) ([]byte, error) { return json.MarshalIndent(toDocument(r), "", "  ") }
+
+func toDocument(r Record) s3Document {
 	var d s3Document
 	d.Metadata = r.Metadata
 	d.Data.URL = strings.TrimSpace(r.URL)
@@ -396,13 +402,18 @@ func encodeDocument(r Record) ([]byte, error) {
 	d.CreatedAt = r.CreatedAt.UTC().Format(createdAtLayout)
 	d.CreatedBy = r.CreatedBy
 	d.Rating, d.PendingRating = r.Rating, r.PendingRating
-	return json.MarshalIndent(d, "", "  ")
+	return d
 }
 
+// decodeDocument reads a metadata object; ErrNotFound when it is marked
+// deleted.
 func decodeDocument(b []byte) (Record, error) {
 	var d s3Document
 	if err := json.Unmarshal(b, &d); err != nil {
 		return Record{}, err
+	}
+	if d.Deleted {
+		return Record{}, ErrNotFound
 	}
 	r := Record{Metadata: d.Metadata, URL: d.Data.URL, HFData: d.Data.HFData, CreatedBy: d.CreatedBy, Rating: d.Rating, PendingRating: d.PendingRating}
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999", time.RFC3339Nano} {
@@ -585,7 +596,10 @@ func (s *S3) getTagged(ctx context.Context, id string) (Record, *string, error) 
 		return Record{}, nil, err
 	}
 	r, err := decodeDocument(b)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Record{}, nil, err
+	case err != nil:
 		return Record{}, nil, fmt.Errorf("%s is not the guide's metadata JSON: %w", MetadataKey(id), err)
 	}
 	return r, out.ETag, nil
@@ -657,12 +671,34 @@ func (s *S3) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	ctx = context.WithoutCancel(ctx)
-	r, err := s.Get(ctx, id)
-	if err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		r, etag, err := s.getTagged(ctx, id)
+		if err != nil {
+			return err
+		}
+		// Marked deleted first, with a conditional write: a concurrent
+		// update then lands before it (and is deleted with it) or fails,
+		// also on S3-compatible servers (versitygw) that serialise
+		// conditional writes with each other but not with deletes.
+		d := toDocument(r)
+		d.Deleted = true
+		body, err := json.MarshalIndent(d, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(id)), Body: bytes.NewReader(body),
+			ContentType: aws.String("application/json"), IfMatch: etag,
+		})
+		if err == nil {
+			r.Metadata.ID = id
+			return s.remove(ctx, r)
+		}
+		if !s3bucket.IsPreconditionFailed(err) && !s3bucket.IsNotFound(err) || attempt == s3UpdateAttempts {
+			return err
+		}
+		// Updated or deleted meanwhile: delete what is there now.
 	}
-	r.Metadata.ID = id
-	return s.remove(ctx, r)
 }
 
 // remove deletes r's metadata, then its trail, its index entries and its
