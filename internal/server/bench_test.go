@@ -33,7 +33,7 @@ func newBenchServer(b *testing.B, backend string) benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return benchServer{h: srv.Handler(), tok: "bearer " + srv.issueFor(DefaultAdminName, time.Now())}
+	return benchServer{h: srv.Handler(), tok: "bearer " + adminToken(b, srv)}
 }
 
 func (s benchServer) call(b *testing.B, method, path, body string, want int) *httptest.ResponseRecorder {
@@ -132,7 +132,7 @@ func BenchmarkAuthenticatedGet(b *testing.B) {
 		}
 		ids[i] = rec.Metadata.ID
 	}
-	h, tok := srv.Handler(), "bearer "+srv.issueFor(DefaultAdminName, time.Now())
+	h, tok := srv.Handler(), "bearer "+adminToken(b, srv)
 	perRequestCPU := func(b *testing.B, get func(id string) int) {
 		b.ReportAllocs()
 		before := processCPU(b)

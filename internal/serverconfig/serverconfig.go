@@ -52,6 +52,7 @@ type Env struct {
 	MaxNameBytes    int      `env:"MAX_NAME_BYTES" envDefault:"512" min:"1" doc:"longest artifact name: derived from a new url, or asked for by {byName}, or a user name at {/authenticate} (400 past it)"`
 	MaxReadmeBytes  int      `env:"MAX_README_BYTES" envDefault:"16384" min:"1" doc:"{byRegEx} searches the first this-many bytes of an artifact's stored README text"`
 	MaxRegexBytes   int      `env:"MAX_REGEX_BYTES" envDefault:"1024" min:"1" doc:"longest {byRegEx} pattern (400 past it)"`
+	MaxQueries      int      `env:"MAX_QUERIES" envDefault:"100" min:"1" doc:"most artifact queries in one {POST /artifacts} body (400 naming the limit past it, before any storage work)"`
 	SearchTimeout   Duration `env:"SEARCH_TIMEOUT" envDefault:"5s" gt:"0" doc:"deadline of one search ({byName}, {byRegEx}, {POST /artifacts}): past it 503 and the scan stops"`
 
 	AuthThrottle              bool     `env:"AUTH_THROTTLE" envDefault:"1" doc:"{0}: no limit on failed {/authenticate} attempts (the bcrypt bound stays)"`
@@ -70,6 +71,7 @@ type Env struct {
 	RatingMode        server.RatingMode `env:"RATING_MODE" envDefault:"off" want:"off, sync or async" doc:"{off}: rate a model on its first {/rate}; {sync}: rate before storing, 424 below the minimum; {async}: store hidden, 202, rate in the background (see RATING.md)"`
 	RatingMinNetScore float64           `env:"RATING_MIN_NET_SCORE" envDefault:"0.5" gt:"0" max:"1" doc:"models with a lower {net_score} are disqualified in {sync} and {async} modes"`
 	RatingWorkers     int               `env:"RATING_WORKERS" envDefault:"2" min:"1" doc:"concurrent background ratings ({async})"`
+	RatingQueue       int               `env:"RATING_QUEUE" envDefault:"256" min:"1" doc:"models waiting for a background rating ({async}); past it a create answers 503 with {Retry-After: 5} and stores nothing"`
 	UpstreamTimeout   Duration          `env:"UPSTREAM_TIMEOUT" envDefault:"10s" gt:"0" doc:"timeout of one Hugging Face or GitHub call"`
 
 	TLSCertFile     string `env:"TLS_CERT_FILE" doc:"serve HTTPS with this PEM certificate (chain) instead of plain HTTP; needs {TLS_KEY_FILE}"`
@@ -250,7 +252,7 @@ func (e Env) Server() server.Config {
 		Environment: e.Environment,
 		Limits: server.Limits{
 			MaxURLBytes: e.MaxURLBytes, MaxNameBytes: e.MaxNameBytes, MaxReadmeBytes: e.MaxReadmeBytes,
-			MaxRegexBytes: e.MaxRegexBytes, SearchTimeout: time.Duration(e.SearchTimeout),
+			MaxRegexBytes: e.MaxRegexBytes, MaxQueries: e.MaxQueries, SearchTimeout: time.Duration(e.SearchTimeout),
 		},
 		Throttle: server.Throttle{
 			Off: !e.AuthThrottle, UserFailures: e.AuthMaxFailuresPerUser, AddressFailures: e.AuthMaxFailuresPerAddress,
@@ -260,7 +262,7 @@ func (e Env) Server() server.Config {
 		TrustConfig: server.TrustConfig{
 			HFEndpoint: e.HFEndpoint, GitHubAPIURL: e.GitHubAPIURL, GitHubToken: e.GitHubToken,
 			UpstreamTimeout: time.Duration(e.UpstreamTimeout), RatingMode: e.RatingMode,
-			RatingMinNetScore: e.RatingMinNetScore, RatingWorkers: e.RatingWorkers,
+			RatingMinNetScore: e.RatingMinNetScore, RatingWorkers: e.RatingWorkers, RatingQueue: e.RatingQueue,
 		},
 	}
 	if e.TokenSecret != "" {

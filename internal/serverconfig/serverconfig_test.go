@@ -28,7 +28,7 @@ func TestDefaultsAreTheServers(t *testing.T) {
 		t.Errorf("limits %+v throttle %+v, want the server's defaults", cfg.Limits, cfg.Throttle)
 	}
 	wantTrust := server.TrustConfig{HFEndpoint: upstream.DefaultHFEndpoint, GitHubAPIURL: upstream.DefaultGitHubAPIURL,
-		UpstreamTimeout: upstream.DefaultTimeout, RatingMode: server.RatingOff, RatingMinNetScore: server.DefaultRatingMinNetScore, RatingWorkers: 2}
+		UpstreamTimeout: upstream.DefaultTimeout, RatingMode: server.RatingOff, RatingMinNetScore: server.DefaultRatingMinNetScore, RatingWorkers: 2, RatingQueue: 256}
 	if cfg.TrustConfig != wantTrust {
 		t.Errorf("trust %+v, want %+v", cfg.TrustConfig, wantTrust)
 	}
@@ -46,12 +46,12 @@ func TestDefaultsAreTheServers(t *testing.T) {
 func TestParse(t *testing.T) {
 	e, err := Parse([]string{
 		"PORT=9123", "TOKEN_TTL=3600", "PAGE_SIZE=7", "TOKEN_SECRET=s3cret", "MAX_QUERY_RESULTS=0",
-		"MAX_URL_BYTES=100", "MAX_NAME_BYTES=50", "MAX_README_BYTES=4096", "MAX_REGEX_BYTES=64",
+		"MAX_URL_BYTES=100", "MAX_NAME_BYTES=50", "MAX_README_BYTES=4096", "MAX_REGEX_BYTES=64", "MAX_QUERIES=20",
 		"SEARCH_TIMEOUT=250ms", "AUTH_THROTTLE=0", "AUTH_MAX_FAILURES_PER_USER=3",
 		"AUTH_MAX_FAILURES_PER_ADDRESS=9", "AUTH_FAILURE_REFILL=30", "AUTH_BCRYPT_CONCURRENCY=4",
 		"TOKEN_RATE_LIMIT=2.5", "TOKEN_RATE_BURST=10", "SHUTDOWN_IDLE_GRACE=0",
 		"HF_ENDPOINT=http://127.0.0.1:9", "GITHUB_API_URL=http://127.0.0.1:10", "GITHUB_TOKEN=tok",
-		"RATING_MODE=ASYNC", "RATING_MIN_NET_SCORE=0.7", "RATING_WORKERS=3", "UPSTREAM_TIMEOUT=2s",
+		"RATING_MODE=ASYNC", "RATING_MIN_NET_SCORE=0.7", "RATING_WORKERS=3", "RATING_QUEUE=16", "UPSTREAM_TIMEOUT=2s",
 		"USE_S3=true", "S3_BUCKET_NAME=b", "AWS_REGION=eu-west-1", "USE_SQLITE=1", "STORAGE_FALLBACK=0",
 		"LOG_LEVEL=warning", "ENVIRONMENT=staging", "AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001",
 	})
@@ -59,10 +59,10 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := e.Server()
-	wantL := server.Limits{MaxURLBytes: 100, MaxNameBytes: 50, MaxReadmeBytes: 4096, MaxRegexBytes: 64, SearchTimeout: 250 * time.Millisecond}
+	wantL := server.Limits{MaxURLBytes: 100, MaxNameBytes: 50, MaxReadmeBytes: 4096, MaxRegexBytes: 64, MaxQueries: 20, SearchTimeout: 250 * time.Millisecond}
 	wantT := server.Throttle{Off: true, UserFailures: 3, AddressFailures: 9, FailureRefill: 30 * time.Second, BcryptConcurrency: 4, TokenRate: 2.5, TokenBurst: 10}
 	wantTrust := server.TrustConfig{HFEndpoint: "http://127.0.0.1:9", GitHubAPIURL: "http://127.0.0.1:10", GitHubToken: "tok",
-		RatingMode: server.RatingAsync, RatingMinNetScore: 0.7, RatingWorkers: 3, UpstreamTimeout: 2 * time.Second}
+		RatingMode: server.RatingAsync, RatingMinNetScore: 0.7, RatingWorkers: 3, RatingQueue: 16, UpstreamTimeout: 2 * time.Second}
 	if cfg.Limits != wantL || cfg.Throttle != wantT || cfg.TrustConfig != wantTrust {
 		t.Errorf("from the environment: %+v %+v %+v", cfg.Limits, cfg.Throttle, cfg.TrustConfig)
 	}
@@ -94,6 +94,8 @@ func TestBadValues(t *testing.T) {
 		"TOKEN_RATE_LIMIT":        {"fast", "a non-negative number"},
 		"RATING_MIN_NET_SCORE":    {"1.5", "a positive number at most 1"},
 		"RATING_WORKERS":          {"0", "an integer of at least 1"},
+		"RATING_QUEUE":            {"0", "an integer of at least 1"},
+		"MAX_QUERIES":             {"0", "an integer of at least 1"},
 		"RATING_MODE":             {"eager", "off, sync or async"},
 		"LOG_LEVEL":               {"LOUD", "DEBUG, INFO, WARN (or WARNING) or ERROR (or CRITICAL)"},
 		"USE_S3":                  {"yes", "1, true, 0 or false"},
