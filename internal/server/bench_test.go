@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -29,7 +30,7 @@ func newBenchServer(b *testing.B, backend string) benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return benchServer{h: srv.Handler(), tok: "bearer " + srv.issueFor(DefaultAdminName, time.Now())}
+	return benchServer{h: srv.Handler(), tok: "bearer " + srv.issueFor(defaultadmin.Name, time.Now())}
 }
 
 func (s benchServer) call(b *testing.B, method, path, body string, want int) *httptest.ResponseRecorder {

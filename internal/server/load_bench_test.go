@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -39,7 +40,7 @@ func BenchmarkLoad(b *testing.B) {
 			defer ts.Close()
 			lg := &loadGen{
 				base:   ts.URL,
-				tok:    "bearer " + srv.issueFor(DefaultAdminName, time.Now()),
+				tok:    "bearer " + srv.issueFor(defaultadmin.Name, time.Now()),
 				client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}},
 				lat:    map[string][]time.Duration{},
 			}

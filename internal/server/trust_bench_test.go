@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -27,7 +28,7 @@ func newTrustBenchServer(b *testing.B, backend string, mode RatingMode) benchSer
 		b.Fatal(err)
 	}
 	b.Cleanup(srv.Close)
-	return benchServer{h: srv.Handler(), tok: "bearer " + srv.issueFor(DefaultAdminName, time.Now())}
+	return benchServer{h: srv.Handler(), tok: "bearer " + srv.issueFor(defaultadmin.Name, time.Now())}
 }
 
 func BenchmarkSyncIngest(b *testing.B) {

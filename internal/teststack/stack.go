@@ -29,8 +29,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/lambdaproxy"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/replay"
 )
@@ -107,7 +109,17 @@ func componentProviding(variable string) (component, bool) {
 // Stack is a set of started components, their processes and their folder
 // (logs, databases, binaries).
 type Stack struct {
-	Dir  string
+	Dir string
+	// RegistryAddr is where the SQLite registry ("registry") listens; empty
+	// or port 0: a free port. The quickstart fixes it.
+	RegistryAddr string
+	// RegistryPageSize is that registry's PAGE_SIZE; 0: the server's default.
+	RegistryPageSize int
+	// Upstreams, when not empty, are the servers' HF_ENDPOINT and
+	// GITHUB_API_URL settings instead of the recorded answers (the
+	// quickstart online).
+	Upstreams []string
+
 	root string // the repository, for scripts/tools.sh and go build
 
 	mu      sync.Mutex
@@ -116,7 +128,8 @@ type Stack struct {
 	stops   []func()
 }
 
-// New returns an empty stack working in dir, which it creates.
+// New returns an empty stack working in dir, which it creates, with the
+// tests' settings.
 func New(dir string) (*Stack, error) {
 	root, err := repoRoot()
 	if err != nil {
@@ -125,7 +138,7 @@ func New(dir string) (*Stack, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return &Stack{Dir: dir, root: root, env: map[string]string{}, started: map[string]error{}}, nil
+	return &Stack{Dir: dir, RegistryPageSize: registryPageSize, root: root, env: map[string]string{}, started: map[string]error{}}, nil
 }
 
 // Start starts the named component and what it needs, once; the variables
@@ -312,29 +325,39 @@ func (s *Stack) buildServer() (map[string]string, error) {
 }
 
 // startRegistry runs the registry server on SQLite, as a newcomer first
-// starts it, with a small page size. (It is the binary, not server.New in
+// starts it: its database in the stack's folder (kept across restarts), at
+// RegistryAddr, with RegistryPageSize. (It is the binary, not server.New in
 // this process: the server's and the store's own tests use this package.)
 func (s *Stack) startRegistry() (map[string]string, error) {
-	url, err := s.runServer("registry",
-		"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///"+filepath.Join(s.Dir, "registry.db"),
-		"PAGE_SIZE="+strconv.Itoa(registryPageSize), "ENVIRONMENT=development")
+	env := []string{"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///" + filepath.Join(s.Dir, "registry.db"), "ENVIRONMENT=development"}
+	if s.RegistryPageSize > 0 {
+		env = append(env, "PAGE_SIZE="+strconv.Itoa(s.RegistryPageSize))
+	}
+	url, err := s.runServer("registry", s.RegistryAddr, env...)
 	return map[string]string{"REGISTRY_ENDPOINT": url}, err
 }
 
 // serverEnv is the environment of a registry server process of the stack:
-// PATH, HOME, the recorded upstreams, INFO logs, then env.
+// PATH, HOME, the upstreams (the recorded ones unless Upstreams are set),
+// INFO logs, then env.
 func (s *Stack) serverEnv(env ...string) []string {
-	upstream := s.env["UPSTREAM_REPLAY_URL"]
-	return append([]string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"HF_ENDPOINT=" + upstream, "GITHUB_API_URL=" + upstream, "LOG_LEVEL=INFO",
-	}, env...)
+	upstreams := s.Upstreams
+	if len(upstreams) == 0 {
+		upstream := s.env["UPSTREAM_REPLAY_URL"]
+		upstreams = []string{"HF_ENDPOINT=" + upstream, "GITHUB_API_URL=" + upstream}
+	}
+	base := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "LOG_LEVEL=INFO"}, upstreams...)
+	return append(base, env...)
 }
 
-// runServer runs the server binary on a free loopback port with
-// serverEnv(env...), and returns its URL once it answers healthy.
-func (s *Stack) runServer(name string, env ...string) (string, error) {
-	addr, err := FreeAddr()
+// ErrAddrTaken is the error of a fixed address that another program holds.
+var ErrAddrTaken = errors.New("taken by another program")
+
+// runServer runs the server binary at addr (empty or port 0: a free
+// loopback port) with serverEnv(env...), and returns its URL once it
+// answers healthy.
+func (s *Stack) runServer(name, addr string, env ...string) (string, error) {
+	addr, err := listenAddr(addr)
 	if err != nil {
 		return "", err
 	}
@@ -353,10 +376,7 @@ func (s *Stack) runServer(name string, env ...string) (string, error) {
 // default admin of every registry (the spec's example password, with
 // quotes, a backtick and SQL on purpose).
 func registryCredentials(*Stack) (map[string]string, error) {
-	return map[string]string{
-		"REGISTRY_USERNAME": "ece30861defaultadminuser",
-		"REGISTRY_PASSWORD": "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;",
-	}, nil
+	return map[string]string{"REGISTRY_USERNAME": defaultadmin.Name, "REGISTRY_PASSWORD": defaultadmin.Password}, nil
 }
 
 // s3Env is the S3 settings of a registry server on the stack's versitygw.
@@ -378,7 +398,7 @@ func versitygwS3Env(bucket, endpoint, accessKey, secretKey string) []string {
 // startRegistryS3 runs the server binary in S3 mode: its own process, so
 // that the AWS settings stay out of the tests' environment.
 func (s *Stack) startRegistryS3() (map[string]string, error) {
-	url, err := s.runServer("registry-s3", s.s3Env(registryS3Bucket)...)
+	url, err := s.runServer("registry-s3", "", s.s3Env(registryS3Bucket)...)
 	return map[string]string{"REGISTRY_S3_ENDPOINT": url, "REGISTRY_S3_BUCKET": registryS3Bucket}, err
 }
 
@@ -416,6 +436,22 @@ func (s *Stack) startLambda() (map[string]string, error) {
 	// The first event starts the function: a cold start.
 	return map[string]string{"REGISTRY_LAMBDA_ENDPOINT": url, "REGISTRY_LAMBDA_INVOKE_URL": invoke, "REGISTRY_LAMBDA_BUCKET": lambdaBucket},
 		waitHTTP(p, url+"/health", registryHealthy)
+}
+
+// listenAddr returns addr when it is free now, or a free loopback address
+// for an empty addr or port 0.
+func listenAddr(addr string) (string, error) {
+	if addr == "" || strings.HasSuffix(addr, ":0") {
+		return FreeAddr()
+	}
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return "", fmt.Errorf("%s is %w", addr, ErrAddrTaken)
+		}
+		return "", fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return addr, l.Close()
 }
 
 // repoRoot is the folder of this module's go.mod, found upwards from the
