@@ -248,9 +248,9 @@ func (s *Stack) serve(h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-// tool returns the path of a pinned tool, building it into the per-machine
+// Tool returns the path of a pinned tool, building it into the per-machine
 // cache on first use (scripts/tools.sh).
-func (s *Stack) tool(name string) (string, error) {
+func (s *Stack) Tool(name string) (string, error) {
 	cmd := exec.CommandContext(context.Background(), "bash", "scripts/tools.sh", "path", name)
 	cmd.Dir = s.root
 	out, err := cmd.Output()
@@ -288,7 +288,7 @@ func (s *Stack) startMoto() (map[string]string, error) {
 }
 
 func (s *Stack) startVersitygw() (map[string]string, error) {
-	bin, err := s.tool("versitygw")
+	bin, err := s.Tool("versitygw")
 	if err != nil {
 		return nil, err
 	}
@@ -379,8 +379,9 @@ func registryCredentials(*Stack) (map[string]string, error) {
 	return map[string]string{"REGISTRY_USERNAME": defaultadmin.Name, "REGISTRY_PASSWORD": defaultadmin.Password}, nil
 }
 
-// s3Env is the S3 settings of a registry server on the stack's versitygw.
-func (s *Stack) s3Env(bucket string) []string {
+// S3Env is the S3 settings of a registry server on the stack's versitygw
+// (started first), in production mode.
+func (s *Stack) S3Env(bucket string) []string {
 	return append(versitygwS3Env(bucket, s.env["VERSITYGW_ENDPOINT"], versitygwAccessKey, versitygwSecretKey), "ENVIRONMENT=production")
 }
 
@@ -398,7 +399,7 @@ func versitygwS3Env(bucket, endpoint, accessKey, secretKey string) []string {
 // startRegistryS3 runs the server binary in S3 mode: its own process, so
 // that the AWS settings stay out of the tests' environment.
 func (s *Stack) startRegistryS3() (map[string]string, error) {
-	url, err := s.runServer("registry-s3", "", s.s3Env(registryS3Bucket)...)
+	url, err := s.runServer("registry-s3", "", s.S3Env(registryS3Bucket)...)
 	return map[string]string{"REGISTRY_S3_ENDPOINT": url, "REGISTRY_S3_BUCKET": registryS3Bucket}, err
 }
 
@@ -406,7 +407,7 @@ func (s *Stack) startRegistryS3() (map[string]string, error) {
 // starts it on the first event, and an in-process API Gateway (HTTP API,
 // payload 2.0) sends it the requests.
 func (s *Stack) startLambda() (map[string]string, error) {
-	rie, err := s.tool("aws-lambda-rie")
+	rie, err := s.Tool("aws-lambda-rie")
 	if err != nil {
 		return nil, err
 	}
@@ -423,7 +424,7 @@ func (s *Stack) startLambda() (map[string]string, error) {
 		"--runtime-api-address", apiAddr,
 		s.env["REGISTRY_SERVER_BIN"])
 	cmd.Dir = s.Dir
-	cmd.Env = s.serverEnv(append(s.s3Env(lambdaBucket), "TOKEN_SECRET=stack-lambda-token-secret", "AWS_LAMBDA_FUNCTION_TIMEOUT=29")...)
+	cmd.Env = s.serverEnv(append(s.S3Env(lambdaBucket), "TOKEN_SECRET=stack-lambda-token-secret", "AWS_LAMBDA_FUNCTION_TIMEOUT=29")...)
 	p, err := s.spawn("registry-lambda", cmd)
 	if err != nil {
 		return nil, err
