@@ -84,7 +84,7 @@ if pid=$(stack_pid "$QS"); then
 else
   # The registry server as the test stack starts it (internal/teststack),
   # with the server's defaults, its SQLite database in $QS; offline it reads
-  # recorded upstream answers (internal/replay, as cmd/upstream-replay).
+  # recorded upstream answers (internal/replay).
   status=0
   stack_start "$QS" "$QS/env" -quickstart "$ADDR" -cli-config "$QS/provider/terraformrc" || status=$?
   if [[ $status -eq 3 ]]; then
@@ -93,7 +93,7 @@ else
   fi
   [[ $status -eq 0 ]] || exit 1
   if [[ -z "${HF_ENDPOINT:-}" && -z "${GITHUB_API_URL:-}" ]]; then
-    echo "quickstart: offline, so ratings read recorded upstream answers (those of cmd/upstream-replay)"
+    echo "quickstart: offline, so ratings read recorded Hugging Face and GitHub answers (internal/replay)"
   fi
 fi
 # shellcheck disable=SC1091
