@@ -148,7 +148,6 @@ case "${1:-all}" in
   all)
     need terraform "Install Terraform 1.10 or newer (for example: apt-get install terraform from HashiCorp's apt repository, or unzip the release into /usr/local/bin); the acceptance tests and docs run the real CLI."
     need moto_server "Install moto's server (pip install 'moto[server]'); the storage acceptance tests use it as an S3 server with AWS semantics."
-    need curl "Install curl (apt-get install curl)."
     need unzip "Install unzip (apt-get install unzip); the release check lists the Lambda zips with zipinfo."
     need gpg "Install GnuPG (apt-get install gnupg); the release check signs a snapshot release with a throwaway key."
     need flock "Install util-linux (apt-get install util-linux); the tool cache uses flock so that parallel builds wait for each other."
