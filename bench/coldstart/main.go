@@ -100,14 +100,17 @@ func lambdaRun(i int, rie, bin string, env []string) error {
 	}
 	defer p.Stop()
 	// Up when it answers a request that is not an invocation.
-	if _, err := poll("http://"+rieAddr+"/", 50*time.Millisecond, p); err != nil {
+	if err := poll("http://"+rieAddr+"/", 50*time.Millisecond, p); err != nil {
 		return err
 	}
 	t0 := time.Now()
 	body, err := post("http://" + rieAddr + "/2015-03-31/functions/function/invocations")
 	took := time.Since(t0)
-	if err != nil || !strings.Contains(body, `"statusCode":200`) {
-		return fmt.Errorf("lambda: the first event failed (%v): %s\nthe emulator's log:\n%s", err, body, out.String())
+	if err != nil {
+		return fmt.Errorf("lambda: posting the first event: %w; the emulator's log:\n%s", err, out.String())
+	}
+	if !strings.Contains(body, `"statusCode":200`) {
+		return fmt.Errorf("lambda: the first event was not answered with 200: %s\nthe emulator's log:\n%s", body, out.String())
 	}
 	init := "?"
 	if m := initReport.FindStringSubmatch(out.String()); m != nil {
@@ -130,31 +133,31 @@ func processRun(i int, bin string, env []string) error {
 		return err
 	}
 	defer p.Stop()
-	if _, err := poll("http://"+addr+"/health", 5*time.Millisecond, p); err != nil {
+	if err := poll("http://"+addr+"/health", 5*time.Millisecond, p); err != nil {
 		return err
 	}
 	fmt.Printf("process run %d: first request answered after %d ms\n", i, time.Since(t0).Milliseconds())
 	return nil
 }
 
-// poll GETs url every interval until it answers (for /health: 200), and
-// returns the time it took; it fails when p exits first or after a minute.
-func poll(url string, interval time.Duration, p *teststack.Process) (time.Duration, error) {
+// poll GETs url every interval until it answers (for /health: 200); it
+// fails when p exits first or after a minute.
+func poll(url string, interval time.Duration, p *teststack.Process) error {
 	start := time.Now()
 	for time.Since(start) < time.Minute {
 		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
 			if !strings.HasSuffix(url, "/health") || resp.StatusCode == http.StatusOK {
-				return time.Since(start), nil
+				return nil
 			}
 		}
 		if p.Exited() {
-			return 0, fmt.Errorf("%s exited during start-up; the end of its log:\n%s", p.Name, p.Log())
+			return fmt.Errorf("%s exited during start-up; the end of its log:\n%s", p.Name, p.Log())
 		}
 		time.Sleep(interval)
 	}
-	return 0, errors.New("nothing answered " + url + " within a minute")
+	return errors.New("nothing answered " + url + " within a minute")
 }
 
 func post(url string) (string, error) {
