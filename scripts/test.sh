@@ -101,9 +101,12 @@ mkdir -p "$LOGS"
 # Three CLIs (the README says why): every Go test under the newest Terraform,
 # which has every feature; the provider's acceptance tests again under the
 # oldest supported Terraform (the machine's, also the one the examples, docs
-# and quickstart steps below use) and under OpenTofu. The provider's tests
-# that are independent run in parallel (resource.ParallelTest); -parallel 4
-# lets them overlap their terraform processes' waits.
+# and quickstart steps below use) and under OpenTofu, except those whose
+# subject does not depend on the CLI: the registry as a Lambda function and
+# the provider's retries under injected faults. -parallel 4: the provider's
+# tests that run in parallel (resource.ParallelTest) overlap their terraform
+# processes' waits.
+cli_independent='^TestAccLambda$|^TestAccFaults_'
 export TF_ACC=1
 step "go test (TF_ACC=1, $(cli_version "$terraform_newest"))"
 TF_ACC_TERRAFORM_PATH=$terraform_newest \
@@ -112,12 +115,14 @@ check_acc "$LOGS/go-test.log" "Terraform (newest)" none
 
 step "provider acceptance tests under $(cli_version "$terraform_oldest") (the oldest supported)"
 TF_ACC_TERRAFORM_PATH=$terraform_oldest \
-  with_progress "go test (oldest Terraform)" go_test "$LOGS/go-test-terraform-oldest.log" -v -count=1 -timeout 45m -parallel 4 -run '^TestAcc' ./internal/provider/
+  with_progress "go test (oldest Terraform)" go_test "$LOGS/go-test-terraform-oldest.log" -v -count=1 -timeout 45m -parallel 4 \
+  -run '^TestAcc' -skip "$cli_independent" ./internal/provider/
 check_acc "$LOGS/go-test-terraform-oldest.log" "Terraform (oldest supported)"
 
 step "provider acceptance tests under OpenTofu ($(cli_version "$tofu"))"
 TF_ACC_TERRAFORM_PATH=$tofu TF_ACC_PROVIDER_HOST=registry.opentofu.org \
-  with_progress "go test (OpenTofu)" go_test "$LOGS/go-test-tofu.log" -v -count=1 -timeout 45m -parallel 4 -run '^TestAcc' ./internal/provider/
+  with_progress "go test (OpenTofu)" go_test "$LOGS/go-test-tofu.log" -v -count=1 -timeout 45m -parallel 4 \
+  -run '^TestAcc' -skip "$cli_independent" ./internal/provider/
 check_acc "$LOGS/go-test-tofu.log" OpenTofu
 
 step "fuzz (each target for ${FUZZ_TIME:=10s})"
