@@ -11,7 +11,8 @@
 // component that cannot start is a missing prerequisite (internal/prereq):
 // a skip, or a failure under REGISTRY_ACC_STRICT=1.
 //
-// scripts/stack.sh starts the same stack for a person (cmd/stack).
+// scripts/stack.sh starts the same stack for a person, and scripts/quickstart.sh
+// the quickstart's registry (cmd/stack).
 package teststack
 
 import (
