@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -40,7 +39,7 @@ func BenchmarkLoad(b *testing.B) {
 			defer ts.Close()
 			lg := &loadGen{
 				base:   ts.URL,
-				tok:    "bearer " + srv.issueFor(defaultadmin.Name, time.Now()),
+				tok:    "bearer " + adminToken(b, srv),
 				client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}},
 				lat:    map[string][]time.Duration{},
 			}

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
-	"time"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -28,7 +26,7 @@ func newTrustBenchServer(b *testing.B, backend string, mode RatingMode) benchSer
 		b.Fatal(err)
 	}
 	b.Cleanup(srv.Close)
-	return benchServer{h: srv.Handler(), tok: "bearer " + srv.issueFor(defaultadmin.Name, time.Now())}
+	return benchServer{h: srv.Handler(), tok: "bearer " + adminToken(b, srv)}
 }
 
 func BenchmarkSyncIngest(b *testing.B) {
