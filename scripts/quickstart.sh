@@ -87,7 +87,7 @@ else
   # recorded upstream answers (internal/replay).
   status=0
   stack_start "$QS" "$QS/env" -quickstart "$ADDR" -cli-config "$QS/provider/terraformrc" || status=$?
-  if [[ $status -eq 3 ]]; then
+  if [[ $status -eq 3 ]]; then # cmd/stack: the address is taken
     echo "quickstart: $ADDR is taken by another program. Stop it, or choose another address, e.g.:" >&2
     echo "  REGISTRY_ADDR=127.0.0.1:$((${ADDR##*:} + 1)) $(make_cmd quickstart)" >&2
   fi
