@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -125,8 +126,8 @@ func BenchmarkAuthenticatedGet(b *testing.B) {
 	ids := make([]string, n)
 	for i := range ids {
 		md := store.Metadata{Name: fmt.Sprintf("m-%d", i), Type: "model"}
-		rec, err := st.Create(ctx, store.Record{Metadata: md, URL: fmt.Sprintf("https://huggingface.co/bench/m-%d", i), CreatedAt: time.Now(), CreatedBy: DefaultAdminName},
-			store.AuditEntry{User: store.User{Name: DefaultAdminName, IsAdmin: true}, Date: time.Now(), Artifact: md, Action: store.ActionCreate})
+		rec, err := st.Create(ctx, store.Record{Metadata: md, URL: fmt.Sprintf("https://huggingface.co/bench/m-%d", i), CreatedAt: time.Now(), CreatedBy: defaultadmin.Name},
+			store.AuditEntry{User: store.User{Name: defaultadmin.Name, IsAdmin: true}, Date: time.Now(), Artifact: md, Action: store.ActionCreate})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"golang.org/x/time/rate"
 )
@@ -36,7 +37,7 @@ func TestInputBounds(t *testing.T) {
 	h := newHarness(t, newLocation(t, "memory"), func(c *Config) {
 		c.Limits = Limits{MaxURLBytes: 200, MaxNameBytes: 40, MaxRegexBytes: 30}
 	})
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	a := h.create(tok, "model", "https://huggingface.co/org/short")
 	long := "https://huggingface.co/org/" + strings.Repeat("m", 200)
 	for _, c := range []struct {
@@ -74,7 +75,7 @@ func costlyRegistry(t *testing.T, h *harness, n int) string {
 	for i := range n {
 		_, err := h.st.Create(context.Background(), store.Record{
 			Metadata: store.Metadata{Name: name, Type: "model"}, URL: fmt.Sprintf("https://huggingface.co/org/m%d", i),
-			HFData: []map[string]any{{"readme_text": readme}}, CreatedAt: time.Now(), CreatedBy: DefaultAdminName,
+			HFData: []map[string]any{{"readme_text": readme}}, CreatedAt: time.Now(), CreatedBy: defaultadmin.Name,
 		}, store.AuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			t.Fatal(err)
@@ -95,7 +96,7 @@ func TestSearchDeadline(t *testing.T) {
 		c.Logger = logs.logger()
 	})
 	pattern := costlyRegistry(t, h, 60)
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	req := newRequest(t, http.MethodPost, "/artifact/byRegEx", `{"regex":"`+pattern+`"}`)
 	req.Header.Set("X-Authorization", tok)
 	start := time.Now()
@@ -121,7 +122,7 @@ func TestSearchStopsForGoneClient(t *testing.T) {
 		c.Limits = Limits{SearchTimeout: 10 * time.Minute}
 	})
 	pattern := costlyRegistry(t, h, 60)
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	handlerDone := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer close(handlerDone)
@@ -171,7 +172,7 @@ func testTokenRevocation(t *testing.T, loc location) {
 		return func(c *Config) { c.TokenSecret = secret; c.Users = users }
 	}
 	first := newHarness(t, loc, withUsers(testUsers))
-	admin := first.login(DefaultAdminName, adminPassword)
+	admin := first.login(defaultadmin.Name, adminPassword)
 	alice := first.login(userName, userPassword)
 
 	rotated := []UserSpec{testUsers[0], {Name: userName, Password: "alice's new password"}}
@@ -196,7 +197,7 @@ func testTokenRevocation(t *testing.T, loc location) {
 			t.Errorf("%s's token of before the reset, after a restart: %d, want 403", who, res.status)
 		}
 	}
-	if res := third.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, third.login(DefaultAdminName, adminPassword)); res.status != http.StatusOK {
+	if res := third.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, third.login(defaultadmin.Name, adminPassword)); res.status != http.StatusOK {
 		t.Errorf("a token issued after the reset: %d %s", res.status, res.body)
 	}
 }
@@ -205,7 +206,7 @@ func testTokenRevocation(t *testing.T, loc location) {
 func TestSubSecondTokenTTL(t *testing.T) {
 	var off atomic.Int64
 	h := newHarness(t, newLocation(t, "memory"), frozenClock(&off), func(c *Config) { c.TokenTTL = 300 * time.Millisecond })
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	for _, c := range []struct {
 		at   time.Duration
 		want int
@@ -231,17 +232,17 @@ func TestAuthenticateThrottle(t *testing.T) {
 		return h.do(http.MethodPut, "/authenticate", authBody(name, "not the password"), "")
 	}
 	for i := range 3 {
-		if res := wrong(DefaultAdminName); res.status != http.StatusUnauthorized {
+		if res := wrong(defaultadmin.Name); res.status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d, want 401", i+1, res.status)
 		}
 	}
-	for _, res := range []response{wrong(DefaultAdminName), h.do(http.MethodPut, "/authenticate", authBody(DefaultAdminName, adminPassword), "")} {
+	for _, res := range []response{wrong(defaultadmin.Name), h.do(http.MethodPut, "/authenticate", authBody(defaultadmin.Name, adminPassword), "")} {
 		retry, _ := strconv.Atoi(res.header.Get("Retry-After"))
 		if res.status != http.StatusTooManyRequests || retry < 1 || retry > 60 || !strings.Contains(res.errorMessage(t), "too many failed authentication attempts for this user from this address") {
 			t.Fatalf("after 3 failures: %d Retry-After %q %s, want 429 with Retry-After 1..60", res.status, res.header.Get("Retry-After"), res.body)
 		}
 	}
-	if rec := loginFrom(h, "198.51.100.7", DefaultAdminName, adminPassword); rec.Code != http.StatusOK {
+	if rec := loginFrom(h, "198.51.100.7", defaultadmin.Name, adminPassword); rec.Code != http.StatusOK {
 		t.Errorf("the same user from another address: %d %s, want 200", rec.Code, rec.Body)
 	}
 	// Alice is a separate name, but the address has 3 failures left.
@@ -256,12 +257,12 @@ func TestAuthenticateThrottle(t *testing.T) {
 	}
 	// A successful login never counts.
 	off.Store(int64(time.Minute))
-	h.login(DefaultAdminName, adminPassword)
-	h.login(DefaultAdminName, adminPassword)
-	if res := wrong(DefaultAdminName); res.status != http.StatusUnauthorized {
+	h.login(defaultadmin.Name, adminPassword)
+	h.login(defaultadmin.Name, adminPassword)
+	if res := wrong(defaultadmin.Name); res.status != http.StatusUnauthorized {
 		t.Errorf("a minute later: %d, want 401 (one failure allowed again)", res.status)
 	}
-	if res := wrong(DefaultAdminName); res.status != http.StatusTooManyRequests {
+	if res := wrong(defaultadmin.Name); res.status != http.StatusTooManyRequests {
 		t.Errorf("the second failure a minute later: %d, want 429", res.status)
 	}
 }
@@ -270,7 +271,7 @@ func TestAuthenticateThrottle(t *testing.T) {
 func TestAuthenticateThrottleOff(t *testing.T) {
 	h := newHarness(t, newLocation(t, "memory"), func(c *Config) { c.Throttle = Throttle{Off: true, UserFailures: 1} })
 	for range 3 {
-		if res := h.do(http.MethodPut, "/authenticate", authBody(DefaultAdminName, "nope"), ""); res.status != http.StatusUnauthorized {
+		if res := h.do(http.MethodPut, "/authenticate", authBody(defaultadmin.Name, "nope"), ""); res.status != http.StatusUnauthorized {
 			t.Fatalf("with throttling off: %d, want 401", res.status)
 		}
 	}
@@ -315,7 +316,7 @@ func TestBcryptConcurrencyBound(t *testing.T) {
 // gets 429 with Retry-After, and other tokens are not affected.
 func TestTokenRateLimit(t *testing.T) {
 	h := newHarness(t, newLocation(t, "memory"))
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	for i := range 50 {
 		if res := h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok); res.status != http.StatusOK {
 			t.Fatalf("request %d without a per-token limit: %d", i+1, res.status)
@@ -324,7 +325,7 @@ func TestTokenRateLimit(t *testing.T) {
 
 	var off atomic.Int64
 	h = newHarness(t, newLocation(t, "memory"), frozenClock(&off), func(c *Config) { c.Throttle = Throttle{TokenRate: 0.5, TokenBurst: 2} })
-	tok = h.login(DefaultAdminName, adminPassword)
+	tok = h.login(defaultadmin.Name, adminPassword)
 	other := h.login(userName, userPassword)
 	for i := range 2 {
 		if res := h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok); res.status != http.StatusOK {
@@ -361,7 +362,7 @@ func TestHealthDetailsNeedToken(t *testing.T) {
 			t.Errorf("without a token, /health/components shows %q: %s", secret, anon.body)
 		}
 	}
-	authed := h.do(http.MethodGet, "/health/components", nil, h.login(DefaultAdminName, adminPassword))
+	authed := h.do(http.MethodGet, "/health/components", nil, h.login(defaultadmin.Name, adminPassword))
 	if !strings.Contains(string(authed.body), loc.path) {
 		t.Errorf("with a token, the details are missing: %s", authed.body)
 	}
@@ -397,7 +398,7 @@ func TestGoneClientWritesNothing(t *testing.T) {
 	for _, backend := range []string{"sqlite", "s3"} {
 		t.Run(backend, func(t *testing.T) {
 			h := newHarness(t, newLocation(t, backend))
-			tok := h.login(DefaultAdminName, adminPassword)
+			tok := h.login(defaultadmin.Name, adminPassword)
 			a := h.create(tok, "model", "https://huggingface.co/org/kept")
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
@@ -459,12 +460,12 @@ func TestStrangerCannotLockOutAdmin(t *testing.T) {
 	strangerThrottled := false
 	for i := range 30 {
 		h.offset.Store(int64(time.Duration(i) * 2 * time.Second))
-		if rec := loginFrom(h, "198.51.100.7", DefaultAdminName, fmt.Sprintf("guess %d", i)); rec.Code == http.StatusTooManyRequests {
+		if rec := loginFrom(h, "198.51.100.7", defaultadmin.Name, fmt.Sprintf("guess %d", i)); rec.Code == http.StatusTooManyRequests {
 			strangerThrottled = true
 		} else if rec.Code != http.StatusUnauthorized {
 			t.Fatalf("stranger's guess %d: %d %s", i+1, rec.Code, rec.Body)
 		}
-		if rec := loginFrom(h, "192.0.2.1", DefaultAdminName, adminPassword); rec.Code != http.StatusOK {
+		if rec := loginFrom(h, "192.0.2.1", defaultadmin.Name, adminPassword); rec.Code != http.StatusOK {
 			t.Fatalf("admin's correct login after %d wrong guesses of a stranger: %d %s", i+1, rec.Code, rec.Body)
 		}
 	}
@@ -479,7 +480,7 @@ func TestParallelCorrectLoginsAllSucceed(t *testing.T) {
 	var wg sync.WaitGroup
 	codes := make([]int, 12)
 	for i := range codes {
-		wg.Go(func() { codes[i] = loginFrom(h, "192.0.2.1", DefaultAdminName, adminPassword).Code })
+		wg.Go(func() { codes[i] = loginFrom(h, "192.0.2.1", defaultadmin.Name, adminPassword).Code })
 	}
 	wg.Wait()
 	for i, c := range codes {
