@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 var _ datasource.DataSourceWithConfigure = (*ArtifactAuditDataSource)(nil)
@@ -136,7 +136,7 @@ func (d *ArtifactAuditDataSource) Read(ctx context.Context, req datasource.ReadR
 // sortAuditEntries orders entries by date, oldest first, whatever order the
 // registry answers in; entries of the same date keep the registry's order.
 // When a date is not RFC 3339, the registry's order is kept as it is.
-func sortAuditEntries(entries []client.AuditEntry) {
+func sortAuditEntries(entries []wire.ArtifactAuditEntry) {
 	dates := make(map[string]time.Time, len(entries))
 	for _, e := range entries {
 		t, err := time.Parse(time.RFC3339Nano, e.Date)
@@ -145,7 +145,7 @@ func sortAuditEntries(entries []client.AuditEntry) {
 		}
 		dates[e.Date] = t
 	}
-	slices.SortStableFunc(entries, func(a, b client.AuditEntry) int {
+	slices.SortStableFunc(entries, func(a, b wire.ArtifactAuditEntry) int {
 		return dates[a.Date].Compare(dates[b.Date])
 	})
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 var _ datasource.DataSourceWithConfigure = (*ArtifactCostDataSource)(nil)
@@ -156,7 +156,7 @@ func (d *ArtifactCostDataSource) Read(ctx context.Context, req datasource.ReadRe
 // standaloneCost is the entry's standalone cost. Without dependency the
 // spec defines total_cost as the standalone cost, so a registry may give
 // only that; with dependency a missing standalone_cost stays null.
-func standaloneCost(cost client.ArtifactCost, dependency bool) types.Float64 {
+func standaloneCost(cost wire.ArtifactCostEntry, dependency bool) types.Float64 {
 	switch {
 	case cost.StandaloneCost != nil:
 		return types.Float64Value(*cost.StandaloneCost)

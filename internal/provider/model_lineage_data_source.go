@@ -140,15 +140,15 @@ func (d *ModelLineageDataSource) Read(ctx context.Context, req datasource.ReadRe
 	}
 	for i, n := range g.Nodes {
 		state.Nodes[i] = lineageNodeModel{
-			ArtifactID: types.StringValue(n.ArtifactID),
+			ArtifactID: types.StringValue(string(n.ArtifactID)),
 			Name:       types.StringValue(n.Name),
 			Source:     types.StringValue(n.Source),
 		}
 	}
 	for i, e := range g.Edges {
 		state.Edges[i] = lineageEdgeModel{
-			FromNodeArtifactID: types.StringValue(e.FromNodeArtifactID),
-			ToNodeArtifactID:   types.StringValue(e.ToNodeArtifactID),
+			FromNodeArtifactID: types.StringValue(string(e.FromNodeArtifactID)),
+			ToNodeArtifactID:   types.StringValue(string(e.ToNodeArtifactID)),
 			Relationship:       types.StringValue(e.Relationship),
 		}
 	}

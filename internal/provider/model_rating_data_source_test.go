@@ -15,6 +15,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 const ratingAnswer = `{"name":"bert-base-uncased","category":"nlp","net_score":0.81,"net_score_latency":0.01,
@@ -106,9 +107,9 @@ func TestAccModelRatingDataSource_deferredRating(t *testing.T) {
 	if err != nil || !res.Accepted || res.Artifact == nil {
 		t.Fatalf("registering bert with RATING_MODE=async: %+v, %v; want a 202 with the artifact", res, err)
 	}
-	id := res.Artifact.Metadata.ID
+	id := string(res.Artifact.Metadata.ID)
 	config := fmt.Sprintf("data \"registry_model_rating\" \"bert\" {\n  id = %q\n}\n", id)
-	var want *client.ModelRating
+	var want *wire.ModelRating
 
 	resource.Test(t, trustTestCase(
 		resource.TestStep{
