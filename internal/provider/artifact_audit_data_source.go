@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
@@ -18,14 +19,12 @@ var _ datasource.DataSourceWithConfigure = (*ArtifactAuditDataSource)(nil)
 
 // NewArtifactAuditDataSource returns the data source registry_artifact_audit.
 func NewArtifactAuditDataSource() datasource.DataSource {
-	return &ArtifactAuditDataSource{}
+	return &ArtifactAuditDataSource{trustDataSource{call: artifactAuditCall}}
 }
 
 // ArtifactAuditDataSource reads an artifact's audit trail (GET
 // /artifact/{type}/{id}/audit).
-type ArtifactAuditDataSource struct {
-	data *ProviderData
-}
+type ArtifactAuditDataSource struct{ trustDataSource }
 
 type artifactAuditDataSourceModel struct {
 	Type    types.String      `tfsdk:"type"`
@@ -47,10 +46,6 @@ var artifactAuditCall = trustCall{
 	what:       "audit trail",
 	badRequest: "The registry considers the artifact type or id malformed or invalid; check both (use registry_artifact.<name>.type and .id).",
 	notFound:   "The registry has no artifact of this type with this id.",
-}
-
-func (d *ArtifactAuditDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_artifact_audit"
 }
 
 func (d *ArtifactAuditDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -100,37 +95,26 @@ func (d *ArtifactAuditDataSource) Schema(_ context.Context, _ datasource.SchemaR
 	}
 }
 
-func (d *ArtifactAuditDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *ArtifactAuditDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var config artifactAuditDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read "+artifactAuditCall.typeName, dataSourceUnknownHint)
-	if c == nil {
-		return
-	}
-	typ, id := config.Type.ValueString(), config.ID.ValueString()
-	entries, err := c.ArtifactAudit(ctx, typ, id)
-	if err != nil {
-		resp.Diagnostics.Append(trustReadDiagnostic(d.data, artifactAuditCall, fmt.Sprintf("the %s with id %q", typ, id), err))
-		return
-	}
-	sortAuditEntries(entries)
-	config.Entries = make([]auditEntryModel, len(entries))
-	for i, e := range entries {
-		config.Entries[i] = auditEntryModel{
-			UserName:    types.StringValue(e.User.Name),
-			UserIsAdmin: types.BoolValue(e.User.IsAdmin),
-			Date:        types.StringValue(e.Date),
-			Action:      types.StringValue(e.Action),
+	readTrust(ctx, &d.trustDataSource, req, resp, func(ctx context.Context, c *client.Client, m *artifactAuditDataSourceModel) (string, error) {
+		typ, id := m.Type.ValueString(), m.ID.ValueString()
+		subject := fmt.Sprintf("the %s with id %q", typ, id)
+		entries, err := c.ArtifactAudit(ctx, typ, id)
+		if err != nil {
+			return subject, err
 		}
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
+		sortAuditEntries(entries)
+		m.Entries = make([]auditEntryModel, len(entries))
+		for i, e := range entries {
+			m.Entries[i] = auditEntryModel{
+				UserName:    types.StringValue(e.User.Name),
+				UserIsAdmin: types.BoolValue(e.User.IsAdmin),
+				Date:        types.StringValue(e.Date),
+				Action:      types.StringValue(e.Action),
+			}
+		}
+		return subject, nil
+	})
 }
 
 // sortAuditEntries orders entries by date, oldest first, whatever order the

@@ -8,20 +8,20 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
 var _ datasource.DataSourceWithConfigure = (*ModelLineageDataSource)(nil)
 
 // NewModelLineageDataSource returns the data source registry_model_lineage.
 func NewModelLineageDataSource() datasource.DataSource {
-	return &ModelLineageDataSource{}
+	return &ModelLineageDataSource{trustDataSource{call: modelLineageCall}}
 }
 
 // ModelLineageDataSource reads a model's lineage graph (GET
 // /artifact/model/{id}/lineage).
-type ModelLineageDataSource struct {
-	data *ProviderData
-}
+type ModelLineageDataSource struct{ trustDataSource }
 
 type modelLineageDataSourceModel struct {
 	ID    types.String       `tfsdk:"id"`
@@ -49,10 +49,6 @@ var modelLineageCall = trustCall{
 	badRequest: "The registry cannot compute the lineage graph because the model's metadata (its config.json or model " +
 		"card) is missing or malformed; the registry's message above says which.",
 	notFound: "The registry has no model with this id.",
-}
-
-func (d *ModelLineageDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_model_lineage"
 }
 
 func (d *ModelLineageDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -113,44 +109,30 @@ func (d *ModelLineageDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 	}
 }
 
-func (d *ModelLineageDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *ModelLineageDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var config modelLineageDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read "+modelLineageCall.typeName, dataSourceUnknownHint)
-	if c == nil {
-		return
-	}
-	id := config.ID.ValueString()
-	g, err := c.ModelLineage(ctx, id)
-	if err != nil {
-		resp.Diagnostics.Append(trustReadDiagnostic(d.data, modelLineageCall, fmt.Sprintf("the model with id %q", id), err))
-		return
-	}
-	state := modelLineageDataSourceModel{
-		ID:    config.ID,
-		Nodes: make([]lineageNodeModel, len(g.Nodes)),
-		Edges: make([]lineageEdgeModel, len(g.Edges)),
-	}
-	for i, n := range g.Nodes {
-		state.Nodes[i] = lineageNodeModel{
-			ArtifactID: types.StringValue(string(n.ArtifactID)),
-			Name:       types.StringValue(n.Name),
-			Source:     types.StringValue(n.Source),
+	readTrust(ctx, &d.trustDataSource, req, resp, func(ctx context.Context, c *client.Client, m *modelLineageDataSourceModel) (string, error) {
+		id := m.ID.ValueString()
+		subject := fmt.Sprintf("the model with id %q", id)
+		g, err := c.ModelLineage(ctx, id)
+		if err != nil {
+			return subject, err
 		}
-	}
-	for i, e := range g.Edges {
-		state.Edges[i] = lineageEdgeModel{
-			FromNodeArtifactID: types.StringValue(string(e.FromNodeArtifactID)),
-			ToNodeArtifactID:   types.StringValue(string(e.ToNodeArtifactID)),
-			Relationship:       types.StringValue(e.Relationship),
+		m.Nodes = make([]lineageNodeModel, len(g.Nodes))
+		for i, n := range g.Nodes {
+			m.Nodes[i] = lineageNodeModel{
+				ArtifactID: types.StringValue(string(n.ArtifactID)),
+				Name:       types.StringValue(n.Name),
+				Source:     types.StringValue(n.Source),
+			}
 		}
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		m.Edges = make([]lineageEdgeModel, len(g.Edges))
+		for i, e := range g.Edges {
+			m.Edges[i] = lineageEdgeModel{
+				FromNodeArtifactID: types.StringValue(string(e.FromNodeArtifactID)),
+				ToNodeArtifactID:   types.StringValue(string(e.ToNodeArtifactID)),
+				Relationship:       types.StringValue(e.Relationship),
+			}
+		}
+		return subject, nil
+	})
 }

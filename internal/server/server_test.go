@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 func TestHealthAndTracks(t *testing.T) {
@@ -127,22 +128,22 @@ func TestTokensRequired(t *testing.T) {
 		h := newHarness(t, loc, func(c *Config) { c.TokenTTL = time.Hour })
 		tok := h.login(DefaultAdminName, adminPassword)
 		a := h.create(tok, "model", "https://huggingface.co/gpt2")
-		id := a.Metadata.ID
+		id := string(a.Metadata.ID)
 		endpoints := []struct{ method, path, body string }{
 			{"POST", "/artifacts", `[{"name":"*"}]`},
 			{"DELETE", "/reset", ""},
-			{"GET", "/artifacts/model/" + id, ""},
-			{"PUT", "/artifacts/model/" + id, `{"metadata":{"name":"gpt2","id":"` + id + `","type":"model"},"data":{"url":"https://huggingface.co/gpt2"}}`},
-			{"DELETE", "/artifacts/model/" + id, ""},
+			{"GET", string("/artifacts/model/" + id), ""},
+			{"PUT", string("/artifacts/model/" + id), string(`{"metadata":{"name":"gpt2","id":"` + id + `","type":"model"},"data":{"url":"https://huggingface.co/gpt2"}}`)},
+			{"DELETE", string("/artifacts/model/" + id), ""},
 			{"POST", "/artifact/model", `{"url":"https://huggingface.co/x/y"}`},
 			{"GET", "/artifact/byName/gpt2", ""},
 			{"POST", "/artifact/byRegEx", `{"regex":"gpt"}`},
-			{"GET", "/artifact/model/" + id + "/audit", ""},
-			{"GET", "/artifact/model/" + id + "/rate", ""},
-			{"GET", "/artifact/model/" + id + "/cost", ""},
-			{"GET", "/artifact/model/" + id + "/lineage", ""},
-			{"POST", "/artifact/model/" + id + "/license-check", `{"github_url":"https://github.com/google-research/bert"}`},
-			{"GET", "/download/" + id, ""},
+			{"GET", string("/artifact/model/" + id + "/audit"), ""},
+			{"GET", string("/artifact/model/" + id + "/rate"), ""},
+			{"GET", string("/artifact/model/" + id + "/cost"), ""},
+			{"GET", string("/artifact/model/" + id + "/lineage"), ""},
+			{"POST", string("/artifact/model/" + id + "/license-check"), `{"github_url":"https://github.com/google-research/bert"}`},
+			{"GET", string("/download/" + id), ""},
 			{"POST", "/artifacts/PackageConfusionAudit", ""},
 		}
 		other := newHarness(t, loc) // another secret signs other tokens
@@ -161,7 +162,7 @@ func TestTokensRequired(t *testing.T) {
 		for _, hdr := range []struct{ name, value string }{
 			{"X-Authorization", bare}, {"Authorization", tok}, {"Authorization", bare},
 		} {
-			req := newRequest(t, http.MethodGet, "/artifacts/model/"+id, "")
+			req := newRequest(t, http.MethodGet, string("/artifacts/model/"+id), "")
 			req.Header.Set(hdr.name, hdr.value)
 			if st := serve(h, req); st != http.StatusOK {
 				t.Errorf("token in %s (%q prefix): %d, want 200", hdr.name, hdr.value[:6], st)
@@ -170,7 +171,7 @@ func TestTokensRequired(t *testing.T) {
 
 		// Expiry.
 		h.offset.Store(int64(2 * time.Hour))
-		if res := h.do(http.MethodGet, "/artifacts/model/"+id, nil, tok); res.status != http.StatusForbidden {
+		if res := h.do(http.MethodGet, string("/artifacts/model/"+id), nil, tok); res.status != http.StatusForbidden {
 			t.Errorf("expired token: %d, want 403", res.status)
 		}
 
@@ -203,11 +204,11 @@ func TestCreate(t *testing.T) {
 			if a.Metadata.Name != c.name || a.Metadata.Type != c.typ || a.Data.URL != c.url {
 				t.Errorf("create %s %s: got %+v", c.typ, c.url, a)
 			}
-			if !strings.HasPrefix(a.Metadata.ID, c.typ+"-") || store.ParseSeq(a.Metadata.ID) == 0 || seen[a.Metadata.ID] {
+			if !strings.HasPrefix(string(a.Metadata.ID), c.typ+"-") || store.ParseSeq(string(a.Metadata.ID)) == 0 || seen[string(a.Metadata.ID)] {
 				t.Errorf("id %q is not a fresh <type>-<seq>-<unix seconds>", a.Metadata.ID)
 			}
-			seen[a.Metadata.ID] = true
-			if a.Data.DownloadURL != "http://registry.test/download/"+a.Metadata.ID {
+			seen[string(a.Metadata.ID)] = true
+			if a.Data.DownloadURL != "http://registry.test/download/"+string(a.Metadata.ID) {
 				t.Errorf("download_url = %q", a.Data.DownloadURL)
 			}
 		}
@@ -259,11 +260,11 @@ func TestGetUpdateDelete(t *testing.T) {
 		tok := h.login(DefaultAdminName, adminPassword)
 		a := h.create(tok, "model", "https://huggingface.co/openai/whisper-tiny")
 		other := h.create(tok, "model", "https://huggingface.co/openai/whisper-base")
-		id := a.Metadata.ID
+		id := string(a.Metadata.ID)
 		path := "/artifacts/model/" + id
 
-		res := h.do(http.MethodGet, path, nil, tok)
-		var got Artifact
+		res := h.do(http.MethodGet, string(path), nil, tok)
+		var got wire.Artifact
 		res.decode(t, &got)
 		if res.status != http.StatusOK || got != a {
 			t.Fatalf("GET: %d %+v, want %+v", res.status, got, a)
@@ -271,13 +272,13 @@ func TestGetUpdateDelete(t *testing.T) {
 
 		for name, p := range map[string]string{
 			"unknown id":    "/artifacts/model/model-999999-1",
-			"type mismatch": "/artifacts/dataset/" + id,
+			"type mismatch": string("/artifacts/dataset/" + id),
 		} {
 			if res := h.do(http.MethodGet, p, nil, tok); res.status != http.StatusNotFound {
 				t.Errorf("GET %s: %d, want 404", name, res.status)
 			}
 		}
-		for _, p := range []string{"/artifacts/model/..%2Fx", "/artifacts/model/a%2Fb", "/artifacts/model/bad_id", "/artifacts/model/x%00y", "/artifacts/weights/" + id} {
+		for _, p := range []string{"/artifacts/model/..%2Fx", "/artifacts/model/a%2Fb", "/artifacts/model/bad_id", "/artifacts/model/x%00y", string("/artifacts/weights/" + id)} {
 			for _, m := range []string{http.MethodGet, http.MethodDelete} {
 				res := h.do(m, p, nil, tok)
 				if res.status != http.StatusBadRequest {
@@ -289,16 +290,16 @@ func TestGetUpdateDelete(t *testing.T) {
 		}
 
 		update := func(name, idInBody, typ, url string) response {
-			return h.do(http.MethodPut, path, map[string]any{
+			return h.do(http.MethodPut, string(path), map[string]any{
 				"metadata": map[string]string{"name": name, "id": idInBody, "type": typ},
 				"data":     map[string]string{"url": url},
 			}, tok)
 		}
 		newURL := "https://huggingface.co/openai/whisper-tiny/tree/main"
-		if res := update(a.Metadata.Name, id, "model", newURL); res.status != http.StatusOK {
+		if res := update(a.Metadata.Name, string(id), "model", newURL); res.status != http.StatusOK {
 			t.Fatalf("PUT: %d %s", res.status, res.body)
 		}
-		res = h.do(http.MethodGet, path, nil, tok)
+		res = h.do(http.MethodGet, string(path), nil, tok)
 		res.decode(t, &got)
 		if got.Data.URL != newURL || got.Metadata != a.Metadata {
 			t.Errorf("after PUT: %+v", got)
@@ -307,17 +308,17 @@ func TestGetUpdateDelete(t *testing.T) {
 			res  response
 			want int
 		}{
-			"name mismatch":   {update("other-name", id, "model", newURL), 400},
-			"id mismatch":     {update(a.Metadata.Name, other.Metadata.ID, "model", newURL), 400},
-			"type mismatch":   {update(a.Metadata.Name, id, "dataset", newURL), 400},
-			"bad url":         {update(a.Metadata.Name, id, "model", "not a url"), 400},
-			"url of other":    {update(a.Metadata.Name, id, "model", other.Data.URL), 409},
-			"malformed":       {h.do(http.MethodPut, path, `{"metadata":`, tok), 400},
-			"no data":         {h.do(http.MethodPut, path, `{"metadata":{"name":"x","id":"`+id+`","type":"model"}}`, tok), 400},
+			"name mismatch":   {update("other-name", string(id), "model", newURL), 400},
+			"id mismatch":     {update(a.Metadata.Name, string(other.Metadata.ID), "model", newURL), 400},
+			"type mismatch":   {update(a.Metadata.Name, string(id), "dataset", newURL), 400},
+			"bad url":         {update(a.Metadata.Name, string(id), "model", "not a url"), 400},
+			"url of other":    {update(a.Metadata.Name, string(id), "model", other.Data.URL), 409},
+			"malformed":       {h.do(http.MethodPut, string(path), `{"metadata":`, tok), 400},
+			"no data":         {h.do(http.MethodPut, string(path), `{"metadata":{"name":"x","id":"`+id+`","type":"model"}}`, tok), 400},
 			"unknown id":      {h.do(http.MethodPut, "/artifacts/model/model-999999-1", `{"metadata":{"name":"x","id":"model-999999-1","type":"model"},"data":{"url":"https://a.b/c"}}`, tok), 404},
-			"wrong path type": {h.do(http.MethodPut, "/artifacts/dataset/"+id, `{"metadata":{"name":"whisper-tiny","id":"`+id+`"},"data":{"url":"https://a.b/c"}}`, tok), 404},
+			"wrong path type": {h.do(http.MethodPut, string("/artifacts/dataset/"+id), `{"metadata":{"name":"whisper-tiny","id":"`+id+`"},"data":{"url":"https://a.b/c"}}`, tok), 404},
 			"bad id in path":  {h.do(http.MethodPut, "/artifacts/model/a%2Fb", `{"metadata":{"name":"x","id":"a/b","type":"model"},"data":{"url":"https://a.b/c"}}`, tok), 400},
-			"body over 1 MiB": {h.do(http.MethodPut, path, strings.Repeat(" ", MaxBodyBytes+1), tok), 413},
+			"body over 1 MiB": {h.do(http.MethodPut, string(path), strings.Repeat(" ", MaxBodyBytes+1), tok), 413},
 		} {
 			if c.res.status != c.want {
 				t.Errorf("PUT %s: %d, want %d (%s)", name, c.res.status, c.want, c.res.body)
@@ -326,16 +327,16 @@ func TestGetUpdateDelete(t *testing.T) {
 			c.res.errorMessage(t)
 		}
 
-		if res := h.do(http.MethodDelete, "/artifacts/dataset/"+id, nil, tok); res.status != http.StatusNotFound {
+		if res := h.do(http.MethodDelete, string("/artifacts/dataset/"+id), nil, tok); res.status != http.StatusNotFound {
 			t.Errorf("DELETE with wrong type: %d, want 404", res.status)
 		}
-		if res := h.do(http.MethodDelete, path, nil, tok); res.status != http.StatusOK {
+		if res := h.do(http.MethodDelete, string(path), nil, tok); res.status != http.StatusOK {
 			t.Fatalf("DELETE: %d %s", res.status, res.body)
 		}
-		if res := h.do(http.MethodGet, path, nil, tok); res.status != http.StatusNotFound {
+		if res := h.do(http.MethodGet, string(path), nil, tok); res.status != http.StatusNotFound {
 			t.Errorf("GET after DELETE: %d, want 404", res.status)
 		}
-		if res := h.do(http.MethodDelete, path, nil, tok); res.status != http.StatusNotFound {
+		if res := h.do(http.MethodDelete, string(path), nil, tok); res.status != http.StatusNotFound {
 			t.Errorf("second DELETE: %d, want 404", res.status)
 		}
 		// The url is free again once its artifact is gone.
@@ -354,15 +355,15 @@ func TestListArtifacts(t *testing.T) {
 			{"model", "https://huggingface.co/b/alpha"},
 			{"code", "https://github.com/a/gamma"},
 		} {
-			ids = append(ids, h.create(tok, c.typ, c.url).Metadata.ID)
+			ids = append(ids, string(h.create(tok, c.typ, c.url).Metadata.ID))
 		}
-		list := func(body string, offset string) ([]store.Metadata, response) {
+		list := func(body string, offset string) ([]wire.ArtifactMetadata, response) {
 			p := "/artifacts"
 			if offset != "" {
 				p += "?offset=" + offset
 			}
 			res := h.do(http.MethodPost, p, body, tok)
-			var out []store.Metadata
+			var out []wire.ArtifactMetadata
 			if res.status == http.StatusOK {
 				res.decode(t, &out)
 			}
@@ -378,7 +379,7 @@ func TestListArtifacts(t *testing.T) {
 				t.Fatalf("page %d: %d %s", pages, res.status, res.body)
 			}
 			for _, m := range page {
-				all = append(all, m.ID)
+				all = append(all, string(m.ID))
 			}
 			offset = res.header.Get("offset")
 			if offset == "" {
@@ -443,15 +444,15 @@ func TestByNameAndRegex(t *testing.T) {
 		}
 		// README text is stored by ingests that fetch it (hf_data).
 		readme, err := h.st.Create(context.Background(), store.Record{
-			Metadata: store.Metadata{Name: "plain-name", Type: "model"}, URL: "https://huggingface.co/org/plain-name",
+			Metadata: wire.ArtifactMetadata{Name: "plain-name", Type: "model"}, URL: "https://huggingface.co/org/plain-name",
 			HFData: []map[string]any{{"readme_text": "A speech recognizer fine-tuned on LibriSpeech."}}, CreatedAt: time.Now(), CreatedBy: DefaultAdminName,
-		}, store.AuditEntry{Action: store.ActionCreate})
+		}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			t.Fatal(err)
 		}
 
 		res := h.do(http.MethodGet, "/artifact/byName/audience-classifier", nil, tok)
-		var found []store.Metadata
+		var found []wire.ArtifactMetadata
 		res.decode(t, &found)
 		if res.status != http.StatusOK || len(found) != 2 {
 			t.Errorf("byName: %d %s", res.status, res.body)
@@ -520,11 +521,11 @@ func TestAuditAndDownload(t *testing.T) {
 		admin := h.login(DefaultAdminName, adminPassword)
 		alice := h.login(userName, userPassword)
 		a := h.create(admin, "model", "https://huggingface.co/google/gemma-2-2b")
-		id := a.Metadata.ID
-		if res := h.do(http.MethodPut, "/artifacts/model/"+id, Artifact{Metadata: a.Metadata, Data: ArtifactData{URL: "https://huggingface.co/google/gemma-2-2b/tree/main"}}, alice); res.status != http.StatusOK {
+		id := string(a.Metadata.ID)
+		if res := h.do(http.MethodPut, string("/artifacts/model/"+id), wire.Artifact{Metadata: a.Metadata, Data: wire.ArtifactData{URL: "https://huggingface.co/google/gemma-2-2b/tree/main"}}, alice); res.status != http.StatusOK {
 			t.Fatalf("PUT: %d %s", res.status, res.body)
 		}
-		res := h.do(http.MethodGet, "/download/"+id, nil, alice)
+		res := h.do(http.MethodGet, string("/download/"+id), nil, alice)
 		if res.status != http.StatusFound || res.header.Get("Location") != "https://huggingface.co/google/gemma-2-2b/tree/main" {
 			t.Errorf("download: %d to %q", res.status, res.header.Get("Location"))
 		}
@@ -532,8 +533,8 @@ func TestAuditAndDownload(t *testing.T) {
 			t.Errorf("download unknown: %d, want 404", res.status)
 		}
 
-		res = h.do(http.MethodGet, "/artifact/model/"+id+"/audit", nil, alice)
-		var trail []store.AuditEntry
+		res = h.do(http.MethodGet, string("/artifact/model/"+id+"/audit"), nil, alice)
+		var trail []wire.ArtifactAuditEntry
 		res.decode(t, &trail)
 		if res.status != http.StatusOK || len(trail) != 3 {
 			t.Fatalf("audit: %d %s", res.status, res.body)
@@ -545,17 +546,19 @@ func TestAuditAndDownload(t *testing.T) {
 		}{{DefaultAdminName, true, "CREATE"}, {userName, false, "UPDATE"}, {userName, false, "DOWNLOAD"}}
 		for i, w := range want {
 			e := trail[i]
-			if e.User.Name != w.user || e.User.IsAdmin != w.admin || e.Action != w.action || e.Artifact != a.Metadata || e.Date.Location() != time.UTC || time.Since(e.Date) > time.Minute {
+			date, err := time.Parse(time.RFC3339, e.Date)
+			if err != nil || !strings.HasSuffix(e.Date, "Z") || time.Since(date) > time.Minute ||
+				e.User.Name != w.user || e.User.IsAdmin != w.admin || e.Action != w.action || e.Artifact != a.Metadata {
 				t.Errorf("audit entry %d: %+v, want %s by %s", i, e, w.action, w.user)
 			}
 		}
 		for p, want := range map[string]int{
-			"/artifact/model/model-999999-1/audit": 404,
-			"/artifact/dataset/" + id + "/audit":   404,
-			"/artifact/model/a%2Fb/audit":          400,
-			"/artifact/weights/" + id + "/audit":   400,
-			"/download/..%2Fx":                     400,
-			"/download/a%2Fb":                      400,
+			"/artifact/model/model-999999-1/audit":       404,
+			string("/artifact/dataset/" + id + "/audit"): 404,
+			"/artifact/model/a%2Fb/audit":                400,
+			string("/artifact/weights/" + id + "/audit"): 400,
+			"/download/..%2Fx":                           400,
+			"/download/a%2Fb":                            400,
 		} {
 			if res := h.do(http.MethodGet, p, nil, alice); res.status != want {
 				t.Errorf("GET %s: %d, want %d", p, res.status, want)
@@ -581,13 +584,13 @@ func TestReset(t *testing.T) {
 		// The reset restores the default state: every earlier token is
 		// revoked, the admin's own included.
 		for who, tok := range map[string]string{"admin": admin, "alice": alice} {
-			if res := h.do(http.MethodGet, "/artifacts/model/"+a.Metadata.ID, nil, tok); res.status != http.StatusForbidden || !strings.Contains(res.errorMessage(t), "revoked") {
+			if res := h.do(http.MethodGet, string("/artifacts/model/"+a.Metadata.ID), nil, tok); res.status != http.StatusForbidden || !strings.Contains(res.errorMessage(t), "revoked") {
 				t.Errorf("%s's token of before the reset: %d %s, want 403 revoked", who, res.status, res.body)
 			}
 		}
 		// The default admin is there after a reset; ids are not reused.
 		admin = h.login(DefaultAdminName, adminPassword)
-		if res := h.do(http.MethodGet, "/artifacts/model/"+a.Metadata.ID, nil, admin); res.status != http.StatusNotFound {
+		if res := h.do(http.MethodGet, string("/artifacts/model/"+a.Metadata.ID), nil, admin); res.status != http.StatusNotFound {
 			t.Errorf("artifact after reset: %d, want 404", res.status)
 		}
 		res = h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, admin)
@@ -660,11 +663,11 @@ func TestConcurrentCreates(t *testing.T) {
 					req := newRequest(t, http.MethodPost, "/artifact/model", `{"url":"`+url(i)+`"}`)
 					req.Header.Set("X-Authorization", tok)
 					rec := serveRecorder(h, req)
-					var a Artifact
+					var a wire.Artifact
 					if rec.Code == http.StatusCreated {
 						_ = jsonUnmarshal(rec.Body.Bytes(), &a)
 					}
-					out <- result{rec.Code, a.Metadata.ID}
+					out <- result{rec.Code, string(a.Metadata.ID)}
 				}()
 			}
 			var rs []result

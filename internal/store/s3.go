@@ -22,6 +22,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // S3 keeps one object per artifact at artifacts/<id>/metadata.json in the
@@ -99,7 +100,7 @@ const (
 
 // s3Document is the guide's "Metadata Format", field for field.
 type s3Document struct {
-	Metadata Metadata `json:"metadata"`
+	Metadata wire.ArtifactMetadata `json:"metadata"`
 	Data     struct {
 		URL    string           `json:"url"`
 		HFData []map[string]any `json:"hf_data"`
@@ -189,7 +190,7 @@ func (s *S3) indexMissing(ctx context.Context, metadataKeys []string) error {
 		if err != nil {
 			return err
 		}
-		r.Metadata.ID = id
+		r.Metadata.ID = wire.ID(id)
 		return s.putIndex(ctx, r.Metadata)
 	})
 }
@@ -215,7 +216,7 @@ func (s *S3) auditIDs(ctx context.Context) ([]string, error) {
 }
 
 // putAudit writes e as a new object of the trail of id and returns its key.
-func (s *S3) putAudit(ctx context.Context, id string, e AuditEntry) (string, error) {
+func (s *S3) putAudit(ctx context.Context, id string, e wire.ArtifactAuditEntry) (string, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return "", err
@@ -243,13 +244,15 @@ func namePrefix(name string) string {
 	return s3NamePrefix + hex.EncodeToString(sum[:]) + "/"
 }
 
-func orderIndexKey(id string) string         { return s3OrderPrefix + orderKey(id) }
-func nameIndexKey(name, id string) string    { return namePrefix(name) + orderKey(id) }
-func indexKeys(m Metadata) []string          { return []string{orderIndexKey(m.ID), nameIndexKey(m.Name, m.ID)} }
+func orderIndexKey(id string) string      { return s3OrderPrefix + orderKey(id) }
+func nameIndexKey(name, id string) string { return namePrefix(name) + orderKey(id) }
+func indexKeys(m wire.ArtifactMetadata) []string {
+	return []string{orderIndexKey(string(m.ID)), nameIndexKey(m.Name, string(m.ID))}
+}
 func idOfIndexKey(prefix, key string) string { return strings.TrimPrefix(key, prefix)[21:] }
 
 // putIndex writes the order and name index entries of m.
-func (s *S3) putIndex(ctx context.Context, m Metadata) error {
+func (s *S3) putIndex(ctx context.Context, m wire.ArtifactMetadata) error {
 	return forEach(ctx, indexKeys(m), func(ctx context.Context, _ int, k string) error { return s.put(ctx, k, nil, false) })
 }
 
@@ -363,16 +366,16 @@ func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
 	return ErrConflict
 }
 
-func (s *S3) Create(ctx context.Context, r Record, e AuditEntry) (Record, error) {
-	r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
-	if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.Metadata.ID); err != nil {
+func (s *S3) Create(ctx context.Context, r Record, e wire.ArtifactAuditEntry) (Record, error) {
+	r.Metadata.ID = wire.ID(FormatID(r.Metadata.Type, s.seq.Add(1), s.now()))
+	if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.ID()); err != nil {
 		return Record{}, err
 	}
 	for attempt := 0; attempt < 20; attempt++ {
 		if attempt > 0 {
 			// Another writer took the id; the claim is ours and names the
 			// next one.
-			r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
+			r.Metadata.ID = wire.ID(FormatID(r.Metadata.Type, s.seq.Add(1), s.now()))
 			if err := s.put(ctx, urlIndexKey(r.Metadata.Type, r.URL), []byte(r.Metadata.ID), false); err != nil {
 				return Record{}, s.releaseClaim(r, err)
 			}
@@ -382,11 +385,11 @@ func (s *S3) Create(ctx context.Context, r Record, e AuditEntry) (Record, error)
 			return Record{}, s.releaseClaim(r, err)
 		}
 		e.Artifact = r.Metadata
-		auditKey, err := s.putAudit(ctx, r.Metadata.ID, e)
+		auditKey, err := s.putAudit(ctx, r.ID(), e)
 		if err != nil {
 			return Record{}, s.releaseClaim(r, err)
 		}
-		err = s.put(ctx, MetadataKey(r.Metadata.ID), body, true)
+		err = s.put(ctx, MetadataKey(r.ID()), body, true)
 		if err == nil {
 			return r, s.putIndex(ctx, r.Metadata)
 		}
@@ -423,14 +426,14 @@ func (s *S3) Get(ctx context.Context, id string) (Record, error) {
 	return r, nil
 }
 
-func (s *S3) Update(ctx context.Context, r Record, e AuditEntry) error {
-	old, err := s.Get(ctx, r.Metadata.ID)
+func (s *S3) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) error {
+	old, err := s.Get(ctx, r.ID())
 	if err != nil {
 		return err
 	}
 	moved := normURL(old.URL) != normURL(r.URL)
 	if moved {
-		if err := s.claimURL(ctx, old.Metadata.Type, r.URL, r.Metadata.ID); err != nil {
+		if err := s.claimURL(ctx, old.Metadata.Type, r.URL, r.ID()); err != nil {
 			return err
 		}
 	}
@@ -439,10 +442,10 @@ func (s *S3) Update(ctx context.Context, r Record, e AuditEntry) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.putAudit(ctx, r.Metadata.ID, e); err != nil {
+	if _, err := s.putAudit(ctx, r.ID(), e); err != nil {
 		return err
 	}
-	if err := s.put(ctx, MetadataKey(r.Metadata.ID), body, false); err != nil {
+	if err := s.put(ctx, MetadataKey(r.ID()), body, false); err != nil {
 		return err
 	}
 	var stale []string
@@ -450,10 +453,10 @@ func (s *S3) Update(ctx context.Context, r Record, e AuditEntry) error {
 		stale = append(stale, urlIndexKey(old.Metadata.Type, old.URL))
 	}
 	if renamed := old.Metadata.Name != r.Metadata.Name; renamed {
-		if err := s.put(ctx, nameIndexKey(r.Metadata.Name, r.Metadata.ID), nil, false); err != nil {
+		if err := s.put(ctx, nameIndexKey(r.Metadata.Name, r.ID()), nil, false); err != nil {
 			return err
 		}
-		stale = append(stale, nameIndexKey(old.Metadata.Name, r.Metadata.ID))
+		stale = append(stale, nameIndexKey(old.Metadata.Name, r.ID()))
 	}
 	return s.deleteAll(ctx, stale)
 }
@@ -470,7 +473,7 @@ func (s *S3) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	r.Metadata.ID = id
+	r.Metadata.ID = wire.ID(id)
 	return s.deleteAll(ctx, append(auditKeys, append(indexKeys(r.Metadata), urlIndexKey(r.Metadata.Type, r.URL))...))
 }
 
@@ -617,7 +620,7 @@ func (s *S3) Page(ctx context.Context, q Query, after string, limit int) ([]Reco
 		if err != nil {
 			return err
 		}
-		r.Metadata.ID = id
+		r.Metadata.ID = wire.ID(id)
 		recs[i], found[i] = r, q.Match(r.Metadata)
 		return nil
 	})
@@ -729,7 +732,7 @@ func (s *S3) Reset(ctx context.Context) error {
 	return nil
 }
 
-func (s *S3) AppendAudit(ctx context.Context, id string, e AuditEntry) error {
+func (s *S3) AppendAudit(ctx context.Context, id string, e wire.ArtifactAuditEntry) error {
 	if _, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(id))}); err != nil {
 		if s3bucket.IsNotFound(err) {
 			return ErrNotFound
@@ -740,7 +743,7 @@ func (s *S3) AppendAudit(ctx context.Context, id string, e AuditEntry) error {
 	return err
 }
 
-func (s *S3) Audit(ctx context.Context, id string) ([]AuditEntry, error) {
+func (s *S3) Audit(ctx context.Context, id string) ([]wire.ArtifactAuditEntry, error) {
 	if _, err := s.Get(ctx, id); err != nil {
 		return nil, err
 	}
@@ -748,7 +751,7 @@ func (s *S3) Audit(ctx context.Context, id string) ([]AuditEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]AuditEntry, len(keys))
+	out := make([]wire.ArtifactAuditEntry, len(keys))
 	err = forEach(ctx, keys, func(ctx context.Context, i int, k string) error {
 		b, err := s.getBytes(ctx, k)
 		if err != nil {
