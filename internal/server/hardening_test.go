@@ -343,7 +343,7 @@ func TestHealthDetailsNeedToken(t *testing.T) {
 	loc := newLocation(t, "sqlite")
 	h := newHarness(t, loc, func(c *Config) { c.Version = "v-secret-build" })
 	anon := h.do(http.MethodGet, "/health/components", nil, "")
-	var hc healthCollection
+	var hc wire.HealthComponentCollection
 	anon.decode(t, &hc)
 	if len(hc.Components) != 2 || hc.Components[1].Status != "ok" {
 		t.Errorf("statuses without a token: %s", anon.body)

@@ -734,7 +734,7 @@ func TestStorageFailure(t *testing.T) {
 		t.Errorf("storage error not logged at ERROR")
 	}
 	res := h.do(http.MethodGet, "/health/components", nil, "")
-	var hc healthCollection
+	var hc wire.HealthComponentCollection
 	res.decode(t, &hc)
 	if hc.Components[0].Status != "degraded" || hc.Components[1].Status != "critical" || hc.Components[1].Issues[0].Code != "STORAGE_UNREACHABLE" {
 		t.Errorf("health with a failed backend: %s", res.body)

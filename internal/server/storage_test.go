@@ -190,9 +190,9 @@ func TestStorageFallback(t *testing.T) {
 	}
 	h := &harness{t: t, srv: srv, st: opened.Store}
 	res := h.do(http.MethodGet, "/health/components", nil, "")
-	var hc healthCollection
+	var hc wire.HealthComponentCollection
 	res.decode(t, &hc)
-	byID := map[string]healthComponent{}
+	byID := map[string]wire.HealthComponentDetail{}
 	for _, c := range hc.Components {
 		byID[c.ID] = c
 	}

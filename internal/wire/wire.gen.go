@@ -272,18 +272,18 @@ type HealthComponentCollection struct {
 // HealthComponentDetail Detailed status, metrics, and log references for a component.
 type HealthComponentDetail struct {
 	// Description Overview of the component's responsibility.
-	Description string `json:"description,omitempty"`
+	Description string `json:"description"`
 
 	// DisplayName Human readable component name.
-	DisplayName string `json:"display_name,omitempty"`
+	DisplayName string `json:"display_name"`
 
 	// ID Stable identifier for the component.
 	ID     string               `json:"id"`
-	Issues []HealthIssue        `json:"issues,omitempty"`
+	Issues []HealthIssue        `json:"issues"`
 	Logs   []HealthLogReference `json:"logs,omitempty"`
 
 	// Metrics Arbitrary metric key/value pairs describing component performance.
-	Metrics HealthMetricMap `json:"metrics,omitempty"`
+	Metrics HealthMetricMap `json:"metrics"`
 
 	// ObservedAt Timestamp when data for this component was last collected (UTC).
 	ObservedAt time.Time `json:"observed_at"`
@@ -389,7 +389,7 @@ type HealthTimelineEntry struct {
 	Bucket time.Time `json:"bucket"`
 
 	// Unit Unit associated with the metric value.
-	Unit string `json:"unit,omitempty"`
+	Unit string `json:"unit"`
 
 	// Value Observed value for the bucket (e.g., requests per minute).
 	Value float64 `json:"value"`
