@@ -132,18 +132,18 @@ func TestTokensRequired(t *testing.T) {
 		endpoints := []struct{ method, path, body string }{
 			{"POST", "/artifacts", `[{"name":"*"}]`},
 			{"DELETE", "/reset", ""},
-			{"GET", string("/artifacts/model/" + id), ""},
-			{"PUT", string("/artifacts/model/" + id), string(`{"metadata":{"name":"gpt2","id":"` + id + `","type":"model"},"data":{"url":"https://huggingface.co/gpt2"}}`)},
-			{"DELETE", string("/artifacts/model/" + id), ""},
+			{"GET", "/artifacts/model/" + id, ""},
+			{"PUT", "/artifacts/model/" + id, `{"metadata":{"name":"gpt2","id":"` + id + `","type":"model"},"data":{"url":"https://huggingface.co/gpt2"}}`},
+			{"DELETE", "/artifacts/model/" + id, ""},
 			{"POST", "/artifact/model", `{"url":"https://huggingface.co/x/y"}`},
 			{"GET", "/artifact/byName/gpt2", ""},
 			{"POST", "/artifact/byRegEx", `{"regex":"gpt"}`},
-			{"GET", string("/artifact/model/" + id + "/audit"), ""},
-			{"GET", string("/artifact/model/" + id + "/rate"), ""},
-			{"GET", string("/artifact/model/" + id + "/cost"), ""},
-			{"GET", string("/artifact/model/" + id + "/lineage"), ""},
-			{"POST", string("/artifact/model/" + id + "/license-check"), `{"github_url":"https://github.com/google-research/bert"}`},
-			{"GET", string("/download/" + id), ""},
+			{"GET", "/artifact/model/" + id + "/audit", ""},
+			{"GET", "/artifact/model/" + id + "/rate", ""},
+			{"GET", "/artifact/model/" + id + "/cost", ""},
+			{"GET", "/artifact/model/" + id + "/lineage", ""},
+			{"POST", "/artifact/model/" + id + "/license-check", `{"github_url":"https://github.com/google-research/bert"}`},
+			{"GET", "/download/" + id, ""},
 			{"POST", "/artifacts/PackageConfusionAudit", ""},
 		}
 		other := newHarness(t, loc) // another secret signs other tokens
@@ -162,7 +162,7 @@ func TestTokensRequired(t *testing.T) {
 		for _, hdr := range []struct{ name, value string }{
 			{"X-Authorization", bare}, {"Authorization", tok}, {"Authorization", bare},
 		} {
-			req := newRequest(t, http.MethodGet, string("/artifacts/model/"+id), "")
+			req := newRequest(t, http.MethodGet, "/artifacts/model/"+id, "")
 			req.Header.Set(hdr.name, hdr.value)
 			if st := serve(h, req); st != http.StatusOK {
 				t.Errorf("token in %s (%q prefix): %d, want 200", hdr.name, hdr.value[:6], st)
@@ -171,7 +171,7 @@ func TestTokensRequired(t *testing.T) {
 
 		// Expiry.
 		h.offset.Store(int64(2 * time.Hour))
-		if res := h.do(http.MethodGet, string("/artifacts/model/"+id), nil, tok); res.status != http.StatusForbidden {
+		if res := h.do(http.MethodGet, "/artifacts/model/"+id, nil, tok); res.status != http.StatusForbidden {
 			t.Errorf("expired token: %d, want 403", res.status)
 		}
 
@@ -263,7 +263,7 @@ func TestGetUpdateDelete(t *testing.T) {
 		id := string(a.Metadata.ID)
 		path := "/artifacts/model/" + id
 
-		res := h.do(http.MethodGet, string(path), nil, tok)
+		res := h.do(http.MethodGet, path, nil, tok)
 		var got wire.Artifact
 		res.decode(t, &got)
 		if res.status != http.StatusOK || got != a {
@@ -272,13 +272,13 @@ func TestGetUpdateDelete(t *testing.T) {
 
 		for name, p := range map[string]string{
 			"unknown id":    "/artifacts/model/model-999999-1",
-			"type mismatch": string("/artifacts/dataset/" + id),
+			"type mismatch": "/artifacts/dataset/" + id,
 		} {
 			if res := h.do(http.MethodGet, p, nil, tok); res.status != http.StatusNotFound {
 				t.Errorf("GET %s: %d, want 404", name, res.status)
 			}
 		}
-		for _, p := range []string{"/artifacts/model/..%2Fx", "/artifacts/model/a%2Fb", "/artifacts/model/bad_id", "/artifacts/model/x%00y", string("/artifacts/weights/" + id)} {
+		for _, p := range []string{"/artifacts/model/..%2Fx", "/artifacts/model/a%2Fb", "/artifacts/model/bad_id", "/artifacts/model/x%00y", "/artifacts/weights/" + id} {
 			for _, m := range []string{http.MethodGet, http.MethodDelete} {
 				res := h.do(m, p, nil, tok)
 				if res.status != http.StatusBadRequest {
@@ -290,16 +290,16 @@ func TestGetUpdateDelete(t *testing.T) {
 		}
 
 		update := func(name, idInBody, typ, url string) response {
-			return h.do(http.MethodPut, string(path), map[string]any{
+			return h.do(http.MethodPut, path, map[string]any{
 				"metadata": map[string]string{"name": name, "id": idInBody, "type": typ},
 				"data":     map[string]string{"url": url},
 			}, tok)
 		}
 		newURL := "https://huggingface.co/openai/whisper-tiny/tree/main"
-		if res := update(a.Metadata.Name, string(id), "model", newURL); res.status != http.StatusOK {
+		if res := update(a.Metadata.Name, id, "model", newURL); res.status != http.StatusOK {
 			t.Fatalf("PUT: %d %s", res.status, res.body)
 		}
-		res = h.do(http.MethodGet, string(path), nil, tok)
+		res = h.do(http.MethodGet, path, nil, tok)
 		res.decode(t, &got)
 		if got.Data.URL != newURL || got.Metadata != a.Metadata {
 			t.Errorf("after PUT: %+v", got)
@@ -308,17 +308,17 @@ func TestGetUpdateDelete(t *testing.T) {
 			res  response
 			want int
 		}{
-			"name mismatch":   {update("other-name", string(id), "model", newURL), 400},
+			"name mismatch":   {update("other-name", id, "model", newURL), 400},
 			"id mismatch":     {update(a.Metadata.Name, string(other.Metadata.ID), "model", newURL), 400},
-			"type mismatch":   {update(a.Metadata.Name, string(id), "dataset", newURL), 400},
-			"bad url":         {update(a.Metadata.Name, string(id), "model", "not a url"), 400},
-			"url of other":    {update(a.Metadata.Name, string(id), "model", other.Data.URL), 409},
-			"malformed":       {h.do(http.MethodPut, string(path), `{"metadata":`, tok), 400},
-			"no data":         {h.do(http.MethodPut, string(path), `{"metadata":{"name":"x","id":"`+id+`","type":"model"}}`, tok), 400},
+			"type mismatch":   {update(a.Metadata.Name, id, "dataset", newURL), 400},
+			"bad url":         {update(a.Metadata.Name, id, "model", "not a url"), 400},
+			"url of other":    {update(a.Metadata.Name, id, "model", other.Data.URL), 409},
+			"malformed":       {h.do(http.MethodPut, path, `{"metadata":`, tok), 400},
+			"no data":         {h.do(http.MethodPut, path, `{"metadata":{"name":"x","id":"`+id+`","type":"model"}}`, tok), 400},
 			"unknown id":      {h.do(http.MethodPut, "/artifacts/model/model-999999-1", `{"metadata":{"name":"x","id":"model-999999-1","type":"model"},"data":{"url":"https://a.b/c"}}`, tok), 404},
-			"wrong path type": {h.do(http.MethodPut, string("/artifacts/dataset/"+id), `{"metadata":{"name":"whisper-tiny","id":"`+id+`"},"data":{"url":"https://a.b/c"}}`, tok), 404},
+			"wrong path type": {h.do(http.MethodPut, "/artifacts/dataset/"+id, `{"metadata":{"name":"whisper-tiny","id":"`+id+`"},"data":{"url":"https://a.b/c"}}`, tok), 404},
 			"bad id in path":  {h.do(http.MethodPut, "/artifacts/model/a%2Fb", `{"metadata":{"name":"x","id":"a/b","type":"model"},"data":{"url":"https://a.b/c"}}`, tok), 400},
-			"body over 1 MiB": {h.do(http.MethodPut, string(path), strings.Repeat(" ", MaxBodyBytes+1), tok), 413},
+			"body over 1 MiB": {h.do(http.MethodPut, path, strings.Repeat(" ", MaxBodyBytes+1), tok), 413},
 		} {
 			if c.res.status != c.want {
 				t.Errorf("PUT %s: %d, want %d (%s)", name, c.res.status, c.want, c.res.body)
@@ -327,16 +327,16 @@ func TestGetUpdateDelete(t *testing.T) {
 			c.res.errorMessage(t)
 		}
 
-		if res := h.do(http.MethodDelete, string("/artifacts/dataset/"+id), nil, tok); res.status != http.StatusNotFound {
+		if res := h.do(http.MethodDelete, "/artifacts/dataset/"+id, nil, tok); res.status != http.StatusNotFound {
 			t.Errorf("DELETE with wrong type: %d, want 404", res.status)
 		}
-		if res := h.do(http.MethodDelete, string(path), nil, tok); res.status != http.StatusOK {
+		if res := h.do(http.MethodDelete, path, nil, tok); res.status != http.StatusOK {
 			t.Fatalf("DELETE: %d %s", res.status, res.body)
 		}
-		if res := h.do(http.MethodGet, string(path), nil, tok); res.status != http.StatusNotFound {
+		if res := h.do(http.MethodGet, path, nil, tok); res.status != http.StatusNotFound {
 			t.Errorf("GET after DELETE: %d, want 404", res.status)
 		}
-		if res := h.do(http.MethodDelete, string(path), nil, tok); res.status != http.StatusNotFound {
+		if res := h.do(http.MethodDelete, path, nil, tok); res.status != http.StatusNotFound {
 			t.Errorf("second DELETE: %d, want 404", res.status)
 		}
 		// The url is free again once its artifact is gone.
@@ -522,10 +522,10 @@ func TestAuditAndDownload(t *testing.T) {
 		alice := h.login(userName, userPassword)
 		a := h.create(admin, "model", "https://huggingface.co/google/gemma-2-2b")
 		id := string(a.Metadata.ID)
-		if res := h.do(http.MethodPut, string("/artifacts/model/"+id), wire.Artifact{Metadata: a.Metadata, Data: wire.ArtifactData{URL: "https://huggingface.co/google/gemma-2-2b/tree/main"}}, alice); res.status != http.StatusOK {
+		if res := h.do(http.MethodPut, "/artifacts/model/"+id, wire.Artifact{Metadata: a.Metadata, Data: wire.ArtifactData{URL: "https://huggingface.co/google/gemma-2-2b/tree/main"}}, alice); res.status != http.StatusOK {
 			t.Fatalf("PUT: %d %s", res.status, res.body)
 		}
-		res := h.do(http.MethodGet, string("/download/"+id), nil, alice)
+		res := h.do(http.MethodGet, "/download/"+id, nil, alice)
 		if res.status != http.StatusFound || res.header.Get("Location") != "https://huggingface.co/google/gemma-2-2b/tree/main" {
 			t.Errorf("download: %d to %q", res.status, res.header.Get("Location"))
 		}
@@ -533,7 +533,7 @@ func TestAuditAndDownload(t *testing.T) {
 			t.Errorf("download unknown: %d, want 404", res.status)
 		}
 
-		res = h.do(http.MethodGet, string("/artifact/model/"+id+"/audit"), nil, alice)
+		res = h.do(http.MethodGet, "/artifact/model/"+id+"/audit", nil, alice)
 		var trail []wire.ArtifactAuditEntry
 		res.decode(t, &trail)
 		if res.status != http.StatusOK || len(trail) != 3 {
@@ -553,12 +553,12 @@ func TestAuditAndDownload(t *testing.T) {
 			}
 		}
 		for p, want := range map[string]int{
-			"/artifact/model/model-999999-1/audit":       404,
-			string("/artifact/dataset/" + id + "/audit"): 404,
-			"/artifact/model/a%2Fb/audit":                400,
-			string("/artifact/weights/" + id + "/audit"): 400,
-			"/download/..%2Fx":                           400,
-			"/download/a%2Fb":                            400,
+			"/artifact/model/model-999999-1/audit": 404,
+			"/artifact/dataset/" + id + "/audit":   404,
+			"/artifact/model/a%2Fb/audit":          400,
+			"/artifact/weights/" + id + "/audit":   400,
+			"/download/..%2Fx":                     400,
+			"/download/a%2Fb":                      400,
 		} {
 			if res := h.do(http.MethodGet, p, nil, alice); res.status != want {
 				t.Errorf("GET %s: %d, want %d", p, res.status, want)
