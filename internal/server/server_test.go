@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/api"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
@@ -29,6 +31,23 @@ func TestHealthAndTracks(t *testing.T) {
 			t.Fatalf("GET /tracks: %d %s, want exactly the access control track", res.status, res.body)
 		}
 	})
+}
+
+// The server serves the description it implements, which is what its
+// answers are checked against.
+func TestAPIDescription(t *testing.T) {
+	h := newHarness(t, location{backend: "memory"})
+	res := h.do(http.MethodGet, "/openapi.yaml", nil, "")
+	if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/yaml" {
+		t.Fatalf("GET /openapi.yaml: %d %s", res.status, res.header.Get("Content-Type"))
+	}
+	want, err := api.Effective()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(res.body, want) {
+		t.Fatal("GET /openapi.yaml does not serve the effective API description")
+	}
 }
 
 func TestHealthComponents(t *testing.T) {
