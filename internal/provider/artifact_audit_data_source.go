@@ -8,7 +8,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
@@ -44,8 +43,8 @@ var artifactAuditCall = trustCall{
 	endpoint:   "GET /artifact/{artifact_type}/{id}/audit",
 	baseline:   false,
 	what:       "audit trail",
-	badRequest: "The registry considers the artifact type or id malformed or invalid; check both (use registry_artifact.<name>.type and .id).",
-	notFound:   "The registry has no artifact of this type with this id.",
+	badRequest: typeIDBadRequest,
+	notFound:   typeIDNotFound,
 }
 
 func (d *ArtifactAuditDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -54,18 +53,8 @@ func (d *ArtifactAuditDataSource) Schema(_ context.Context, _ datasource.SchemaR
 			"created, updated, downloaded, rated or audited it, and when, oldest first. The endpoint is NON-BASELINE " +
 			"in the registry API, so a registry may not offer it; the error then says so.",
 		Attributes: map[string]schema.Attribute{
-			"type": schema.StringAttribute{
-				MarkdownDescription: "The artifact's type: " + artifactTypesMarkdown("or") + ".",
-				Required:            true,
-				Validators:          []validator.String{artifactType()},
-			},
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The artifact's id, e.g. `registry_artifact.bert.id`.",
-				Required:            true,
-				Validators: []validator.String{
-					artifactID(),
-				},
-			},
+			"type": trustTypeAttribute(),
+			"id":   trustIDAttribute("The artifact's id"),
 			"entries": schema.ListNestedAttribute{
 				MarkdownDescription: "The audit entries, newest last (ordered by `date`; entries with the same date keep " +
 					"the registry's order).",

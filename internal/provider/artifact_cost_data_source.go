@@ -6,7 +6,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
@@ -43,8 +42,8 @@ var artifactCostCall = trustCall{
 	endpoint:   "GET /artifact/{artifact_type}/{id}/cost",
 	baseline:   true,
 	what:       "cost",
-	badRequest: "The registry considers the artifact type or id malformed or invalid; check both (use registry_artifact.<name>.type and .id).",
-	notFound:   "The registry has no artifact of this type with this id.",
+	badRequest: typeIDBadRequest,
+	notFound:   typeIDNotFound,
 }
 
 func (d *ArtifactCostDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -54,18 +53,8 @@ func (d *ArtifactCostDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"that the registry holds (for a model: its lineage parents and the datasets and code its card names), each " +
 			"with its own entry in `costs`.",
 		Attributes: map[string]schema.Attribute{
-			"type": schema.StringAttribute{
-				MarkdownDescription: "The artifact's type: " + artifactTypesMarkdown("or") + ".",
-				Required:            true,
-				Validators:          []validator.String{artifactType()},
-			},
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The artifact's id, e.g. `registry_artifact.bert.id`.",
-				Required:            true,
-				Validators: []validator.String{
-					artifactID(),
-				},
-			},
+			"type": trustTypeAttribute(),
+			"id":   trustIDAttribute("The artifact's id"),
 			"dependency": schema.BoolAttribute{
 				MarkdownDescription: "Whether to include the artifact's dependencies: then `total_cost` is the sum of the " +
 					"artifact's and its dependencies' standalone costs, and `costs` has an entry per dependency. " +

@@ -46,13 +46,7 @@ func (d *LicenseCheckDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"for fine-tuning and inference (`POST /artifact/model/{id}/license-check`). The registry reads the GitHub " +
 			"project's license itself: when it cannot reach GitHub (502) the read fails instead of guessing.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The model's artifact id, e.g. `registry_artifact.bert.id`.",
-				Required:            true,
-				Validators: []validator.String{
-					artifactID(),
-				},
-			},
+			"id": trustIDAttribute("The model's artifact id"),
 			"github_url": schema.StringAttribute{
 				MarkdownDescription: "The GitHub repository to check against, e.g. `https://github.com/google-research/bert`.",
 				Required:            true,

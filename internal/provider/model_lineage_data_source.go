@@ -6,7 +6,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
@@ -58,13 +57,7 @@ func (d *ModelLineageDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"a node per artifact of the graph that the registry holds, and a directed edge per relationship, from the " +
 			"upstream artifact to the downstream one (e.g. from a base model to the model fine-tuned from it).",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The model's artifact id, e.g. `registry_artifact.bert.id`.",
-				Required:            true,
-				Validators: []validator.String{
-					artifactID(),
-				},
-			},
+			"id": trustIDAttribute("The model's artifact id"),
 			"nodes": schema.ListNestedAttribute{
 				MarkdownDescription: "The nodes of the graph, in the registry's order.",
 				Computed:            true,

@@ -8,7 +8,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
@@ -77,13 +76,7 @@ var modelRatingCall = trustCall{
 
 func (d *ModelRatingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := ratingAttributes(reflect.TypeFor[wire.ModelRating](), "")
-	attrs["id"] = schema.StringAttribute{
-		MarkdownDescription: "The model's artifact id, e.g. `registry_artifact.bert.id`.",
-		Required:            true,
-		Validators: []validator.String{
-			artifactID(),
-		},
-	}
+	attrs["id"] = trustIDAttribute("The model's artifact id")
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads the registry's rating of a model (`GET /artifact/model/{id}/rate`): every metric " +
 			"of the spec's `ModelRating`, each a score in [0, 1] with the time in seconds it took to compute. " +

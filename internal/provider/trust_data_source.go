@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
@@ -55,6 +57,32 @@ func readTrust[M any](ctx context.Context, d *trustDataSource, req datasource.Re
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
+
+// trustTypeAttribute is the configuration's artifact type.
+func trustTypeAttribute() schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: "The artifact's type: " + artifactTypesMarkdown("or") + ".",
+		Required:            true,
+		Validators:          []validator.String{artifactType()},
+	}
+}
+
+// trustIDAttribute is the configuration's artifact id; whose says whose
+// ("The model's artifact id").
+func trustIDAttribute(whose string) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: whose + ", e.g. `registry_artifact.bert.id`.",
+		Required:            true,
+		Validators:          []validator.String{artifactID()},
+	}
+}
+
+// What the 400 and 404 of an endpoint that reads an artifact by type and id
+// mean (trustCall.badRequest and notFound).
+const (
+	typeIDBadRequest = "The registry considers the artifact type or id malformed or invalid; check both (use registry_artifact.<name>.type and .id)."
+	typeIDNotFound   = "The registry has no artifact of this type with this id."
+)
 
 // unexpectedAnswerError is an answer of the registry that breaks the spec
 // in a way the data source cannot read around; its text says so in full.
