@@ -158,3 +158,12 @@ func TestArtifactAudit(t *testing.T) {
 		t.Fatalf("entries %+v", entries)
 	}
 }
+
+// A registry's null is an empty trail, not a nil one.
+func TestArtifactAuditNull(t *testing.T) {
+	c := trustServer(t, "GET", "/artifact/code/5/audit", "", "", 200, "null")
+	entries, err := c.ArtifactAudit(context.Background(), "code", "5")
+	if err != nil || entries == nil || len(entries) != 0 {
+		t.Fatalf("ArtifactAudit on null = %#v, %v; want an empty, non-nil list", entries, err)
+	}
+}
