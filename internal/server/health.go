@@ -86,7 +86,7 @@ func (s *Server) handleHealthComponents(w http.ResponseWriter, r *http.Request) 
 				Summary: f.Backend + " storage could not start", Details: f.Reason}},
 		})
 	}
-	if _, _, ok := s.principalFrom(r); !ok {
+	if _, err := s.principalFrom(r); err != nil {
 		comps = statusesOnly(comps)
 	}
 	writeJSON(w, http.StatusOK, wire.HealthComponentCollection{Components: comps, GeneratedAt: now, WindowMinutes: window})
