@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
-
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // The registry deployed as a Lambda function (internal/teststack: the server
@@ -161,7 +161,7 @@ func TestLambdaNamesRoundTrip(t *testing.T) {
 	for i, name := range keyboardNames {
 		rec, err := st.Create(context.Background(), store.Record{
 			Metadata: wire.ArtifactMetadata{Name: name, Type: "code"}, URL: fmt.Sprintf("https://example.com/lambda-%s-%d", suffix, i),
-			CreatedAt: time.Now(), CreatedBy: DefaultAdminName,
+			CreatedAt: time.Now(), CreatedBy: defaultadmin.Name,
 		}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			t.Fatalf("storing %q: %v", name, err)

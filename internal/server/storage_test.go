@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
@@ -31,7 +32,7 @@ import (
 func TestS3ObjectLayoutAndFormat(t *testing.T) {
 	loc := newLocation(t, "s3")
 	h := newHarness(t, loc)
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	a := h.create(tok, "model", "https://huggingface.co/google/gemma-2-2b")
 
 	out, err := loc.client.GetObject(context.Background(), &s3.GetObjectInput{
@@ -66,7 +67,7 @@ func TestS3ObjectLayoutAndFormat(t *testing.T) {
 	var created, by string
 	_ = json.Unmarshal(doc["created_at"], &created)
 	_ = json.Unmarshal(doc["created_by"], &by)
-	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$`).MatchString(created) || by != DefaultAdminName {
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$`).MatchString(created) || by != defaultadmin.Name {
 		t.Errorf("created_at %q (want 2025-11-05T20:00:00 form), created_by %q", created, by)
 	}
 	if !regexp.MustCompile(`^model-\d+-\d+$`).MatchString(string(a.Metadata.ID)) {
@@ -105,7 +106,7 @@ func TestRestart(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			loc := newLocation(t, backend)
 			first := newHarness(t, loc)
-			oldTok := first.login(DefaultAdminName, adminPassword)
+			oldTok := first.login(defaultadmin.Name, adminPassword)
 			a := first.create(oldTok, "model", "https://huggingface.co/google-bert/bert-base-uncased")
 			b := first.create(oldTok, "code", "https://github.com/openai/whisper")
 			if res := first.do(http.MethodDelete, string("/artifacts/code/"+b.Metadata.ID), nil, oldTok); res.status != http.StatusOK {
@@ -117,7 +118,7 @@ func TestRestart(t *testing.T) {
 			if res := second.do(http.MethodGet, string("/artifacts/model/"+a.Metadata.ID), nil, oldTok); res.status != http.StatusForbidden {
 				t.Errorf("token from before the restart: %d, want 403", res.status)
 			}
-			tok := second.login(DefaultAdminName, adminPassword)
+			tok := second.login(defaultadmin.Name, adminPassword)
 			res := second.do(http.MethodGet, string("/artifacts/model/"+a.Metadata.ID), nil, tok)
 			var got wire.Artifact
 			res.decode(t, &got)
@@ -204,7 +205,7 @@ func TestStorageFallback(t *testing.T) {
 		t.Errorf("failed S3 backend component: %+v, want critical", byID["storage-s3"])
 	}
 	// The fallback store works.
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	h.create(tok, "model", "https://huggingface.co/gpt2")
 
 	// Without SQLite, the next stop is memory.
@@ -244,7 +245,7 @@ func TestLoadUsersFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(users) != 3 || users[0].Password != DefaultAdminPassword || users[1].Name != "bob" || !users[2].IsAdmin {
+	if len(users) != 3 || users[0].Password != defaultadmin.Password || users[1].Name != "bob" || !users[2].IsAdmin {
 		t.Fatalf("users: %+v", users)
 	}
 	users, _ = LoadUsers("override", "")
@@ -285,7 +286,7 @@ func TestOpenS3FromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, srv: srv, st: opened.Store}
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	a := h.create(tok, "model", "https://huggingface.co/gpt2")
 	if got, err := loc.open(t).Get(context.Background(), string(a.Metadata.ID)); err != nil || got.Metadata != a.Metadata {
 		t.Errorf("artifact not in the bucket: %+v %v", got, err)
