@@ -175,7 +175,10 @@ func artifactResourceWith(t *testing.T, handler http.HandlerFunc) (*ArtifactReso
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	r := &ArtifactResource{data: &ProviderData{registry: registrySettings{Endpoint: srv.URL, Token: "bearer test", Timeout: 5 * time.Second}}}
+	r := &ArtifactResource{data: &ProviderData{registry: registrySettings{
+		Endpoint: srv.URL, Token: "bearer test", Timeout: 5 * time.Second,
+		DeleteConfirmReads: defaultDeleteConfirmReads, DeleteConfirmWindow: 20 * time.Millisecond,
+	}}}
 	var sresp fwresource.SchemaResponse
 	r.Schema(context.Background(), fwresource.SchemaRequest{}, &sresp)
 	objType, ok := sresp.Schema.Type().TerraformType(context.Background()).(tftypes.Object)

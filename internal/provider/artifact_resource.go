@@ -472,49 +472,6 @@ func (r *ArtifactResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 }
 
-// deleteArtifact deletes the artifact and confirms that it is gone; nil
-// means it is. The registry's word that it deleted it (2xx) or never had it
-// (its JSON 404) is checked with a GET; an unrouted DELETE (non-JSON 404,
-// 405, 501: DELETE is NON-BASELINE) counts only when a GET finds no
-// artifact. A GET that still returns the artifact is always an error.
-func (r *ArtifactResource) deleteArtifact(ctx context.Context, c *client.Client, typ, id string) diag.Diagnostic {
-	const summary = "Cannot delete registry_artifact"
-	delErr := c.DeleteArtifact(ctx, typ, id)
-	if delErr != nil && !client.IsNotFound(delErr) && !client.IsUnrouted(delErr) {
-		return diag.NewErrorDiagnostic(summary,
-			fmt.Sprintf("Deleting the artifact %s/%s failed: %s. It stays in the Terraform state.", typ, id, r.data.describeError(delErr)))
-	}
-	_, getErr := c.GetArtifact(ctx, typ, id)
-	switch {
-	case client.IsNotFound(getErr):
-		return nil
-	case getErr != nil && !client.IsUnrouted(delErr):
-		// The registry said it deleted the artifact or has none; the check
-		// could not be made, which does not contradict it.
-		tflog.Warn(ctx, "could not confirm the deletion with a GET", map[string]any{"type": typ, "id": id, "error": getErr.Error()})
-		return nil
-	case getErr != nil:
-		return diag.NewErrorDiagnostic(summary,
-			fmt.Sprintf("Deleting the artifact %s/%s is not confirmed: %s, and checking whether the artifact still exists "+
-				"failed: %s. It stays in the Terraform state; run the destroy again.", typ, id, client.UnroutedDetail(delErr), r.data.describeError(getErr)))
-	case client.IsUnrouted(delErr):
-		return diag.NewErrorDiagnostic("Registry does not support deleting artifacts",
-			fmt.Sprintf("The artifact %s/%s was not deleted: %s. Deleting artifacts (DELETE /artifacts/{type}/{id}) is "+
-				"NON-BASELINE in the registry API, so this registry may not offer it. The artifact is still in the registry "+
-				"and stays in the Terraform state. Either delete it on the registry's side and run the destroy again, or "+
-				"stop managing it with Terraform without deleting it: terraform state rm <address of this resource>.",
-				typ, id, client.UnroutedDetail(delErr)))
-	case delErr != nil:
-		return diag.NewErrorDiagnostic(summary,
-			fmt.Sprintf("The registry answered the deletion of the artifact %s/%s with %s, but a GET still returns the "+
-				"artifact. It stays in the Terraform state; check the registry, then run the destroy again.", typ, id, delErr))
-	default:
-		return diag.NewErrorDiagnostic(summary,
-			fmt.Sprintf("The registry answered the deletion of the artifact %s/%s with success, but a GET still returns "+
-				"the artifact. It stays in the Terraform state; check the registry, then run the destroy again.", typ, id))
-	}
-}
-
 // ImportState takes "<type>/<id>"; Read fills in the rest.
 func (r *ArtifactResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	typ, id, err := parseArtifactImportID(req.ID)

@@ -36,6 +36,10 @@ type registrySettings struct {
 	Timeout   time.Duration
 	Retries   int
 	UserAgent string
+	// DeleteConfirmReads reads in a row, spread over DeleteConfirmWindow,
+	// must find no artifact before a DELETE answered 404 is believed.
+	DeleteConfirmReads  int
+	DeleteConfirmWindow time.Duration
 	// Transport holds the TLS, header and proxy settings.
 	Transport client.TransportConfig
 }
