@@ -227,13 +227,14 @@ func isHTML(contentType, text string) bool {
 }
 
 // jsonMessage picks the message of a JSON error body: {"error": ...},
-// {"message": ...} or {"detail": ...} (FastAPI), else the JSON itself.
+// {"message": ...}, {"detail": ...} (FastAPI) or {"description": ...} (the
+// spec's wording of its answers), else the JSON itself.
 func jsonMessage(v any) string {
 	switch t := v.(type) {
 	case string:
 		return t
 	case map[string]any:
-		for _, k := range []string{"error", "message", "detail", "msg"} {
+		for _, k := range []string{"error", "message", "detail", "description", "msg"} {
 			if m, ok := t[k]; ok && m != nil {
 				return jsonMessage(m)
 			}

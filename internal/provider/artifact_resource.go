@@ -65,7 +65,8 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "An artifact of the registry: a model, a dataset or code, registered from its source URL " +
 			"(`POST /artifact/{type}`). The registry derives the artifact's `name` from the URL and assigns its `id`.\n\n" +
 			"A registry that rates artifacts asynchronously answers 202; the provider then waits, up to the `create` " +
-			"timeout, until the artifact exists. An artifact whose rating disqualifies it is not registered (an error). " +
+			"timeout, until the artifact exists. A registry that refuses the artifact with 424 (its rating disqualified it, " +
+			"or the registry could not rate it) registers nothing: an error that quotes the registry's reason. " +
 			"Registering a URL that the registry already holds for this type is an error that gives the " +
 			"`terraform import` command for the existing artifact, unless `adopt_existing` is set.\n\n" +
 			"A create that fails without an answer (connection dropped, timeout, 5xx) is never sent again blindly: " +
@@ -272,11 +273,21 @@ func (r *ArtifactResource) createErrorDiagnostic(ctx context.Context, c *client.
 				"if this configuration is meant to take over artifacts the registry already holds.",
 				typ, url, existing.Metadata.ID, existing.Metadata.Name, importID, importID))
 	case http.StatusFailedDependency:
-		return diag.NewErrorDiagnostic("Artifact disqualified by its rating",
-			fmt.Sprintf("The registry did not register the %s at %q because its rating disqualified it (%s). "+
-				"The registry rates every artifact it ingests and refuses those below its thresholds; this is not a connection "+
-				"or provider problem. Use another source URL, or ask the registry's operators about its rating policy.",
-				typ, url, err))
+		// The spec's 424 is a disqualifying rating, but registries also
+		// send it when they could not rate (an upstream unreachable): the
+		// registry's reason decides, so it is quoted, not interpreted.
+		reason := "the registry gave no reason"
+		var apiErr *client.APIError
+		if errors.As(err, &apiErr) && apiErr.Message != "" {
+			reason = fmt.Sprintf("the registry's reason: %q", apiErr.Message)
+		}
+		return diag.NewErrorDiagnostic("Artifact not registered (424 Failed Dependency)",
+			fmt.Sprintf("The registry answered the registration of the %s at %q with 424 Failed Dependency and registered "+
+				"nothing (%s). The API spec defines this answer as \"not registered due to the disqualified rating\"; "+
+				"registries also send it when they could not rate the artifact, for example when its source could not be "+
+				"reached. If the reason is the rating, use another source URL or ask the registry's operators about its "+
+				"rating policy; if the registry could not rate the artifact, apply again later.",
+				typ, url, reason))
 	default:
 		return diag.NewErrorDiagnostic("Cannot create registry_artifact",
 			fmt.Sprintf("Registering the %s at %q failed: %s.", typ, url, r.data.describeError(err)))

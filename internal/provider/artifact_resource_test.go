@@ -490,8 +490,8 @@ func TestCreateErrorDiagnostic(t *testing.T) {
 		t.Fatalf("CreateArtifact: %v, want a 424", err)
 	}
 	d := (&ArtifactResource{data: &ProviderData{}}).createErrorDiagnostic(context.Background(), c, "model", "https://huggingface.co/o/x", err)
-	if d.Summary() != "Artifact disqualified by its rating" || !strings.Contains(d.Detail(), "rating disqualified it") ||
-		!strings.Contains(d.Detail(), "https://huggingface.co/o/x") {
+	if d.Summary() != "Artifact not registered (424 Failed Dependency)" || !strings.Contains(d.Detail(), `reason: "net_score 0.1 below 0.5"`) ||
+		!strings.Contains(d.Detail(), "https://huggingface.co/o/x") || !strings.Contains(d.Detail(), "disqualified rating") {
 		t.Fatalf("diagnostic %q: %q", d.Summary(), d.Detail())
 	}
 }
@@ -678,8 +678,8 @@ func TestAccArtifactResource_ratingSync(t *testing.T) {
 	resource.Test(t, trustTestCase(
 		resource.TestStep{
 			Config: bert + poor,
-			ExpectError: wordsRE("Artifact disqualified by its rating", `did not register the model at "`+replayPoorURL+`"`,
-				"POST /artifact/model: 424 Failed Dependency", "net_score", "below the minimum", "not a connection or provider problem"),
+			ExpectError: wordsRE("Artifact not registered (424 Failed Dependency)", `registration of the model at "`+replayPoorURL+`"`,
+				"registered nothing", `reason: "the artifact is not registered: net_score`, "below the minimum", "disqualified rating"),
 		},
 		resource.TestStep{
 			// Without the poor model the plan is empty: it is not in state
