@@ -143,15 +143,9 @@ type Client struct {
 // New returns a Client for cfg. It checks that the endpoint is an absolute
 // http(s) URL; it makes no request.
 func New(cfg Config) (*Client, error) {
-	base, err := artifact.ValidateHTTP(cfg.Endpoint)
+	base, err := ParseEndpoint(cfg.Endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("registry endpoint: %w", err)
-	}
-	if base.User != nil {
-		return nil, errors.New("registry endpoint: credentials in the URL are not supported; set the username and password instead")
-	}
-	if base.RawQuery != "" || base.Fragment != "" {
-		return nil, fmt.Errorf("registry endpoint %q: must not have a query or fragment", base.Redacted())
 	}
 	base.Path = strings.TrimRight(base.Path, "/")
 	base.RawPath = ""
@@ -237,6 +231,28 @@ func New(cfg Config) (*Client, error) {
 		c.tokenKnown = true
 	}
 	return c, nil
+}
+
+// ParseEndpoint checks a registry endpoint: an absolute http(s) URL, with a
+// path prefix if need be, but no user:password@ (the credentials are
+// settings of their own) and no ?query or #fragment (the client appends
+// the API's paths and queries). The error never shows a password or query.
+func ParseEndpoint(raw string) (*url.URL, error) {
+	u, err := artifact.ValidateHTTP(raw)
+	if err != nil {
+		return nil, err
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("%q has credentials in it (user:password@), which the provider does not send from the URL: "+
+			"remove them and set the username and password (or a token) instead", u.Redacted())
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		shown := *u
+		shown.RawQuery, shown.ForceQuery, shown.Fragment, shown.RawFragment = "", false, "", ""
+		return nil, fmt.Errorf("%q is followed by a query (?...) or fragment (#...), which an endpoint cannot have: remove it "+
+			"(an API key goes into the headers setting)", shown.String())
+	}
+	return u, nil
 }
 
 func newRetryClient(hc *http.Client, retries int, policy retryablehttp.CheckRetry) *retryablehttp.Client {

@@ -122,10 +122,12 @@ func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			"an error that says which settings to set.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
-				MarkdownDescription: "Base URL of the registry API, e.g. `https://registry.example.com`. " +
+				MarkdownDescription: "Base URL of the registry API, e.g. `https://registry.example.com` (a path prefix such as " +
+					"`https://gateway.example.com/prod` is kept; credentials and a query are refused: use `username`, " +
+					"`password` and `headers`). " +
 					"Can also be set with the `" + envEndpoint + "` environment variable.",
 				Optional:   true,
-				Validators: []validator.String{httpURL("https://registry.example.com")},
+				Validators: []validator.String{registryEndpoint()},
 			},
 			"username": schema.StringAttribute{
 				MarkdownDescription: "User name to authenticate with (`PUT /authenticate`), e.g. " +
