@@ -137,7 +137,10 @@ type Client struct {
 	// when tokenKnown ("" then means: send none).
 	token      string
 	tokenKnown bool
-	authGroup  singleflight.Group
+	// authRefused is /authenticate's refusal of the credentials (401 or
+	// 403), returned to every later call instead of asking again.
+	authRefused error
+	authGroup   singleflight.Group
 }
 
 // New returns a Client for cfg. It checks that the endpoint is an absolute
