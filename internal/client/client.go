@@ -126,7 +126,7 @@ type Client struct {
 
 	// retrying serves idempotent calls; once serves the create, which must
 	// not be re-sent (except on 429, which the server answers before doing
-	// anything).
+	// anything, and when no connection could be opened).
 	retrying *retryablehttp.Client
 	once     *retryablehttp.Client
 
@@ -212,7 +212,7 @@ func New(cfg Config) (*Client, error) {
 		clientCert:    cfg.Transport.ClientCertificate != "",
 		createRetries: retries,
 		retrying:      newRetryClient(&hc, retries, retryIdempotent),
-		once:          newRetryClient(&hc, retries, retryRateLimitedOnly),
+		once:          newRetryClient(&hc, retries, retryNotActed),
 	}
 	c.addSecretLocked(cfg.Password)
 	c.addSecretLocked(cfg.Token)
@@ -295,13 +295,17 @@ func retryIdempotent(ctx context.Context, resp *http.Response, err error) (bool,
 	return false, nil
 }
 
-// retryRateLimitedOnly retries only 429: the server refused the request
-// before acting on it, so re-sending cannot create a duplicate.
-func retryRateLimitedOnly(ctx context.Context, resp *http.Response, err error) (bool, error) {
+// retryNotActed retries what the server cannot have acted on, so that
+// re-sending cannot create a duplicate: a 429 (refused before acting) and a
+// connection that could not be opened.
+func retryNotActed(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	return err == nil && resp.StatusCode == http.StatusTooManyRequests, nil
+	if err != nil {
+		return NotSent(err) && AsTLSError(classifyTLS(err, "", false)) == nil, nil
+	}
+	return resp.StatusCode == http.StatusTooManyRequests, nil
 }
 
 // backoff waits what Retry-After asks for on 429 and 503 (capped at
@@ -414,7 +418,7 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 		if !cl.noAuth {
 			var err error
 			if token, err = c.currentToken(ctx); err != nil {
-				return nil, err
+				return nil, &notSentError{err}
 			}
 		}
 		resp, err := c.send(ctx, cl, payload, token)

@@ -289,6 +289,10 @@ func (r *ArtifactResource) createErrorDiagnostic(ctx context.Context, c *client.
 				"rating policy; if the registry could not rate the artifact, apply again later.",
 				typ, url, reason))
 	default:
+		if client.NotSent(err) {
+			return diag.NewErrorDiagnostic("Cannot create registry_artifact",
+				fmt.Sprintf("The %s at %q was not registered: the request was never sent, because %s.", typ, url, r.data.describeError(err)))
+		}
 		return diag.NewErrorDiagnostic("Cannot create registry_artifact",
 			fmt.Sprintf("Registering the %s at %q failed: %s.", typ, url, r.data.describeError(err)))
 	}
