@@ -249,14 +249,24 @@ func (r *ArtifactResource) createErrorDiagnostic(ctx context.Context, c *client.
 	switch client.StatusCode(err) {
 	case http.StatusConflict:
 		existing, findErr := c.FindArtifactByURL(ctx, typ, url)
-		if findErr != nil || existing == nil {
+		switch {
+		case client.IsUnrouted(findErr):
+			// Neither GET /artifact/byName nor POST /artifacts: the
+			// registry_artifacts data source cannot find it either.
+			return diag.NewErrorDiagnostic("Artifact already exists",
+				fmt.Sprintf("The registry already holds a %s with the url %q (%s), but its id cannot be found through its API: %s. "+
+					"Get the id from the registry's operators (or its own interface or storage), then import it: "+
+					"terraform import registry_artifact.<name> %s/<id>. Or delete the artifact on the registry's side and apply again.",
+					typ, url, err, r.data.describeError(findErr), typ))
+		case findErr != nil || existing == nil:
 			why := "it was not found by its url"
 			if findErr != nil {
-				why = "looking it up failed: " + findErr.Error()
+				why = "looking it up failed: " + r.data.describeError(findErr)
 			}
 			return diag.NewErrorDiagnostic("Artifact already exists",
 				fmt.Sprintf("The registry already holds a %s with the url %q (%s), but its id could not be determined (%s). "+
-					"Find its id with the registry_artifacts data source, then import it: terraform import registry_artifact.<name> %s/<id>",
+					"Find its id with the registry_artifacts data source, then import it: terraform import registry_artifact.<name> %s/<id>; "+
+					"or set adopt_existing = true on the resource to take the artifact over on the next apply.",
 					typ, url, err, why, typ))
 		}
 		importID := existing.Metadata.Type + "/" + existing.Metadata.ID
