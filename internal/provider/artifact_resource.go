@@ -274,13 +274,14 @@ func (r *ArtifactResource) createErrorDiagnostic(ctx context.Context, c *client.
 			importID = typ + "/" + existing.Metadata.ID
 		}
 		return diag.NewErrorDiagnostic("Artifact already exists",
-			fmt.Sprintf("The registry already holds a %s with the url %q: id %q, name %q. "+
+			fmt.Sprintf("The registry already holds a %s with the url %q: id %q, name %q. An earlier apply that was "+
+				"interrupted before it could record the artifact (Terraform killed, say) leaves one like this. "+
 				"To manage it with Terraform, import it instead of creating it:\n\n"+
 				"  terraform import registry_artifact.<name> %s\n\n"+
 				"or declare an import block:\n\n"+
 				"  import {\n    to = registry_artifact.<name>\n    id = %q\n  }\n\n"+
-				"where <name> is this resource's name in the configuration. Or set adopt_existing = true on the resource "+
-				"if this configuration is meant to take over artifacts the registry already holds.",
+				"where <name> is this resource's name in the configuration; or set adopt_existing = true on the resource, "+
+				"and the next apply takes over the artifact the registry already holds.",
 				typ, url, existing.Metadata.ID, existing.Metadata.Name, importID, importID))
 	case http.StatusFailedDependency:
 		// The spec's 424 is a disqualifying rating, but registries also

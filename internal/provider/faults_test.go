@@ -255,7 +255,8 @@ resource "registry_artifact" "test" {
 				steps = append(steps, resource.TestStep{
 					PreConfig:   restart,
 					Config:      config,
-					ExpectError: regexp.MustCompile(`(?s)Artifact already exists.*terraform\s+import\s+registry_artifact.<name>\s+model/`),
+					ExpectError: regexp.MustCompile(`(?s)Artifact already exists.*terraform\s+import\s+registry_artifact.<name>\s+model/.*` +
+						`or\s+set\s+adopt_existing\s+=\s+true`),
 				})
 			}
 			resource.Test(t, resource.TestCase{
