@@ -74,8 +74,13 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"Found, it is the one this create made and goes into state; proven absent, the create is sent again, " +
 			"within `max_retries` and the `create` timeout.\n\n" +
 			"**Delete.** The resource is removed from state only when the registry confirms that the artifact is gone: " +
-			"`DELETE /artifacts/{type}/{id}` succeeds or answers the registry's JSON 404, and a `GET` of the artifact then " +
-			"answers 404. `DELETE` is NON-BASELINE in the API spec, so a conforming registry may not offer it: when it " +
+			"`DELETE /artifacts/{type}/{id}` succeeds and a `GET` of the artifact then answers 404. A `DELETE` answered " +
+			"with the registry's JSON 404 (\"does not exist\") for an artifact the refresh has just read is not taken at " +
+			"its word: the artifact counts as gone once the provider's `delete_confirm_reads` GETs in a row, spread over " +
+			"`delete_confirm_window` (3 over 1 s by default), answer 404. A registry whose store flaps (404 for a moment, " +
+			"then the artifact again) gets the `DELETE` again; when its answers keep disagreeing, destroy fails with an " +
+			"error that says so and the artifact stays in state. " +
+			"`DELETE` is NON-BASELINE in the API spec, so a conforming registry may not offer it: when it " +
 			"answers 405, 501 or a 404 that is not its JSON error (a web framework's page for an unknown route) and the " +
 			"artifact is still there, destroy fails, the artifact stays in state, and the error says so. Then either " +
 			"remove it on the registry's side, or stop managing it with `terraform state rm`.",
