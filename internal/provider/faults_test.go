@@ -359,8 +359,8 @@ resource "registry_artifact" "test" {
 					})
 			} else {
 				steps = append(steps, resource.TestStep{
-					PreConfig:   restart,
-					Config:      config,
+					PreConfig: restart,
+					Config:    config,
 					ExpectError: regexp.MustCompile(`(?s)Artifact already exists.*terraform\s+import\s+registry_artifact.<name>\s+model/.*` +
 						`or\s+set\s+adopt_existing\s+=\s+true`),
 				})
