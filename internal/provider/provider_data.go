@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 )
@@ -170,7 +169,7 @@ func (d *ProviderData) newRegistryClient() (*client.Client, error) {
 		Logger:         newClientLogger(append([]string{s.Password, s.Token, s.Transport.ClientKey}, slices.Collect(maps.Values(s.Transport.Headers))...)...),
 	})
 	if err != nil {
-		if _, endpointErr := artifact.ValidateHTTP(s.Endpoint); endpointErr == nil {
+		if _, endpointErr := client.ParseEndpoint(s.Endpoint); endpointErr == nil {
 			// Configure checked the TLS, header and proxy settings already;
 			// this is a last resort.
 			return nil, fmt.Errorf("invalid registry connection settings: %w", err)
