@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
@@ -41,22 +39,7 @@ func TestArtifactResourceCreateSurvivesStop(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, `{"metadata":{"name":"x","id":"42","type":"model"},"data":{"url":"`+url+`"}}`)
 	})
-	objType, ok := s.Type().TerraformType(context.Background()).(tftypes.Object)
-	if !ok {
-		t.Fatal("the schema's type is not an object")
-	}
-	plan := tfsdk.Plan{Schema: s, Raw: value(map[string]tftypes.Value{
-		"id":           tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
-		"type":         tftypes.NewValue(tftypes.String, "model"),
-		"url":          tftypes.NewValue(tftypes.String, url),
-		"name":         tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
-		"download_url": tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
-	})}
-	create := func(ctx context.Context) fwresource.CreateResponse {
-		resp := fwresource.CreateResponse{State: tfsdk.State{Schema: s, Raw: tftypes.NewValue(objType, nil)}}
-		r.Create(ctx, fwresource.CreateRequest{Plan: plan}, &resp)
-		return resp
-	}
+	create := func(ctx context.Context) fwresource.CreateResponse { return createModel(ctx, r, value, s, url, nil) }
 
 	t.Run("sent, then stopped: the answer reaches state", func(t *testing.T) {
 		ctx, stop := context.WithCancel(context.Background())

@@ -621,21 +621,13 @@ func TestArtifactResourceCreateAccepted(t *testing.T) {
 	})
 	objType := s.Type().TerraformType(context.Background()).(tftypes.Object)
 	timeoutsType := objType.AttributeTypes["timeouts"].(tftypes.Object)
-	plan := tfsdk.Plan{Schema: s, Raw: value(map[string]tftypes.Value{
-		"id":           tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
-		"type":         tftypes.NewValue(tftypes.String, "model"),
-		"url":          tftypes.NewValue(tftypes.String, url),
-		"name":         tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
-		"download_url": tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
-		"timeouts": tftypes.NewValue(timeoutsType, map[string]tftypes.Value{
-			"create": tftypes.NewValue(tftypes.String, "1500ms"),
-			"update": tftypes.NewValue(tftypes.String, nil),
-		}),
-	})}
 	create := func() fwresource.CreateResponse {
-		resp := fwresource.CreateResponse{State: tfsdk.State{Schema: s, Raw: tftypes.NewValue(objType, nil)}}
-		r.Create(context.Background(), fwresource.CreateRequest{Plan: plan}, &resp)
-		return resp
+		return createModel(context.Background(), r, value, s, url, map[string]tftypes.Value{
+			"timeouts": tftypes.NewValue(timeoutsType, map[string]tftypes.Value{
+				"create": tftypes.NewValue(tftypes.String, "1500ms"),
+				"update": tftypes.NewValue(tftypes.String, nil),
+			}),
+		})
 	}
 
 	t.Run("appears", func(t *testing.T) {

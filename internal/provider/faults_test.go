@@ -21,7 +21,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
 // Fault modes of faultProxy.
@@ -181,6 +180,29 @@ resource "registry_artifact" %q {
 	return b.String()
 }
 
+// convergesCase is the test of an apply through faults: one apply leaves
+// the registry holding exactly want (no duplicates, no orphans), the next
+// plan is empty, and destroy empties the registry.
+func convergesCase(t *testing.T, reg *inProcessRegistry, config string, want []string) resource.TestCase {
+	return resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             reg.emptyAfterDestroy(t),
+		Steps: []resource.TestStep{
+			{
+				Config:            config,
+				ConfigStateChecks: []statecheck.StateCheck{reg.holdsExactly(t, want...)},
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{reg.holdsExactly(t, want...)},
+			},
+		},
+	}
+}
+
 // faultURLs are n artifacts of the three types: the config's urls, and
 // the "type url" entries the registry should hold.
 func faultURLs(n int) (map[string]string, []string) {
@@ -211,25 +233,7 @@ func TestAccFaults_applyConverges(t *testing.T) {
 
 			urls, want := faultURLs(6)
 			config := faultConfig(front.URL, "request_timeout = \"1s\"\n  max_retries = 4", true, urls)
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				CheckDestroy: func(*terraform.State) error {
-					return reg.checkHolds(t)
-				},
-				Steps: []resource.TestStep{
-					{
-						Config:            config,
-						ConfigStateChecks: []statecheck.StateCheck{reg.holdsExactly(t, want...)},
-					},
-					{
-						Config: config,
-						ConfigPlanChecks: resource.ConfigPlanChecks{
-							PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-						},
-						ConfigStateChecks: []statecheck.StateCheck{reg.holdsExactly(t, want...)},
-					},
-				},
-			})
+			resource.Test(t, convergesCase(t, reg, config, want))
 			// The apply authenticates once, then sends the six creates: the
 			// fifth request is one of them.
 			if proxy.createFaults.Load() == 0 {
@@ -247,7 +251,8 @@ func TestAccFaults_applyConverges(t *testing.T) {
 // duplicates, no orphans: the registry holds exactly the configured
 // artifacts), the next plan is empty, and destroy empties the registry
 // (finding 2 of issue 19: with the former default of 4 retries no run
-// converged within 6 applies). FAULT_SEED replays a run.
+// converged within 6 applies). FAULT_SEED sets the seed of the faults
+// (which request gets which still depends on scheduling).
 func TestAccFaults_heavyMixConverges(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("FAULT_SEED"); s != "" {
@@ -262,24 +267,7 @@ func TestAccFaults_heavyMixConverges(t *testing.T) {
 	urls, want := faultURLs(50)
 	config := faultConfig(front.URL, "", false, urls)
 	start := time.Now()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			return reg.checkHolds(t)
-		},
-		Steps: []resource.TestStep{
-			{
-				Config:            config,
-				ConfigStateChecks: []statecheck.StateCheck{reg.holdsExactly(t, want...)},
-			},
-			{
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-			},
-		},
-	})
+	resource.ParallelTest(t, convergesCase(t, reg, config, want))
 	t.Logf("converged in one apply; %d of %d requests faulted (%d creates); %s with destroy",
 		proxy.faults.Load(), proxy.requests.Load(), proxy.createFaults.Load(), time.Since(start).Round(time.Second))
 }

@@ -137,9 +137,7 @@ func TestAccFlappingStore_forever(t *testing.T) {
 	config := flappingConfig(reg.URL, []string{url})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			return reg.checkHolds(t)
-		},
+		CheckDestroy:             reg.emptyAfterDestroy(t),
 		Steps: []resource.TestStep{
 			{
 				Config:            config,
