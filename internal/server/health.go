@@ -199,3 +199,17 @@ func (s *Server) timeline(now time.Time, window int, key, unit string) []timelin
 	}
 	return out
 }
+
+func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// tracks are the spec's optional tracks this server implements. Access
+// control is: users with hashed passwords, signed tokens that expire, 403
+// without one, admin-only reset and the per-user audit trail. The other
+// tracks (performance, high assurance, other security) are not claimed.
+var tracks = []string{"Access control track"}
+
+func (s *Server) handleTracks(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string][]string{"plannedTracks": tracks})
+}

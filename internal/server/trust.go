@@ -1,15 +1,11 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"net/http"
 	"path"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -338,84 +334,6 @@ func (s *Server) rateInBackground(j ratingJob) {
 	if err := s.trust.raw.Delete(ctx, j.id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("dropping a disqualified artifact failed; it stays hidden", "artifact_id", j.id, "error", err.Error())
 	}
-}
-
-// createRated is POST /artifact/model in the sync and async modes.
-func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal, rec store.Record) {
-	if s.cfg.RatingMode == RatingAsync {
-		rec.PendingRating = true
-		created, err := s.trust.raw.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
-		if err != nil {
-			s.storeError(w, r, err)
-			return
-		}
-		s.enqueue(r.Context(), ratingJob{id: created.Metadata.ID, user: p})
-		writeJSON(w, http.StatusAccepted, s.toArtifact(r, created))
-		return
-	}
-	rt, err := s.computeRating(r.Context(), rec, p)
-	if err != nil {
-		writeError(w, http.StatusFailedDependency, "the artifact is not registered: its rating could not be computed: "+err.Error())
-		return
-	}
-	if rt.NetScore < s.cfg.RatingMinNetScore {
-		writeError(w, http.StatusFailedDependency, fmt.Sprintf(
-			"the artifact is not registered: net_score %.4f is below the minimum %.4f (RATING_MIN_NET_SCORE); lowest scores: %s",
-			rt.NetScore, s.cfg.RatingMinNetScore, lowestScores(rt)))
-		return
-	}
-	rec.Rating, _ = json.Marshal(rt)
-	created, err := s.store.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
-	if err != nil {
-		s.storeError(w, r, err)
-		return
-	}
-	s.audit(r, p, created.Metadata, store.ActionRate)
-	writeJSON(w, http.StatusCreated, s.toArtifact(r, created))
-}
-
-// lowestScores names the three weakest metrics, for the 424 message.
-func lowestScores(r rating.Rating) string {
-	m := map[string]float64{
-		"ramp_up_time": r.RampUpTime, "bus_factor": r.BusFactor, "performance_claims": r.PerformanceClaims,
-		"license": r.License, "dataset_and_code_score": r.DatasetAndCodeScore, "dataset_quality": r.DatasetQuality,
-		"code_quality": r.CodeQuality, "reproducibility": r.Reproducibility, "reviewedness": r.Reviewedness,
-		"tree_score": r.TreeScore,
-	}
-	names := slices.Collect(maps.Keys(m))
-	// Lowest first, ties by name, so the message is stable.
-	slices.SortFunc(names, func(a, b string) int {
-		if c := cmp.Compare(m[a], m[b]); c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
-	parts := make([]string, 0, 3)
-	for _, n := range names[:3] {
-		parts = append(parts, fmt.Sprintf("%s=%.2f", n, m[n]))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func (s *Server) handleRate(w http.ResponseWriter, r *http.Request, p principal) {
-	_, id, ok := pathArtifact(w, r)
-	if !ok {
-		return
-	}
-	rec, ok := s.lookup(w, r, artifact.TypeModel, id)
-	if !ok {
-		return
-	}
-	rt, err := s.ensureRating(r.Context(), rec, p)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return
-		}
-		s.log.Warn("rating failed", "artifact_id", id, "error", err.Error())
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("the rating of %s could not be computed: %s", id, err.Error()))
-		return
-	}
-	writeJSON(w, http.StatusOK, rt)
 }
 
 // matchRefs returns the records of typ whose Hugging Face repository is

@@ -70,6 +70,45 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_artifact ON audit(artifact_id, n);
 `
 
+// migrateSQLiteRating adds the rating columns when the table predates them.
+func migrateSQLiteRating(ctx context.Context, db *sql.DB) error {
+	have := map[string]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('artifacts')`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		have[name] = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for _, col := range []struct{ name, ddl string }{
+		{"rating", `ALTER TABLE artifacts ADD COLUMN rating TEXT`},
+		{"pending_rating", `ALTER TABLE artifacts ADD COLUMN pending_rating INTEGER NOT NULL DEFAULT 0`},
+	} {
+		if !have[col.name] {
+			if _, err := db.ExecContext(ctx, col.ddl); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ratingColumn is the SQL value of a rating: NULL when there is none.
+func ratingColumn(r json.RawMessage) any {
+	if len(r) == 0 {
+		return nil
+	}
+	return string(r)
+}
+
 // OpenSQLite opens (creating if needed) the database file at path.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	const pragmas = "&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"

@@ -45,8 +45,11 @@ type Record struct {
 	HFData    []map[string]any
 	CreatedAt time.Time
 	CreatedBy string
-	// Rating is the model's ModelRating as JSON once computed, nil before
-	// (see rating.go).
+	// Rating is the model's ModelRating as JSON once computed, nil before.
+	// S3 keeps it in metadata.json as "rating" and PendingRating as
+	// "pending_rating" (true only while an async rating runs), so that the
+	// rating lives with the artifact and goes away with it; SQLite in the
+	// columns rating (JSON text, NULL before) and pending_rating.
 	Rating json.RawMessage
 	// PendingRating marks an artifact stored by an asynchronous ingest
 	// whose rating is not done yet; the API answers 404 for it.
