@@ -30,8 +30,9 @@ type UserAuthenticationInfo struct {
 // it (e.g. "bearer eyJ..."). The first call authenticates with PUT
 // /authenticate (unless Config.Token is set); concurrent and later calls
 // share that token; a refusal of the credentials (401, 403) is likewise
-// final for the Client, so that it is sent once. It is "" when /authenticate answers 501 (the registry
-// has no authentication) and when no username or token is configured.
+// final for the Client, so that they are sent once. It is "" when
+// /authenticate answers 501 (the registry has no authentication) and when no
+// username or token is configured.
 func (c *Client) Token(ctx context.Context) (string, error) {
 	return c.currentToken(ctx)
 }
@@ -132,8 +133,8 @@ func (c *Client) authenticate(ctx context.Context) (string, error) {
 		c.authUnsupported.Store(true)
 		return "", nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return "", fmt.Errorf("authenticating as user %q failed: wrong user name or password (%w; the provider does not "+
-			"ask again with the same credentials until the next run)", c.username, err)
+		return "", fmt.Errorf("authenticating as user %q failed: wrong user name or password (%w; not asked again with "+
+			"the same credentials during this run)", c.username, err)
 	default:
 		return "", fmt.Errorf("authenticating as user %q: %w", c.username, err)
 	}
