@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 )
 
@@ -131,7 +132,7 @@ func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			},
 			"username": schema.StringAttribute{
 				MarkdownDescription: "User name to authenticate with (`PUT /authenticate`), e.g. " +
-					"`ece30861defaultadminuser`. Can also be set with the `" + envUsername + "` environment variable. " +
+					"`" + defaultadmin.Name + "`. Can also be set with the `" + envUsername + "` environment variable. " +
 					"Requires `password`. Not needed when `token` is set, nor when the registry has no authentication.",
 				Optional: true,
 			},

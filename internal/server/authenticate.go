@@ -50,5 +50,10 @@ func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "the user or password is invalid")
 		return
 	}
-	writeJSON(w, http.StatusOK, "bearer "+s.issueFor(req.User.Name, s.cfg.Now()))
+	tok, err := s.issueFor(r.Context(), req.User.Name, s.cfg.Now())
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, "bearer "+tok)
 }

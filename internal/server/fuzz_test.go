@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -26,7 +27,7 @@ func FuzzRequests(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	tok := srv.issueFor(DefaultAdminName, time.Now())
+	tok := adminToken(f, srv)
 	h := srv.Handler()
 	send := func(method, target, body string) *httptest.ResponseRecorder {
 		// Every target is built with url.PathEscape or QueryEscape, so it parses.
@@ -47,7 +48,7 @@ func FuzzRequests(f *testing.F) {
 		{`{"url":"https://huggingface.co/a/b"}`, "gpt2"},
 		{`[{"name":"*","types":["model"]}]`, id},
 		{`{"metadata":{"name":"gpt2","id":"` + id + `","type":"model"},"data":{"url":"https://huggingface.co/gpt2/tree/main"}}`, "../x"},
-		{`{"user":{"name":"ece30861defaultadminuser","is_admin":true},"secret":{"password":"x"}}`, "%2F"},
+		{`{"user":{"name":"` + defaultadmin.Name + `","is_admin":true},"secret":{"password":"x"}}`, "%2F"},
 		{`{"regex":"(a+)+$"}`, "a%00b"},
 		{`{"url":"http://[::1"}`, ".."},
 		{`[{"name":null,"types":[1]}]`, "%FF"},
@@ -117,7 +118,7 @@ func FuzzRegex(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	tok := srv.issueFor(DefaultAdminName, time.Now())
+	tok := adminToken(f, srv)
 	for _, seed := range []string{
 		"[a-z]{999}[0-9]", "[a-z]{488}[0-9]", "(a+)+$", "(?i)BERT", "^名前", `\p{Greek}+`, "(((", "a{1001}",
 		strings.Repeat("(a|b)", 200), "(?:x{50}){50}", ".*.*.*=.*", "\\", "",

@@ -115,7 +115,7 @@ func (s *Server) handleHealthComponents(w http.ResponseWriter, r *http.Request) 
 				Summary: f.Backend + " storage could not start", Details: f.Reason}},
 		})
 	}
-	if _, _, ok := s.principalFrom(r); !ok {
+	if _, err := s.principalFrom(r); err != nil {
 		comps = statusesOnly(comps)
 	}
 	writeJSON(w, http.StatusOK, healthCollection{Components: comps, GeneratedAt: now, WindowMinutes: window})

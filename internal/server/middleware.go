@@ -22,9 +22,14 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, p principal)
 // authed answers 403 unless the request carries a valid token.
 func (s *Server) authed(h authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, msg, ok := s.principalFrom(r)
-		if !ok {
-			writeError(w, http.StatusForbidden, msg)
+		p, err := s.principalFrom(r)
+		var refused tokenError
+		switch {
+		case errors.As(err, &refused):
+			writeError(w, http.StatusForbidden, refused.Error())
+			return
+		case err != nil:
+			s.storeError(w, r, err)
 			return
 		}
 		if !s.throttle.allowToken(w, p.token, s.cfg.Now()) {

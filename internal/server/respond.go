@@ -61,6 +61,9 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusNotFound, "artifact does not exist")
 	case errors.Is(err, store.ErrConflict):
 		writeError(w, http.StatusConflict, "an artifact of this type with this url already exists")
+	case errors.Is(err, store.ErrResetting):
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "a reset of the registry is in progress and nothing was stored; try again in a moment")
 	case errors.Is(err, context.Canceled):
 		// The client went away; nothing to answer.
 	default:

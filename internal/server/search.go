@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
@@ -41,6 +39,10 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 		writeError(w, http.StatusBadRequest, `the body must be a non-empty array of artifact queries; use [{"name": "*"}] to enumerate`)
 		return
 	}
+	if len(queries) > s.limits.MaxQueries {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the body has %d artifact queries, more than the limit of %d; send them in several requests", len(queries), s.limits.MaxQueries))
+		return
+	}
 	q := make(store.Query, 0, len(queries))
 	for i, aq := range queries {
 		if aq.Name == nil || *aq.Name == "" {
@@ -57,7 +59,9 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 	}
 	ctx, cancel := s.searchContext(r)
 	defer cancel()
-	if s.cfg.MaxResults > 0 && offset == "" && skip == 0 {
+	// A cursor continues a listing whose first page was checked; every
+	// other request is checked, a numeric offset included.
+	if s.cfg.MaxResults > 0 && offset == "" {
 		n, err := s.store.Count(ctx, q, s.cfg.MaxResults+1)
 		if err != nil {
 			if !s.scanStopped(ctx, w, r) {
@@ -70,14 +74,27 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 			return
 		}
 	}
-	recs, next, err := s.store.Page(ctx, q, offset, skip+s.cfg.PageSize)
+	if skip > 0 {
+		after, ok, err := s.store.Skip(ctx, q, skip)
+		if err != nil {
+			if !s.scanStopped(ctx, w, r) {
+				s.storeError(w, r, err)
+			}
+			return
+		}
+		if !ok {
+			writeJSON(w, http.StatusOK, []store.Metadata{}) // past the end
+			return
+		}
+		offset = after
+	}
+	recs, next, err := s.store.Page(ctx, q, offset, s.cfg.PageSize)
 	if err != nil {
 		if !s.scanStopped(ctx, w, r) {
 			s.storeError(w, r, err)
 		}
 		return
 	}
-	recs = recs[min(skip, len(recs)):]
 	if next != "" {
 		w.Header().Set("offset", next)
 	}
@@ -90,8 +107,8 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 
 func (s *Server) handleByName(w http.ResponseWriter, r *http.Request, _ principal) {
 	name := r.PathValue("name")
-	if !validName(name) {
-		writeError(w, http.StatusBadRequest, "artifact name must be non-empty UTF-8 text without control characters")
+	if !artifact.ValidName(name) {
+		writeError(w, http.StatusBadRequest, "artifact name "+artifact.NameRule)
 		return
 	}
 	if !s.checkName(w, "the artifact name", name) {
@@ -112,20 +129,6 @@ func (s *Server) handleByName(w http.ResponseWriter, r *http.Request, _ principa
 		out = append(out, rec.Metadata)
 	}
 	writeMatches(w, out)
-}
-
-// validName accepts the spec's "keyboard" names: any non-empty UTF-8 text
-// without control characters.
-func validName(name string) bool {
-	if name == "" || !utf8.ValidString(name) {
-		return false
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Server) handleByRegex(w http.ResponseWriter, r *http.Request, _ principal) {

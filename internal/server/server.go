@@ -3,9 +3,9 @@
 //
 // Rules that the spec leaves open, as this server implements them:
 //   - 409 Conflict: POST /artifact/{artifact_type} fails when an artifact of
-//     the same type already has exactly the same url (white space around it
-//     ignored); PUT fails the same way when the new url is another
-//     artifact's of that type. Names may repeat.
+//     the same type already has the same url (compared in the normal form
+//     of artifact.NormalizeURL); PUT fails the same way when the new url is
+//     another artifact's of that type. Names may repeat.
 //   - Pagination of POST /artifacts: pages of Config.PageSize; the offset
 //     query parameter is the index of the first result; the offset response
 //     header is the offset of the next page and is sent only when more

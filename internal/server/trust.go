@@ -32,6 +32,11 @@ const (
 	RatingAsync RatingMode = "async"
 )
 
+// ratingQueueRetryAfter is the Retry-After, in seconds, of an asynchronous
+// create refused because the rating queue is full: about how long a worker
+// takes to rate a model (a few upstream calls).
+const ratingQueueRetryAfter = 5
+
 // DefaultRatingMinNetScore is RATING_MIN_NET_SCORE's default.
 const DefaultRatingMinNetScore = 0.5
 
@@ -55,6 +60,10 @@ type TrustConfig struct {
 	RatingMinNetScore float64
 	// RatingWorkers bounds concurrent background ratings (default 2).
 	RatingWorkers int
+	// RatingQueue bounds the asynchronous ratings waiting for a worker
+	// (default 256); past it an asynchronous create answers 503 before
+	// storing anything.
+	RatingQueue int
 }
 
 // ParseRatingMode reads RATING_MODE ("" is off).
@@ -76,10 +85,14 @@ type ratingJob struct {
 
 // trust is the state of the trust pipeline.
 type trust struct {
-	up       *upstream.Client
-	rater    *rating.Rater
-	raw      store.Store // sees pending artifacts
+	up    *upstream.Client
+	rater *rating.Rater
+	raw   store.Store // sees pending artifacts
+	// jobs holds the ratings waiting for a worker; slots counts them plus
+	// the creates that reserved a place, so that a reserved place is a
+	// send that never blocks.
 	jobs     chan ratingJob
+	slots    chan struct{}
 	inflight singleflight.Group
 	cancel   context.CancelFunc
 	ctx      context.Context
@@ -104,12 +117,15 @@ func (s *Server) startTrust() error {
 	if c.RatingWorkers <= 0 {
 		c.RatingWorkers = 2
 	}
+	if c.RatingQueue <= 0 {
+		c.RatingQueue = 256
+	}
 	up, err := upstream.New(upstream.Config{HFEndpoint: c.HFEndpoint, GitHubAPIURL: c.GitHubAPIURL, GitHubToken: c.GitHubToken, Timeout: c.UpstreamTimeout})
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &trust{up: up, rater: &rating.Rater{Upstream: up}, raw: s.cfg.Storage.Store, jobs: make(chan ratingJob, 256), ctx: ctx, cancel: cancel}
+	t := &trust{up: up, rater: &rating.Rater{Upstream: up}, raw: s.cfg.Storage.Store, jobs: make(chan ratingJob, c.RatingQueue), slots: make(chan struct{}, c.RatingQueue), ctx: ctx, cancel: cancel}
 	s.trust = t
 	for range c.RatingWorkers {
 		t.wg.Go(func() {
@@ -118,6 +134,7 @@ func (s *Server) startTrust() error {
 				case <-ctx.Done():
 					return
 				case j := <-t.jobs:
+					<-t.slots
 					s.rateInBackground(j)
 				}
 			}
@@ -143,17 +160,26 @@ func (s *Server) requeuePending() {
 		return
 	}
 	for _, rec := range all {
-		if rec.PendingRating {
-			s.enqueue(s.trust.ctx, ratingJob{id: rec.Metadata.ID, user: principal{Name: rec.CreatedBy}})
+		if !rec.PendingRating {
+			continue
+		}
+		select {
+		case s.trust.slots <- struct{}{}:
+			s.trust.jobs <- ratingJob{id: rec.Metadata.ID, user: principal{Name: rec.CreatedBy}}
+		case <-s.trust.ctx.Done():
+			return // stays pending (hidden); the next start requeues it
 		}
 	}
 }
 
-func (s *Server) enqueue(ctx context.Context, j ratingJob) {
+// reserveRating reserves a place in the rating queue without waiting, or
+// reports that the queue is full.
+func (t *trust) reserveRating() bool {
 	select {
-	case s.trust.jobs <- j:
-	case <-ctx.Done():
-		// Stays pending (hidden); the next start requeues it.
+	case t.slots <- struct{}{}:
+		return true
+	default:
+		return false
 	}
 }
 

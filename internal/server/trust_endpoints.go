@@ -403,13 +403,21 @@ func (s *Server) handleLicenseCheck(w http.ResponseWriter, r *http.Request, _ pr
 // createRated is POST /artifact/model in the sync and async modes.
 func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal, rec store.Record) {
 	if s.cfg.RatingMode == RatingAsync {
+		// The place in the queue first: a create never waits for one, and
+		// an artifact stored hidden is always queued for its rating.
+		if !s.trust.reserveRating() {
+			w.Header().Set("Retry-After", strconv.Itoa(ratingQueueRetryAfter))
+			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the rating queue is full (%d models waiting for a rating) and nothing was stored; try again in %d s", s.cfg.RatingQueue, ratingQueueRetryAfter))
+			return
+		}
 		rec.PendingRating = true
 		created, err := s.trust.raw.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
 		if err != nil {
+			<-s.trust.slots
 			s.storeError(w, r, err)
 			return
 		}
-		s.enqueue(r.Context(), ratingJob{id: created.Metadata.ID, user: p})
+		s.trust.jobs <- ratingJob{id: created.Metadata.ID, user: p}
 		writeJSON(w, http.StatusAccepted, s.toArtifact(r, created))
 		return
 	}
