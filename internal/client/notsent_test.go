@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 )
 
 // A create that fails before its request goes out is reported as not sent,
@@ -36,7 +38,7 @@ func TestCreateNotSent(t *testing.T) {
 			hangUp(t, w)
 		}))
 		defer srv.Close()
-		c := newTestClient(t, srv, Config{Username: testUser, Password: "wrong", IsAdmin: true})
+		c := newTestClient(t, srv, Config{Username: defaultadmin.Name, Password: "wrong", IsAdmin: true})
 		_, err := c.CreateArtifact(context.Background(), "model", "https://huggingface.co/o/x")
 		if !NotSent(err) || StatusCode(err) != http.StatusUnauthorized || strings.Contains(err.Error(), "unknown") {
 			t.Fatalf("error %v (NotSent %t), want the 401 as a not-sent error", err, NotSent(err))
