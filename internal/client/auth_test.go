@@ -251,6 +251,23 @@ func TestWrongPassword(t *testing.T) {
 	if StatusCode(err) != http.StatusUnauthorized || reg.apiCalls.Load() != 0 {
 		t.Errorf("status %d, %d API calls; want 401 and none", StatusCode(err), reg.apiCalls.Load())
 	}
+
+	// The refusal is final for the client: later and concurrent calls get
+	// the same error without asking again (finding 3 of issue 19: 34
+	// /authenticate calls in one apply locked the admin out).
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			_, again := c.ListArtifacts(context.Background(), []wire.ArtifactQuery{{Name: "*"}})
+			if again == nil || again.Error() != msg {
+				t.Errorf("a later call: %v, want the first error %q", again, msg)
+			}
+		})
+	}
+	wg.Wait()
+	if n := reg.authCalls.Load(); n != 1 {
+		t.Errorf("%d /authenticate calls, want 1", n)
+	}
 }
 
 func TestReadyToken(t *testing.T) {

@@ -3,7 +3,10 @@ package provider
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
@@ -127,6 +131,15 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 	)
 	if !config.Regex.IsNull() {
 		found, err = c.ArtifactsByRegex(ctx, config.Regex.ValueString())
+		if answeredByCreateRoute(err) {
+			resp.Diagnostics.AddError("Registry may not offer regex search",
+				fmt.Sprintf("Searching artifacts by the regular expression %q failed: %s. The registry's complaint is about an "+
+					"artifact type, not the pattern: a registry without the NON-BASELINE POST /artifact/byRegEx lets its "+
+					"POST /artifact/{artifact_type} route answer, which takes \"byRegEx\" for a type. Search by name and types "+
+					"instead (the name and types arguments), or ask the registry's operators whether it offers regex search.",
+					config.Regex.ValueString(), d.data.describeError(err)))
+			return
+		}
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("regex"), "Cannot read registry_artifacts",
 				fmt.Sprintf("Searching artifacts by the regular expression %q failed: %s.", config.Regex.ValueString(), d.data.describeError(err)))
@@ -162,4 +175,16 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
+}
+
+// artifactTypeComplaint matches an error message about the artifact type.
+var artifactTypeComplaint = regexp.MustCompile(`(?i)artifact[_ ]type`)
+
+// answeredByCreateRoute reports whether err is how a registry without POST
+// /artifact/byRegEx answers it: its catch-all POST /artifact/{artifact_type}
+// refuses "byRegEx" as a type (400, or FastAPI's 422).
+func answeredByCreateRoute(err error) bool {
+	var apiErr *client.APIError
+	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusBadRequest || apiErr.StatusCode == http.StatusUnprocessableEntity) &&
+		artifactTypeComplaint.MatchString(apiErr.Message)
 }

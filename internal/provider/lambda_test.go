@@ -12,9 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
-
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // The registry as the operations guide deploys it: the server binary as a
