@@ -3,7 +3,10 @@ package provider
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 var _ datasource.DataSourceWithConfigure = (*ArtifactsDataSource)(nil)
@@ -122,11 +126,20 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 
 	defer d.data.warnCredentialsUnused(&resp.Diagnostics)
 	var (
-		found []client.ArtifactMetadata
+		found []wire.ArtifactMetadata
 		err   error
 	)
 	if !config.Regex.IsNull() {
 		found, err = c.ArtifactsByRegex(ctx, config.Regex.ValueString())
+		if answeredByCreateRoute(err) {
+			resp.Diagnostics.AddError("Registry may not offer regex search",
+				fmt.Sprintf("Searching artifacts by the regular expression %q failed: %s. The registry's complaint is about an "+
+					"artifact type, not the pattern: a registry without the NON-BASELINE POST /artifact/byRegEx lets its "+
+					"POST /artifact/{artifact_type} route answer, which takes \"byRegEx\" for a type. Search by name and types "+
+					"instead (the name and types arguments), or ask the registry's operators whether it offers regex search.",
+					config.Regex.ValueString(), d.data.describeError(err)))
+			return
+		}
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("regex"), "Cannot read registry_artifacts",
 				fmt.Sprintf("Searching artifacts by the regular expression %q failed: %s.", config.Regex.ValueString(), d.data.describeError(err)))
@@ -136,11 +149,11 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 		if config.Name.IsNull() {
 			config.Name = types.StringValue("*")
 		}
-		query := client.ArtifactQuery{Name: config.Name.ValueString()}
+		query := wire.ArtifactQuery{Name: config.Name.ValueString()}
 		for _, t := range config.Types {
 			query.Types = append(query.Types, t.ValueString())
 		}
-		found, err = c.ListArtifacts(ctx, []client.ArtifactQuery{query})
+		found, err = c.ListArtifacts(ctx, []wire.ArtifactQuery{query})
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot read registry_artifacts",
 				fmt.Sprintf("Listing the artifacts named %q (types %v) failed: %s.", query.Name, query.Types, d.data.describeError(err)))
@@ -150,16 +163,28 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 
 	// The API does not define an order; a stable one keeps plans of
 	// configurations that index the list free of spurious changes.
-	slices.SortFunc(found, func(a, b client.ArtifactMetadata) int {
-		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type), strings.Compare(a.ID, b.ID))
+	slices.SortFunc(found, func(a, b wire.ArtifactMetadata) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type), strings.Compare(string(a.ID), string(b.ID)))
 	})
 	config.Artifacts = make([]artifactsDataSourceResult, len(found))
 	for i, m := range found {
 		config.Artifacts[i] = artifactsDataSourceResult{
-			ID:   types.StringValue(m.ID),
+			ID:   types.StringValue(string(m.ID)),
 			Name: types.StringValue(m.Name),
 			Type: types.StringValue(m.Type),
 		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
+}
+
+// artifactTypeComplaint matches an error message about the artifact type.
+var artifactTypeComplaint = regexp.MustCompile(`(?i)artifact[_ ]type`)
+
+// answeredByCreateRoute reports whether err is how a registry without POST
+// /artifact/byRegEx answers it: its catch-all POST /artifact/{artifact_type}
+// refuses "byRegEx" as a type (400, or FastAPI's 422).
+func answeredByCreateRoute(err error) bool {
+	var apiErr *client.APIError
+	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusBadRequest || apiErr.StatusCode == http.StatusUnprocessableEntity) &&
+		artifactTypeComplaint.MatchString(apiErr.Message)
 }

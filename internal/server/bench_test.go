@@ -14,6 +14,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // End-to-end handler benchmarks (auth, JSON, storage) on each backend:
@@ -50,11 +51,11 @@ func (s benchServer) call(b *testing.B, method, path, body string, want int) *ht
 
 func (s benchServer) create(b *testing.B, i int) string {
 	rec := s.call(b, http.MethodPost, "/artifact/model", fmt.Sprintf(`{"url":"https://huggingface.co/bench/m-%d"}`, i), http.StatusCreated)
-	var a Artifact
+	var a wire.Artifact
 	if err := jsonUnmarshal(rec.Body.Bytes(), &a); err != nil {
 		b.Fatal(err)
 	}
-	return a.Metadata.ID
+	return string(a.Metadata.ID)
 }
 
 func BenchmarkHandlerCreate(b *testing.B) {
@@ -125,13 +126,13 @@ func BenchmarkAuthenticatedGet(b *testing.B) {
 	ctx := context.Background()
 	ids := make([]string, n)
 	for i := range ids {
-		md := store.Metadata{Name: fmt.Sprintf("m-%d", i), Type: "model"}
+		md := wire.ArtifactMetadata{Name: fmt.Sprintf("m-%d", i), Type: "model"}
 		rec, err := st.Create(ctx, store.Record{Metadata: md, URL: fmt.Sprintf("https://huggingface.co/bench/m-%d", i), CreatedAt: time.Now(), CreatedBy: defaultadmin.Name},
-			store.AuditEntry{User: store.User{Name: defaultadmin.Name, IsAdmin: true}, Date: time.Now(), Artifact: md, Action: store.ActionCreate})
+			wire.ArtifactAuditEntry{User: wire.User{Name: defaultadmin.Name, IsAdmin: true}, Date: store.AuditDate(time.Now()), Artifact: md, Action: store.ActionCreate})
 		if err != nil {
 			b.Fatal(err)
 		}
-		ids[i] = rec.Metadata.ID
+		ids[i] = string(rec.Metadata.ID)
 	}
 	h, tok := srv.Handler(), "bearer "+adminToken(b, srv)
 	perRequestCPU := func(b *testing.B, get func(id string) int) {
