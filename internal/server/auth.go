@@ -158,7 +158,7 @@ func (t tokenSigner) verify(tok string, now time.Time) (tokenClaims, error) {
 // GenerationMaxAge is how long a server trusts the reset generation it
 // last read from the storage when it checks a token: a reset through
 // another server sharing the storage revokes the tokens on this one within
-// that time (SQLite and this server's own resets: at once).
+// that time (this server's own resets: at once).
 const GenerationMaxAge = time.Second
 
 // issueFor issues a token of a configured user under the current

@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
@@ -100,13 +99,8 @@ type S3 struct {
 	client *s3.Client
 	bucket string
 	seq    atomic.Int64
-	// gen is the reset generation last read from the bucket (or written),
-	// genAt when (Unix nanoseconds), so that token checks read the bucket
-	// at most once per the maxAge they ask for.
-	gen       atomic.Int64
-	genAt     atomic.Int64
-	genFlight singleflight.Group
-	now       func() time.Time
+	gen    generationCache // the reset generation last read or written
+	now    func() time.Time
 }
 
 const (
@@ -161,7 +155,7 @@ func OpenS3(ctx context.Context, client *s3.Client, bucket string) (*S3, error) 
 	if bucket == "" {
 		return nil, errors.New("S3_BUCKET_NAME is required when USE_S3=1")
 	}
-	s := &S3{client: client, bucket: bucket, now: time.Now}
+	s := &S3{client: client, bucket: bucket, now: time.Now, gen: generationCache{now: time.Now}}
 	if err := s3bucket.New(client, bucket).Ensure(ctx); err != nil {
 		return nil, fmt.Errorf("accessing S3 bucket %s: %w", bucket, err)
 	}
@@ -226,12 +220,10 @@ func (s *S3) indexMissing(ctx context.Context, metadataKeys []string) error {
 }
 
 func (s *S3) Generation(ctx context.Context, maxAge time.Duration) (int64, error) {
-	if maxAge > 0 && s.now().Sub(time.Unix(0, s.genAt.Load())) < maxAge {
-		return s.gen.Load(), nil
-	}
-	// Token checks of many requests at once share one read.
-	_, err, _ := s.genFlight.Do("", func() (any, error) { return s.readReset(context.WithoutCancel(ctx)) })
-	return s.gen.Load(), err
+	return s.gen.get(maxAge, func() (int64, error) {
+		st, err := s.readReset(context.WithoutCancel(ctx))
+		return st.gen, err
+	})
 }
 
 // resetState is what the generation object says: how many resets there
@@ -246,7 +238,7 @@ type resetState struct {
 func (s *S3) readReset(ctx context.Context) (resetState, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s3GenerationKey)})
 	if s3bucket.IsNotFound(err) {
-		s.noteGeneration(0)
+		s.gen.note(0)
 		return resetState{}, nil
 	}
 	if err != nil {
@@ -265,20 +257,8 @@ func (s *S3) readReset(ctx context.Context) (resetState, error) {
 	if began, err := time.Parse(time.RFC3339Nano, out.Metadata[s3ResetRunningMeta]); err == nil {
 		st.running = s.now().Sub(began) < s3ResetStale
 	}
-	s.noteGeneration(n)
+	s.gen.note(n)
 	return st, nil
-}
-
-// noteGeneration remembers n as read now; generations only grow, so an
-// older answer that arrives late does not lower it.
-func (s *S3) noteGeneration(n int64) {
-	for {
-		cur := s.gen.Load()
-		if n < cur || s.gen.CompareAndSwap(cur, n) {
-			break
-		}
-	}
-	s.genAt.Store(s.now().UnixNano())
 }
 
 // writeReset writes the generation object: gen, marked running or not,
@@ -301,7 +281,7 @@ func (s *S3) writeReset(ctx context.Context, gen int64, running bool, etag strin
 	if err != nil {
 		return "", err
 	}
-	s.noteGeneration(gen)
+	s.gen.note(gen)
 	return aws.ToString(out.ETag), nil
 }
 
