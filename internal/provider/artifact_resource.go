@@ -222,6 +222,7 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 	plan.Name = types.StringValue(art.Metadata.Name)
 	plan.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, art.Metadata.ID)...)
 }
 
 // adopt looks up the artifact of typ at url that the registry already holds
@@ -365,6 +366,8 @@ func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, r
 		state.AdoptExisting = types.BoolValue(false)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	// Also gives state written before identities existed its identity.
+	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, state.Type.ValueString(), state.ID.ValueString())...)
 }
 
 // fromArtifact sets the model from the registry's artifact.
@@ -452,6 +455,7 @@ func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateReques
 	plan.Name = state.Name
 	plan.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, id)...)
 }
 
 func (r *ArtifactResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -515,11 +519,12 @@ func (r *ArtifactResource) deleteArtifact(ctx context.Context, c *client.Client,
 	}
 }
 
-// ImportState takes "<type>/<id>"; Read fills in the rest.
+// ImportState takes "<type>/<id>" or the identity {type, id}; Read fills
+// in the rest.
 func (r *ArtifactResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	typ, id, err := parseArtifactImportID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+	typ, id, diags := artifactImportTarget(ctx, req)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("type"), typ)...)
