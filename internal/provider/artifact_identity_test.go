@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
@@ -136,6 +137,11 @@ func (p registryProviderWithoutIdentities) Resources(ctx context.Context) []func
 		out = append(out, func() fwresource.Resource { return resourceWithoutIdentity{newResource()} })
 	}
 	return out
+}
+
+// ListResources is empty: a list resource needs its resource's identity.
+func (p registryProviderWithoutIdentities) ListResources(context.Context) []func() list.ListResource {
+	return nil
 }
 
 var _ provider.Provider = registryProviderWithoutIdentities{}

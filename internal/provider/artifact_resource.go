@@ -328,6 +328,9 @@ func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	typ, id := state.Type.ValueString(), state.ID.ValueString()
+	// Also gives state written before identities existed its identity, and
+	// keeps it when the state is kept below without a refresh.
+	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, id)...)
 
 	if r.data != nil {
 		if _, err := r.data.RegistryClient(); errors.Is(err, ErrConfigUnknown) && !state.Name.IsNull() {
@@ -366,8 +369,6 @@ func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, r
 		state.AdoptExisting = types.BoolValue(false)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	// Also gives state written before identities existed its identity.
-	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, state.Type.ValueString(), state.ID.ValueString())...)
 }
 
 // fromArtifact sets the model from the registry's artifact.

@@ -148,11 +148,7 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 		}
 	}
 
-	// The API does not define an order; a stable one keeps plans of
-	// configurations that index the list free of spurious changes.
-	slices.SortFunc(found, func(a, b client.ArtifactMetadata) int {
-		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type), strings.Compare(a.ID, b.ID))
-	})
+	sortArtifacts(found)
 	config.Artifacts = make([]artifactsDataSourceResult, len(found))
 	for i, m := range found {
 		config.Artifacts[i] = artifactsDataSourceResult{
@@ -162,4 +158,13 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
+}
+
+// sortArtifacts sorts artifacts by name, type and id. The API does not
+// define an order; a stable one keeps plans of configurations that index the
+// list free of spurious changes.
+func sortArtifacts(found []client.ArtifactMetadata) {
+	slices.SortFunc(found, func(a, b client.ArtifactMetadata) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type), strings.Compare(a.ID, b.ID))
+	})
 }

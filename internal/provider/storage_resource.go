@@ -332,6 +332,8 @@ func (r *StorageResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	name := state.ID.ValueString()
+	// Also gives state written before identities existed its identity.
+	resp.Diagnostics.Append(setStorageIdentity(ctx, resp.Identity, name)...)
 	b := r.s3Bucket(ctx, name, &resp.Diagnostics)
 	if b == nil {
 		return
@@ -380,8 +382,6 @@ func (r *StorageResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	state.setComputed(obs.Region)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	// Also gives state written before identities existed its identity.
-	resp.Diagnostics.Append(setStorageIdentity(ctx, resp.Identity, name)...)
 }
 
 func (r *StorageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

@@ -1,0 +1,328 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/querycheck"
+	"github.com/hashicorp/terraform-plugin-testing/querycheck/queryfilter"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+)
+
+// seed stores an artifact of typ named name at url without rating it, and
+// returns its id.
+func (r *inProcessRegistry) seed(t *testing.T, typ, name, url, readme string) string {
+	t.Helper()
+	rec := store.Record{Metadata: store.Metadata{Name: name, Type: typ}, URL: url, CreatedAt: time.Now()}
+	if readme != "" {
+		rec.HFData = []map[string]any{{"readme_text": readme}}
+	}
+	created, err := r.store.Create(context.Background(), rec, store.AuditEntry{Action: store.ActionCreate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created.Metadata.ID
+}
+
+// countRequests counts the requests of method whose path starts with prefix.
+func countRequests(n *atomic.Int64, method, prefix string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == method && strings.HasPrefix(r.URL.Path, prefix) {
+				n.Add(1)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// Each filter of the list resource against a registry that pages its
+// answers two artifacts at a time: all artifacts, by types, by name (and
+// types), by regex (and types), with full resources.
+func TestAccArtifactListResource_filters(t *testing.T) {
+	var pages atomic.Int64
+	reg := startInProcessRegistry(t, 2, countRequests(&pages, http.MethodPost, "/artifacts"))
+	alphaModel := reg.seed(t, "model", "alpha", "https://huggingface.co/acc/alpha", "")
+	alphaData := reg.seed(t, "dataset", "alpha", "https://huggingface.co/datasets/acc/alpha", "")
+	reg.seed(t, "code", "beta", "https://github.com/acc/beta", "")
+	gamma := reg.seed(t, "model", "gamma", "https://huggingface.co/acc/gamma", "a model for bert-like tasks")
+	provider := inProcessProviderConfig(reg.URL, "")
+	identity := func(typ, id string) map[string]knownvalue.Check {
+		return map[string]knownvalue.Check{"type": knownvalue.StringExact(typ), "id": knownvalue.StringExact(id)}
+	}
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   testAccTerraformFeature("list resources (terraform query)", tfversion.Version1_14_0),
+		Steps: []resource.TestStep{
+			{Config: provider},
+			{
+				Query: true,
+				Config: provider + `
+list "registry_artifact" "all" {
+  provider = registry
+}
+list "registry_artifact" "models" {
+  provider = registry
+  config {
+    types = ["model"]
+  }
+}
+list "registry_artifact" "alpha" {
+  provider = registry
+  config {
+    name = "alpha"
+  }
+}
+list "registry_artifact" "alpha_dataset" {
+  provider         = registry
+  include_resource = true
+  config {
+    name  = "alpha"
+    types = ["dataset"]
+  }
+}
+list "registry_artifact" "bert_readme" {
+  provider = registry
+  config {
+    regex = "bert"
+  }
+}
+list "registry_artifact" "a_models" {
+  provider = registry
+  config {
+    regex = "a$"
+    types = ["model"]
+  }
+}
+`,
+				QueryResultChecks: []querycheck.QueryResultCheck{
+					querycheck.ExpectLength("registry_artifact.all", 4),
+					querycheck.ExpectLength("registry_artifact.models", 2),
+					querycheck.ExpectIdentity("registry_artifact.models", identity("model", alphaModel)),
+					querycheck.ExpectIdentity("registry_artifact.models", identity("model", gamma)),
+					querycheck.ExpectLength("registry_artifact.alpha", 2),
+					querycheck.ExpectIdentity("registry_artifact.alpha", identity("dataset", alphaData)),
+					querycheck.ExpectIdentity("registry_artifact.alpha", identity("model", alphaModel)),
+					querycheck.ExpectLength("registry_artifact.alpha_dataset", 1),
+					querycheck.ExpectResourceDisplayName("registry_artifact.alpha_dataset",
+						queryfilter.ByResourceIdentity(identity("dataset", alphaData)),
+						knownvalue.StringExact("dataset alpha ("+alphaData+")")),
+					querycheck.ExpectResourceKnownValues("registry_artifact.alpha_dataset",
+						queryfilter.ByResourceIdentity(identity("dataset", alphaData)),
+						[]querycheck.KnownValueCheck{
+							{Path: tfjsonpath.New("url"), KnownValue: knownvalue.StringExact("https://huggingface.co/datasets/acc/alpha")},
+							{Path: tfjsonpath.New("name"), KnownValue: knownvalue.StringExact("alpha")},
+							{Path: tfjsonpath.New("adopt_existing"), KnownValue: knownvalue.Bool(false)},
+						}),
+					querycheck.ExpectLength("registry_artifact.bert_readme", 1),
+					querycheck.ExpectIdentity("registry_artifact.bert_readme", identity("model", gamma)),
+					querycheck.ExpectLength("registry_artifact.a_models", 2),
+					stateless(func() error {
+						// 4 artifacts, 2 per page: every page of "all" and "models".
+						if n := pages.Load(); n < 3 {
+							return fmt.Errorf("POST /artifacts was called %d times; the 2 pages of all artifacts need 2 calls besides the other lists", n)
+						}
+						return nil
+					}),
+				},
+			},
+		},
+	})
+}
+
+// stateless is a query check of something other than the query's results.
+type stateless func() error
+
+func (f stateless) CheckQuery(_ context.Context, _ querycheck.CheckQueryRequest, resp *querycheck.CheckQueryResponse) {
+	resp.Error = f()
+}
+
+// A registry without GET /artifact/byName (NON-BASELINE) still lists by
+// name, through POST /artifacts; one without POST /artifact/byRegEx fails a
+// regex list with an error that names the missing route.
+func TestAccArtifactListResource_unroutedEndpoints(t *testing.T) {
+	reg := startInProcessRegistry(t, 0, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/artifact/byName/") || r.URL.Path == "/artifact/byRegEx" {
+				frameworkPage(w, r, http.StatusNotFound)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	id := reg.seed(t, "model", "alpha", "https://huggingface.co/acc/alpha", "")
+	reg.seed(t, "model", "beta", "https://huggingface.co/acc/beta", "")
+	provider := inProcessProviderConfig(reg.URL, "")
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   testAccTerraformFeature("list resources (terraform query)", tfversion.Version1_14_0),
+		Steps: []resource.TestStep{
+			{Config: provider},
+			{
+				Query: true,
+				Config: provider + `
+list "registry_artifact" "alpha" {
+  provider = registry
+  config {
+    name = "alpha"
+  }
+}
+`,
+				QueryResultChecks: []querycheck.QueryResultCheck{
+					querycheck.ExpectLength("registry_artifact.alpha", 1),
+					querycheck.ExpectIdentity("registry_artifact.alpha", map[string]knownvalue.Check{
+						"type": knownvalue.StringExact("model"), "id": knownvalue.StringExact(id),
+					}),
+				},
+			},
+			{
+				Query: true,
+				Config: provider + `
+list "registry_artifact" "regex" {
+  provider = registry
+  config {
+    regex = "^al"
+  }
+}
+`,
+				ExpectError: wordsRE("Cannot list registry_artifact", `Searching artifacts by the regular expression "^al" failed`,
+					"the registry does not serve POST /artifact/byRegEx (it answered 404 Not Found", "this registry does not offer this part of the API"),
+			},
+		},
+	})
+}
+
+// `terraform query -generate-config-out` adopts a registry of 300
+// artifacts: the generated configuration imports every artifact with the
+// following apply, which plans no change afterwards, creates and deletes
+// nothing, and pages through POST /artifacts.
+func TestAccArtifactListResource_adoptRegistry(t *testing.T) {
+	dir := t.TempDir()
+	tf := testAccTerraformCLI(t, dir, "list resources (terraform query)", tfversion.Version1_14_0)
+	t.Parallel()
+
+	var pages, writes atomic.Int64
+	reg := startInProcessServer(t, server.Config{PageSize: 50}, func(next http.Handler) http.Handler {
+		return countRequests(&pages, http.MethodPost, "/artifacts")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			read := r.Method == http.MethodGet || r.URL.Path == "/authenticate" ||
+				r.Method == http.MethodPost && (r.URL.Path == "/artifacts" || r.URL.Path == "/artifact/byRegEx")
+			if !read {
+				writes.Add(1)
+			}
+			next.ServeHTTP(w, r)
+		}))
+	})
+	const n = 300
+	want := map[string]string{} // id: "type url"
+	for i := range n {
+		typ := []string{"model", "dataset", "code"}[i%3]
+		url := fmt.Sprintf("https://huggingface.co/acc-adopt/artifact-%03d", i)
+		want[reg.seed(t, typ, fmt.Sprintf("artifact-%03d", i), url, "")] = typ + " " + url
+	}
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("main.tf", inProcessProviderConfig(reg.URL, ""))
+	write("adopt.tfquery.hcl", `
+list "registry_artifact" "all" {
+  provider = registry
+  limit    = 1000
+}
+`)
+	ctx := context.Background()
+	run := func(what string, cmd func(tfexec.ReattachInfo) error) {
+		t.Helper()
+		if err := withProvider(t, cmd); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	run("terraform init", func(r tfexec.ReattachInfo) error { return tf.Init(ctx, tfexec.Reattach(r)) })
+	run("terraform query -generate-config-out=generated.tf", func(r tfexec.ReattachInfo) error {
+		msgs, err := tf.QueryJSON(ctx, tfexec.Reattach(r), tfexec.GenerateConfigOut("generated.tf"))
+		if err != nil {
+			return err
+		}
+		var errs []string
+		for m := range msgs {
+			if m.Err != nil {
+				return m.Err
+			}
+			if m.Msg != nil && m.Msg.Level() == "error" {
+				errs = append(errs, m.Msg.Message())
+			}
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("errors: %s", strings.Join(errs, "; "))
+		}
+		return nil
+	})
+	generated, err := os.ReadFile(filepath.Join(dir, "generated.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := regexp.MustCompile(`(?m)^import \{`).FindAll(generated, -1); len(got) != n {
+		t.Fatalf("generated.tf has %d import blocks, want %d:\n%.2000s", len(got), n, generated)
+	}
+	if got := regexp.MustCompile(`(?m)^resource "registry_artifact" `).FindAll(generated, -1); len(got) != n {
+		t.Fatalf("generated.tf has %d registry_artifact blocks, want %d", len(got), n)
+	}
+	if pages.Load() < n/50 {
+		t.Errorf("the query made %d POST /artifacts calls; %d artifacts in pages of 50 need at least %d", pages.Load(), n, n/50)
+	}
+	run("terraform apply", func(r tfexec.ReattachInfo) error { return tf.Apply(ctx, tfexec.Reattach(r)) })
+	run("terraform plan after the import", func(r tfexec.ReattachInfo) error {
+		changes, err := tf.Plan(ctx, tfexec.Reattach(r))
+		if err == nil && changes {
+			err = fmt.Errorf("the plan after importing the generated configuration has changes")
+		}
+		return err
+	})
+	run("terraform show", func(r tfexec.ReattachInfo) error {
+		state, err := tf.Show(ctx, tfexec.Reattach(r))
+		if err != nil {
+			return err
+		}
+		got := map[string]string{}
+		for _, res := range state.Values.RootModule.Resources {
+			got[fmt.Sprint(res.AttributeValues["id"])] = fmt.Sprintf("%v %v", res.AttributeValues["type"], res.AttributeValues["url"])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("the state holds %d artifacts, not the %d of the registry", len(got), len(want))
+		}
+		return nil
+	})
+	// The registry holds exactly the seeded artifacts, and nothing wrote to it.
+	if err := reg.checkHolds(t, values(want)...); err != nil {
+		t.Error(err)
+	}
+	if w := writes.Load(); w != 0 {
+		t.Errorf("the registry received %d writes during the adoption, want none", w)
+	}
+}
+
+func values(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
