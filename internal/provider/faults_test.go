@@ -149,7 +149,7 @@ func TestAccFaults_applyConverges(t *testing.T) {
 				want = append(want, typ+" "+url)
 			}
 			config := faultConfig(front.URL, urls)
-			resource.Test(t, resource.TestCase{
+			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				CheckDestroy: func(*terraform.State) error {
 					return reg.checkHolds(t)
@@ -258,7 +258,7 @@ resource "registry_artifact" "test" {
 					ExpectError: regexp.MustCompile(`(?s)Artifact already exists.*terraform\s+import\s+registry_artifact.<name>\s+model/`),
 				})
 			}
-			resource.Test(t, resource.TestCase{
+			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				Steps:                    steps,
 			})

@@ -22,7 +22,7 @@ import (
 // With no provider block at all, the environment configures the provider.
 func TestAccProvider_environmentOnly(t *testing.T) {
 	url, name := testAccURL("model")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
@@ -134,7 +134,7 @@ provider "registry" {
 `, os.Getenv(envEndpoint), generation) + testAccArtifactConfig("model", url) + extra
 	}
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckArtifactsDestroyed(t),

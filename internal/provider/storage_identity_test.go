@@ -17,7 +17,7 @@ func TestAccStorageResource_identity(t *testing.T) {
 	var bucket string
 	var buckets []string
 	config := srv.config(`resource "registry_storage" "test" {}`)
-	resource.ParallelTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		TerraformVersionChecks:   testAccTerraformFeature("resource identity", tfversion.Version1_12_0),
 		CheckDestroy:             srv.checkDestroyed(&buckets),
