@@ -35,6 +35,7 @@ import (
 // block), destroy. The provider block sets some attributes explicitly; the
 // credentials come from the environment.
 func TestAccArtifactResource_basic(t *testing.T) {
+	testAccPreCheck(t) // starts the registry, whose endpoint the provider block names
 	url1, name := testAccURL("model")
 	url2 := url1 + "/tree/main"
 	provider := fmt.Sprintf(`

@@ -120,6 +120,7 @@ func TestAccProvider_token(t *testing.T) {
 // its state until the apply, when the endpoint is known; a data source,
 // which has no state to keep, gets an error that says how to defer it.
 func TestAccProvider_unknownEndpoint(t *testing.T) {
+	testAccPreCheck(t) // starts the registry, whose endpoint the configuration names
 	url, name := testAccURL("model")
 	config := func(generation int, extra string) string {
 		return fmt.Sprintf(`
