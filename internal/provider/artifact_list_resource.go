@@ -5,17 +5,17 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/list/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
@@ -129,7 +129,7 @@ func (l *ArtifactListResource) List(ctx context.Context, req list.ListRequest, s
 					result.Diagnostics.AddError("Cannot read registry_artifact",
 						fmt.Sprintf("Reading the listed artifact %s/%s failed: %s.", m.Type, m.ID, l.data.describeError(err)))
 				} else {
-					result.Diagnostics.Append(setListedArtifact(ctx, req, &result, art)...)
+					result.Diagnostics.Append(setListedArtifact(ctx, result.Resource, m.Type, art)...)
 				}
 			}
 			if !push(result) {
@@ -177,24 +177,19 @@ func (m artifactListResourceModel) describe() string {
 	return what
 }
 
-// setListedArtifact sets the result's resource to the artifact as the
-// resource's Read would: adopt_existing false and no timeouts, as after an
-// import, so that the generated configuration plans no change.
-func setListedArtifact(ctx context.Context, req list.ListRequest, result *list.ListResult, art *client.Artifact) diag.Diagnostics {
-	timeoutsType, diags := req.ResourceSchema.TypeAtPath(ctx, path.Root("timeouts"))
-	if diags.HasError() {
-		return diags
-	}
-	objectType, ok := timeoutsType.(basetypes.ObjectType)
-	if !ok {
-		diags.AddError("Unexpected resource schema", fmt.Sprintf("registry_artifact's timeouts are a %T, not an object. "+
-			"This is a bug in the provider; please report it.", timeoutsType))
-		return diags
-	}
-	m := artifactResourceModel{
-		AdoptExisting: types.BoolValue(false),
-		Timeouts:      timeouts.Value{Object: types.ObjectNull(objectType.AttrTypes)},
-	}
+// setListedArtifact sets the result's resource to the artifact typ/id as
+// the resource's Read after an import would: adopt_existing false and no
+// timeouts, so that a generated configuration plans no change.
+func setListedArtifact(ctx context.Context, resource *tfsdk.Resource, typ string, art *client.Artifact) diag.Diagnostics {
+	m := artifactResourceModel{Type: types.StringValue(typ)}
 	m.fromArtifact(art)
-	return result.Resource.Set(ctx, &m)
+	var diags diag.Diagnostics
+	// Attribute by attribute: the timeouts block stays null.
+	for name, v := range map[string]attr.Value{
+		"id": m.ID, "type": m.Type, "url": m.URL, "name": m.Name, "download_url": m.DownloadURL,
+		"adopt_existing": types.BoolValue(false),
+	} {
+		diags.Append(resource.SetAttribute(ctx, path.Root(name), v)...)
+	}
+	return diags
 }

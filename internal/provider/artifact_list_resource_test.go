@@ -2,17 +2,20 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-exec/tfexec"
+	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/querycheck"
@@ -73,7 +76,8 @@ func TestAccArtifactListResource_filters(t *testing.T) {
 			{Config: provider},
 			{
 				Query: true,
-				Config: provider + `
+				// The provider block is in the first step's configuration.
+				Config: `
 list "registry_artifact" "all" {
   provider = registry
 }
@@ -177,7 +181,8 @@ func TestAccArtifactListResource_unroutedEndpoints(t *testing.T) {
 			{Config: provider},
 			{
 				Query: true,
-				Config: provider + `
+				// The provider block is in the first step's configuration.
+				Config: `
 list "registry_artifact" "alpha" {
   provider = registry
   config {
@@ -194,7 +199,8 @@ list "registry_artifact" "alpha" {
 			},
 			{
 				Query: true,
-				Config: provider + `
+				// The provider block is in the first step's configuration.
+				Config: `
 list "registry_artifact" "regex" {
   provider = registry
   config {
@@ -203,7 +209,7 @@ list "registry_artifact" "regex" {
 }
 `,
 				ExpectError: wordsRE("Cannot list registry_artifact", `Searching artifacts by the regular expression "^al" failed`,
-					"the registry does not serve POST /artifact/byRegEx (it answered 404 Not Found", "this registry does not offer this part of the API"),
+					"registry does not serve POST /artifact/byRegEx (it answered 404 Not Found", "this registry does not offer this part of the API"),
 			},
 		},
 	})
@@ -248,33 +254,16 @@ list "registry_artifact" "all" {
   limit    = 1000
 }
 `)
-	ctx := context.Background()
-	run := func(what string, cmd func(tfexec.ReattachInfo) error) {
+	run := func(args ...string) string {
 		t.Helper()
-		if err := withProvider(t, cmd); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	run("terraform init", func(r tfexec.ReattachInfo) error { return tf.Init(ctx, tfexec.Reattach(r)) })
-	run("terraform query -generate-config-out=generated.tf", func(r tfexec.ReattachInfo) error {
-		msgs, err := tf.QueryJSON(ctx, tfexec.Reattach(r), tfexec.GenerateConfigOut("generated.tf"))
+		out, _, err := tf.run(t, args)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		var errs []string
-		for m := range msgs {
-			if m.Err != nil {
-				return m.Err
-			}
-			if m.Msg != nil && m.Msg.Level() == "error" {
-				errs = append(errs, m.Msg.Message())
-			}
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("errors: %s", strings.Join(errs, "; "))
-		}
-		return nil
-	})
+		return out
+	}
+	run("init", "-no-color")
+	run("query", "-no-color", "-generate-config-out=generated.tf")
 	generated, err := os.ReadFile(filepath.Join(dir, "generated.tf"))
 	if err != nil {
 		t.Fatal(err)
@@ -288,30 +277,25 @@ list "registry_artifact" "all" {
 	if pages.Load() < n/50 {
 		t.Errorf("the query made %d POST /artifacts calls; %d artifacts in pages of 50 need at least %d", pages.Load(), n, n/50)
 	}
-	run("terraform apply", func(r tfexec.ReattachInfo) error { return tf.Apply(ctx, tfexec.Reattach(r)) })
-	run("terraform plan after the import", func(r tfexec.ReattachInfo) error {
-		changes, err := tf.Plan(ctx, tfexec.Reattach(r))
-		if err == nil && changes {
-			err = fmt.Errorf("the plan after importing the generated configuration has changes")
-		}
-		return err
-	})
-	run("terraform show", func(r tfexec.ReattachInfo) error {
-		state, err := tf.Show(ctx, tfexec.Reattach(r))
-		if err != nil {
-			return err
-		}
-		got := map[string]string{}
-		for _, res := range state.Values.RootModule.Resources {
-			got[fmt.Sprint(res.AttributeValues["id"])] = fmt.Sprintf("%v %v", res.AttributeValues["type"], res.AttributeValues["url"])
-		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			return fmt.Errorf("the state holds %d artifacts, not the %d of the registry", len(got), len(want))
-		}
-		return nil
-	})
+	if out := run("apply", "-no-color", "-auto-approve"); !strings.Contains(out, fmt.Sprintf("%d imported, 0 added, 0 changed, 0 destroyed", n)) {
+		t.Errorf("terraform apply of the generated configuration did not import exactly the %d artifacts:\n%s", n, lastLines(out, 5))
+	}
+	if out, code, err := tf.run(t, []string{"plan", "-no-color", "-detailed-exitcode"}, 2); err != nil || code != 0 {
+		t.Errorf("the plan after the import is not empty (exit code %d, %v):\n%s", code, err, lastLines(out, 30))
+	}
+	var state tfjson.State
+	if err := json.Unmarshal([]byte(run("show", "-json")), &state); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, res := range state.Values.RootModule.Resources {
+		got[fmt.Sprint(res.AttributeValues["id"])] = fmt.Sprintf("%v %v", res.AttributeValues["type"], res.AttributeValues["url"])
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("the state holds %d artifacts, not the %d of the registry", len(got), len(want))
+	}
 	// The registry holds exactly the seeded artifacts, and nothing wrote to it.
-	if err := reg.checkHolds(t, values(want)...); err != nil {
+	if err := reg.checkHolds(t, slices.Collect(maps.Values(want))...); err != nil {
 		t.Error(err)
 	}
 	if w := writes.Load(); w != 0 {
@@ -319,10 +303,8 @@ list "registry_artifact" "all" {
 	}
 }
 
-func values(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
+// lastLines is the end of a command's output, for an error message.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
