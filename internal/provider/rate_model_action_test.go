@@ -52,11 +52,25 @@ action "registry_rate_model" "gate" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("registry_artifact.model", tfjsonpath.New("id"), captureString(&id)),
 					statecheck.ExpectKnownValue("registry_artifact.model", tfjsonpath.New("url"), knownvalue.StringExact(replayBertURL)),
+					// after_create ran the action: the registry rated the model
+					// (RATING_MODE=off rates only on request).
+					storeCheck(func() error {
+						trail, err := reg.api.ArtifactAudit(context.Background(), "model", id)
+						if err != nil {
+							return err
+						}
+						for _, e := range trail {
+							if e.Action == "RATE" {
+								return nil
+							}
+						}
+						return fmt.Errorf("the audit trail of model %s has no RATE entry: %+v", id, trail)
+					}),
 				},
 			},
 			{
 				Config:      config(replayPoorURL),
-				ExpectError: wordsRE("Model rated below min_net_score", "tiny-unlicensed-model", "has net_score", "below min_net_score 0.5", "still registered"),
+				ExpectError: wordsRE("Error when invoking action", "Model rated below min_net_score", "(bert-base-uncased) has net_score", "below min_net_score 0.5", "still registered"),
 			},
 			{
 				// The update was applied before the action ran: nothing left
