@@ -1,7 +1,7 @@
 import {
-  to = registry_artifact.bert
+  to = registry_artifact.bookcorpus
   identity = {
-    type = "model"
-    id   = "3847247294"
+    type = "dataset"
+    id   = "9918273645"
   }
 }
