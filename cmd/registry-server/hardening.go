@@ -24,6 +24,7 @@ func hardeningFromEnv(cfg *server.Config) error {
 		{"MAX_NAME_BYTES", &l.MaxNameBytes, 1},
 		{"MAX_README_BYTES", &l.MaxReadmeBytes, 1},
 		{"MAX_REGEX_BYTES", &l.MaxRegexBytes, 1},
+		{"MAX_QUERIES", &l.MaxQueries, 1},
 		{"AUTH_MAX_FAILURES_PER_USER", &t.UserFailures, 1},
 		{"AUTH_MAX_FAILURES_PER_ADDRESS", &t.AddressFailures, 1},
 		{"AUTH_BCRYPT_CONCURRENCY", &t.BcryptConcurrency, 1},

@@ -19,7 +19,7 @@ func TestHardeningFromEnv(t *testing.T) {
 		t.Errorf("defaults: %+v %+v", cfg.Limits, cfg.Throttle)
 	}
 	for k, v := range map[string]string{
-		"MAX_URL_BYTES": "100", "MAX_NAME_BYTES": "50", "MAX_README_BYTES": "4096", "MAX_REGEX_BYTES": "64",
+		"MAX_URL_BYTES": "100", "MAX_NAME_BYTES": "50", "MAX_README_BYTES": "4096", "MAX_REGEX_BYTES": "64", "MAX_QUERIES": "20",
 		"SEARCH_TIMEOUT": "250ms", "AUTH_THROTTLE": "0", "AUTH_MAX_FAILURES_PER_USER": "3",
 		"AUTH_MAX_FAILURES_PER_ADDRESS": "9", "AUTH_FAILURE_REFILL": "30", "AUTH_BCRYPT_CONCURRENCY": "4",
 		"TOKEN_RATE_LIMIT": "2.5", "TOKEN_RATE_BURST": "10", "TOKEN_TTL": "300ms",
@@ -30,7 +30,7 @@ func TestHardeningFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantL := server.Limits{MaxURLBytes: 100, MaxNameBytes: 50, MaxReadmeBytes: 4096, MaxRegexBytes: 64, SearchTimeout: 250 * time.Millisecond}
+	wantL := server.Limits{MaxURLBytes: 100, MaxNameBytes: 50, MaxReadmeBytes: 4096, MaxRegexBytes: 64, MaxQueries: 20, SearchTimeout: 250 * time.Millisecond}
 	wantT := server.Throttle{Off: true, UserFailures: 3, AddressFailures: 9, FailureRefill: 30 * time.Second, BcryptConcurrency: 4, TokenRate: 2.5, TokenBurst: 10}
 	if cfg.Limits != wantL || cfg.Throttle != wantT || cfg.TokenTTL != 300*time.Millisecond {
 		t.Errorf("from the environment: %+v %+v %v", cfg.Limits, cfg.Throttle, cfg.TokenTTL)

@@ -10,7 +10,7 @@ import (
 
 // trustFromEnv reads the trust pipeline's settings: HF_ENDPOINT,
 // GITHUB_API_URL, GITHUB_TOKEN, RATING_MODE, RATING_MIN_NET_SCORE,
-// RATING_WORKERS and UPSTREAM_TIMEOUT.
+// RATING_WORKERS, RATING_QUEUE and UPSTREAM_TIMEOUT.
 func trustFromEnv(c *server.TrustConfig) error {
 	c.HFEndpoint = os.Getenv("HF_ENDPOINT")
 	c.GitHubAPIURL = os.Getenv("GITHUB_API_URL")
@@ -28,6 +28,9 @@ func trustFromEnv(c *server.TrustConfig) error {
 		c.RatingMinNetScore = f
 	}
 	if c.RatingWorkers, err = intEnv("RATING_WORKERS", 2, 1); err != nil {
+		return err
+	}
+	if c.RatingQueue, err = intEnv("RATING_QUEUE", 256, 1); err != nil {
 		return err
 	}
 	if v := os.Getenv("UPSTREAM_TIMEOUT"); v != "" {

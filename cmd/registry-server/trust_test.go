@@ -15,17 +15,18 @@ func TestTrustFromEnv(t *testing.T) {
 	t.Setenv("RATING_MODE", "ASYNC")
 	t.Setenv("RATING_MIN_NET_SCORE", "0.7")
 	t.Setenv("RATING_WORKERS", "3")
+	t.Setenv("RATING_QUEUE", "16")
 	t.Setenv("UPSTREAM_TIMEOUT", "2s")
 	var c server.TrustConfig
 	if err := trustFromEnv(&c); err != nil {
 		t.Fatal(err)
 	}
 	want := server.TrustConfig{HFEndpoint: "http://127.0.0.1:9", GitHubAPIURL: "http://127.0.0.1:10", GitHubToken: "tok",
-		RatingMode: server.RatingAsync, RatingMinNetScore: 0.7, RatingWorkers: 3, UpstreamTimeout: 2 * time.Second}
+		RatingMode: server.RatingAsync, RatingMinNetScore: 0.7, RatingWorkers: 3, RatingQueue: 16, UpstreamTimeout: 2 * time.Second}
 	if c != want {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
-	for name, bad := range map[string]string{"RATING_MODE": "eager", "RATING_MIN_NET_SCORE": "1.5", "RATING_WORKERS": "0", "UPSTREAM_TIMEOUT": "soon"} {
+	for name, bad := range map[string]string{"RATING_MODE": "eager", "RATING_MIN_NET_SCORE": "1.5", "RATING_WORKERS": "0", "RATING_QUEUE": "0", "UPSTREAM_TIMEOUT": "soon"} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv(name, bad)
 			err := trustFromEnv(&server.TrustConfig{})

@@ -14,6 +14,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sources of a parsed URL.
@@ -162,13 +164,49 @@ func shown(u *url.URL, raw string) string {
 }
 
 // DeriveName is the artifact name the registry gives the artifact at raw.
+// A url whose name would not be a ValidName (a path segment such as %00,
+// %0D%0A or %FF) is refused, so that every stored name can be looked up.
 func DeriveName(raw string) (string, error) {
 	p, err := Parse(raw)
 	if err != nil {
 		return "", err
 	}
+	if !ValidName(p.Name) {
+		return "", fmt.Errorf("%q: the name taken from it, %q, %s", raw, p.Name, NameRule)
+	}
 	return p.Name, nil
 }
+
+// NameRule is ValidName in words.
+const NameRule = "must be non-empty UTF-8 text without control characters"
+
+// ValidName accepts the spec's "keyboard" names: any non-empty UTF-8 text
+// without control characters.
+func ValidName(name string) bool {
+	return name != "" && utf8.ValidString(name) && !strings.ContainsFunc(name, unicode.IsControl)
+}
+
+// NormalizeURL is the form of a source url that the registry compares: two
+// urls with the same form are the same source (the registry's 409 rule,
+// and the provider's lookups by url). It trims surrounding white space,
+// lowercases the scheme and the host, drops trailing slashes of the path
+// and an empty query ("?") or fragment ("#"). The rest (the path's case, a
+// non-empty query or fragment) is kept: it may name another source. A url
+// that does not parse as absolute is only trimmed.
+func NormalizeURL(raw string) string {
+	s := strings.TrimSpace(raw)
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
+		return s
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), strings.TrimRight(u.RawPath, "/")
+	u.ForceQuery = false // String leaves out an empty fragment itself
+	return u.String()
+}
+
+// SameURL reports whether a and b are the same source (NormalizeURL).
+func SameURL(a, b string) bool { return NormalizeURL(a) == NormalizeURL(b) }
 
 func splitPath(p string) []string {
 	var out []string

@@ -80,3 +80,47 @@ func TestTypesAndIDs(t *testing.T) {
 		}
 	}
 }
+
+// The near-identical urls of one source (host case, trailing slash, empty
+// query or fragment) have one form; other differences stay.
+func TestNormalizeURL(t *testing.T) {
+	want := "https://huggingface.co/org/model"
+	for _, u := range []string{
+		want, " " + want + "\t", "https://HuggingFace.CO/org/model", "HTTPS://huggingface.co/org/model",
+		want + "/", want + "//", want + "?", want + "#", want + "/?#",
+	} {
+		if got := NormalizeURL(u); got != want {
+			t.Errorf("NormalizeURL(%q) = %q, want %q", u, got, want)
+		}
+		if !SameURL(u, want) {
+			t.Errorf("SameURL(%q, %q) = false", u, want)
+		}
+	}
+	for _, other := range []string{
+		"https://huggingface.co/org/Model", "https://huggingface.co/org/model?rev=1", "https://huggingface.co/org/model#readme",
+		"http://huggingface.co/org/model", "https://huggingface.co/org/model/tree/main",
+	} {
+		if SameURL(other, want) {
+			t.Errorf("SameURL(%q, %q) = true, want another source", other, want)
+		}
+	}
+	if got := NormalizeURL(" not a url "); got != "not a url" {
+		t.Errorf("NormalizeURL of a non-url: %q, want it trimmed only", got)
+	}
+}
+
+// A url whose derived name has control characters or is not UTF-8 is
+// refused: such a name could never be looked up by name.
+func TestDeriveNameRefusesUnsearchableNames(t *testing.T) {
+	for _, u := range []string{
+		"https://huggingface.co/org/a%00b", "https://github.com/org/x%0D%0Ay", "https://example.com/x%01",
+		"https://huggingface.co/datasets/org/%FF", "https://example.com/tab%09name",
+	} {
+		if name, err := DeriveName(u); err == nil {
+			t.Errorf("DeriveName(%q) = %q, want an error", u, name)
+		}
+	}
+	if name, err := DeriveName("https://huggingface.co/org/caf%C3%A9"); err != nil || name != "café" {
+		t.Errorf("DeriveName of a UTF-8 name: %q %v", name, err)
+	}
+}

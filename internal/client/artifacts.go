@@ -381,18 +381,11 @@ func (c *Client) FindArtifactByURL(ctx context.Context, artifactType, sourceURL 
 		if err != nil {
 			return nil, err
 		}
-		if SameURL(a.Data.URL, sourceURL) {
+		if artifact.SameURL(a.Data.URL, sourceURL) {
 			return a, nil
 		}
 	}
 	return nil, nil
-}
-
-// SameURL reports whether two source urls are the same artifact source:
-// equal but for surrounding space and a trailing slash.
-func SameURL(a, b string) bool {
-	norm := func(s string) string { return strings.TrimSuffix(strings.TrimSpace(s), "/") }
-	return norm(a) == norm(b)
 }
 
 // Health checks GET /health (no token needed).

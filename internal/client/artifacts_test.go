@@ -384,8 +384,11 @@ func TestFindArtifactByURL(t *testing.T) {
 	if _, err := c.CreateArtifact(ctx, "model", bertURL); err != nil {
 		t.Fatal(err)
 	}
-	if a, err := c.FindArtifactByURL(ctx, "model", bertURL+"/"); err != nil || a == nil || a.Metadata.ID != "1000" {
-		t.Errorf("trailing slash: %+v, %v", a, err)
+	// The server's normal form (artifact.NormalizeURL): the same source.
+	for _, u := range []string{bertURL + "/", bertURL + "?", bertURL + "#", strings.Replace(bertURL, "huggingface.co", "HuggingFace.CO", 1)} {
+		if a, err := c.FindArtifactByURL(ctx, "model", u); err != nil || a == nil || a.Metadata.ID != "1000" {
+			t.Errorf("%s: %+v, %v; want the artifact of %s", u, a, err, bertURL)
+		}
 	}
 	if a, err := c.FindArtifactByURL(ctx, "dataset", bertURL); a != nil || err != nil {
 		t.Errorf("other type: %+v, %v; want nil, nil", a, err)

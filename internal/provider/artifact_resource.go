@@ -440,7 +440,7 @@ func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateReques
 				url, typ, id, updateTimeout, err))
 		return
 	}
-	if !client.SameURL(art.Data.URL, url) {
+	if !artifact.SameURL(art.Data.URL, url) {
 		// The state records what the registry holds, so that the next plan
 		// shows the same change again rather than a success.
 		state.fromArtifact(art)

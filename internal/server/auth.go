@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -158,31 +159,57 @@ func (t tokenSigner) verify(tok string, now time.Time) (tokenClaims, error) {
 	return c, nil
 }
 
+// GenerationMaxAge is how long a server trusts the reset generation it
+// last read from the storage when it checks a token: a reset through
+// another server sharing the storage revokes the tokens on this one within
+// that time (SQLite and this server's own resets: at once).
+const GenerationMaxAge = time.Second
+
 // issueFor issues a token of a configured user under the current
-// credential version and reset generation.
-func (s *Server) issueFor(name string, now time.Time) string {
-	return s.tokens.issue(name, s.users[name].version, s.store.Generation(), now)
+// credential version and the reset generation read now, so that a token
+// issued just after a reset elsewhere is not revoked by it.
+func (s *Server) issueFor(ctx context.Context, name string, now time.Time) (string, error) {
+	gen, err := s.store.Generation(ctx, 0)
+	if err != nil {
+		return "", err
+	}
+	return s.tokens.issue(name, s.users[name].version, gen, now), nil
 }
 
+// tokenError is why a request's token is refused: the message of the 403.
+type tokenError string
+
+func (e tokenError) Error() string { return string(e) }
+
 // principalFrom checks the request's token. Without a usable one it
-// returns false and the message for the 403.
-func (s *Server) principalFrom(r *http.Request) (principal, string, bool) {
+// returns a tokenError; another error is the storage's, which could not
+// say whether the token was revoked.
+func (s *Server) principalFrom(r *http.Request) (principal, error) {
 	tok := tokenFromHeaders(r.Header)
 	if tok == "" {
-		return principal{}, "missing authentication token: send the token from PUT /authenticate in the X-Authorization header", false
+		return principal{}, tokenError("missing authentication token: send the token from PUT /authenticate in the X-Authorization header")
 	}
 	c, err := s.tokens.verify(tok, s.cfg.Now())
 	if err != nil {
-		return principal{}, "authentication token is invalid or expired: authenticate again with PUT /authenticate", false
+		return principal{}, tokenError("authentication token is invalid or expired: authenticate again with PUT /authenticate")
 	}
 	u, ok := s.users[c.User]
 	if !ok {
-		return principal{}, "authentication token names an unknown user: authenticate again with PUT /authenticate", false
+		return principal{}, tokenError("authentication token names an unknown user: authenticate again with PUT /authenticate")
 	}
-	if c.Credential != u.version || c.Generation != s.store.Generation() {
-		return principal{}, "authentication token was revoked (the password changed or the registry was reset): authenticate again with PUT /authenticate", false
+	gen, err := s.store.Generation(r.Context(), GenerationMaxAge)
+	if err == nil && c.Generation != gen {
+		// Issued after the generation this server last read (a reset
+		// elsewhere), or revoked: read it afresh to tell which.
+		gen, err = s.store.Generation(r.Context(), 0)
 	}
-	return principal{Name: c.User, IsAdmin: u.isAdmin, token: tok}, "", true
+	if err != nil {
+		return principal{}, err
+	}
+	if c.Credential != u.version || c.Generation != gen {
+		return principal{}, tokenError("authentication token was revoked (the password changed or the registry was reset): authenticate again with PUT /authenticate")
+	}
+	return principal{Name: c.User, IsAdmin: u.isAdmin, token: tok}, nil
 }
 
 // tokenFromHeaders reads X-Authorization (the spec's header) or

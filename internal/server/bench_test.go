@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
@@ -29,7 +28,7 @@ func newBenchServer(b *testing.B, backend string) benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return benchServer{h: srv.Handler(), tok: "bearer " + srv.issueFor(DefaultAdminName, time.Now())}
+	return benchServer{h: srv.Handler(), tok: "bearer " + adminToken(b, srv)}
 }
 
 func (s benchServer) call(b *testing.B, method, path, body string, want int) *httptest.ResponseRecorder {

@@ -26,7 +26,7 @@ func FuzzRequests(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	tok := srv.issueFor(DefaultAdminName, time.Now())
+	tok := adminToken(f, srv)
 	h := srv.Handler()
 	send := func(method, target, body string) *httptest.ResponseRecorder {
 		// Every target is built with url.PathEscape or QueryEscape, so it parses.
@@ -117,7 +117,7 @@ func FuzzRegex(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	tok := srv.issueFor(DefaultAdminName, time.Now())
+	tok := adminToken(f, srv)
 	for _, seed := range []string{
 		"[a-z]{999}[0-9]", "[a-z]{488}[0-9]", "(a+)+$", "(?i)BERT", "^名前", `\p{Greek}+`, "(((", "a{1001}",
 		strings.Repeat("(a|b)", 200), "(?:x{50}){50}", ".*.*.*=.*", "\\", "",

@@ -255,3 +255,14 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// adminToken is a token of the default admin issued by srv directly, for
+// benchmarks and fuzzing that skip PUT /authenticate.
+func adminToken(t testing.TB, srv *Server) string {
+	t.Helper()
+	tok, err := srv.issueFor(context.Background(), DefaultAdminName, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}

@@ -115,7 +115,7 @@ func (s *Server) handleHealthComponents(w http.ResponseWriter, r *http.Request) 
 				Summary: f.Backend + " storage could not start", Details: f.Reason}},
 		})
 	}
-	if _, _, ok := s.principalFrom(r); !ok {
+	if _, err := s.principalFrom(r); err != nil {
 		comps = statusesOnly(comps)
 	}
 	writeJSON(w, http.StatusOK, healthCollection{Components: comps, GeneratedAt: now, WindowMinutes: window})
@@ -198,4 +198,18 @@ func (s *Server) timeline(now time.Time, window int, key, unit string) []timelin
 		out[i] = timelineEntry{Bucket: first.Add(time.Duration(i) * time.Minute), Value: float64(v), Unit: unit}
 	}
 	return out
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// tracks are the spec's optional tracks this server implements. Access
+// control is: users with hashed passwords, signed tokens that expire, 403
+// without one, admin-only reset and the per-user audit trail. The other
+// tracks (performance, high assurance, other security) are not claimed.
+var tracks = []string{"Access control track"}
+
+func (s *Server) handleTracks(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string][]string{"plannedTracks": tracks})
 }

@@ -34,6 +34,9 @@ type Limits struct {
 	MaxReadmeBytes int
 	// MaxRegexBytes caps the pattern of POST /artifact/byRegEx (1 KiB).
 	MaxRegexBytes int
+	// MaxQueries caps the artifact queries in one POST /artifacts body
+	// (100): each costs the storage a lookup (on S3 a LIST per name).
+	MaxQueries int
 	// SearchTimeout bounds the scan of one search (byName, byRegEx,
 	// POST /artifacts); past it the answer is 503 and the scan stops (5s).
 	SearchTimeout time.Duration
@@ -45,6 +48,7 @@ var DefaultLimits = Limits{
 	MaxNameBytes:   512,
 	MaxReadmeBytes: 16 << 10,
 	MaxRegexBytes:  1 << 10,
+	MaxQueries:     100,
 	SearchTimeout:  5 * time.Second,
 }
 
@@ -61,6 +65,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxRegexBytes <= 0 {
 		l.MaxRegexBytes = d.MaxRegexBytes
+	}
+	if l.MaxQueries <= 0 {
+		l.MaxQueries = d.MaxQueries
 	}
 	if l.SearchTimeout <= 0 {
 		l.SearchTimeout = d.SearchTimeout

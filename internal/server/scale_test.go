@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
@@ -26,15 +27,21 @@ func (c *s3Calls) reset() { c.mu.Lock(); c.n = map[string]int{}; c.mu.Unlock() }
 
 func (c *s3Calls) get(op string) int { c.mu.Lock(); defer c.mu.Unlock(); return c.n[op] }
 
-// countingClient is client with every operation counted in calls.
+// countingClient is client with every operation counted in calls; reads
+// of the reset generation (token checks read it at most once per
+// GenerationMaxAge) count apart, as "GetObject state/".
 func countingClient(client *s3.Client, calls *s3Calls) *s3.Client {
 	calls.reset()
 	return s3.New(client.Options(), func(o *s3.Options) {
 		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
 			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("countCalls",
 				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					op := awsmiddleware.GetOperationName(ctx)
+					if get, ok := in.Parameters.(*s3.GetObjectInput); ok && strings.HasPrefix(aws.ToString(get.Key), "state/") {
+						op += " state/"
+					}
 					calls.mu.Lock()
-					calls.n[awsmiddleware.GetOperationName(ctx)]++
+					calls.n[op]++
 					calls.mu.Unlock()
 					return next.HandleInitialize(ctx, in)
 				}), middleware.After)

@@ -23,7 +23,7 @@ func TestHealthAndTracks(t *testing.T) {
 			PlannedTracks []string `json:"plannedTracks"`
 		}
 		res.decode(t, &tracks)
-		// Only the track this server implements (see tracks in server.go).
+		// Only the track this server implements (see tracks in health.go).
 		if res.status != http.StatusOK || fmt.Sprint(tracks.PlannedTracks) != "[Access control track]" {
 			t.Fatalf("GET /tracks: %d %s, want exactly the access control track", res.status, res.body)
 		}

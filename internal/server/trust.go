@@ -1,15 +1,11 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"net/http"
 	"path"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +32,11 @@ const (
 	RatingAsync RatingMode = "async"
 )
 
+// ratingQueueRetryAfter is the Retry-After, in seconds, of an asynchronous
+// create refused because the rating queue is full: about how long a worker
+// takes to rate a model (a few upstream calls).
+const ratingQueueRetryAfter = 5
+
 // DefaultRatingMinNetScore is RATING_MIN_NET_SCORE's default.
 const DefaultRatingMinNetScore = 0.5
 
@@ -59,6 +60,10 @@ type TrustConfig struct {
 	RatingMinNetScore float64
 	// RatingWorkers bounds concurrent background ratings (default 2).
 	RatingWorkers int
+	// RatingQueue bounds the asynchronous ratings waiting for a worker
+	// (default 256); past it an asynchronous create answers 503 before
+	// storing anything.
+	RatingQueue int
 }
 
 // ParseRatingMode reads RATING_MODE ("" is off).
@@ -80,10 +85,14 @@ type ratingJob struct {
 
 // trust is the state of the trust pipeline.
 type trust struct {
-	up       *upstream.Client
-	rater    *rating.Rater
-	raw      store.Store // sees pending artifacts
+	up    *upstream.Client
+	rater *rating.Rater
+	raw   store.Store // sees pending artifacts
+	// jobs holds the ratings waiting for a worker; slots counts them plus
+	// the creates that reserved a place, so that a reserved place is a
+	// send that never blocks.
 	jobs     chan ratingJob
+	slots    chan struct{}
 	inflight singleflight.Group
 	cancel   context.CancelFunc
 	ctx      context.Context
@@ -108,12 +117,15 @@ func (s *Server) startTrust() error {
 	if c.RatingWorkers <= 0 {
 		c.RatingWorkers = 2
 	}
+	if c.RatingQueue <= 0 {
+		c.RatingQueue = 256
+	}
 	up, err := upstream.New(upstream.Config{HFEndpoint: c.HFEndpoint, GitHubAPIURL: c.GitHubAPIURL, GitHubToken: c.GitHubToken, Timeout: c.UpstreamTimeout})
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &trust{up: up, rater: &rating.Rater{Upstream: up}, raw: s.cfg.Storage.Store, jobs: make(chan ratingJob, 256), ctx: ctx, cancel: cancel}
+	t := &trust{up: up, rater: &rating.Rater{Upstream: up}, raw: s.cfg.Storage.Store, jobs: make(chan ratingJob, c.RatingQueue), slots: make(chan struct{}, c.RatingQueue), ctx: ctx, cancel: cancel}
 	s.trust = t
 	for range c.RatingWorkers {
 		t.wg.Go(func() {
@@ -122,6 +134,7 @@ func (s *Server) startTrust() error {
 				case <-ctx.Done():
 					return
 				case j := <-t.jobs:
+					<-t.slots
 					s.rateInBackground(j)
 				}
 			}
@@ -147,17 +160,26 @@ func (s *Server) requeuePending() {
 		return
 	}
 	for _, rec := range all {
-		if rec.PendingRating {
-			s.enqueue(s.trust.ctx, ratingJob{id: rec.Metadata.ID, user: principal{Name: rec.CreatedBy}})
+		if !rec.PendingRating {
+			continue
+		}
+		select {
+		case s.trust.slots <- struct{}{}:
+			s.trust.jobs <- ratingJob{id: rec.Metadata.ID, user: principal{Name: rec.CreatedBy}}
+		case <-s.trust.ctx.Done():
+			return // stays pending (hidden); the next start requeues it
 		}
 	}
 }
 
-func (s *Server) enqueue(ctx context.Context, j ratingJob) {
+// reserveRating reserves a place in the rating queue without waiting, or
+// reports that the queue is full.
+func (t *trust) reserveRating() bool {
 	select {
-	case s.trust.jobs <- j:
-	case <-ctx.Done():
-		// Stays pending (hidden); the next start requeues it.
+	case t.slots <- struct{}{}:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -338,84 +360,6 @@ func (s *Server) rateInBackground(j ratingJob) {
 	if err := s.trust.raw.Delete(ctx, j.id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("dropping a disqualified artifact failed; it stays hidden", "artifact_id", j.id, "error", err.Error())
 	}
-}
-
-// createRated is POST /artifact/model in the sync and async modes.
-func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal, rec store.Record) {
-	if s.cfg.RatingMode == RatingAsync {
-		rec.PendingRating = true
-		created, err := s.trust.raw.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
-		if err != nil {
-			s.storeError(w, r, err)
-			return
-		}
-		s.enqueue(r.Context(), ratingJob{id: created.Metadata.ID, user: p})
-		writeJSON(w, http.StatusAccepted, s.toArtifact(r, created))
-		return
-	}
-	rt, err := s.computeRating(r.Context(), rec, p)
-	if err != nil {
-		writeError(w, http.StatusFailedDependency, "the artifact is not registered: its rating could not be computed: "+err.Error())
-		return
-	}
-	if rt.NetScore < s.cfg.RatingMinNetScore {
-		writeError(w, http.StatusFailedDependency, fmt.Sprintf(
-			"the artifact is not registered: net_score %.4f is below the minimum %.4f (RATING_MIN_NET_SCORE); lowest scores: %s",
-			rt.NetScore, s.cfg.RatingMinNetScore, lowestScores(rt)))
-		return
-	}
-	rec.Rating, _ = json.Marshal(rt)
-	created, err := s.store.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
-	if err != nil {
-		s.storeError(w, r, err)
-		return
-	}
-	s.audit(r, p, created.Metadata, store.ActionRate)
-	writeJSON(w, http.StatusCreated, s.toArtifact(r, created))
-}
-
-// lowestScores names the three weakest metrics, for the 424 message.
-func lowestScores(r rating.Rating) string {
-	m := map[string]float64{
-		"ramp_up_time": r.RampUpTime, "bus_factor": r.BusFactor, "performance_claims": r.PerformanceClaims,
-		"license": r.License, "dataset_and_code_score": r.DatasetAndCodeScore, "dataset_quality": r.DatasetQuality,
-		"code_quality": r.CodeQuality, "reproducibility": r.Reproducibility, "reviewedness": r.Reviewedness,
-		"tree_score": r.TreeScore,
-	}
-	names := slices.Collect(maps.Keys(m))
-	// Lowest first, ties by name, so the message is stable.
-	slices.SortFunc(names, func(a, b string) int {
-		if c := cmp.Compare(m[a], m[b]); c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
-	parts := make([]string, 0, 3)
-	for _, n := range names[:3] {
-		parts = append(parts, fmt.Sprintf("%s=%.2f", n, m[n]))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func (s *Server) handleRate(w http.ResponseWriter, r *http.Request, p principal) {
-	_, id, ok := pathArtifact(w, r)
-	if !ok {
-		return
-	}
-	rec, ok := s.lookup(w, r, artifact.TypeModel, id)
-	if !ok {
-		return
-	}
-	rt, err := s.ensureRating(r.Context(), rec, p)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return
-		}
-		s.log.Warn("rating failed", "artifact_id", id, "error", err.Error())
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("the rating of %s could not be computed: %s", id, err.Error()))
-		return
-	}
-	writeJSON(w, http.StatusOK, rt)
 }
 
 // matchRefs returns the records of typ whose Hugging Face repository is

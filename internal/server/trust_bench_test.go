@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
@@ -27,7 +26,7 @@ func newTrustBenchServer(b *testing.B, backend string, mode RatingMode) benchSer
 		b.Fatal(err)
 	}
 	b.Cleanup(srv.Close)
-	return benchServer{h: srv.Handler(), tok: "bearer " + srv.issueFor(DefaultAdminName, time.Now())}
+	return benchServer{h: srv.Handler(), tok: "bearer " + adminToken(b, srv)}
 }
 
 func BenchmarkSyncIngest(b *testing.B) {

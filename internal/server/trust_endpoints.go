@@ -1,12 +1,15 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -395,4 +398,90 @@ func (s *Server) handleLicenseCheck(w http.ResponseWriter, r *http.Request, _ pr
 		return
 	}
 	writeJSON(w, http.StatusOK, rating.Compatible(rating.ModelLicense(info), lic.SPDXID))
+}
+
+// createRated is POST /artifact/model in the sync and async modes.
+func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal, rec store.Record) {
+	if s.cfg.RatingMode == RatingAsync {
+		// The place in the queue first: a create never waits for one, and
+		// an artifact stored hidden is always queued for its rating.
+		if !s.trust.reserveRating() {
+			w.Header().Set("Retry-After", strconv.Itoa(ratingQueueRetryAfter))
+			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the rating queue is full (%d models waiting for a rating) and nothing was stored; try again in %d s", s.cfg.RatingQueue, ratingQueueRetryAfter))
+			return
+		}
+		rec.PendingRating = true
+		created, err := s.trust.raw.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
+		if err != nil {
+			<-s.trust.slots
+			s.storeError(w, r, err)
+			return
+		}
+		s.trust.jobs <- ratingJob{id: created.Metadata.ID, user: p}
+		writeJSON(w, http.StatusAccepted, s.toArtifact(r, created))
+		return
+	}
+	rt, err := s.computeRating(r.Context(), rec, p)
+	if err != nil {
+		writeError(w, http.StatusFailedDependency, "the artifact is not registered: its rating could not be computed: "+err.Error())
+		return
+	}
+	if rt.NetScore < s.cfg.RatingMinNetScore {
+		writeError(w, http.StatusFailedDependency, fmt.Sprintf(
+			"the artifact is not registered: net_score %.4f is below the minimum %.4f (RATING_MIN_NET_SCORE); lowest scores: %s",
+			rt.NetScore, s.cfg.RatingMinNetScore, lowestScores(rt)))
+		return
+	}
+	rec.Rating, _ = json.Marshal(rt)
+	created, err := s.store.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	s.audit(r, p, created.Metadata, store.ActionRate)
+	writeJSON(w, http.StatusCreated, s.toArtifact(r, created))
+}
+
+// lowestScores names the three weakest metrics, for the 424 message.
+func lowestScores(r rating.Rating) string {
+	m := map[string]float64{
+		"ramp_up_time": r.RampUpTime, "bus_factor": r.BusFactor, "performance_claims": r.PerformanceClaims,
+		"license": r.License, "dataset_and_code_score": r.DatasetAndCodeScore, "dataset_quality": r.DatasetQuality,
+		"code_quality": r.CodeQuality, "reproducibility": r.Reproducibility, "reviewedness": r.Reviewedness,
+		"tree_score": r.TreeScore,
+	}
+	names := slices.Collect(maps.Keys(m))
+	// Lowest first, ties by name, so the message is stable.
+	slices.SortFunc(names, func(a, b string) int {
+		if c := cmp.Compare(m[a], m[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, 0, 3)
+	for _, n := range names[:3] {
+		parts = append(parts, fmt.Sprintf("%s=%.2f", n, m[n]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Server) handleRate(w http.ResponseWriter, r *http.Request, p principal) {
+	_, id, ok := pathArtifact(w, r)
+	if !ok {
+		return
+	}
+	rec, ok := s.lookup(w, r, artifact.TypeModel, id)
+	if !ok {
+		return
+	}
+	rt, err := s.ensureRating(r.Context(), rec, p)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		s.log.Warn("rating failed", "artifact_id", id, "error", err.Error())
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("the rating of %s could not be computed: %s", id, err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, rt)
 }

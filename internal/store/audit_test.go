@@ -59,8 +59,8 @@ func TestSQLiteResetGenerationPersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Generation() != 0 {
-		t.Errorf("fresh database: generation %d", st.Generation())
+	if gen, err := st.Generation(ctx, 0); gen != 0 || err != nil {
+		t.Errorf("fresh database: generation %d %v", gen, err)
 	}
 	for range 2 {
 		if err := st.Reset(ctx); err != nil {
@@ -72,7 +72,7 @@ func TestSQLiteResetGenerationPersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if st.Generation() != 2 {
-		t.Errorf("after two resets and a restart: generation %d, want 2", st.Generation())
+	if gen, err := st.Generation(ctx, 0); gen != 2 || err != nil {
+		t.Errorf("after two resets and a restart: generation %d %v, want 2", gen, err)
 	}
 }

@@ -108,6 +108,14 @@ func (m *Memory) Page(_ context.Context, q Query, after string, limit int) ([]Re
 	return out, "", nil
 }
 
+func (m *Memory) Skip(ctx context.Context, q Query, n int) (string, bool, error) {
+	recs, _, err := m.Page(ctx, q, "", n)
+	if err != nil || len(recs) < n {
+		return "", false, err
+	}
+	return recs[n-1].Metadata.ID, true, nil
+}
+
 func (m *Memory) Count(_ context.Context, q Query, _ int) (int, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -158,10 +166,10 @@ func (m *Memory) Reset(_ context.Context) error {
 	return nil
 }
 
-func (m *Memory) Generation() int64 {
+func (m *Memory) Generation(context.Context, time.Duration) (int64, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.gen
+	return m.gen, nil
 }
 
 func (m *Memory) AppendAudit(_ context.Context, id string, e AuditEntry) error {

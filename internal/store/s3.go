@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
@@ -46,26 +49,46 @@ import (
 // the next number when another writer took the id first.
 //
 // S3 has no transactions, so the order of the writes is what keeps the
-// audit trail whole across a crash (kill -9, power loss) at any point:
+// audit trail whole across a crash (kill -9, power loss) at any point, and
+// conditional writes (If-None-Match, If-Match) are what keep concurrent
+// writers, on any number of servers, from undoing each other:
 //
-//   - Create claims the url, writes the CREATE entry, then the metadata
-//     object, then its index entries. A claim whose artifact does not exist yet is a create in
+//   - Create writes the CREATE entry, claims the url, then writes the
+//     metadata object (If-None-Match: *), then its index entries. A claim
+//     whose artifact does not exist yet but has a trail is a create in
 //     progress for s3ClaimGrace (a concurrent create of the url gets 409),
 //     and after that the leftover of a crash, which the next create takes
-//     over. A
-//     crash in between leaves an entry under an id that has no artifact:
-//     invisible (the audit of a missing artifact is 404), removed by a
-//     reset, and its id is never handed out again because OpenS3 counts the
-//     ids under audit/ too. When another writer took the id first, the
-//     entry is deleted before the next id is tried.
-//   - Update writes the UPDATE entry first, then the metadata. A crash in
-//     between leaves an UPDATE entry for an update that was not applied (and
-//     whose client got no 200), never an applied update without its entry.
-//   - Delete removes the metadata first, then the trail and the url claim;
-//     a crash in between leaves objects that belong to no artifact, as in
-//     the first case.
-//   - Reset raises the generation (state/reset-generation) before it
-//     deletes anything, so that a reset cut short still revokes tokens.
+//     over; a claim whose artifact has neither metadata nor trail (it was
+//     deleted) is taken over at once. A crash before the metadata leaves an
+//     entry under an id that has no artifact: invisible (the audit of a
+//     missing artifact is 404), removed by a reset, and its id is never
+//     handed out again because OpenS3 counts the ids under audit/ too. When
+//     another writer took the id first, the entry is deleted and the next
+//     id tried.
+//   - Update writes the UPDATE entry first, then the metadata with If-Match
+//     on the version it read, so that it never brings back an artifact that
+//     a concurrent Delete removed, nor silently overwrites a concurrent
+//     update: on a mismatch it removes its entry and tries again on what is
+//     there now (or answers not found). A crash in between leaves an UPDATE
+//     entry for an update that was not applied (and whose client got no
+//     200), never an applied update without its entry.
+//   - Delete first marks the metadata deleted with If-Match on the version
+//     it read (from then on the artifact reads as not found; a concurrent
+//     update fails or was applied before), then removes the metadata, the
+//     trail, the index entries and the url claim; a crash in between leaves
+//     objects that belong to no artifact, as in the first case.
+//   - Reset raises the generation (state/reset-generation, a conditional
+//     write, so that two resets get two numbers) and marks it running
+//     before it deletes anything, so that a reset cut short still revokes
+//     tokens. While it runs, creates answer ErrResetting; a create that a
+//     reset overlaps (the generation changed between its first and its last
+//     step) erases itself and answers ErrResetting too. So a create either
+//     ends before the reset begins and is erased by it, or starts after it
+//     and is complete.
+//
+// A write whose caller is gone before it begins writes nothing; once begun,
+// it is finished (or undone) even when its caller goes away, so that a
+// client giving up never leaves half an artifact.
 //
 // The index entries of an artifact are written after its metadata object
 // and removed after it, so an entry may briefly point at nothing (readers
@@ -76,8 +99,13 @@ type S3 struct {
 	client *s3.Client
 	bucket string
 	seq    atomic.Int64
-	gen    atomic.Int64
-	now    func() time.Time
+	// gen is the reset generation last read from the bucket (or written),
+	// genAt when (Unix nanoseconds), so that token checks read the bucket
+	// at most once per the maxAge they ask for.
+	gen       atomic.Int64
+	genAt     atomic.Int64
+	genFlight singleflight.Group
+	now       func() time.Time
 }
 
 const (
@@ -90,6 +118,15 @@ const (
 	s3MaxKeys       = 1000
 	s3AuditPrefix   = "audit/"
 	s3GenerationKey = "state/reset-generation"
+	// s3ResetRunningMeta is the user metadata of the generation object
+	// while a reset runs: when it began. A reset cut short (its process
+	// killed) stops counting as running after s3ResetStale, or when the
+	// next reset ends.
+	s3ResetRunningMeta = "reset-running"
+	s3ResetStale       = 5 * time.Minute
+	// s3UpdateAttempts bounds the retries of an Update that concurrent
+	// updates of the same artifact keep overtaking.
+	s3UpdateAttempts = 8
 	// s3Parallel bounds the concurrent requests of List and Reset.
 	s3Parallel = 16
 	// createdAtLayout is the guide's created_at (Python's isoformat of a
@@ -107,9 +144,11 @@ type s3Document struct {
 	CreatedAt string `json:"created_at"`
 	CreatedBy string `json:"created_by"`
 	// Beyond the guide's format (readers of it ignore unknown fields):
-	// the ModelRating once computed, and the async-ingest marker.
+	// the ModelRating once computed, the async-ingest marker, and the mark
+	// of a Delete in progress (the artifact reads as not found).
 	Rating        json.RawMessage `json:"rating,omitempty"`
 	PendingRating bool            `json:"pending_rating,omitempty"`
+	Deleted       bool            `json:"deleted,omitempty"`
 }
 
 // MetadataKey is where the metadata of id lives.
@@ -145,17 +184,8 @@ func OpenS3(ctx context.Context, client *s3.Client, bucket string) (*S3, error) 
 			s.seq.Store(n)
 		}
 	}
-	b, err := s.getBytes(ctx, s3GenerationKey)
-	switch {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
+	if _, err := s.readReset(ctx); err != nil {
 		return nil, fmt.Errorf("accessing S3 bucket %s: reading %s: %w", bucket, s3GenerationKey, err)
-	default:
-		n, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-		if perr != nil {
-			return nil, fmt.Errorf("S3 bucket %s: %s holds %q, not a number", bucket, s3GenerationKey, b)
-		}
-		s.gen.Store(n)
 	}
 	if err := s.indexMissing(ctx, keys); err != nil {
 		return nil, fmt.Errorf("accessing S3 bucket %s: indexing artifacts written without index entries: %w", bucket, err)
@@ -194,7 +224,85 @@ func (s *S3) indexMissing(ctx context.Context, metadataKeys []string) error {
 	})
 }
 
-func (s *S3) Generation() int64 { return s.gen.Load() }
+func (s *S3) Generation(ctx context.Context, maxAge time.Duration) (int64, error) {
+	if maxAge > 0 && s.now().Sub(time.Unix(0, s.genAt.Load())) < maxAge {
+		return s.gen.Load(), nil
+	}
+	// Token checks of many requests at once share one read.
+	_, err, _ := s.genFlight.Do("", func() (any, error) { return s.readReset(context.WithoutCancel(ctx)) })
+	return s.gen.Load(), err
+}
+
+// resetState is what the generation object says: how many resets there
+// were, and whether one is running.
+type resetState struct {
+	gen     int64
+	running bool
+	etag    string // "" when the object does not exist yet
+}
+
+// readReset reads the generation object and remembers the generation.
+func (s *S3) readReset(ctx context.Context) (resetState, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s3GenerationKey)})
+	if s3bucket.IsNotFound(err) {
+		s.noteGeneration(0)
+		return resetState{}, nil
+	}
+	if err != nil {
+		return resetState{}, err
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		return resetState{}, err
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return resetState{}, fmt.Errorf("%s holds %q, not a number", s3GenerationKey, b)
+	}
+	st := resetState{gen: n, etag: aws.ToString(out.ETag)}
+	if began, err := time.Parse(time.RFC3339Nano, out.Metadata[s3ResetRunningMeta]); err == nil {
+		st.running = s.now().Sub(began) < s3ResetStale
+	}
+	s.noteGeneration(n)
+	return st, nil
+}
+
+// noteGeneration remembers n as read now; generations only grow, so an
+// older answer that arrives late does not lower it.
+func (s *S3) noteGeneration(n int64) {
+	for {
+		cur := s.gen.Load()
+		if n < cur || s.gen.CompareAndSwap(cur, n) {
+			break
+		}
+	}
+	s.genAt.Store(s.now().UnixNano())
+}
+
+// writeReset writes the generation object: gen, marked running or not,
+// replacing the version etag ("" = only if there is none). It returns the
+// new version's ETag.
+func (s *S3) writeReset(ctx context.Context, gen int64, running bool, etag string) (string, error) {
+	in := &s3.PutObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(s3GenerationKey),
+		Body: strings.NewReader(strconv.FormatInt(gen, 10)), ContentType: aws.String("text/plain"),
+	}
+	if running {
+		in.Metadata = map[string]string{s3ResetRunningMeta: s.now().UTC().Format(time.RFC3339Nano)}
+	}
+	if etag == "" {
+		in.IfNoneMatch = aws.String("*")
+	} else {
+		in.IfMatch = aws.String(etag)
+	}
+	out, err := s.client.PutObject(ctx, in)
+	if err != nil {
+		return "", err
+	}
+	s.noteGeneration(gen)
+	return aws.ToString(out.ETag), nil
+}
 
 // auditIDs lists the ids that have an audit/<id>/ folder.
 func (s *S3) auditIDs(ctx context.Context) ([]string, error) {
@@ -284,21 +392,28 @@ func (s *S3) delete(ctx context.Context, key string) error {
 	return err
 }
 
-func encodeDocument(r Record) ([]byte, error) {
+func encodeDocument(r Record) ([]byte, error) { return json.MarshalIndent(toDocument(r), "", "  ") }
+
+func toDocument(r Record) s3Document {
 	var d s3Document
 	d.Metadata = r.Metadata
-	d.Data.URL = normURL(r.URL)
+	d.Data.URL = strings.TrimSpace(r.URL)
 	d.Data.HFData = nonNilHF(r.HFData)
 	d.CreatedAt = r.CreatedAt.UTC().Format(createdAtLayout)
 	d.CreatedBy = r.CreatedBy
 	d.Rating, d.PendingRating = r.Rating, r.PendingRating
-	return json.MarshalIndent(d, "", "  ")
+	return d
 }
 
+// decodeDocument reads a metadata object; ErrNotFound when it is marked
+// deleted.
 func decodeDocument(b []byte) (Record, error) {
 	var d s3Document
 	if err := json.Unmarshal(b, &d); err != nil {
 		return Record{}, err
+	}
+	if d.Deleted {
+		return Record{}, ErrNotFound
 	}
 	r := Record{Metadata: d.Metadata, URL: d.Data.URL, HFData: d.Data.HFData, CreatedBy: d.CreatedBy, Rating: d.Rating, PendingRating: d.PendingRating}
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999", time.RFC3339Nano} {
@@ -311,17 +426,19 @@ func decodeDocument(b []byte) (Record, error) {
 }
 
 // s3ClaimGrace is how long a url claim whose artifact does not exist yet
-// counts as a create in progress (its metadata follows within moments, on
-// any replica) rather than the leftover of a create that crashed.
+// (but has a trail) counts as a create in progress (its metadata follows
+// within moments, on any replica), or a claim whose artifact has another
+// url as an update in progress, rather than the leftover of a crash.
 const s3ClaimGrace = time.Minute
 
 // claimURL makes id the owner of typ+url, or returns ErrConflict when
-// another artifact owns it. A claim is live while its artifact has that
-// type and url, and for s3ClaimGrace after it was written (the artifact may
-// be on its way, written by another replica). A stale claim (its artifact
-// is gone or has another url now) is taken over with If-Match, so that of
-// two writers taking over the same claim one wins.
-func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
+// another artifact owns it; ownEntry is the audit entry the caller wrote
+// under id ("" for none), which says nothing about another writer's. A claim is live while its artifact has that
+// type and url, and for s3ClaimGrace after it was written while its
+// artifact is on its way (its trail exists) or moving to that url. A stale
+// claim is taken over with If-Match, so that of two writers taking over the
+// same claim one wins.
+func (s *S3) claimURL(ctx context.Context, typ, url, id, ownEntry string) error {
 	key := urlIndexKey(typ, url)
 	for range 3 {
 		err := s.put(ctx, key, []byte(id), true)
@@ -340,16 +457,9 @@ func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
 		if err != nil {
 			return err
 		}
-		// Even an owner with our id is another writer's: two replicas may
-		// allocate the same id, and the metadata write decides between them.
-		rec, err := s.Get(ctx, string(owner))
-		switch {
-		case err == nil && rec.Metadata.Type == typ && normURL(rec.URL) == normURL(url):
-			return ErrConflict
-		case err != nil && !errors.Is(err, ErrNotFound):
-			return err
-		case out.LastModified != nil && s.now().Sub(*out.LastModified) < s3ClaimGrace:
-			return ErrConflict // its artifact is being written
+		live, err := s.claimLive(ctx, string(owner), typ, url, ownEntry, aws.ToTime(out.LastModified))
+		if err != nil || live {
+			return cmp.Or(err, ErrConflict)
 		}
 		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(s.bucket), Key: aws.String(key), Body: strings.NewReader(id),
@@ -363,114 +473,245 @@ func (s *S3) claimURL(ctx context.Context, typ, url, id string) error {
 	return ErrConflict
 }
 
+// claimLive reports whether the claim of typ+url by owner, written at
+// written, still holds (see claimURL).
+func (s *S3) claimLive(ctx context.Context, owner, typ, url, ownEntry string, written time.Time) (bool, error) {
+	// Even an owner with our id is another writer's: two replicas may
+	// allocate the same id, and the metadata write decides between them.
+	rec, err := s.Get(ctx, owner)
+	switch {
+	case err == nil && rec.Metadata.Type == typ && normURL(rec.URL) == normURL(url):
+		return true, nil
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return false, err
+	case s.now().Sub(written) >= s3ClaimGrace:
+		return false, nil
+	case err == nil:
+		return true, nil // an update moving its artifact to url
+	}
+	// No artifact: a create on its way has written its trail already; a
+	// deleted artifact has none left.
+	out, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: aws.String(s.bucket), Prefix: aws.String(s3AuditPrefix + owner + "/"), MaxKeys: aws.Int32(2),
+	})
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(out.Contents, func(o types.Object) bool { return aws.ToString(o.Key) != ownEntry }), nil
+}
+
+// Create refuses to start while a reset runs, and undoes itself when a
+// reset began before it ended (see S3).
 func (s *S3) Create(ctx context.Context, r Record, e AuditEntry) (Record, error) {
-	r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
-	if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.Metadata.ID); err != nil {
+	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
-	for attempt := 0; attempt < 20; attempt++ {
-		if attempt > 0 {
-			// Another writer took the id; the claim is ours and names the
-			// next one.
-			r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
-			if err := s.put(ctx, urlIndexKey(r.Metadata.Type, r.URL), []byte(r.Metadata.ID), false); err != nil {
-				return Record{}, s.releaseClaim(r, err)
-			}
+	ctx = context.WithoutCancel(ctx)
+	before, err := s.readReset(ctx)
+	if err != nil {
+		return Record{}, err
+	}
+	if before.running {
+		return Record{}, ErrResetting
+	}
+	r, err = s.create(ctx, r, e)
+	if err != nil {
+		return Record{}, err
+	}
+	after, err := s.readReset(ctx)
+	if err == nil && after.gen == before.gen && !after.running {
+		return r, nil
+	}
+	// A reset may have erased part of it: erase the rest.
+	return Record{}, errors.Join(cmp.Or(err, ErrResetting), s.remove(ctx, r))
+}
+
+// create writes the entry, the claim, the metadata and the index entries
+// of a new artifact (see S3).
+func (s *S3) create(ctx context.Context, r Record, e AuditEntry) (Record, error) {
+	claimed, prevAudit := false, ""
+	// fail undoes what this create wrote and returns err.
+	fail := func(err error, auditKey string) (Record, error) {
+		undo := []string{auditKey}
+		if claimed {
+			undo = append(undo, urlIndexKey(r.Metadata.Type, r.URL))
 		}
+		return Record{}, errors.Join(err, s.deleteAll(ctx, slices.DeleteFunc(undo, func(k string) bool { return k == "" })))
+	}
+	for range 20 {
+		r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
 		body, err := encodeDocument(r)
 		if err != nil {
-			return Record{}, s.releaseClaim(r, err)
+			return fail(err, prevAudit)
 		}
 		e.Artifact = r.Metadata
 		auditKey, err := s.putAudit(ctx, r.Metadata.ID, e)
 		if err != nil {
-			return Record{}, s.releaseClaim(r, err)
+			return fail(err, prevAudit)
+		}
+		if !claimed {
+			if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.Metadata.ID, auditKey); err != nil {
+				return fail(err, auditKey)
+			}
+			claimed = true
+		} else if err := s.put(ctx, urlIndexKey(r.Metadata.Type, r.URL), []byte(r.Metadata.ID), false); err != nil {
+			// The claim is ours and names the next id now.
+			return fail(errors.Join(err, s.delete(ctx, auditKey)), prevAudit)
+		}
+		if prevAudit != "" {
+			// Another writer's id: our entry must not join its trail.
+			if err := s.delete(ctx, prevAudit); err != nil {
+				return fail(err, auditKey)
+			}
 		}
 		err = s.put(ctx, MetadataKey(r.Metadata.ID), body, true)
 		if err == nil {
 			return r, s.putIndex(ctx, r.Metadata)
 		}
 		if !s3bucket.IsPreconditionFailed(err) {
-			return Record{}, s.releaseClaim(r, err)
+			return fail(err, auditKey)
 		}
-		// Another writer took this id: our entry must not join its trail.
-		// The url claim is ours; retry with the next id.
-		if err := s.delete(ctx, auditKey); err != nil {
-			return Record{}, err
-		}
+		prevAudit = auditKey
 	}
-	return Record{}, s.releaseClaim(r, errors.New("could not allocate a unique artifact id after 20 attempts"))
-}
-
-// releaseClaim frees the url of a create that failed after claiming it, so
-// that a retry is not refused for s3ClaimGrace, and returns err.
-func (s *S3) releaseClaim(r Record, err error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = s.delete(ctx, urlIndexKey(r.Metadata.Type, r.URL))
-	return err
+	return fail(errors.New("could not allocate a unique artifact id after 20 attempts"), prevAudit)
 }
 
 func (s *S3) Get(ctx context.Context, id string) (Record, error) {
-	b, err := s.getBytes(ctx, MetadataKey(id))
+	r, _, err := s.getTagged(ctx, id)
+	return r, err
+}
+
+// getTagged reads id and the ETag of the version read.
+func (s *S3) getTagged(ctx context.Context, id string) (Record, *string, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(id))})
 	if err != nil {
-		return Record{}, err
+		if s3bucket.IsNotFound(err) {
+			return Record{}, nil, ErrNotFound
+		}
+		return Record{}, nil, err
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		return Record{}, nil, err
 	}
 	r, err := decodeDocument(b)
-	if err != nil {
-		return Record{}, fmt.Errorf("%s is not the guide's metadata JSON: %w", MetadataKey(id), err)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Record{}, nil, err
+	case err != nil:
+		return Record{}, nil, fmt.Errorf("%s is not the guide's metadata JSON: %w", MetadataKey(id), err)
 	}
-	return r, nil
+	return r, out.ETag, nil
 }
 
 func (s *S3) Update(ctx context.Context, r Record, e AuditEntry) error {
-	old, err := s.Get(ctx, r.Metadata.ID)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	moved := normURL(old.URL) != normURL(r.URL)
-	if moved {
-		if err := s.claimURL(ctx, old.Metadata.Type, r.URL, r.Metadata.ID); err != nil {
-			return err
+	ctx = context.WithoutCancel(ctx)
+	claimed := false
+	// fail releases the url this update claimed and returns err.
+	fail := func(err error) error {
+		if claimed {
+			err = errors.Join(err, s.delete(ctx, urlIndexKey(r.Metadata.Type, r.URL)))
+		}
+		return err
+	}
+	for range s3UpdateAttempts {
+		old, etag, err := s.getTagged(ctx, r.Metadata.ID)
+		if err != nil {
+			return fail(err)
+		}
+		r.Metadata.Type = old.Metadata.Type
+		moved := normURL(old.URL) != normURL(r.URL)
+		if moved && !claimed {
+			if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.Metadata.ID, ""); err != nil {
+				return err
+			}
+			claimed = true
+		}
+		r.CreatedAt, r.CreatedBy = old.CreatedAt, old.CreatedBy
+		body, err := encodeDocument(r)
+		if err != nil {
+			return fail(err)
+		}
+		auditKey, err := s.putAudit(ctx, r.Metadata.ID, e)
+		if err != nil {
+			return fail(err)
+		}
+		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(r.Metadata.ID)), Body: bytes.NewReader(body),
+			ContentType: aws.String("application/json"), IfMatch: etag,
+		})
+		if err == nil {
+			var stale []string
+			if moved {
+				stale = append(stale, urlIndexKey(old.Metadata.Type, old.URL))
+			}
+			if renamed := old.Metadata.Name != r.Metadata.Name; renamed {
+				if err := s.put(ctx, nameIndexKey(r.Metadata.Name, r.Metadata.ID), nil, false); err != nil {
+					return err
+				}
+				stale = append(stale, nameIndexKey(old.Metadata.Name, r.Metadata.ID))
+			}
+			return s.deleteAll(ctx, stale)
+		}
+		// Deleted or changed since it was read: this entry belongs to no
+		// applied update.
+		if derr := s.delete(ctx, auditKey); derr != nil || !s3bucket.IsPreconditionFailed(err) && !s3bucket.IsNotFound(err) {
+			return fail(errors.Join(err, derr))
 		}
 	}
-	r.CreatedAt, r.CreatedBy = old.CreatedAt, old.CreatedBy
-	body, err := encodeDocument(r)
-	if err != nil {
-		return err
-	}
-	if _, err := s.putAudit(ctx, r.Metadata.ID, e); err != nil {
-		return err
-	}
-	if err := s.put(ctx, MetadataKey(r.Metadata.ID), body, false); err != nil {
-		return err
-	}
-	var stale []string
-	if moved {
-		stale = append(stale, urlIndexKey(old.Metadata.Type, old.URL))
-	}
-	if renamed := old.Metadata.Name != r.Metadata.Name; renamed {
-		if err := s.put(ctx, nameIndexKey(r.Metadata.Name, r.Metadata.ID), nil, false); err != nil {
-			return err
-		}
-		stale = append(stale, nameIndexKey(old.Metadata.Name, r.Metadata.ID))
-	}
-	return s.deleteAll(ctx, stale)
+	return fail(fmt.Errorf("artifact %s changed under %d concurrent updates in a row", r.Metadata.ID, s3UpdateAttempts))
 }
 
 func (s *S3) Delete(ctx context.Context, id string) error {
-	r, err := s.Get(ctx, id)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx = context.WithoutCancel(ctx)
+	for attempt := 0; ; attempt++ {
+		r, etag, err := s.getTagged(ctx, id)
+		if err != nil {
+			return err
+		}
+		// Marked deleted first, with a conditional write: a concurrent
+		// update then lands before it (and is deleted with it) or fails,
+		// also on S3-compatible servers (versitygw) that serialise
+		// conditional writes with each other but not with deletes.
+		d := toDocument(r)
+		d.Deleted = true
+		body, err := json.MarshalIndent(d, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(id)), Body: bytes.NewReader(body),
+			ContentType: aws.String("application/json"), IfMatch: etag,
+		})
+		if err == nil {
+			r.Metadata.ID = id
+			return s.remove(ctx, r)
+		}
+		if !s3bucket.IsPreconditionFailed(err) && !s3bucket.IsNotFound(err) || attempt == s3UpdateAttempts {
+			return err
+		}
+		// Updated or deleted meanwhile: delete what is there now.
+	}
+}
+
+// remove deletes r's metadata, then its trail, its index entries and its
+// url claim. A url that a concurrent update claimed for it is left to
+// claimURL, which takes over a claim without artifact or trail at once.
+func (s *S3) remove(ctx context.Context, r Record) error {
+	if err := s.delete(ctx, MetadataKey(r.Metadata.ID)); err != nil {
+		return err
+	}
+	auditKeys, err := s.keys(ctx, s3AuditPrefix+r.Metadata.ID+"/")
 	if err != nil {
 		return err
 	}
-	if err := s.delete(ctx, MetadataKey(id)); err != nil {
-		return err
-	}
-	auditKeys, err := s.keys(ctx, s3AuditPrefix+id+"/")
-	if err != nil {
-		return err
-	}
-	r.Metadata.ID = id
 	return s.deleteAll(ctx, append(auditKeys, append(indexKeys(r.Metadata), urlIndexKey(r.Metadata.Type, r.URL))...))
 }
 
@@ -637,6 +878,15 @@ func (s *S3) Page(ctx context.Context, q Query, after string, limit int) ([]Reco
 	return out, next, nil
 }
 
+// Skip counts index entries: LIST calls only, no object reads.
+func (s *S3) Skip(ctx context.Context, q Query, n int) (string, bool, error) {
+	ids, _, err := s.candidates(ctx, q, "", n)
+	if err != nil || len(ids) < n {
+		return "", false, err
+	}
+	return ids[n-1], true, nil
+}
+
 // Count counts index entries: LIST calls only, no object reads, and no more
 // than atMost of each part of the query.
 func (s *S3) Count(ctx context.Context, q Query, atMost int) (int, error) {
@@ -705,18 +955,41 @@ func (s *S3) Each(ctx context.Context, f func(Record) bool) error {
 }
 
 func (s *S3) Reset(ctx context.Context) error {
-	gen := s.gen.Load() + 1
-	if b, err := s.getBytes(ctx, s3GenerationKey); err == nil {
-		if n, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); perr == nil && n >= gen {
-			gen = n + 1 // another process reset since we opened
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx = context.WithoutCancel(ctx)
+	var (
+		gen  int64
+		etag string
+	)
+	for attempt := 0; ; attempt++ {
+		cur, err := s.readReset(ctx)
+		if err != nil {
+			return err
 		}
-	} else if !errors.Is(err, ErrNotFound) {
-		return err
+		gen = cur.gen + 1
+		etag, err = s.writeReset(ctx, gen, true, cur.etag)
+		if err == nil {
+			break
+		}
+		if !s3bucket.IsPreconditionFailed(err) || attempt == 20 {
+			return err
+		}
+		// Another reset raised it first: raise it past that one.
 	}
-	if err := s.put(ctx, s3GenerationKey, []byte(strconv.FormatInt(gen, 10)), false); err != nil {
-		return err
+	err := s.deleteStored(ctx)
+	// This reset deletes nothing more, even when it failed: clear the mark,
+	// unless a later reset has taken the object over meanwhile (it clears
+	// the mark when it ends).
+	if _, cerr := s.writeReset(ctx, gen, false, etag); cerr != nil && !s3bucket.IsPreconditionFailed(cerr) {
+		err = errors.Join(err, cerr)
 	}
-	s.gen.Store(gen)
+	return err
+}
+
+// deleteStored deletes the artifacts, the index and the audit trails.
+func (s *S3) deleteStored(ctx context.Context) error {
 	for _, prefix := range []string{s3bucket.ArtifactsPrefix, s3IndexPrefix, s3AuditPrefix} {
 		keys, err := s.keys(ctx, prefix)
 		if err != nil {
@@ -736,8 +1009,15 @@ func (s *S3) AppendAudit(ctx context.Context, id string, e AuditEntry) error {
 		}
 		return err
 	}
-	_, err := s.putAudit(ctx, id, e)
-	return err
+	key, err := s.putAudit(ctx, id, e)
+	if err != nil {
+		return err
+	}
+	// Deleted meanwhile: the entry must not outlive it.
+	if _, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(id))}); s3bucket.IsNotFound(err) {
+		return errors.Join(ErrNotFound, s.delete(ctx, key))
+	}
+	return nil
 }
 
 func (s *S3) Audit(ctx context.Context, id string) ([]AuditEntry, error) {

@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -24,7 +24,6 @@ type SQLite struct {
 	read *sql.DB // readers (query_only)
 	path string
 	now  func() time.Time
-	gen  atomic.Int64
 }
 
 // sqliteReaders is the size of the reader pool.
@@ -70,6 +69,83 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_artifact ON audit(artifact_id, n);
 `
 
+// migrateSQLite adds the columns a table made before them lacks: the
+// rating columns, and url_key (the url's normURL form, which the 409 rule
+// compares), which it fills in for the rows there are.
+func migrateSQLite(ctx context.Context, db *sql.DB) error {
+	have := map[string]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('artifacts')`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		have[name] = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for _, col := range []struct{ name, ddl string }{
+		{"rating", `ALTER TABLE artifacts ADD COLUMN rating TEXT`},
+		{"pending_rating", `ALTER TABLE artifacts ADD COLUMN pending_rating INTEGER NOT NULL DEFAULT 0`},
+		{"url_key", `ALTER TABLE artifacts ADD COLUMN url_key TEXT NOT NULL DEFAULT ''`},
+	} {
+		if !have[col.name] {
+			if _, err := db.ExecContext(ctx, col.ddl); err != nil {
+				return err
+			}
+		}
+	}
+	if !have["url_key"] {
+		if err := fillURLKeys(ctx, db); err != nil {
+			return err
+		}
+	}
+	_, err = db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS artifacts_type_url_key ON artifacts(type, url_key)`)
+	return err
+}
+
+// fillURLKeys sets url_key of the rows stored before the column existed.
+func fillURLKeys(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT seq, url FROM artifacts WHERE url_key = ''`)
+	if err != nil {
+		return err
+	}
+	keys := map[int64]string{}
+	for rows.Next() {
+		var (
+			seq int64
+			url string
+		)
+		if err := rows.Scan(&seq, &url); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		keys[seq] = normURL(url)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for seq, key := range keys {
+		if _, err := db.ExecContext(ctx, `UPDATE artifacts SET url_key = ? WHERE seq = ?`, key, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ratingColumn is the SQL value of a rating: NULL when there is none.
+func ratingColumn(r json.RawMessage) any {
+	if len(r) == 0 {
+		return nil
+	}
+	return string(r)
+}
+
 // OpenSQLite opens (creating if needed) the database file at path.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	const pragmas = "&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
@@ -89,9 +165,9 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("creating the schema in SQLite database %s: %w", path, err)
 	}
-	if err := migrateSQLiteRating(ctx, db); err != nil {
+	if err := migrateSQLite(ctx, db); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("adding the rating columns to SQLite database %s: %w", path, err)
+		return nil, fmt.Errorf("adding the rating and url_key columns to SQLite database %s: %w", path, err)
 	}
 	read, err := sql.Open("sqlite", path+"?_txlock=deferred"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
@@ -101,17 +177,23 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	read.SetMaxOpenConns(sqliteReaders)
 	read.SetMaxIdleConns(sqliteReaders)
 	s := &SQLite{db: db, read: read, path: path, now: time.Now}
-	var gen int64
-	err = db.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'reset'`).Scan(&gen)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if _, err := s.Generation(ctx, 0); err != nil {
 		_ = errors.Join(read.Close(), db.Close())
 		return nil, fmt.Errorf("reading the reset counter of SQLite database %s: %w", path, err)
 	}
-	s.gen.Store(gen)
 	return s, nil
 }
 
-func (s *SQLite) Generation() int64 { return s.gen.Load() }
+// Generation reads the counter every time (an indexed read of one row), so
+// that a reset by another process on the same file counts at once.
+func (s *SQLite) Generation(ctx context.Context, _ time.Duration) (int64, error) {
+	var gen int64
+	err := s.read.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'reset'`).Scan(&gen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return gen, err
+}
 
 // insertAudit writes e into the trail of id inside tx.
 func insertAudit(ctx context.Context, tx *sql.Tx, id string, e AuditEntry) error {
@@ -142,7 +224,7 @@ func (s *SQLite) Create(ctx context.Context, r Record, e AuditEntry) (Record, er
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
 	var exists int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM artifacts WHERE type = ? AND url = ?`, r.Metadata.Type, normURL(r.URL)).Scan(&exists)
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM artifacts WHERE type = ? AND url_key = ?`, r.Metadata.Type, normURL(r.URL)).Scan(&exists)
 	if err == nil {
 		return Record{}, ErrConflict
 	}
@@ -159,8 +241,8 @@ func (s *SQLite) Create(ctx context.Context, r Record, e AuditEntry) (Record, er
 	}
 	r.Metadata.ID = FormatID(r.Metadata.Type, seq, s.now())
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO artifacts(seq, id, type, name, url, hf_data, created_at, created_by, rating, pending_rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy, ratingColumn(r.Rating), r.PendingRating)
+		`INSERT INTO artifacts(seq, id, type, name, url, url_key, hf_data, created_at, created_by, rating, pending_rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy, ratingColumn(r.Rating), r.PendingRating)
 	if isUniqueViolation(err) {
 		return Record{}, ErrConflict
 	}
@@ -220,16 +302,17 @@ func (s *SQLite) Update(ctx context.Context, r Record, e AuditEntry) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
-	var owner string
-	err = tx.QueryRowContext(ctx, `SELECT id FROM artifacts WHERE type = (SELECT type FROM artifacts WHERE id = ?) AND url = ?`, r.Metadata.ID, normURL(r.URL)).Scan(&owner)
-	if err == nil && owner != r.Metadata.ID {
+	var other int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM artifacts WHERE type = (SELECT type FROM artifacts WHERE id = ?) AND url_key = ? AND id != ?`,
+		r.Metadata.ID, normURL(r.URL), r.Metadata.ID).Scan(&other)
+	if err == nil {
 		return ErrConflict
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE artifacts SET name = ?, url = ?, hf_data = ?, rating = ?, pending_rating = ? WHERE id = ?`,
-		r.Metadata.Name, normURL(r.URL), string(hf), ratingColumn(r.Rating), r.PendingRating, r.Metadata.ID)
+	res, err := tx.ExecContext(ctx, `UPDATE artifacts SET name = ?, url = ?, url_key = ?, hf_data = ?, rating = ?, pending_rating = ? WHERE id = ?`,
+		r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), ratingColumn(r.Rating), r.PendingRating, r.Metadata.ID)
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
@@ -264,19 +347,49 @@ func (s *SQLite) Delete(ctx context.Context, id string) error {
 	return tx.Commit()
 }
 
-// where is the SQL condition for q, with its arguments.
+// where is the SQL condition for q, with its arguments: one condition per
+// set of types, however many names share it, so that the expression stays
+// shallow for any number of terms (SQLite refuses expression trees deeper
+// than 1000, which a chain of 999 ORs is).
 func (q Query) where() (string, []any) {
+	type group struct {
+		types   []string
+		names   []string
+		anyName bool
+		seen    map[string]bool
+	}
+	var groups []*group
+	byTypes := map[string]*group{}
+	for _, t := range q {
+		types := slices.Compact(slices.Sorted(slices.Values(t.Types)))
+		key := strings.Join(types, ",")
+		g := byTypes[key]
+		if g == nil {
+			g = &group{types: types, seen: map[string]bool{}}
+			byTypes[key] = g
+			groups = append(groups, g)
+		}
+		switch {
+		case t.Name == "*":
+			g.anyName = true
+		case !g.seen[t.Name]:
+			g.seen[t.Name] = true
+			g.names = append(g.names, t.Name)
+		}
+	}
 	var terms []string
 	var args []any
-	for _, t := range q {
+	for _, g := range groups {
 		var conds []string
-		if t.Name != "*" {
-			conds = append(conds, "name = ?")
-			args = append(args, t.Name)
+		if !g.anyName {
+			conds = append(conds, "name IN ("+placeholders(len(g.names))+")")
+			for _, n := range g.names {
+				args = append(args, n)
+			}
 		}
-		if len(t.Types) > 0 {
-			conds = append(conds, "type IN (?"+strings.Repeat(", ?", len(t.Types)-1)+")")
-			for _, typ := range t.Types {
+		if len(g.types) > 0 {
+			conds = append(conds, "type IN ("+placeholders(len(g.types))+")")
+			for _, typ := range g.types {
 				args = append(args, typ)
 			}
 		}
@@ -290,6 +403,9 @@ func (q Query) where() (string, []any) {
 	}
 	return "(" + strings.Join(terms, " OR ") + ")", args
 }
+
+// placeholders is n SQL parameters: ?, ?, ...
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 func (s *SQLite) Page(ctx context.Context, q Query, after string, limit int) ([]Record, string, error) {
 	// seq is unique here, so it alone is the creation order.
@@ -327,6 +443,16 @@ func (s *SQLite) query(ctx context.Context, query string, args ...any) ([]Record
 	return out, rows.Err()
 }
 
+func (s *SQLite) Skip(ctx context.Context, q Query, n int) (string, bool, error) {
+	cond, args := q.where()
+	var id string
+	err := s.read.QueryRowContext(ctx, `SELECT id FROM artifacts WHERE `+cond+` ORDER BY seq LIMIT 1 OFFSET ?`, append(args, n-1)...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return id, err == nil, err
+}
+
 func (s *SQLite) Count(ctx context.Context, q Query, atMost int) (int, error) {
 	cond, args := q.where()
 	if atMost <= 0 {
@@ -361,10 +487,9 @@ func (s *SQLite) Reset(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
-	var gen int64
-	if err := tx.QueryRowContext(ctx,
+	if _, err := tx.ExecContext(ctx,
 		`INSERT INTO counters(name, value) VALUES ('reset', 1)
-		 ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value`).Scan(&gen); err != nil {
+		 ON CONFLICT(name) DO UPDATE SET value = value + 1`); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM artifacts`); err != nil {
@@ -373,11 +498,7 @@ func (s *SQLite) Reset(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM audit`); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	s.gen.Store(gen)
-	return nil
+	return tx.Commit()
 }
 
 func (s *SQLite) AppendAudit(ctx context.Context, id string, e AuditEntry) error {

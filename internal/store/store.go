@@ -25,6 +25,10 @@ var (
 	// ErrConflict means another artifact of the same type already has the
 	// same source url (the registry's 409 rule, see Store.Create).
 	ErrConflict = errors.New("an artifact of this type with this url exists")
+	// ErrResetting means a reset of the registry is running (S3: on any
+	// server sharing the bucket), and a create was refused or undone so that
+	// it cannot outlive the reset in part; it can be tried again in a moment.
+	ErrResetting = errors.New("a reset of the registry is in progress")
 )
 
 // Metadata is the API's ArtifactMetadata.
@@ -45,8 +49,11 @@ type Record struct {
 	HFData    []map[string]any
 	CreatedAt time.Time
 	CreatedBy string
-	// Rating is the model's ModelRating as JSON once computed, nil before
-	// (see rating.go).
+	// Rating is the model's ModelRating as JSON once computed, nil before.
+	// S3 keeps it in metadata.json as "rating" and PendingRating as
+	// "pending_rating" (true only while an async rating runs), so that the
+	// rating lives with the artifact and goes away with it; SQLite in the
+	// columns rating (JSON text, NULL before) and pending_rating.
 	Rating json.RawMessage
 	// PendingRating marks an artifact stored by an asynchronous ingest
 	// whose rating is not done yet; the API answers 404 for it.
@@ -89,8 +96,9 @@ const (
 // Store is a storage backend.
 //
 // The 409 rule: Create fails with ErrConflict when an artifact of the same
-// type already has exactly the same source url (compared after trimming
-// surrounding white space); Update fails the same way when the new url is
+// type already has the same source url (compared in the normal form of
+// artifact.NormalizeURL; the url is stored as given, trimmed); Update fails
+// the same way when the new url is
 // already another artifact's of that type. Artifacts of different types may
 // share a url, and any number of artifacts may share a name.
 type Store interface {
@@ -102,7 +110,9 @@ type Store interface {
 	// unique across restarts and concurrent creates, and stores it together
 	// with its CREATE audit entry e (whose Artifact gets the new metadata):
 	// a crash never leaves the artifact without that entry (SQLite: one
-	// transaction; S3: the entry is written first, see S3).
+	// transaction; S3: the entry is written first, see S3). A create that a
+	// reset overlaps either ends before it or fails with ErrResetting,
+	// having stored nothing.
 	Create(ctx context.Context, r Record, e AuditEntry) (Record, error)
 	// Get reads one record by id without scanning.
 	Get(ctx context.Context, id string) (Record, error)
@@ -119,6 +129,12 @@ type Store interface {
 	// but none that existed then is returned twice or skipped. limit <= 0
 	// means no limit.
 	Page(ctx context.Context, q Query, after string, limit int) (recs []Record, next string, err error)
+	// Skip returns the id of the n-th record matching q in creation order
+	// (n >= 1), for a Page to continue after, or false when fewer than n
+	// match; so that a numeric offset costs no reads of the records it
+	// skips (S3: LIST calls on the index only, where an artifact deleted a
+	// moment ago may still count).
+	Skip(ctx context.Context, q Query, n int) (after string, ok bool, err error)
 	// Count returns how many records match q, counting no further than
 	// atMost (<= 0: no limit), so that a cap check stays cheap on S3.
 	Count(ctx context.Context, q Query, atMost int) (int, error)
@@ -128,12 +144,12 @@ type Store interface {
 	// Reset removes every record and audit entry and raises Generation
 	// before it removes anything. Ids are not reused.
 	Reset(ctx context.Context) error
-	// Generation counts the resets of this storage, across restarts: tokens
-	// carry it, so that a reset revokes every token issued before it. It is
-	// read when the store opens and raised by this process's resets (a
-	// reset by another process sharing an S3 bucket is seen after a
-	// restart).
-	Generation() int64
+	// Generation counts the resets of this storage, across restarts and
+	// the processes sharing it: tokens carry it, so that a reset revokes
+	// every token issued before it, on every server. The answer may be up
+	// to maxAge old (S3 reads the bucket at most once per maxAge; 0 reads it
+	// now); this process's own resets count at once.
+	Generation(ctx context.Context, maxAge time.Duration) (int64, error)
 	// AppendAudit adds an entry to the trail of an existing artifact
 	// (ErrNotFound otherwise); used for entries without a write, such as
 	// DOWNLOAD.
@@ -164,7 +180,7 @@ func ParseSeq(id string) int64 {
 }
 
 // normURL is the form of a url the 409 rule compares.
-func normURL(u string) string { return strings.TrimSpace(u) }
+func normURL(u string) string { return artifact.NormalizeURL(u) }
 
 // All returns every record of st in creation order: a full read (on S3,
 // every object), for the few uses that need the whole registry.

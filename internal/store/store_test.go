@@ -150,3 +150,33 @@ func TestSQLiteTwoWritersUniqueIDs(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// Many terms in one query stay one shallow SQL condition: 999 of them
+// were an expression tree too deep for SQLite.
+func TestSQLiteManyQueryTerms(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, name := range []string{"t-3", "t-998"} {
+		if _, err := st.Create(ctx, Record{Metadata: Metadata{Name: name, Type: "model"}, URL: "https://example.com/" + name}, AuditEntry{Action: ActionCreate}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var q Query
+	for i := range 999 {
+		q = append(q, Term{Name: fmt.Sprintf("t-%d", i), Types: []string{"model", "code"}[:1+i%2]})
+	}
+	recs, _, err := st.Page(ctx, q, "", 0)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("Page with 999 terms: %d records, %v; want t-3 and t-998", len(recs), err)
+	}
+	if n, err := st.Count(ctx, q, 0); err != nil || n != 2 {
+		t.Errorf("Count with 999 terms: %d %v, want 2", n, err)
+	}
+	if id, ok, err := st.Skip(ctx, q, 2); err != nil || !ok || id != recs[1].Metadata.ID {
+		t.Errorf("Skip(2) with 999 terms: %q %v %v, want %s", id, ok, err, recs[1].Metadata.ID)
+	}
+}

@@ -126,11 +126,31 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = DefaultMaxBytes
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{}
+	hc := &http.Client{}
+	if cfg.HTTPClient != nil {
+		*hc = *cfg.HTTPClient
 	}
+	hc.CheckRedirect = sameHostRedirects
 	return &Client{cfg: cfg, hc: hc}, nil
+}
+
+// otherHostError refuses a redirect away from the upstream's host: a
+// compromised or misconfigured upstream must not send the server's calls
+// (and a GitHub token) to a host nobody configured.
+type otherHostError struct{ host string }
+
+func (e otherHostError) Error() string { return "redirect to another host refused: " + e.host }
+
+// sameHostRedirects follows up to 10 redirects within the host (and port)
+// of the configured upstream that the call went to.
+func sameHostRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
+		return otherHostError{host: req.URL.Host}
+	}
+	return nil
 }
 
 const (
@@ -157,8 +177,12 @@ func (c *Client) get(ctx context.Context, upstream, base, path string) ([]byte, 
 	res, err := c.hc.Do(req)
 	if err != nil {
 		reason := "connection failed"
-		if errors.Is(err, context.DeadlineExceeded) {
+		var other otherHostError
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
 			reason = fmt.Sprintf("no answer within %s", c.cfg.Timeout)
+		case errors.As(err, &other):
+			reason = fmt.Sprintf("it redirected to another host, %s, which is not followed (only redirects within the configured upstream's host are)", other.host)
 		}
 		return nil, &Error{Upstream: upstream, URL: u, Reason: reason, kind: ErrUnavailable}
 	}

@@ -3,9 +3,11 @@ package upstream_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,5 +139,47 @@ func TestConfigRejectsBadBases(t *testing.T) {
 	}
 	if _, err := upstream.New(upstream.Config{GitHubAPIURL: "ftp://x"}); err == nil || !strings.Contains(err.Error(), "GITHUB_API_URL") {
 		t.Errorf("a non-http base: %v", err)
+	}
+}
+
+// Redirects are followed within the configured upstream's host only: a 302
+// to another host is an error naming it, and that host is never called.
+func TestRedirectsStayOnTheUpstreamHost(t *testing.T) {
+	var elsewhere atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		_, _ = w.Write([]byte(`{"id":"org/m"}`))
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/models/org/away":
+			http.Redirect(w, r, other.URL+"/api/models/org/m", http.StatusFound)
+		case "/repos/o/away":
+			http.Redirect(w, r, other.URL+"/repos/o/r", http.StatusFound)
+		case "/api/models/org/moved":
+			http.Redirect(w, r, "/api/models/org/m", http.StatusFound)
+		case "/api/models/org/m":
+			_, _ = w.Write([]byte(`{"id":"org/m"}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, func(c *upstream.Config) { c.GitHubToken = "secret-token" })
+	ctx := context.Background()
+	otherHost := strings.TrimPrefix(other.URL, "http://")
+	_, errHF := c.HFModel(ctx, "org/away")
+	_, errGH := c.GitHubRepository(ctx, "o", "away")
+	for name, err := range map[string]error{"HF_ENDPOINT": errHF, "GITHUB_API_URL": errGH} {
+		if !errors.Is(err, upstream.ErrUnavailable) || !strings.Contains(fmt.Sprint(err), otherHost) {
+			t.Errorf("%s redirecting to another host: %v, want ErrUnavailable naming %s", name, err, otherHost)
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the other host was called %d times", n)
+	}
+	if info, err := c.HFModel(ctx, "org/moved"); err != nil || info.ID != "org/m" {
+		t.Errorf("a redirect within the upstream's host: %+v %v, want it followed", info, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -62,5 +63,33 @@ func checkRatingRoundTrip(t *testing.T, st Store) {
 	got, err = st.Get(ctx, rec.Metadata.ID)
 	if err != nil || got.PendingRating || string(got.Rating) != `{"net_score":0.75}` {
 		t.Fatalf("rated record read back as pending=%v rating=%s %v", got.PendingRating, got.Rating, err)
+	}
+}
+
+// A database made before url_key existed gets the column, filled in, so
+// that the 409 rule holds for the artifacts it already holds.
+func TestSQLiteURLKeyMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "r.db")
+	st, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Create(ctx, Record{Metadata: Metadata{Name: "m", Type: "model"}, URL: "https://HF.co/org/m/"}, AuditEntry{Action: ActionCreate}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ddl := range []string{`DROP INDEX artifacts_type_url_key`, `ALTER TABLE artifacts DROP COLUMN url_key`} {
+		if _, err := st.db.ExecContext(ctx, ddl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	if st, err = OpenSQLite(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = st.Create(ctx, Record{Metadata: Metadata{Name: "m", Type: "model"}, URL: "https://hf.co/org/m"}, AuditEntry{Action: ActionCreate})
+	if !errors.Is(err, ErrConflict) {
+		t.Errorf("create of the same source after the migration: %v, want ErrConflict", err)
 	}
 }
