@@ -10,9 +10,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// The resource identity of registry_artifact (Terraform 1.12 and newer):
-// {type, id}, the two parts of its import ID "<type>/<id>". Older CLIs
-// and OpenTofu ignore it; the resource then behaves as before.
+// The resource identity of registry_artifact (Terraform and OpenTofu 1.12
+// and newer): {type, id}, the two parts of its import ID "<type>/<id>".
+// Older CLIs ignore it; the resource then behaves as before.
 
 var _ resource.ResourceWithIdentity = (*ArtifactResource)(nil)
 

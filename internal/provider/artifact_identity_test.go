@@ -29,8 +29,9 @@ func TestAccArtifactResource_identity(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   testAccTerraformFeature("resource identity", tfversion.Version1_12_0),
-		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
+		// Terraform 1.12 and OpenTofu 1.12 have resource identities.
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_12_0)},
+		CheckDestroy:           testAccCheckArtifactsDestroyed(t),
 		Steps: []resource.TestStep{
 			{
 				Config: config,
@@ -88,8 +89,9 @@ func TestAccArtifactResource_identityUpgrade(t *testing.T) {
 	url, _ := testAccURL("code")
 	config := testAccArtifactConfig("code", url)
 	resource.ParallelTest(t, resource.TestCase{
-		PreCheck:               func() { testAccPreCheck(t) },
-		TerraformVersionChecks: testAccTerraformFeature("resource identity", tfversion.Version1_12_0),
+		PreCheck: func() { testAccPreCheck(t) },
+		// Terraform 1.12 and OpenTofu 1.12 have resource identities.
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_12_0)},
 		CheckDestroy:           testAccCheckArtifactsDestroyed(t),
 		Steps: []resource.TestStep{
 			{

@@ -11,8 +11,8 @@ import (
 )
 
 // testAccTerraformFeature is the TerraformVersionChecks of a test of a
-// Terraform feature that came with version minimum and that OpenTofu does
-// not have (resource identity, list resources, actions): the test skips
+// Terraform feature that came with version minimum and that OpenTofu (1.12)
+// does not have (list resources, actions): the test skips
 // under an older Terraform and under OpenTofu, naming the version and the
 // feature, also with REGISTRY_ACC_STRICT=1, since these CLIs lack the
 // feature rather than a prerequisite of the machine.

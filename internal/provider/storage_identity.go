@@ -10,8 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// The resource identity of registry_storage (Terraform 1.12 and newer):
-// {bucket}, its import ID. Older CLIs and OpenTofu ignore it.
+// The resource identity of registry_storage (Terraform and OpenTofu 1.12
+// and newer): {bucket}, its import ID. Older CLIs ignore it.
 
 var _ resource.ResourceWithIdentity = (*StorageResource)(nil)
 

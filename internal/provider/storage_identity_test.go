@@ -19,8 +19,9 @@ func TestAccStorageResource_identity(t *testing.T) {
 	config := srv.config(`resource "registry_storage" "test" {}`)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   testAccTerraformFeature("resource identity", tfversion.Version1_12_0),
-		CheckDestroy:             srv.checkDestroyed(&buckets),
+		// Terraform 1.12 and OpenTofu 1.12 have resource identities.
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_12_0)},
+		CheckDestroy:           srv.checkDestroyed(&buckets),
 		Steps: []resource.TestStep{
 			{
 				Config: config,
