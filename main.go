@@ -6,6 +6,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -27,6 +28,13 @@ func main() {
 				log.Fatal(err.Error())
 			}
 		}
+	}
+
+	if !debug {
+		go exitWhenParentGone(os.Getppid(), os.Getppid, time.Second, func() {
+			log.Printf("Terraform (process %d), which started this provider, is gone; exiting", os.Getppid())
+			os.Exit(1)
+		})
 	}
 
 	opts := providerserver.ServeOpts{
@@ -56,4 +64,21 @@ func terraformShowsProviderLogs(getenv func(string) string) bool {
 		level = getenv("TF_LOG")
 	}
 	return level != "" && !strings.EqualFold(level, "off")
+}
+
+// exitWhenParentGone calls exit once the process's parent is no longer
+// parent, checking every interval. Terraform killed with SIGKILL cannot
+// stop its providers, and nothing else would end this one: it would serve a
+// socket nobody connects to. On Unix the orphan is adopted (by init or a
+// subreaper), which changes its parent process id. (On Windows the id
+// never changes, and this never fires.)
+func exitWhenParentGone(parent int, getppid func() int, interval time.Duration, exit func()) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for range ticker.C {
+		if getppid() != parent {
+			exit()
+			return
+		}
+	}
 }

@@ -27,4 +27,14 @@ if ! git diff --quiet -- docs/ || [[ -n "$untracked" ]]; then
   fi
   exit 1
 fi
+# The README's Layout section names every Go package folder in git (and so
+# every binary), one line each.
+entries=$(sed -n '/^## Layout/,/^## [^L]/p' README.md | awk '{print $1}')
+missing=$(git ls-files '*.go' | xargs -n1 dirname | sort -u | grep -v -e '^\.$' -e '/testdata' |
+  while read -r dir; do grep -qxF "$dir/" <<<"$entries" || echo "$dir/"; done)
+if [[ -n "$missing" ]]; then
+  echo "docs: README.md's Layout section does not list these package folders; add a line for each:" >&2
+  echo "$missing" >&2
+  exit 1
+fi
 echo "docs: up to date"

@@ -1,42 +1,50 @@
-# Shared by the stack, quickstart and test scripts (sourced, not run).
+# Shared by the scripts (sourced, not run).
 
-# The registry server's default admin. The password is the API spec's
-# example: quotes, a backtick and SQL, on purpose.
-REGISTRY_ADMIN_USER=ece30861defaultadminuser
-REGISTRY_ADMIN_DEFAULT_PASSWORD='correcthorsebatterystaple123(!__+@**(A'"'"'"`;DROP TABLE artifacts;'
-
-# REGISTRY_HEALTHY matches the body of our registry server's GET /health.
-REGISTRY_HEALTHY='"status": *"ok"'
-
-# free_port prints a TCP port that is free on 127.0.0.1.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+# stack_start DIR ENVFILE FLAGS... runs internal/teststack/cmd/stack (built
+# into DIR/bin) in the background with -dir DIR -env ENVFILE FLAGS, its pid
+# in DIR/stack.pid and its output in DIR/stack.log, and returns once it has
+# written ENVFILE (everything answers). When it ends first, it prints its
+# log and returns its exit status. The first start may build versitygw and
+# the emulator (minutes); the stack bounds every other wait itself.
+stack_start() {
+  local dir=$1 env=$2 pid status=0
+  shift 2
+  rm -f "$env"
+  mkdir -p "$dir/bin"
+  go build -o "$dir/bin/stack" ./internal/teststack/cmd/stack
+  "$dir/bin/stack" -dir "$dir" -env "$env" "$@" >"$dir/stack.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$dir/stack.pid"
+  until [[ -f $env ]]; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" || status=$?
+      rm -f "$dir/stack.pid"
+      cat "$dir/stack.log" >&2
+      return $((status == 0 ? 1 : status))
+    fi
+    sleep 0.1
+  done
 }
 
-# wait_http NAME URL PIDFILE LOGFILE [PATTERN] waits up to 30s until URL
-# answers (with a body matching the extended regex PATTERN, when given: then
-# another program answering on that port does not count), and fails with the
-# tail of LOGFILE when the process in PIDFILE exits first or the time runs
-# out.
-wait_http() {
-  local name=$1 url=$2 pidfile=$3 logfile=$4 pattern=${5:-}
-  local body
-  for _ in $(seq 1 150); do
-    if body=$(curl -s --max-time 2 "$url"); then
-      if [[ -z $pattern ]] || grep -qE "$pattern" <<<"$body"; then
-        return 0
-      fi
-    fi
-    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-      echo "$name exited during start-up; its log:" >&2
-      tail -n 40 "$logfile" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
-  echo "$name did not answer at $url within 30s; its log:" >&2
-  tail -n 40 "$logfile" >&2
-  return 1
+# stack_pid DIR prints the pid of the stack started in DIR while it runs,
+# and fails otherwise (also for a pid that another program has taken since).
+stack_pid() {
+  local pid
+  pid=$(cat "$1/stack.pid" 2>/dev/null) || return 1
+  [[ $(ps -o args= -p "$pid" 2>/dev/null) == "$1/bin/stack "* ]] || return 1
+  echo "$pid"
+}
+
+# stack_stop DIR stops the stack started in DIR, if it runs: SIGTERM, so
+# that it stops its processes and the registry drains its requests.
+stack_stop() {
+  local pid
+  if pid=$(stack_pid "$1"); then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$1/stack.pid"
 }
 
 # with_progress LABEL CMD...: runs CMD and, while it runs, prints

@@ -4,12 +4,12 @@
 # examples/quickstart against it. The server keeps running afterwards (stop it
 # with `make quickstart-down`), unless --down-after is given. It writes
 # QUICKSTART_DIR/env, which a new shell sources to run terraform against it.
-#   REGISTRY_ADDR   where the server listens (default 127.0.0.1:8000)
+#   REGISTRY_ADDR   where the server listens (default 127.0.0.1:8000; port 0: a free one)
 #   QUICKSTART_DIR  its working folder: database, state, logs, env (default .quickstart)
 #   HF_ENDPOINT, GITHUB_API_URL  where the server reads the facts it rates models
 #                   from; when neither is set (offline, as on this project's
-#                   machines) the quickstart starts cmd/upstream-replay, recorded
-#                   answers written to the documented shapes, and uses it for both
+#                   machines) the server reads recorded answers written to the
+#                   documented shapes (internal/replay, as cmd/upstream-replay serves them)
 # Usage: quickstart.sh [--down | --reset | --down-after]
 #   --down        stops the server
 #   --reset       stops the server and deletes QUICKSTART_DIR (database, state), to start over
@@ -37,17 +37,9 @@ make_cmd() {
 }
 
 down() {
-  if [[ -f "$QS/server.pid" ]]; then
-    local pid
-    pid=$(cat "$QS/server.pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$QS/server.pid"
+  if stack_pid "$QS" >/dev/null; then
+    stack_stop "$QS"
     echo "quickstart: registry server stopped"
-  fi
-  if [[ -f "$QS/replay.pid" ]]; then
-    kill "$(cat "$QS/replay.pid")" 2>/dev/null || true
-    rm -f "$QS/replay.pid"
   fi
 }
 
@@ -83,70 +75,34 @@ if ! command -v terraform >/dev/null 2>&1; then
   exit 1
 fi
 
-mkdir -p "$QS/bin" "$QS/work"
+mkdir -p "$QS/work"
 touch "$QS/$MARKER"
 bash scripts/dev-overrides.sh "$QS/provider"
 
-port_hint() {
-  echo "quickstart: $ADDR is taken by another program. Stop it, or choose another address, e.g.:" >&2
-  echo "  REGISTRY_ADDR=127.0.0.1:$((${ADDR##*:} + 1)) $(make_cmd quickstart)" >&2
-}
-
-if [[ -f "$QS/server.pid" ]] && kill -0 "$(cat "$QS/server.pid")" 2>/dev/null; then
-  echo "quickstart: registry server already running (pid $(cat "$QS/server.pid"))"
+if pid=$(stack_pid "$QS"); then
+  echo "quickstart: registry server already running (pid $pid)"
 else
-  # Something else answering on the address would take our requests (and
-  # the server could not bind it): say so before starting.
-  if curl -s -o /dev/null --max-time 2 "http://$ADDR/"; then
-    port_hint
-    exit 1
+  # The registry server as the test stack starts it (internal/teststack),
+  # with the server's defaults, its SQLite database in $QS; offline it reads
+  # recorded upstream answers (internal/replay).
+  status=0
+  stack_start "$QS" "$QS/env" -quickstart "$ADDR" -cli-config "$QS/provider/terraformrc" || status=$?
+  if [[ $status -eq 3 ]]; then # cmd/stack: the address is taken
+    echo "quickstart: $ADDR is taken by another program. Stop it, or choose another address, e.g.:" >&2
+    echo "  REGISTRY_ADDR=127.0.0.1:$((${ADDR##*:} + 1)) $(make_cmd quickstart)" >&2
   fi
-  go build -o "$QS/bin/registry-server" ./cmd/registry-server
+  [[ $status -eq 0 ]] || exit 1
   if [[ -z "${HF_ENDPOINT:-}" && -z "${GITHUB_API_URL:-}" ]]; then
-    go build -o "$QS/bin/upstream-replay" ./cmd/upstream-replay
-    replay_port=$(free_port)
-    "$QS/bin/upstream-replay" -addr "127.0.0.1:$replay_port" >"$QS/replay.log" 2>&1 &
-    echo $! >"$QS/replay.pid"
-    wait_http "the upstream replay" "http://127.0.0.1:$replay_port/api/models/google-bert/bert-base-uncased" "$QS/replay.pid" "$QS/replay.log"
-    export HF_ENDPOINT="http://127.0.0.1:$replay_port" GITHUB_API_URL="http://127.0.0.1:$replay_port"
-    echo "quickstart: offline, so ratings read the recorded upstream answers of cmd/upstream-replay ($HF_ENDPOINT)"
+    echo "quickstart: offline, so ratings read recorded Hugging Face and GitHub answers (internal/replay)"
   fi
-  # The embedded default: SQLite in a file, so what you create survives restarts.
-  env USE_SQLITE=1 SQLALCHEMY_DATABASE_URL="sqlite:///$QS/registry.db" ADDR="$ADDR" \
-    ENVIRONMENT=development LOG_LEVEL=INFO \
-    "$QS/bin/registry-server" >"$QS/server.log" 2>&1 &
-  echo $! >"$QS/server.pid"
-  if ! wait_http "the registry server" "http://$ADDR/health" "$QS/server.pid" "$QS/server.log" "$REGISTRY_HEALTHY"; then
-    if grep -q 'address already in use' "$QS/server.log"; then
-      port_hint
-    fi
-    down >/dev/null
-    exit 1
-  fi
-  echo "quickstart: registry server on http://$ADDR (log: $QS/server.log)"
 fi
-
-# What a new shell needs to run terraform against this registry: the
-# endpoint, the credentials and the CLI configuration with the provider's
-# dev_overrides.
-(
-  umask 077
-  {
-    echo "# The quickstart's registry; source this file, then run terraform."
-    echo "export REGISTRY_ENDPOINT=$(shell_quote "http://$ADDR")"
-    echo "export REGISTRY_USERNAME=$(shell_quote "$REGISTRY_ADMIN_USER")"
-    echo "# The server's default admin; REGISTRY_ADMIN_PASSWORD changes its password."
-    echo "export REGISTRY_PASSWORD=$(shell_quote "$REGISTRY_ADMIN_DEFAULT_PASSWORD")"
-    echo "# This provider from $QS/provider (dev_overrides), without terraform init."
-    echo "export TF_CLI_CONFIG_FILE=$(shell_quote "$QS/provider/terraformrc")"
-  } >"$QS/env"
-)
-
-cp examples/quickstart/*.tf "$QS/work/"
 # shellcheck disable=SC1091
 source "$QS/env"
+echo "quickstart: registry server on $REGISTRY_ENDPOINT (log: $QS/registry.log)"
+
+cp examples/quickstart/*.tf "$QS/work/"
 terraform -chdir="$QS/work" apply -auto-approve -input=false
-echo "quickstart: done. The registry server keeps running on http://$ADDR (log: $QS/server.log)."
+echo "quickstart: done. The registry server keeps running on $REGISTRY_ENDPOINT (log: $QS/registry.log)."
 echo "Next, in your shell (any new one too):"
 echo "  source $(shell_quote "$QS/env")"
 echo "  terraform -chdir=$(shell_quote "$QS/work") plan    # no changes expected"

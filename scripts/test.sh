@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: static checks, then every Go test with
-# TF_ACC=1 (each test package starts the stack its tests ask for from its
-# TestMain, internal/teststack, and stops it at the end), the provider's
-# acceptance tests again under OpenTofu, a short fuzzing of each fuzz target,
+# TF_ACC=1 under the newest Terraform (each test package starts the stack its
+# tests ask for from its TestMain, internal/teststack, and stops it at the
+# end), the provider's acceptance tests again under the oldest supported
+# Terraform (the machine's) and under OpenTofu, a short fuzzing of each fuzz target,
 # the benchmarks (smoke), then the examples, the docs, lint,
 # the release configuration (a signed single-platform snapshot; all eight
 # platforms: make release-check) and the quickstart. The Go tests run with
 # REGISTRY_ACC_STRICT=1, so a test whose prerequisite is missing fails
-# instead of skipping (internal/prereq); the run also fails when no
-# acceptance test ran. Every step prints its time, and steps that
-# take longer than 30s print a line every 30s.
+# instead of skipping (internal/prereq); a test for a feature that a CLI lacks
+# skips under that CLI (naming the version), but not under the newest. A CLI's
+# run also fails when no acceptance test ran. Every step prints its time, and
+# steps that take longer than 30s print a line every 30s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -30,17 +32,31 @@ step() {
   printf '\n==> %s\n' "$*"
 }
 
-# check_acc LOG LABEL fails when no acceptance test in LOG ran (without
-# TF_ACC, terraform-plugin-testing skips them all; a skip for any other
-# missing prerequisite is already a failure in strict mode).
+# check_acc LOG LABEL [SKIPS] fails when no acceptance test in LOG ran
+# (without TF_ACC, terraform-plugin-testing skips them all; a skip for any
+# other missing prerequisite is already a failure in strict mode), and, with
+# SKIPS=none, when any test skipped: under the newest CLI every test runs.
 check_acc() {
-  local log=$1 label=$2 passed
+  local log=$1 label=$2 skips=${3:-} passed skipped
   passed=$(grep -cE '^\s*--- PASS: TestAcc' "$log" || true)
+  skipped=$(grep -E '^\s*--- SKIP: ' "$log" || true)
   if [[ "$passed" -eq 0 ]]; then
     echo "$label: no acceptance test (TestAcc*) ran: check TF_ACC and the CLI" >&2
     exit 1
   fi
-  echo "$label: acceptance tests passed: $passed"
+  if [[ $skips == none && -n $skipped ]]; then
+    echo "$label: these tests skipped, but under the newest CLI every test runs:" >&2
+    echo "$skipped" >&2
+    exit 1
+  fi
+  echo "$label: acceptance tests passed: $passed; skipped (a feature this CLI lacks): $(grep -c . <<<"$skipped" || true)"
+}
+
+# cli_version CLI prints the CLI's first version line. With an existing
+# (empty) CLI configuration: with a missing one (TF_CLI_CONFIG_FILE may name
+# one), OpenTofu prints a warning before its version.
+cli_version() {
+  TF_CLI_CONFIG_FILE=/dev/null "$1" version | head -n 1
 }
 
 # go_test LOG ARGS... runs go test with ARGS, its output shown and kept in
@@ -62,6 +78,8 @@ go_test() {
 step "tools (built once per machine and version, then cached)"
 bash scripts/tools.sh
 tofu=$(bash scripts/tools.sh path tofu)
+terraform_newest=$(bash scripts/tools.sh path terraform)
+terraform_oldest=$(command -v terraform)
 
 step "gofmt and go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'))
@@ -80,17 +98,32 @@ LOGS=$ROOT/.test-logs
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 
-step "go test (TF_ACC=1, $(terraform version | head -n 1))"
+# Three CLIs (the README says why): every Go test under the newest Terraform,
+# which has every feature; the provider's acceptance tests again under the
+# oldest supported Terraform (the machine's, also the one the examples, docs
+# and quickstart steps below use) and under OpenTofu, except those whose
+# subject does not depend on the CLI: the registry as a Lambda function and
+# the provider's retries under injected faults. -parallel 4: the provider's
+# tests that run in parallel (resource.ParallelTest) overlap their terraform
+# processes' waits.
+cli_independent='^TestAccLambda$|^TestAccFaults_'
 export TF_ACC=1
-with_progress "go test" go_test "$LOGS/go-test.log" -v -count=1 -timeout 45m ./...
-check_acc "$LOGS/go-test.log" terraform
+step "go test (TF_ACC=1, $(cli_version "$terraform_newest"))"
+TF_ACC_TERRAFORM_PATH=$terraform_newest \
+  with_progress "go test" go_test "$LOGS/go-test.log" -v -count=1 -timeout 45m -parallel 4 ./...
+check_acc "$LOGS/go-test.log" "Terraform (newest)" none
 
-# An existing CLI configuration: with a missing one (TF_CLI_CONFIG_FILE may
-# name one), OpenTofu prints a warning before its version.
-step "provider acceptance tests under OpenTofu ($(TF_CLI_CONFIG_FILE=/dev/null "$tofu" version | head -n 1))"
-TF_ACC_TERRAFORM_PATH="$tofu" TF_ACC_PROVIDER_HOST=registry.opentofu.org \
-  with_progress "go test (OpenTofu)" go_test "$LOGS/go-test-tofu.log" -v -count=1 -timeout 45m -run '^TestAcc' ./internal/provider/
-check_acc "$LOGS/go-test-tofu.log" opentofu
+step "provider acceptance tests under $(cli_version "$terraform_oldest") (the oldest supported)"
+TF_ACC_TERRAFORM_PATH=$terraform_oldest \
+  with_progress "go test (oldest Terraform)" go_test "$LOGS/go-test-terraform-oldest.log" -v -count=1 -timeout 45m -parallel 4 \
+  -run '^TestAcc' -skip "$cli_independent" ./internal/provider/
+check_acc "$LOGS/go-test-terraform-oldest.log" "Terraform (oldest supported)"
+
+step "provider acceptance tests under OpenTofu ($(cli_version "$tofu"))"
+TF_ACC_TERRAFORM_PATH=$tofu TF_ACC_PROVIDER_HOST=registry.opentofu.org \
+  with_progress "go test (OpenTofu)" go_test "$LOGS/go-test-tofu.log" -v -count=1 -timeout 45m -parallel 4 \
+  -run '^TestAcc' -skip "$cli_independent" ./internal/provider/
+check_acc "$LOGS/go-test-tofu.log" OpenTofu
 
 step "fuzz (each target for ${FUZZ_TIME:=10s})"
 # Bounded: the seed corpora already ran in go test; this explores a little
@@ -130,7 +163,7 @@ bash scripts/release-check.sh --single-target
 step "quickstart"
 # On a free port and in its own folder, so that a quickstart of yours that is
 # still running is left alone.
-REGISTRY_ADDR="127.0.0.1:$(free_port)" \
+REGISTRY_ADDR=127.0.0.1:0 \
   QUICKSTART_DIR="$LOGS/quickstart" bash scripts/quickstart.sh --down-after
 
 end_step

@@ -7,8 +7,9 @@
 # Go tools are declared with Go's `tool` directive, one module per tool in
 # tools/<tool>/go.mod (one module each, so that one tool's dependencies never
 # move another's by minimal version selection); `cd tools/goreleaser && go tool
-# goreleaser --version` runs one by hand. OpenTofu cannot be built that way
-# (its go.mod has replace directives), so it is built from its module source.
+# goreleaser --version` runs one by hand. OpenTofu and Terraform cannot be
+# built that way (their go.mod files have replace directives), so they are
+# built from their module source.
 #
 #   scripts/tools.sh              checks the machine's tools and builds every pinned one
 #   scripts/tools.sh path TOOL    prints TOOL's binary, building it first if needed
@@ -18,7 +19,6 @@ ROOT=$PWD
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 
-OPENTOFU_VERSION=v1.12.6
 TOOLS_CACHE=${TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-registry/tools}
 
 # The Go tools: name, then the module whose version in tools/<name>/go.mod
@@ -35,17 +35,29 @@ go_tool_module() {
 }
 GO_TOOLS=(versitygw tfplugindocs golangci-lint goreleaser aws-lambda-rie)
 
+# The CLIs the acceptance tests run besides the machine's terraform (see
+# scripts/test.sh): name, module, version, package, and a rough first-build
+# time on 2 cores.
+cli_module() {
+  case $1 in
+    tofu) echo "github.com/opentofu/opentofu v1.12.6 ./cmd/tofu 3min" ;;
+    terraform) echo "github.com/hashicorp/terraform v1.15.0 . 3min" ;;
+    *) return 1 ;;
+  esac
+}
+CLIS=(tofu terraform)
+
 # tool_key NAME prints <name>@<version>: the version of the tool's module, and
 # for Go tools a hash of its go.mod, so that a changed dependency builds anew.
 tool_key() {
   local name=$1 mod version
-  if [[ $name == tofu ]]; then
-    echo "tofu@$OPENTOFU_VERSION"
+  if read -r _ version _ < <(cli_module "$name"); then
+    echo "$name@$version"
     return
   fi
   read -r mod _ < <(go_tool_module "$name") || { echo "tools: unknown tool '$name'" >&2; return 1; }
-  version=$(awk -v m="$mod" '$1 == "require" { $1 = ""; $0 = $0 } $1 == m { print $2; exit }' "tools/$name/go.mod")
-  [[ -n $version ]] || { echo "tools: tools/$name/go.mod does not require $mod" >&2; return 1; }
+  version=$(cd "tools/$name" && GOWORK=off go list -m -f '{{.Version}}' "$mod") ||
+    { echo "tools: tools/$name/go.mod does not require $mod" >&2; return 1; }
   echo "$name@$version-$(sha256sum "tools/$name/go.mod" | cut -c1-8)"
 }
 
@@ -55,20 +67,40 @@ build_go_tool() {
   (cd "tools/$name" && GOWORK=off GOBIN="$out" go install tool)
 }
 
-build_tofu() {
-  local out=$1 dir src
-  # `go install ...@version` refuses a module with replace directives; its own
-  # module source (from the module cache or the proxy, checked against
-  # go.sum's database like any module) builds with them.
-  dir=$(GOWORK=off GOFLAGS=-mod=mod go mod download -json "github.com/opentofu/opentofu@$OPENTOFU_VERSION" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+# build_cli NAME OUT builds a CLI from its own module source (from the module
+# cache or the proxy, checked against go.sum's database like any module),
+# which builds with its replace directives.
+build_cli() {
+  local name=$1 out=$2 mod version pkg dir src
+  read -r mod version pkg _ < <(cli_module "$name")
+  # From a neutral folder, so that this repository's go.mod plays no part.
+  dir=$(cd / && GOWORK=off GOFLAGS=-mod=mod go mod download "$mod@$version" &&
+    GOWORK=off GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' "$mod@$version")
   src="$out/src"
   cp -r "$dir" "$src"
   chmod -R u+w "$src"
-  # version.dev=no as in OpenTofu's own release build: `tofu version` says
+  if [[ $name == terraform ]]; then
+    strip_terraform_backends "$src"
+  fi
+  # version.dev=no as in their own release builds: `tofu version` says
   # 1.12.6, not 1.12.6-dev.
-  (cd "$src" && GOWORK=off go build -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$out/tofu" ./cmd/tofu)
+  (cd "$src" && GOWORK=off GOFLAGS=-mod=mod go build -ldflags "-s -w -X $mod/version.dev=no" -o "$out/$name" "$pkg")
   rm -rf "$src"
+}
+
+# strip_terraform_backends SRC removes from Terraform's source the remote-state
+# backends other than http and inmem (the tests use the local backend): their
+# nested modules, which go.mod replaces with folders, are not in the module
+# zip. Their imports and backends-map lines go from init.go, their require and
+# replace lines (and those of internal/legacy, also a nested module) from go.mod.
+strip_terraform_backends() {
+  local src=$1 init=$1/internal/backend/init/init.go
+  local gone='azure|consul|cos|gcs|kubernetes|oci|oss|pg|s3' aliases
+  aliases=$(grep -E "internal/backend/remote-state/($gone)\"\$" "$init" | awk '{print $1}' | paste -sd'|')
+  [[ $(tr '|' '\n' <<<"$aliases" | wc -l) -eq 9 ]] ||
+    { echo "tools: $init does not import the nine backends this script removes (found: $aliases)" >&2; return 1; }
+  sed -i -E "/internal\/backend\/remote-state\/($gone)\"\$/d; /return ($aliases)\.New\(/d" "$init"
+  sed -i -E "/github.com\/hashicorp\/terraform\/internal\/(backend\/remote-state\/($gone)|legacy) /d" "$src/go.mod"
 }
 
 # tool_path NAME prints the cached binary of NAME, building it first when this
@@ -86,13 +118,13 @@ tool_path() {
   (
     flock 9
     [[ -x "$dir/$name" ]] && exit 0
-    if [[ $name == tofu ]]; then est=3min; else read -r _ est < <(go_tool_module "$name"); fi
+    read -r _ _ _ est < <(cli_module "$name") || read -r _ est < <(go_tool_module "$name")
     local tmp
     tmp=$(mktemp -d "$TOOLS_CACHE/.build.XXXXXX")
     trap 'rm -rf "$tmp"' EXIT
     echo "tools: building $key into $TOOLS_CACHE (once per machine and version; about $est on 2 cores)" >&2
-    if [[ $name == tofu ]]; then
-      with_progress "tools: $key" build_tofu "$tmp" >&2
+    if cli_module "$name" >/dev/null; then
+      with_progress "tools: $key" build_cli "$name" "$tmp" >&2
     else
       with_progress "tools: $key" build_go_tool "$name" "$tmp" >&2
     fi
@@ -116,12 +148,10 @@ case "${1:-all}" in
   all)
     need terraform "Install Terraform 1.10 or newer (for example: apt-get install terraform from HashiCorp's apt repository, or unzip the release into /usr/local/bin); the acceptance tests and docs run the real CLI."
     need moto_server "Install moto's server (pip install 'moto[server]'); the storage acceptance tests use it as an S3 server with AWS semantics."
-    need python3 "Install python3; the stack script uses it to pick free loopback ports."
-    need curl "Install curl (apt-get install curl)."
     need unzip "Install unzip (apt-get install unzip); the release check lists the Lambda zips with zipinfo."
     need gpg "Install GnuPG (apt-get install gnupg); the release check signs a snapshot release with a throwaway key."
     need flock "Install util-linux (apt-get install util-linux); the tool cache uses flock so that parallel builds wait for each other."
-    for t in "${GO_TOOLS[@]}" tofu; do
+    for t in "${GO_TOOLS[@]}" "${CLIS[@]}"; do
       echo "tools: $t: $(tool_path "$t")"
     done
     ;;

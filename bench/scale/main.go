@@ -37,7 +37,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	registryserver "github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
@@ -155,7 +155,7 @@ func run(ctx context.Context, o options) error {
 	defer srv.stop()
 
 	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
-		"REGISTRY_ENDPOINT="+srv.base, "REGISTRY_USERNAME="+registryserver.DefaultAdminName, "REGISTRY_PASSWORD="+registryserver.DefaultAdminPassword)
+		"REGISTRY_ENDPOINT="+srv.base, "REGISTRY_USERNAME="+defaultadmin.Name, "REGISTRY_PASSWORD="+defaultadmin.Password)
 	for _, p := range provs {
 		if err := os.MkdirAll(p.dir, 0o755); err != nil {
 			return err
@@ -437,7 +437,7 @@ func (s *server) requests() int {
 func (s *server) count(ctx context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	auth, _ := json.Marshal(map[string]any{"user": map[string]any{"name": registryserver.DefaultAdminName, "is_admin": true}, "secret": map[string]any{"password": registryserver.DefaultAdminPassword}})
+	auth, _ := json.Marshal(map[string]any{"user": map[string]any{"name": defaultadmin.Name, "is_admin": true}, "secret": map[string]any{"password": defaultadmin.Password}})
 	var token string
 	if err := s.call(ctx, http.MethodPut, "/authenticate", "", auth, &token, nil); err != nil {
 		return 0, err

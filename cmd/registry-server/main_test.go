@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
@@ -24,7 +25,11 @@ import (
 // server binary, versitygw), and stops it when they end.
 func TestMain(m *testing.M) { teststack.Main(m) }
 
-const adminAuth = `{"user":{"name":"ece30861defaultadminuser","is_admin":true},"secret":{"password":"correcthorsebatterystaple123(!__+@**(A'\"` + "`" + `;DROP TABLE artifacts;"}}`
+// authBody is the body of PUT /authenticate for name and password.
+func authBody(name, password string) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{"user": map[string]any{"name": name, "is_admin": name == defaultadmin.Name}, "secret": map[string]any{"password": password}})
+	return b
+}
 
 // proc is a registry server process of a test, with the calls the tests
 // make to it.
@@ -53,7 +58,7 @@ func (p *proc) call(t *testing.T, method, path, token string, body io.Reader) (i
 
 func (p *proc) login(t *testing.T) string {
 	t.Helper()
-	st, b := p.call(t, http.MethodPut, "/authenticate", "", strings.NewReader(adminAuth))
+	st, b := p.call(t, http.MethodPut, "/authenticate", "", bytes.NewReader(authBody(defaultadmin.Name, defaultadmin.Password)))
 	var tok string
 	if st != http.StatusOK || json.Unmarshal(b, &tok) != nil {
 		t.Fatalf("authenticate: %d %s", st, b)
@@ -188,17 +193,13 @@ func TestBinaryEnvironment(t *testing.T) {
 	if err := os.WriteFile(users, []byte(`[{"name":"bob","password":"b0b's \"pass\"","is_admin":false}]`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	auth := func(name, password string) io.Reader {
-		b, _ := json.Marshal(map[string]any{"user": map[string]any{"name": name}, "secret": map[string]any{"password": password}})
-		return strings.NewReader(string(b))
-	}
 	env := []string{"ENVIRONMENT=staging", "REGISTRY_ADMIN_PASSWORD=another admin password", "REGISTRY_USERS_FILE=" + users}
 
 	p := start(t, append(env, "LOG_LEVEL=WARNING")...)
-	if st, _ := p.call(t, http.MethodPut, "/authenticate", "", strings.NewReader(adminAuth)); st != http.StatusUnauthorized {
+	if st, _ := p.call(t, http.MethodPut, "/authenticate", "", bytes.NewReader(authBody(defaultadmin.Name, defaultadmin.Password))); st != http.StatusUnauthorized {
 		t.Errorf("the spec's default password with REGISTRY_ADMIN_PASSWORD set: %d, want 401", st)
 	}
-	st, b := p.call(t, http.MethodPut, "/authenticate", "", auth("bob", `b0b's "pass"`))
+	st, b := p.call(t, http.MethodPut, "/authenticate", "", bytes.NewReader(authBody("bob", `b0b's "pass"`)))
 	var bob string
 	if st != http.StatusOK || json.Unmarshal(b, &bob) != nil {
 		t.Fatalf("user from REGISTRY_USERS_FILE: %d %s", st, b)
@@ -206,7 +207,7 @@ func TestBinaryEnvironment(t *testing.T) {
 	if st, _ := p.call(t, http.MethodDelete, "/reset", bob, nil); st != http.StatusUnauthorized {
 		t.Errorf("reset by the non-admin bob: %d, want 401", st)
 	}
-	if st, _ := p.call(t, http.MethodPut, "/authenticate", "", auth(server.DefaultAdminName, "another admin password")); st != http.StatusOK {
+	if st, _ := p.call(t, http.MethodPut, "/authenticate", "", bytes.NewReader(authBody(defaultadmin.Name, "another admin password"))); st != http.StatusOK {
 		t.Errorf("admin with REGISTRY_ADMIN_PASSWORD: %d, want 200", st)
 	}
 	if _, b := p.call(t, http.MethodGet, "/health/components", "", nil); !strings.Contains(string(b), `"backend":"memory"`) {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
@@ -177,7 +178,7 @@ func TestBinaryCreatesRacingResetLeaveNoHalfRecords(t *testing.T) {
 		if tokens[r] != old {
 			return nil
 		}
-		status, b, err := replicas[r].send(http.MethodPut, "/authenticate", "", json.RawMessage(adminAuth))
+		status, b, err := replicas[r].send(http.MethodPut, "/authenticate", "", authBody(defaultadmin.Name, defaultadmin.Password))
 		var tok string
 		if err == nil && (status != http.StatusOK || json.Unmarshal(b, &tok) != nil) {
 			err = fmt.Errorf("authenticate: %d %s", status, b)

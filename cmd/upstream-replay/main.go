@@ -1,6 +1,7 @@
 // Command upstream-replay serves the recorded Hugging Face and GitHub
-// answers of internal/replay on loopback, for the stack and the quickstart
-// when huggingface.co and api.github.com cannot be reached. Point both
+// answers of internal/replay on loopback, for a registry server run by hand
+// when huggingface.co and api.github.com cannot be reached (the test stack
+// and the quickstart serve them in-process, internal/teststack). Point both
 // HF_ENDPOINT and GITHUB_API_URL of the registry server at the URL it
 // prints. The recordings were written to the documented shapes, not
 // fetched (see internal/replay/testdata/README.md).

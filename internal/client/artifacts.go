@@ -99,9 +99,10 @@ func artifactPath(artifactType, id string) (string, error) {
 
 // CreateArtifact registers the artifact at sourceURL with POST
 // /artifact/{artifactType}. A create is never re-sent blindly (a 429, which
-// the server answers before acting, is retried like any call). After an
-// ambiguous failure (no answer, timeout, 5xx other than 501) it looks the
-// artifact up by its url (FindArtifactByURL):
+// the server answers before acting, and a connection that could not be
+// opened are retried like any call). After an ambiguous failure (no answer,
+// timeout, 5xx other than 501) it looks the artifact up by its url
+// (FindArtifactByURL):
 //   - found: the registry did create it; it is adopted (Adopted);
 //   - proven absent: the create is sent again, up to the client's
 //     MaxRetries, with backoff, within ctx; a 409 to such a second POST
@@ -110,23 +111,38 @@ func artifactPath(artifactType, id string) (string, error) {
 //   - the lookup failed: the error says that whether the artifact was
 //     created is unknown, and the create is not re-sent.
 //
+// A create that was sent is seen through when ctx is canceled (Terraform
+// stopping on Ctrl-C): its answer, or the lookup after an ambiguous failure,
+// still decides what exists, so that the caller can record it; only ctx's
+// deadline bounds it. After ctx is canceled nothing new is sent, and an
+// error for which NotSent is true says so.
+//
 // 409, 424, 400 and other answers are *APIError.
 func (c *Client) CreateArtifact(ctx context.Context, artifactType, sourceURL string) (*CreateResult, error) {
 	if artifactType == "" {
 		return nil, errors.New("artifact type is required")
 	}
 	cl := call{method: http.MethodPost, path: pathOf("artifact", artifactType), body: ArtifactData{URL: sourceURL}}
+	sent, cancel := withoutCancel(ctx)
+	defer cancel()
 	for attempt := 1; ; attempt++ {
-		resp, err := c.do(ctx, cl)
+		// The token first, with ctx: a create waiting for it is not sent yet.
+		if _, err := c.currentToken(ctx); err != nil {
+			return nil, &notSentError{err}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, &notSentError{fmt.Errorf("%s %s: not sent: %w", cl.method, cl.path, err)}
+		}
+		resp, err := c.do(sent, cl)
 		if err == nil {
 			return createResult(cl, resp)
 		}
 		resent := attempt > 1
 		lateConflict := resent && StatusCode(err) == http.StatusConflict
-		if ctx.Err() != nil || !ambiguous(err) && !lateConflict {
+		if sent.Err() != nil || !ambiguous(err) && !lateConflict {
 			return nil, err
 		}
-		found, findErr := c.FindArtifactByURL(ctx, artifactType, sourceURL)
+		found, findErr := c.FindArtifactByURL(sent, artifactType, sourceURL)
 		switch {
 		case findErr != nil:
 			// findErr is not wrapped: its status (say a 404) must not pass
@@ -155,6 +171,15 @@ func (c *Client) CreateArtifact(ctx context.Context, artifactType, sourceURL str
 	}
 }
 
+// withoutCancel is ctx without its cancellation but with its deadline.
+func withoutCancel(ctx context.Context) (context.Context, context.CancelFunc) {
+	detached := context.WithoutCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(detached, deadline)
+	}
+	return context.WithCancel(detached)
+}
+
 // createResult reads a create's 2xx answer.
 func createResult(cl call, resp *response) (*CreateResult, error) {
 	if resp.status == http.StatusAccepted {
@@ -176,9 +201,12 @@ func createResult(cl call, resp *response) (*CreateResult, error) {
 }
 
 // ambiguous reports whether a failed create may nonetheless have created
-// the artifact: no answer at all (connection dropped, timeout), or a server
-// error other than 501 Not Implemented.
+// the artifact: no answer at all (connection dropped, timeout) to a request
+// that was sent, or a server error other than 501 Not Implemented.
 func ambiguous(err error) bool {
+	if NotSent(err) {
+		return false
+	}
 	var te *transportError
 	if errors.As(err, &te) {
 		return true

@@ -29,33 +29,44 @@ type UserAuthenticationInfo struct {
 // Token returns the token the client sends, exactly as the registry issued
 // it (e.g. "bearer eyJ..."). The first call authenticates with PUT
 // /authenticate (unless Config.Token is set); concurrent and later calls
-// share that token. It is "" when /authenticate answers 501 (the registry
-// has no authentication) and when no username or token is configured.
+// share that token; a refusal of the credentials (401, 403) is likewise
+// final for the Client, so that they are sent once. It is "" when
+// /authenticate answers 501 (the registry has no authentication) and when no
+// username or token is configured.
 func (c *Client) Token(ctx context.Context) (string, error) {
 	return c.currentToken(ctx)
 }
 
 func (c *Client) currentToken(ctx context.Context) (string, error) {
 	c.authMu.Lock()
-	if c.tokenKnown {
-		tok := c.token
+	if c.tokenKnown || c.authRefused != nil {
+		tok, err := c.token, c.authRefused
 		c.authMu.Unlock()
-		return tok, nil
+		return tok, err
 	}
 	c.authMu.Unlock()
 
 	ch := c.authGroup.DoChan("authenticate", func() (any, error) {
 		c.authMu.Lock()
-		if c.tokenKnown {
-			// Another call authenticated between our check and here.
-			tok := c.token
+		if c.tokenKnown || c.authRefused != nil {
+			// Another call authenticated (or was refused) between our
+			// check and here.
+			tok, err := c.token, c.authRefused
 			c.authMu.Unlock()
-			return tok, nil
+			return tok, err
 		}
 		c.authMu.Unlock()
 		// Detached from this caller's cancellation because other callers
 		// wait for the same result; RequestTimeout and MaxRetries bound it.
 		tok, err := c.authenticate(context.WithoutCancel(ctx))
+		if code := StatusCode(err); code == http.StatusUnauthorized || code == http.StatusForbidden {
+			// The credentials are refused, and asking again with the same
+			// ones cannot help: it would only lock the user out (a
+			// registry counts failed logins) for every other client too.
+			c.authMu.Lock()
+			c.authRefused = err
+			c.authMu.Unlock()
+		}
 		if err != nil {
 			return "", err
 		}
@@ -122,7 +133,8 @@ func (c *Client) authenticate(ctx context.Context) (string, error) {
 		c.authUnsupported.Store(true)
 		return "", nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return "", fmt.Errorf("authenticating as user %q failed: wrong user name or password (%w)", c.username, err)
+		return "", fmt.Errorf("authenticating as user %q failed: wrong user name or password (%w; not asked again with "+
+			"the same credentials during this run)", c.username, err)
 	default:
 		return "", fmt.Errorf("authenticating as user %q: %w", c.username, err)
 	}

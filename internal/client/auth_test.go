@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 )
 
 // authRegistry issues tokens "bearer tok-N" and accepts each for maxUses
@@ -43,7 +45,7 @@ func (a *authRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			a.t.Errorf("authenticate body: %v", err)
 		}
-		if req.User.Name != testUser || req.Secret.Password != testPassword || !req.User.IsAdmin {
+		if req.User.Name != defaultadmin.Name || req.Secret.Password != defaultadmin.Password || !req.User.IsAdmin {
 			// Like a careless server, echo what it got.
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": fmt.Sprintf("user %s with password %s is invalid", req.User.Name, req.Secret.Password)})
 			return
@@ -76,7 +78,7 @@ func (a *authRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func adminConfig() Config {
-	return Config{Username: testUser, Password: testPassword, IsAdmin: true}
+	return Config{Username: defaultadmin.Name, Password: defaultadmin.Password, IsAdmin: true}
 }
 
 func TestAuthenticatesOnceAndSendsBothHeaders(t *testing.T) {
@@ -233,13 +235,13 @@ func TestWrongPassword(t *testing.T) {
 	srv := httptest.NewServer(reg)
 	defer srv.Close()
 	const wrong = "hunter2-is-not-it"
-	c := newTestClient(t, srv, Config{Username: testUser, Password: wrong, IsAdmin: true})
+	c := newTestClient(t, srv, Config{Username: defaultadmin.Name, Password: wrong, IsAdmin: true})
 	_, err := c.ListArtifacts(context.Background(), []ArtifactQuery{{Name: "*"}})
 	if err == nil {
 		t.Fatal("want an error")
 	}
 	msg := err.Error()
-	if !strings.Contains(msg, "wrong user name or password") || !strings.Contains(msg, testUser) {
+	if !strings.Contains(msg, "wrong user name or password") || !strings.Contains(msg, defaultadmin.Name) {
 		t.Errorf("error %q does not say the credentials are wrong", msg)
 	}
 	if strings.Contains(msg, wrong) {
@@ -247,6 +249,23 @@ func TestWrongPassword(t *testing.T) {
 	}
 	if StatusCode(err) != http.StatusUnauthorized || reg.apiCalls.Load() != 0 {
 		t.Errorf("status %d, %d API calls; want 401 and none", StatusCode(err), reg.apiCalls.Load())
+	}
+
+	// The refusal is final for the client: later and concurrent calls get
+	// the same error without asking again (finding 3 of issue 19: 34
+	// /authenticate calls in one apply locked the admin out).
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			_, again := c.ListArtifacts(context.Background(), []ArtifactQuery{{Name: "*"}})
+			if again == nil || again.Error() != msg {
+				t.Errorf("a later call: %v, want the first error %q", again, msg)
+			}
+		})
+	}
+	wg.Wait()
+	if n := reg.authCalls.Load(); n != 1 {
+		t.Errorf("%d /authenticate calls, want 1", n)
 	}
 }
 

@@ -17,11 +17,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
-)
-
-const (
-	testUser     = "ece30861defaultadminuser"
-	testPassword = "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 )
 
 // newTestClient returns a client of srv with millisecond backoff, so that
@@ -332,7 +328,7 @@ func TestLoggerGetsNoSecrets(t *testing.T) {
 		mu    sync.Mutex
 		lines []map[string]any
 	)
-	c := newTestClient(t, srv, Config{Username: testUser, Password: testPassword, Logger: loggerFunc(func(_ context.Context, msg string, f map[string]any) {
+	c := newTestClient(t, srv, Config{Username: defaultadmin.Name, Password: defaultadmin.Password, Logger: loggerFunc(func(_ context.Context, msg string, f map[string]any) {
 		mu.Lock()
 		defer mu.Unlock()
 		lines = append(lines, f)
@@ -346,7 +342,7 @@ func TestLoggerGetsNoSecrets(t *testing.T) {
 	for _, f := range lines {
 		for k, v := range f {
 			s := fmt.Sprint(v)
-			if strings.Contains(s, "secret-token") || strings.Contains(s, "correcthorse") {
+			if strings.Contains(s, "secret-token") || strings.Contains(s, defaultadmin.Password) {
 				t.Errorf("log field %s = %q holds a secret", k, s)
 			}
 		}

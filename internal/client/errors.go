@@ -227,13 +227,14 @@ func isHTML(contentType, text string) bool {
 }
 
 // jsonMessage picks the message of a JSON error body: {"error": ...},
-// {"message": ...} or {"detail": ...} (FastAPI), else the JSON itself.
+// {"message": ...}, {"detail": ...} (FastAPI) or {"description": ...} (the
+// spec's wording of its answers), else the JSON itself.
 func jsonMessage(v any) string {
 	switch t := v.(type) {
 	case string:
 		return t
 	case map[string]any:
-		for _, k := range []string{"error", "message", "detail", "msg"} {
+		for _, k := range []string{"error", "message", "detail", "description", "msg"} {
 			if m, ok := t[k]; ok && m != nil {
 				return jsonMessage(m)
 			}
@@ -297,4 +298,29 @@ func (c *Client) redactErr(err error) error {
 		return err
 	}
 	return &redactedError{msg: msg, err: err}
+}
+
+// notSentError is a call that failed before its request went out: getting
+// the token failed first, or the caller's context had ended.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
+
+// NotSent reports whether err proves that the call's request never reached
+// the registry, so the registry cannot have acted on it: the token could not
+// be obtained, the connection could not be opened (refused, unknown host,
+// unreachable, proxy), or the TLS handshake failed.
+func NotSent(err error) bool {
+	var (
+		ns *notSentError
+		op *net.OpError
+	)
+	switch {
+	case errors.As(err, &ns), AsTLSError(err) != nil:
+		return true
+	case errors.As(err, &op):
+		return op.Op == "dial" || op.Op == "proxyconnect"
+	}
+	return false
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 )
 
 func TestServerMessage(t *testing.T) {
@@ -85,7 +87,7 @@ func TestSecretsRedactedFromErrors(t *testing.T) {
 			writeJSON(w, 200, token)
 			return
 		}
-		msg := fmt.Sprintf("bad request from %s with %s (raw %s)", testPassword, r.Header.Get("X-Authorization"), strings.TrimPrefix(r.Header.Get("Authorization"), "bearer "))
+		msg := fmt.Sprintf("bad request from %s with %s (raw %s)", defaultadmin.Password, r.Header.Get("X-Authorization"), strings.TrimPrefix(r.Header.Get("Authorization"), "bearer "))
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
 	}))
 	defer srv.Close()
@@ -94,7 +96,7 @@ func TestSecretsRedactedFromErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, secret := range []string{testPassword, token, "very-secret-token-123"} {
+	for _, secret := range []string{defaultadmin.Password, token, "very-secret-token-123"} {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("error %q contains %q", err, secret)
 		}

@@ -96,8 +96,9 @@ func (d *ArtifactCostDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
 						"standalone_cost": schema.Float64Attribute{
-							MarkdownDescription: "That artifact's own download size in MB; `null` when the registry's " +
-								"answer does not give it (the spec requires it only with `dependency = true`).",
+							MarkdownDescription: "That artifact's own download size in MB. Without `dependency` it equals " +
+								"`total_cost` when the registry's answer gives only that (the spec defines `total_cost` as the " +
+								"standalone cost then); with `dependency = true` it is `null` if the registry left it out.",
 							Computed: true,
 						},
 						"total_cost": schema.Float64Attribute{

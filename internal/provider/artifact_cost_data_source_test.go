@@ -51,6 +51,10 @@ func TestArtifactCostDataSourceRead(t *testing.T) {
 		if got.TotalCost.ValueFloat64() != 412.5 || got.StandaloneCost.ValueFloat64() != 412.5 || len(got.Costs) != 1 {
 			t.Errorf("got %+v", got)
 		}
+		// The costs entry says the same, as its description does.
+		if c := got.Costs["1"]; c.StandaloneCost.ValueFloat64() != 412.5 || c.TotalCost.ValueFloat64() != 412.5 {
+			t.Errorf("costs[1] = %+v", c)
+		}
 	})
 	t.Run("with dependencies", func(t *testing.T) {
 		yes := true

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
 	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -175,7 +177,10 @@ func artifactResourceWith(t *testing.T, handler http.HandlerFunc) (*ArtifactReso
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	r := &ArtifactResource{data: &ProviderData{registry: registrySettings{Endpoint: srv.URL, Token: "bearer test", Timeout: 5 * time.Second}}}
+	r := &ArtifactResource{data: &ProviderData{registry: registrySettings{
+		Endpoint: srv.URL, Token: "bearer test", Timeout: 5 * time.Second,
+		DeleteConfirmReads: defaultDeleteConfirmReads, DeleteConfirmWindow: 20 * time.Millisecond,
+	}}}
 	var sresp fwresource.SchemaResponse
 	r.Schema(context.Background(), fwresource.SchemaRequest{}, &sresp)
 	objType, ok := sresp.Schema.Type().TerraformType(context.Background()).(tftypes.Object)
@@ -193,4 +198,22 @@ func artifactResourceWith(t *testing.T, handler http.HandlerFunc) (*ArtifactReso
 		return tftypes.NewValue(objType, vals)
 	}
 	return r, value, sresp.Schema
+}
+
+// createModel runs Create of r (from artifactResourceWith) for a model at
+// url with ctx; extra sets further plan attributes (timeouts).
+func createModel(ctx context.Context, r *ArtifactResource, value func(map[string]tftypes.Value) tftypes.Value, s rschema.Schema,
+	url string, extra map[string]tftypes.Value,
+) fwresource.CreateResponse {
+	attrs := map[string]tftypes.Value{
+		"id":           tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"type":         tftypes.NewValue(tftypes.String, "model"),
+		"url":          tftypes.NewValue(tftypes.String, url),
+		"name":         tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"download_url": tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+	}
+	maps.Copy(attrs, extra)
+	resp := fwresource.CreateResponse{State: tfsdk.State{Schema: s, Raw: tftypes.NewValue(s.Type().TerraformType(ctx), nil)}}
+	r.Create(ctx, fwresource.CreateRequest{Plan: tfsdk.Plan{Schema: s, Raw: value(attrs)}}, &resp)
+	return resp
 }

@@ -106,6 +106,11 @@ func (l *ArtifactListResource) List(ctx context.Context, req list.ListRequest, s
 		return
 	}
 	found, err := l.find(ctx, c, config)
+	if !config.Regex.IsNull() && answeredByCreateRoute(err) {
+		diags.Append(regexSearchNotOffered(l.data, config.Regex.ValueString(), err))
+		stream.Results = list.ListResultsStreamDiagnostics(diags)
+		return
+	}
 	if err != nil {
 		diags.AddError("Cannot list registry_artifact", fmt.Sprintf("%s failed: %s.", config.describe(), l.data.describeError(err)))
 		stream.Results = list.ListResultsStreamDiagnostics(diags)

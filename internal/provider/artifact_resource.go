@@ -65,7 +65,8 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "An artifact of the registry: a model, a dataset or code, registered from its source URL " +
 			"(`POST /artifact/{type}`). The registry derives the artifact's `name` from the URL and assigns its `id`.\n\n" +
 			"A registry that rates artifacts asynchronously answers 202; the provider then waits, up to the `create` " +
-			"timeout, until the artifact exists. An artifact whose rating disqualifies it is not registered (an error). " +
+			"timeout, until the artifact exists. A registry that refuses the artifact with 424 (its rating disqualified it, " +
+			"or the registry could not rate it) registers nothing: an error that quotes the registry's reason. " +
 			"Registering a URL that the registry already holds for this type is an error that gives the " +
 			"`terraform import` command for the existing artifact, unless `adopt_existing` is set.\n\n" +
 			"A create that fails without an answer (connection dropped, timeout, 5xx) is never sent again blindly: " +
@@ -73,8 +74,13 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"Found, it is the one this create made and goes into state; proven absent, the create is sent again, " +
 			"within `max_retries` and the `create` timeout.\n\n" +
 			"**Delete.** The resource is removed from state only when the registry confirms that the artifact is gone: " +
-			"`DELETE /artifacts/{type}/{id}` succeeds or answers the registry's JSON 404, and a `GET` of the artifact then " +
-			"answers 404. `DELETE` is NON-BASELINE in the API spec, so a conforming registry may not offer it: when it " +
+			"`DELETE /artifacts/{type}/{id}` succeeds and a `GET` of the artifact then answers 404. A `DELETE` answered " +
+			"with the registry's JSON 404 (\"does not exist\") for an artifact the refresh has just read is not taken at " +
+			"its word: the artifact counts as gone once the provider's `delete_confirm_reads` GETs in a row, spread over " +
+			"`delete_confirm_window` (3 over 1 s by default), answer 404. A registry whose store flaps (404 for a moment, " +
+			"then the artifact again) gets the `DELETE` again; when its answers keep disagreeing, destroy fails with an " +
+			"error that says so and the artifact stays in state. " +
+			"`DELETE` is NON-BASELINE in the API spec, so a conforming registry may not offer it: when it " +
 			"answers 405, 501 or a 404 that is not its JSON error (a web framework's page for an unknown route) and the " +
 			"artifact is still there, destroy fails, the artifact stays in state, and the error says so. Then either " +
 			"remove it on the registry's side, or stop managing it with `terraform state rm`.",
@@ -249,14 +255,24 @@ func (r *ArtifactResource) createErrorDiagnostic(ctx context.Context, c *client.
 	switch client.StatusCode(err) {
 	case http.StatusConflict:
 		existing, findErr := c.FindArtifactByURL(ctx, typ, url)
-		if findErr != nil || existing == nil {
+		switch {
+		case client.IsUnrouted(findErr):
+			// Neither GET /artifact/byName nor POST /artifacts: the
+			// registry_artifacts data source cannot find it either.
+			return diag.NewErrorDiagnostic("Artifact already exists",
+				fmt.Sprintf("The registry already holds a %s with the url %q (%s), but its id cannot be found through its API: %s. "+
+					"Get the id from the registry's operators (or its own interface or storage), then import it: "+
+					"terraform import registry_artifact.<name> %s/<id>. Or delete the artifact on the registry's side and apply again.",
+					typ, url, err, r.data.describeError(findErr), typ))
+		case findErr != nil || existing == nil:
 			why := "it was not found by its url"
 			if findErr != nil {
-				why = "looking it up failed: " + findErr.Error()
+				why = "looking it up failed: " + r.data.describeError(findErr)
 			}
 			return diag.NewErrorDiagnostic("Artifact already exists",
 				fmt.Sprintf("The registry already holds a %s with the url %q (%s), but its id could not be determined (%s). "+
-					"Find its id with the registry_artifacts data source, then import it: terraform import registry_artifact.<name> %s/<id>",
+					"Find its id with the registry_artifacts data source, then import it: terraform import registry_artifact.<name> %s/<id>; "+
+					"or set adopt_existing = true on the resource to take the artifact over on the next apply.",
 					typ, url, err, why, typ))
 		}
 		importID := existing.Metadata.Type + "/" + existing.Metadata.ID
@@ -264,21 +280,36 @@ func (r *ArtifactResource) createErrorDiagnostic(ctx context.Context, c *client.
 			importID = typ + "/" + existing.Metadata.ID
 		}
 		return diag.NewErrorDiagnostic("Artifact already exists",
-			fmt.Sprintf("The registry already holds a %s with the url %q: id %q, name %q. "+
+			fmt.Sprintf("The registry already holds a %s with the url %q: id %q, name %q. An earlier apply that was "+
+				"interrupted before it could record the artifact (Terraform killed, say) leaves one like this. "+
 				"To manage it with Terraform, import it instead of creating it:\n\n"+
 				"  terraform import registry_artifact.<name> %s\n\n"+
 				"or declare an import block:\n\n"+
 				"  import {\n    to = registry_artifact.<name>\n    id = %q\n  }\n\n"+
-				"where <name> is this resource's name in the configuration. Or set adopt_existing = true on the resource "+
-				"if this configuration is meant to take over artifacts the registry already holds.",
+				"where <name> is this resource's name in the configuration; or set adopt_existing = true on the resource, "+
+				"and the next apply takes over the artifact the registry already holds.",
 				typ, url, existing.Metadata.ID, existing.Metadata.Name, importID, importID))
 	case http.StatusFailedDependency:
-		return diag.NewErrorDiagnostic("Artifact disqualified by its rating",
-			fmt.Sprintf("The registry did not register the %s at %q because its rating disqualified it (%s). "+
-				"The registry rates every artifact it ingests and refuses those below its thresholds; this is not a connection "+
-				"or provider problem. Use another source URL, or ask the registry's operators about its rating policy.",
-				typ, url, err))
+		// The spec's 424 is a disqualifying rating, but registries also
+		// send it when they could not rate (an upstream unreachable): the
+		// registry's reason decides, so it is quoted, not interpreted.
+		reason := "the registry gave no reason"
+		var apiErr *client.APIError
+		if errors.As(err, &apiErr) && apiErr.Message != "" {
+			reason = fmt.Sprintf("the registry's reason: %q", apiErr.Message)
+		}
+		return diag.NewErrorDiagnostic("Artifact not registered (424 Failed Dependency)",
+			fmt.Sprintf("The registry answered the registration of the %s at %q with 424 Failed Dependency and registered "+
+				"nothing (%s). The API spec defines this answer as \"not registered due to the disqualified rating\"; "+
+				"registries also send it when they could not rate the artifact, for example when its source could not be "+
+				"reached. If the reason is the rating, use another source URL or ask the registry's operators about its "+
+				"rating policy; if the registry could not rate the artifact, apply again later.",
+				typ, url, reason))
 	default:
+		if client.NotSent(err) {
+			return diag.NewErrorDiagnostic("Cannot create registry_artifact",
+				fmt.Sprintf("The %s at %q was not registered: the request was never sent, because %s.", typ, url, r.data.describeError(err)))
+		}
 		return diag.NewErrorDiagnostic("Cannot create registry_artifact",
 			fmt.Sprintf("Registering the %s at %q failed: %s.", typ, url, r.data.describeError(err)))
 	}
@@ -477,51 +508,7 @@ func (r *ArtifactResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 }
 
-// deleteArtifact deletes the artifact and confirms that it is gone; nil
-// means it is. The registry's word that it deleted it (2xx) or never had it
-// (its JSON 404) is checked with a GET; an unrouted DELETE (non-JSON 404,
-// 405, 501: DELETE is NON-BASELINE) counts only when a GET finds no
-// artifact. A GET that still returns the artifact is always an error.
-func (r *ArtifactResource) deleteArtifact(ctx context.Context, c *client.Client, typ, id string) diag.Diagnostic {
-	const summary = "Cannot delete registry_artifact"
-	delErr := c.DeleteArtifact(ctx, typ, id)
-	if delErr != nil && !client.IsNotFound(delErr) && !client.IsUnrouted(delErr) {
-		return diag.NewErrorDiagnostic(summary,
-			fmt.Sprintf("Deleting the artifact %s/%s failed: %s. It stays in the Terraform state.", typ, id, r.data.describeError(delErr)))
-	}
-	_, getErr := c.GetArtifact(ctx, typ, id)
-	switch {
-	case client.IsNotFound(getErr):
-		return nil
-	case getErr != nil && !client.IsUnrouted(delErr):
-		// The registry said it deleted the artifact or has none; the check
-		// could not be made, which does not contradict it.
-		tflog.Warn(ctx, "could not confirm the deletion with a GET", map[string]any{"type": typ, "id": id, "error": getErr.Error()})
-		return nil
-	case getErr != nil:
-		return diag.NewErrorDiagnostic(summary,
-			fmt.Sprintf("Deleting the artifact %s/%s is not confirmed: %s, and checking whether the artifact still exists "+
-				"failed: %s. It stays in the Terraform state; run the destroy again.", typ, id, client.UnroutedDetail(delErr), r.data.describeError(getErr)))
-	case client.IsUnrouted(delErr):
-		return diag.NewErrorDiagnostic("Registry does not support deleting artifacts",
-			fmt.Sprintf("The artifact %s/%s was not deleted: %s. Deleting artifacts (DELETE /artifacts/{type}/{id}) is "+
-				"NON-BASELINE in the registry API, so this registry may not offer it. The artifact is still in the registry "+
-				"and stays in the Terraform state. Either delete it on the registry's side and run the destroy again, or "+
-				"stop managing it with Terraform without deleting it: terraform state rm <address of this resource>.",
-				typ, id, client.UnroutedDetail(delErr)))
-	case delErr != nil:
-		return diag.NewErrorDiagnostic(summary,
-			fmt.Sprintf("The registry answered the deletion of the artifact %s/%s with %s, but a GET still returns the "+
-				"artifact. It stays in the Terraform state; check the registry, then run the destroy again.", typ, id, delErr))
-	default:
-		return diag.NewErrorDiagnostic(summary,
-			fmt.Sprintf("The registry answered the deletion of the artifact %s/%s with success, but a GET still returns "+
-				"the artifact. It stays in the Terraform state; check the registry, then run the destroy again.", typ, id))
-	}
-}
-
-// ImportState takes "<type>/<id>" or the identity {type, id}; Read fills
-// in the rest.
+// ImportState takes "<type>/<id>"; Read fills in the rest.
 func (r *ArtifactResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	typ, id, diags := artifactImportTarget(ctx, req)
 	resp.Diagnostics.Append(diags...)

@@ -491,8 +491,8 @@ func TestCreateErrorDiagnostic(t *testing.T) {
 		t.Fatalf("CreateArtifact: %v, want a 424", err)
 	}
 	d := (&ArtifactResource{data: &ProviderData{}}).createErrorDiagnostic(context.Background(), c, "model", "https://huggingface.co/o/x", err)
-	if d.Summary() != "Artifact disqualified by its rating" || !strings.Contains(d.Detail(), "rating disqualified it") ||
-		!strings.Contains(d.Detail(), "https://huggingface.co/o/x") {
+	if d.Summary() != "Artifact not registered (424 Failed Dependency)" || !strings.Contains(d.Detail(), `reason: "net_score 0.1 below 0.5"`) ||
+		!strings.Contains(d.Detail(), "https://huggingface.co/o/x") || !strings.Contains(d.Detail(), "disqualified rating") {
 		t.Fatalf("diagnostic %q: %q", d.Summary(), d.Detail())
 	}
 }
@@ -512,15 +512,21 @@ func TestArtifactResourceDelete(t *testing.T) {
 		contentType string
 		body        string
 	}
-	var del, get atomic.Pointer[answer]
+	var (
+		del, get      atomic.Pointer[answer]
+		deletes, gets atomic.Int32
+	)
 	r, value, s := artifactResourceWith(t, func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path != "/artifacts/model/42" {
 			http.Error(w, "unexpected "+req.Method+" "+req.URL.Path, http.StatusBadRequest)
 			return
 		}
 		a := get.Load()
+		gets.Add(1)
 		if req.Method == http.MethodDelete {
 			a = del.Load()
+			gets.Add(-1)
+			deletes.Add(1)
 		}
 		w.Header().Set("Content-Type", a.contentType)
 		w.WriteHeader(a.status)
@@ -541,28 +547,37 @@ func TestArtifactResourceDelete(t *testing.T) {
 		present    = answer{200, "application/json", artifact}
 		badRequest = answer{400, "application/json", `{"error":"bad id"}`}
 	)
+	// The normal path costs one DELETE and one GET; a DELETE that did not
+	// delete is believed after delete_confirm_reads (3) GETs find nothing.
 	for _, tt := range []struct {
-		name       string
-		del, get   answer
-		wantError  string // "" when the delete succeeds
-		wantDetail []string
+		name                  string
+		del, get              answer
+		wantDeletes, wantGets int32
+		wantError             string // "" when the delete succeeds
+		wantDetail            []string
 	}{
-		{"deleted, GET confirms", deleted, missing, "", nil},
-		{"already gone (JSON 404), GET confirms", missing, missing, "", nil},
-		{"unrouted DELETE, GET finds nothing", htmlRoute, missing, "", nil},
-		{"HTML 404 on DELETE, artifact still there", htmlRoute, present, "Registry does not support deleting artifacts",
+		{"deleted, GET confirms", deleted, missing, 1, 1, "", nil},
+		{"already gone (JSON 404), three GETs confirm", missing, missing, 1, 3, "", nil},
+		{"unrouted DELETE, three GETs find nothing", htmlRoute, missing, 1, 3, "", nil},
+		{"HTML 404 on DELETE, artifact still there", htmlRoute, present, 1, 1, "Registry does not support deleting artifacts",
 			[]string{"Cannot DELETE /artifacts/model/42", "NON-BASELINE", "terraform state rm", "still in the registry"}},
-		{"405 on DELETE", notAllowed, present, "Registry does not support deleting artifacts", []string{"405 Method Not Allowed"}},
-		{"501 on DELETE", notImpl, present, "Registry does not support deleting artifacts", []string{"501 Not Implemented"}},
-		{"2xx but GET still returns it", deleted, present, "Cannot delete registry_artifact", []string{"success", "still returns"}},
-		{"JSON 404 but GET still returns it", missing, present, "Cannot delete registry_artifact", []string{"404", "still returns"}},
-		{"other failure", badRequest, present, "Cannot delete registry_artifact", []string{"400 Bad Request: bad id"}},
+		{"405 on DELETE", notAllowed, present, 1, 1, "Registry does not support deleting artifacts", []string{"405 Method Not Allowed"}},
+		{"501 on DELETE", notImpl, present, 1, 1, "Registry does not support deleting artifacts", []string{"501 Not Implemented"}},
+		{"2xx but GET still returns it", deleted, present, 1, 1, "Cannot delete registry_artifact", []string{"success", "still returns"}},
+		{"JSON 404 but GET still returns it", missing, present, maxDeleteRounds, maxDeleteRounds, "Cannot delete registry_artifact",
+			[]string{"model/42", "keep disagreeing", "3 DELETEs", "404 Not Found", "stays in the Terraform state"}},
+		{"other failure", badRequest, present, 1, 0, "Cannot delete registry_artifact", []string{"400 Bad Request: bad id"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			del.Store(&tt.del)
 			get.Store(&tt.get)
+			deletes.Store(0)
+			gets.Store(0)
 			resp := fwresource.DeleteResponse{State: state}
 			r.Delete(context.Background(), fwresource.DeleteRequest{State: state}, &resp)
+			if deletes.Load() != tt.wantDeletes || gets.Load() != tt.wantGets {
+				t.Errorf("%d DELETEs and %d GETs, want %d and %d", deletes.Load(), gets.Load(), tt.wantDeletes, tt.wantGets)
+			}
 			if tt.wantError == "" {
 				if resp.Diagnostics.HasError() {
 					t.Fatalf("diagnostics %v, want none", resp.Diagnostics)
@@ -607,21 +622,13 @@ func TestArtifactResourceCreateAccepted(t *testing.T) {
 	})
 	objType := s.Type().TerraformType(context.Background()).(tftypes.Object)
 	timeoutsType := objType.AttributeTypes["timeouts"].(tftypes.Object)
-	plan := tfsdk.Plan{Schema: s, Raw: value(map[string]tftypes.Value{
-		"id":           tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
-		"type":         tftypes.NewValue(tftypes.String, "model"),
-		"url":          tftypes.NewValue(tftypes.String, url),
-		"name":         tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
-		"download_url": tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
-		"timeouts": tftypes.NewValue(timeoutsType, map[string]tftypes.Value{
-			"create": tftypes.NewValue(tftypes.String, "1500ms"),
-			"update": tftypes.NewValue(tftypes.String, nil),
-		}),
-	})}
 	create := func() fwresource.CreateResponse {
-		resp := fwresource.CreateResponse{State: tfsdk.State{Schema: s, Raw: tftypes.NewValue(objType, nil)}}
-		r.Create(context.Background(), fwresource.CreateRequest{Plan: plan}, &resp)
-		return resp
+		return createModel(context.Background(), r, value, s, url, map[string]tftypes.Value{
+			"timeouts": tftypes.NewValue(timeoutsType, map[string]tftypes.Value{
+				"create": tftypes.NewValue(tftypes.String, "1500ms"),
+				"update": tftypes.NewValue(tftypes.String, nil),
+			}),
+		})
 	}
 
 	t.Run("appears", func(t *testing.T) {
@@ -664,8 +671,8 @@ func TestAccArtifactResource_ratingSync(t *testing.T) {
 	resource.Test(t, trustTestCase(
 		resource.TestStep{
 			Config: bert + poor,
-			ExpectError: wordsRE("Artifact disqualified by its rating", `did not register the model at "`+replayPoorURL+`"`,
-				"POST /artifact/model: 424 Failed Dependency", "net_score", "below the minimum", "not a connection or provider problem"),
+			ExpectError: wordsRE("Artifact not registered (424 Failed Dependency)", `registration of the model at "`+replayPoorURL+`"`,
+				"registered nothing", `reason: "the artifact is not registered: net_score`, "below the minimum", "disqualified rating"),
 		},
 		resource.TestStep{
 			// Without the poor model the plan is empty: it is not in state

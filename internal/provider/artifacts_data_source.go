@@ -3,7 +3,10 @@ package provider
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -127,6 +131,10 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 	)
 	if !config.Regex.IsNull() {
 		found, err = c.ArtifactsByRegex(ctx, config.Regex.ValueString())
+		if answeredByCreateRoute(err) {
+			resp.Diagnostics.Append(regexSearchNotOffered(d.data, config.Regex.ValueString(), err))
+			return
+		}
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("regex"), "Cannot read registry_artifacts",
 				fmt.Sprintf("Searching artifacts by the regular expression %q failed: %s.", config.Regex.ValueString(), d.data.describeError(err)))
@@ -167,4 +175,27 @@ func sortArtifacts(found []client.ArtifactMetadata) {
 	slices.SortFunc(found, func(a, b client.ArtifactMetadata) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type), strings.Compare(a.ID, b.ID))
 	})
+}
+
+// artifactTypeComplaint matches an error message about the artifact type.
+var artifactTypeComplaint = regexp.MustCompile(`(?i)artifact[_ ]type`)
+
+// regexSearchNotOffered explains a regex search that answeredByCreateRoute
+// recognises.
+func regexSearchNotOffered(data *ProviderData, regex string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Registry may not offer regex search",
+		fmt.Sprintf("Searching artifacts by the regular expression %q failed: %s. The registry's complaint is about an "+
+			"artifact type, not the pattern: a registry without the NON-BASELINE POST /artifact/byRegEx lets its "+
+			"POST /artifact/{artifact_type} route answer, which takes \"byRegEx\" for a type. Search by name and types "+
+			"instead (the name and types arguments), or ask the registry's operators whether it offers regex search.",
+			regex, data.describeError(err)))
+}
+
+// answeredByCreateRoute reports whether err is how a registry without POST
+// /artifact/byRegEx answers it: its catch-all POST /artifact/{artifact_type}
+// refuses "byRegEx" as a type (400, or FastAPI's 422).
+func answeredByCreateRoute(err error) bool {
+	var apiErr *client.APIError
+	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusBadRequest || apiErr.StatusCode == http.StatusUnprocessableEntity) &&
+		artifactTypeComplaint.MatchString(apiErr.Message)
 }

@@ -5,11 +5,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,28 +21,46 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
-// Fault modes of faultProxy, applied to every fifth request.
+// Fault modes of faultProxy.
 const (
-	// faultDropAnswer forwards the request, then closes the connection
-	// without answering: the registry acted, the client does not know.
+	// faultDropAnswer forwards every fifth request, then closes the
+	// connection without answering: the registry acted, the client does
+	// not know.
 	faultDropAnswer = "drop the answer"
-	// faultReject answers 503 or resets the connection (alternately)
-	// without forwarding: the registry did nothing.
+	// faultReject answers every fifth request with 503 or resets the
+	// connection (alternately) without forwarding: the registry did
+	// nothing.
 	faultReject = "503 or reset before forwarding"
-	// faultDelay holds the request past the client's request_timeout, then
-	// forwards it anyway: the registry acts after the client gave up.
+	// faultDelay holds every fifth request past the client's
+	// request_timeout, then forwards it anyway: the registry acts after the
+	// client gave up.
 	faultDelay = "delay past request_timeout"
+	// faultHeavyMix faults 60% of the requests at random: 20% reset and
+	// 20% answered 503 before forwarding, 20% forwarded and the answer
+	// dropped (finding 2 of issue 19).
+	faultHeavyMix = "heavy mix"
+)
+
+// The faults one request gets.
+const (
+	faultNone  = ""
+	faultReset = "reset"
+	fault503   = "503"
+	faultDrop  = "drop"
+	faultHold  = "delay"
 )
 
 // faultProxy is a loopback HTTP proxy in front of a registry that injects
-// one fault into every fifth request.
+// faults by its mode.
 type faultProxy struct {
 	upstream string
 	mode     string
 	delay    time.Duration
+	// rng draws the faults of faultHeavyMix.
+	rng      *rand.Rand
+	rngMu    sync.Mutex
 	requests atomic.Int64
 	faults   atomic.Int64
 	// createFaults counts the faulted creates (POST /artifact/{type}).
@@ -47,28 +69,57 @@ type faultProxy struct {
 
 const faultEvery = 5
 
+// faultFor is the fault of the nth request.
+func (p *faultProxy) faultFor(n int64) string {
+	if p.mode == faultHeavyMix {
+		p.rngMu.Lock()
+		x := p.rng.IntN(10)
+		p.rngMu.Unlock()
+		switch {
+		case x < 2:
+			return faultReset
+		case x < 4:
+			return fault503
+		case x < 6:
+			return faultDrop
+		}
+		return faultNone
+	}
+	if n%faultEvery != 0 {
+		return faultNone
+	}
+	switch p.mode {
+	case faultReject:
+		if (n/faultEvery)%2 == 1 {
+			return fault503
+		}
+		return faultReset
+	case faultDelay:
+		return faultHold
+	}
+	return faultDrop
+}
+
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := p.requests.Add(1)
-	faulty := n%faultEvery == 0
+	fault := p.faultFor(p.requests.Add(1))
 	body, _ := io.ReadAll(r.Body)
-	if faulty {
+	if fault != faultNone {
 		p.faults.Add(1)
 		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/artifact/") {
 			p.createFaults.Add(1)
 		}
-		switch p.mode {
-		case faultReject:
-			if (n/faultEvery)%2 == 1 {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusServiceUnavailable)
-				_, _ = io.WriteString(w, `{"error":"injected: service unavailable"}`)
-			} else {
-				resetConnection(w)
-			}
-			return
-		case faultDelay:
-			time.Sleep(p.delay)
-		}
+	}
+	switch fault {
+	case fault503:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"error":"injected: service unavailable"}`)
+		return
+	case faultReset:
+		resetConnection(w)
+		return
+	case faultHold:
+		time.Sleep(p.delay)
 	}
 	// The registry acts even when the client has given up.
 	resp, err := p.forward(context.WithoutCancel(r.Context()), r, body)
@@ -78,7 +129,7 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(resp.Body)
-	if faulty && p.mode == faultDropAnswer {
+	if fault == faultDrop {
 		resetConnection(w)
 		return
 	}
@@ -111,23 +162,62 @@ func resetConnection(w http.ResponseWriter) {
 	_ = conn.Close()
 }
 
-// faultConfig is count artifacts of each type, with adopt_existing.
-func faultConfig(endpoint string, urls map[string]string) string {
+// faultConfig is the provider with settings and an artifact for each of
+// urls, keyed by "<type>_<n>".
+func faultConfig(endpoint, settings string, adopt bool, urls map[string]string) string {
 	var b strings.Builder
-	b.WriteString(inProcessProviderConfig(endpoint, `request_timeout = "1s"
-  max_retries     = 4`))
+	b.WriteString(inProcessProviderConfig(endpoint, settings))
 	for name, url := range urls {
 		typ := strings.SplitN(name, "_", 2)[0]
 		fmt.Fprintf(&b, `
 resource "registry_artifact" %q {
   type           = %q
   url            = %q
-  adopt_existing = true
+  adopt_existing = %t
 }
-`, name, typ, url)
+`, name, typ, url, adopt)
 	}
 	return b.String()
 }
+
+// convergesCase is the test of an apply through faults: one apply leaves
+// the registry holding exactly want (no duplicates, no orphans), the next
+// plan is empty, and destroy empties the registry.
+func convergesCase(t *testing.T, reg *inProcessRegistry, config string, want []string) resource.TestCase {
+	return resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             reg.emptyAfterDestroy(t),
+		Steps: []resource.TestStep{
+			{
+				Config:            config,
+				ConfigStateChecks: []statecheck.StateCheck{reg.holdsExactly(t, want...)},
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{reg.holdsExactly(t, want...)},
+			},
+		},
+	}
+}
+
+// faultURLs are n artifacts of the three types: the config's urls, and
+// the "type url" entries the registry should hold.
+func faultURLs(n int) (map[string]string, []string) {
+	urls := map[string]string{}
+	var want []string
+	for i := range n {
+		typ := artifactTypes[i%len(artifactTypes)]
+		url, _ := testAccURL(typ)
+		urls[fmt.Sprintf("%s_%d", typ, i)] = url
+		want = append(want, typ+" "+url)
+	}
+	return urls, want
+}
+
+var artifactTypes = []string{"model", "dataset", "code"}
 
 // Under every fault mode, with every fifth request faulted, one apply
 // creates each artifact exactly once (no duplicates, counted by url on the
@@ -141,33 +231,9 @@ func TestAccFaults_applyConverges(t *testing.T) {
 			front := httptest.NewServer(proxy)
 			t.Cleanup(front.Close)
 
-			urls := map[string]string{}
-			var want []string
-			for i, typ := range []string{"model", "model", "dataset", "dataset", "code", "code"} {
-				url, _ := testAccURL(typ)
-				urls[fmt.Sprintf("%s_%d", typ, i)] = url
-				want = append(want, typ+" "+url)
-			}
-			config := faultConfig(front.URL, urls)
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				CheckDestroy: func(*terraform.State) error {
-					return reg.checkHolds(t)
-				},
-				Steps: []resource.TestStep{
-					{
-						Config:            config,
-						ConfigStateChecks: []statecheck.StateCheck{reg.holdsExactly(t, want...)},
-					},
-					{
-						Config: config,
-						ConfigPlanChecks: resource.ConfigPlanChecks{
-							PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-						},
-						ConfigStateChecks: []statecheck.StateCheck{reg.holdsExactly(t, want...)},
-					},
-				},
-			})
+			urls, want := faultURLs(6)
+			config := faultConfig(front.URL, "request_timeout = \"1s\"\n  max_retries = 4", true, urls)
+			resource.ParallelTest(t, convergesCase(t, reg, config, want))
 			// The apply authenticates once, then sends the six creates: the
 			// fifth request is one of them.
 			if proxy.createFaults.Load() == 0 {
@@ -176,6 +242,34 @@ func TestAccFaults_applyConverges(t *testing.T) {
 			t.Logf("%s: %d faults (%d of them on a create) in %d requests", mode, proxy.faults.Load(), proxy.createFaults.Load(), proxy.requests.Load())
 		})
 	}
+}
+
+// 50 artifacts through a proxy that faults 60% of the requests (20% reset
+// and 20% 503 before forwarding, 20% answers dropped after the registry
+// acted), with the provider's default retries and timeouts and without
+// adopt_existing: one apply creates each artifact exactly once (no
+// duplicates, no orphans: the registry holds exactly the configured
+// artifacts), the next plan is empty, and destroy empties the registry
+// (finding 2 of issue 19: with the former default of 4 retries no run
+// converged within 6 applies). FAULT_SEED sets the seed of the faults
+// (which request gets which still depends on scheduling).
+func TestAccFaults_heavyMixConverges(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("FAULT_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("FAULT_SEED=%d", seed)
+	reg := startInProcessRegistry(t, 100, nil)
+	proxy := &faultProxy{upstream: reg.URL, mode: faultHeavyMix, rng: rand.New(rand.NewPCG(seed, seed))}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+
+	urls, want := faultURLs(50)
+	config := faultConfig(front.URL, "", false, urls)
+	start := time.Now()
+	resource.ParallelTest(t, convergesCase(t, reg, config, want))
+	t.Logf("converged in one apply; %d of %d requests faulted (%d creates); %s with destroy",
+		proxy.faults.Load(), proxy.requests.Load(), proxy.createFaults.Load(), time.Since(start).Round(time.Second))
 }
 
 // crashAfterCreate lets the registry commit the next create, then drops
@@ -253,9 +347,10 @@ resource "registry_artifact" "test" {
 					})
 			} else {
 				steps = append(steps, resource.TestStep{
-					PreConfig:   restart,
-					Config:      config,
-					ExpectError: regexp.MustCompile(`(?s)Artifact already exists.*terraform\s+import\s+registry_artifact.<name>\s+model/`),
+					PreConfig: restart,
+					Config:    config,
+					ExpectError: regexp.MustCompile(`(?s)Artifact already exists.*terraform\s+import\s+registry_artifact.<name>\s+model/.*` +
+						`or\s+set\s+adopt_existing\s+=\s+true`),
 				})
 			}
 			resource.ParallelTest(t, resource.TestCase{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -22,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 )
 
@@ -42,7 +44,14 @@ const (
 // declare defaults, so Configure applies them.
 const (
 	defaultRequestTimeout = 30 * time.Second
-	defaultMaxRetries     = 4
+	defaultMaxRetries     = client.DefaultMaxRetries
+	// A registry that answers a DELETE with 404 for an artifact it held at
+	// the refresh is believed only after this many reads in a row, spread
+	// over at least this long, find nothing: a store that flaps (rewritten
+	// in place without a lock) answers 404 for a moment and then holds the
+	// artifact again.
+	defaultDeleteConfirmReads  = 3
+	defaultDeleteConfirmWindow = time.Second
 )
 
 var (
@@ -67,6 +76,9 @@ type registryProviderModel struct {
 	Token          types.String `tfsdk:"token"`
 	RequestTimeout types.String `tfsdk:"request_timeout"`
 	MaxRetries     types.Int64  `tfsdk:"max_retries"`
+
+	DeleteConfirmReads  types.Int64  `tfsdk:"delete_confirm_reads"`
+	DeleteConfirmWindow types.String `tfsdk:"delete_confirm_window"`
 
 	CACertificate     types.String `tfsdk:"ca_certificate"`
 	ClientCertificate types.String `tfsdk:"client_certificate"`
@@ -111,14 +123,16 @@ func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			"an error that says which settings to set.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
-				MarkdownDescription: "Base URL of the registry API, e.g. `https://registry.example.com`. " +
+				MarkdownDescription: "Base URL of the registry API, e.g. `https://registry.example.com` (a path prefix such as " +
+					"`https://gateway.example.com/prod` is kept; credentials and a query are refused: use `username`, " +
+					"`password` and `headers`). " +
 					"Can also be set with the `" + envEndpoint + "` environment variable.",
 				Optional:   true,
-				Validators: []validator.String{httpURL("https://registry.example.com")},
+				Validators: []validator.String{registryEndpoint()},
 			},
 			"username": schema.StringAttribute{
 				MarkdownDescription: "User name to authenticate with (`PUT /authenticate`), e.g. " +
-					"`ece30861defaultadminuser`. Can also be set with the `" + envUsername + "` environment variable. " +
+					"`" + defaultadmin.Name + "`. Can also be set with the `" + envUsername + "` environment variable. " +
 					"Requires `password`. Not needed when `token` is set, nor when the registry has no authentication.",
 				Optional: true,
 			},
@@ -151,9 +165,26 @@ func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				MarkdownDescription: "How many times a request is retried after a 429, 502, 503 or 504 answer or a " +
 					"connection error, with exponential backoff. A create is never re-sent blindly: the provider first " +
 					"looks for the artifact it may have created, and sends the create again (at most this many times) " +
-					"only when that lookup proves it was not. Defaults to `4`; `0` disables retries.",
+					"only when that lookup proves it was not. The waits grow from 0.5 s, doubling up to 5 s apart, with " +
+					"jitter. Defaults to `20`, enough to ride out a registry or network that fails more than half of the " +
+					"requests for a while; `0` disables retries.",
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(0, 20)},
+				Validators: []validator.Int64{int64validator.Between(0, 100)},
+			},
+			"delete_confirm_reads": schema.Int64Attribute{
+				MarkdownDescription: "How many reads in a row must find no artifact before the provider believes a " +
+					"registry that answers `DELETE` with 404 (\"does not exist\") for an artifact that the refresh has just " +
+					"read. A registry whose store flaps answers 404 for a moment and then holds the artifact again; the " +
+					"provider then sends `DELETE` again, and when the answers keep disagreeing, fails the destroy and keeps " +
+					"the artifact in state. A `DELETE` that succeeds is still checked with one read. Defaults to `3`.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(1, 20)},
+			},
+			"delete_confirm_window": schema.StringAttribute{
+				MarkdownDescription: "The time over which the reads of `delete_confirm_reads` are spread (the first " +
+					"at once, the last after this long), as a Go duration such as `1s`. Defaults to `1s`.",
+				Optional:   true,
+				Validators: []validator.String{positiveDuration()},
 			},
 			"ca_certificate": schema.StringAttribute{
 				MarkdownDescription: "PEM text of the certificate authority (one or more certificates) that issued the " +
@@ -258,6 +289,9 @@ func (p *RegistryProvider) Configure(ctx context.Context, req provider.Configure
 		IsAdmin:  true,
 		Timeout:  defaultRequestTimeout,
 		Retries:  defaultMaxRetries,
+
+		DeleteConfirmReads:  defaultDeleteConfirmReads,
+		DeleteConfirmWindow: defaultDeleteConfirmWindow,
 	}
 	settings.Username, settings.Password, settings.Token = credentialSettings(config, &data.unknown)
 	switch {
@@ -266,26 +300,13 @@ func (p *RegistryProvider) Configure(ctx context.Context, req provider.Configure
 	case !config.IsAdmin.IsNull():
 		settings.IsAdmin = config.IsAdmin.ValueBool()
 	}
-	switch {
-	case config.RequestTimeout.IsUnknown():
-		data.unknown = append(data.unknown, "request_timeout")
-	case !config.RequestTimeout.IsNull():
-		// The validator has checked the value whenever it was known at
-		// validation; an unknown one that became known is checked here.
-		d, err := time.ParseDuration(config.RequestTimeout.ValueString())
-		if err != nil || d <= 0 {
-			resp.Diagnostics.AddAttributeError(path.Root("request_timeout"), "Invalid request_timeout",
-				fmt.Sprintf("%q is not a positive duration; use a value such as \"30s\" or \"2m\".", config.RequestTimeout.ValueString()))
-			return
-		}
-		settings.Timeout = d
+	durationSetting(config.RequestTimeout, "request_timeout", &settings.Timeout, &data.unknown, &resp.Diagnostics)
+	durationSetting(config.DeleteConfirmWindow, "delete_confirm_window", &settings.DeleteConfirmWindow, &data.unknown, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
 	}
-	switch {
-	case config.MaxRetries.IsUnknown():
-		data.unknown = append(data.unknown, "max_retries")
-	case !config.MaxRetries.IsNull():
-		settings.Retries = int(config.MaxRetries.ValueInt64())
-	}
+	intSetting(config.MaxRetries, "max_retries", &settings.Retries, &data.unknown)
+	intSetting(config.DeleteConfirmReads, "delete_confirm_reads", &settings.DeleteConfirmReads, &data.unknown)
 	resp.Diagnostics.Append(configureTransport(ctx, config, &settings.Transport, &data.unknown)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -333,6 +354,34 @@ func stringSetting(v types.String, env, name string, unknown *[]string) string {
 		return v.ValueString()
 	}
 	return os.Getenv(env)
+}
+
+// durationSetting sets *dst from a duration attribute that is set. The
+// validator has checked the value whenever it was known at validation; an
+// unknown one that became known is checked here.
+func durationSetting(v types.String, name string, dst *time.Duration, unknown *[]string, diags *diag.Diagnostics) {
+	switch {
+	case v.IsUnknown():
+		*unknown = append(*unknown, name)
+	case !v.IsNull():
+		d, err := time.ParseDuration(v.ValueString())
+		if err != nil || d <= 0 {
+			diags.AddAttributeError(path.Root(name), "Invalid "+name,
+				fmt.Sprintf("%q is not a positive duration; use a value such as \"30s\" or \"2m\".", v.ValueString()))
+			return
+		}
+		*dst = d
+	}
+}
+
+// intSetting sets *dst from a number attribute that is set.
+func intSetting(v types.Int64, name string, dst *int, unknown *[]string) {
+	switch {
+	case v.IsUnknown():
+		*unknown = append(*unknown, name)
+	case !v.IsNull():
+		*dst = int(v.ValueInt64())
+	}
 }
 
 func (p *RegistryProvider) Resources(_ context.Context) []func() resource.Resource {

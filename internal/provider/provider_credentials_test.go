@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -84,6 +85,50 @@ func TestAccProvider_wrongPassword(t *testing.T) {
 		t.Error("the provider's log shows the password")
 	}
 	testAccCheckNoArtifact(t, c, "model", url, "with a wrong password")
+}
+
+// A 401 from /authenticate is final for the provider process: 25
+// resources of one apply (more than Terraform's parallelism of 10, so not
+// all at once) fail with the same error after one /authenticate call (finding 3 of issue 19: one apply sent 34, which also locked the
+// admin out for everyone else).
+func TestAccProvider_wrongPasswordAuthenticatesOnce(t *testing.T) {
+	var authCalls atomic.Int32
+	reg := startInProcessRegistry(t, 100, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/authenticate" {
+				authCalls.Add(1)
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "provider \"registry\" {\n  endpoint = %q\n  username = %q\n  password = \"not-the-password\"\n}\n", reg.URL, inProcessUser)
+	const resources = 25
+	for i := range resources {
+		url, _ := testAccURL("model")
+		fmt.Fprintf(&b, "resource \"registry_artifact\" \"m%d\" {\n  type = \"model\"\n  url  = %q\n}\n", i, url)
+	}
+	var sawError atomic.Bool
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		ErrorCheck: func(err error) error {
+			sawError.Store(true)
+			if n := strings.Count(err.Error(), "wrong user name or password"); n != resources {
+				return fmt.Errorf("%d errors say that the credentials were refused, want %d: %w", n, resources, err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{Config: b.String()}},
+	})
+	if !sawError.Load() {
+		t.Fatal("apply with a wrong password succeeded")
+	}
+	if n := authCalls.Load(); n != 1 {
+		t.Errorf("%d /authenticate calls, want 1", n)
+	}
+	if err := reg.checkHolds(t); err != nil {
+		t.Error(err)
+	}
 }
 
 // A ready token (here from REGISTRY_TOKEN) replaces username and password.

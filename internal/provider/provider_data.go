@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 )
@@ -36,6 +35,10 @@ type registrySettings struct {
 	Timeout   time.Duration
 	Retries   int
 	UserAgent string
+	// DeleteConfirmReads reads in a row, spread over DeleteConfirmWindow,
+	// must find no artifact before a DELETE answered 404 is believed.
+	DeleteConfirmReads  int
+	DeleteConfirmWindow time.Duration
 	// Transport holds the TLS, header and proxy settings.
 	Transport client.TransportConfig
 }
@@ -159,7 +162,7 @@ func (d *ProviderData) newRegistryClient() (*client.Client, error) {
 		Logger:         newClientLogger(append([]string{s.Password, s.Token, s.Transport.ClientKey}, slices.Collect(maps.Values(s.Transport.Headers))...)...),
 	})
 	if err != nil {
-		if _, endpointErr := artifact.ValidateHTTP(s.Endpoint); endpointErr == nil {
+		if _, endpointErr := client.ParseEndpoint(s.Endpoint); endpointErr == nil {
 			// Configure checked the TLS, header and proxy settings already;
 			// this is a last resort.
 			return nil, fmt.Errorf("invalid registry connection settings: %w", err)

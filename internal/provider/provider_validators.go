@@ -76,6 +76,18 @@ func httpURL(example string) validator.String {
 	}
 }
 
+// registryEndpoint validates the provider's endpoint with the client's rule
+// (client.ParseEndpoint): credentials or a query in it fail the plan, not
+// the apply, and the error never shows them.
+func registryEndpoint() validator.String {
+	return stringCheck{
+		desc:    "value must be the registry's base URL: http or https, without user:password@, query or fragment",
+		summary: "Invalid registry endpoint",
+		check:   func(s string) error { _, err := client.ParseEndpoint(s); return err },
+		hint:    "Use the registry's base URL, e.g. https://registry.example.com.",
+	}
+}
+
 // positiveDuration validates a Go duration string greater than zero.
 func positiveDuration() validator.String {
 	return stringCheck{

@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
@@ -102,6 +104,11 @@ func (r *inProcessRegistry) countByURL(t *testing.T) map[string]int {
 // artifact for each of want ("type url") and nothing else.
 func (r *inProcessRegistry) holdsExactly(t *testing.T, want ...string) statecheck.StateCheck {
 	return storeCheck(func() error { return r.checkHolds(t, want...) })
+}
+
+// emptyAfterDestroy is a CheckDestroy that the registry holds nothing.
+func (r *inProcessRegistry) emptyAfterDestroy(t *testing.T) resource.TestCheckFunc {
+	return func(*terraform.State) error { return r.checkHolds(t) }
 }
 
 // storeCheck is a state check of what the in-process registry holds.

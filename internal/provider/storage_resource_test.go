@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
@@ -577,7 +578,7 @@ resource "registry_storage" "test" {
 	registry := fmt.Sprintf(`
 provider "registry" {
   endpoint = "http://%s"
-  username = "ece30861defaultadminuser"
+  username = %q
   password = %q
   s3 {
     endpoint = %q
@@ -591,7 +592,7 @@ resource "registry_artifact" "test" {
   # Destroyed before the bucket that holds its metadata.
   depends_on = [registry_storage.test]
 }
-`, addr, password, srv.endpoint, storage, url)
+`, addr, defaultadmin.Name, password, srv.endpoint, storage, url)
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

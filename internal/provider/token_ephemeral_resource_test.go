@@ -28,6 +28,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
@@ -87,7 +88,7 @@ func checkTokenWorks(endpoint, token string) error {
 func openToken(t *testing.T, endpoint, password string) (tokenEphemeralResourceModel, ephemeral.OpenResponse) {
 	t.Helper()
 	return openTokenWith(t, registrySettings{
-		Endpoint: endpoint, Username: "ece30861defaultadminuser", Password: password,
+		Endpoint: endpoint, Username: defaultadmin.Name, Password: password,
 		IsAdmin: true, Timeout: 5 * time.Second,
 	})
 }
@@ -153,7 +154,7 @@ func TestTokenEphemeralResource_OpenWithoutAuthentication(t *testing.T) {
 	}
 	// The configured password is not used: the user learns it.
 	if w := resp.Diagnostics.Warnings(); len(w) != 1 || w[0].Summary() != "Registry credentials unused" ||
-		!strings.Contains(w[0].Detail(), "501") || !strings.Contains(w[0].Detail(), `"ece30861defaultadminuser"`) ||
+		!strings.Contains(w[0].Detail(), "501") || !strings.Contains(w[0].Detail(), `"`+defaultadmin.Name+`"`) ||
 		strings.Contains(w[0].Detail(), "secret") {
 		t.Errorf("warnings %v, want one that the credentials are unused (and no password)", w)
 	}
@@ -213,7 +214,7 @@ func TestTokenEphemeralResource_OpenWrongPassword(t *testing.T) {
 		if strings.Contains(text, password) {
 			t.Errorf("the diagnostic shows the password: %s", text)
 		}
-		if !strings.Contains(text, "ece30861defaultadminuser") {
+		if !strings.Contains(text, defaultadmin.Name) {
 			t.Errorf("the diagnostic should name the user: %s", text)
 		}
 	}

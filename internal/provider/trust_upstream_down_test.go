@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -35,4 +36,17 @@ func TestAccTrustDataSources_upstreamDown(t *testing.T) {
 				"POST /artifact/model/"+id+"/license-check: 502 Bad Gateway", "Hugging Face, GitHub"),
 		},
 	))
+}
+
+// A registry that rates before storing (RATING_MODE=sync) and cannot reach
+// Hugging Face answers the create with 424 for a reason that is not a
+// rating: the error quotes the reason and does not claim that the model
+// was disqualified.
+func TestAccArtifactResource_424NotAboutRating(t *testing.T) {
+	reg := startTrustRegistry(t, trustRegistryOptions{mode: server.RatingSync, upstreamDown: true})
+	resource.Test(t, trustTestCase(resource.TestStep{
+		Config:      "provider \"registry\" {\n  max_retries = 0\n}\n" + testAccArtifactConfig("model", replayBertURL),
+		ExpectError: regexp.MustCompile(`(?s)Artifact not registered \(424 Failed Dependency\).*reason:\s+"the\s+artifact\s+is\s+not\s+registered:\s+its\s+rating\s+could\s+not\s+be\s+computed`),
+	}))
+	testAccCheckNoArtifact(t, reg.api, "model", replayBertURL, "although the registry answered 424")
 }

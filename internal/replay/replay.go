@@ -1,7 +1,7 @@
 // Package replay serves recorded answers of the Hugging Face Hub and GitHub
 // REST endpoints that internal/upstream reads, so that the registry's trust
 // pipeline runs offline: in tests (NewServer on loopback), in the stack and
-// in the quickstart (cmd/upstream-replay).
+// in the quickstart (internal/teststack), and for a person (cmd/upstream-replay).
 //
 // The recordings in testdata/ are NOT fetched from the services: they were
 // written by hand to the response shapes the services document, for a few

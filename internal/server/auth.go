@@ -14,16 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"golang.org/x/crypto/bcrypt"
 )
-
-// DefaultAdminName is the user that exists at start and after a reset.
-const DefaultAdminName = "ece30861defaultadminuser"
-
-// DefaultAdminPassword is the spec's example password. The quotes, the
-// backtick and the SQL are deliberate: it must work as a password and
-// nothing more.
-const DefaultAdminPassword = "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;"
 
 // UserSpec is one user as REGISTRY_USERS_FILE lists them: a JSON array of
 // {"name": ..., "password": ..., "is_admin": ...}.
@@ -38,9 +31,9 @@ type UserSpec struct {
 // (none when it is empty).
 func LoadUsers(adminPassword, usersFile string) ([]UserSpec, error) {
 	if adminPassword == "" {
-		adminPassword = DefaultAdminPassword
+		adminPassword = defaultadmin.Password
 	}
-	users := []UserSpec{{Name: DefaultAdminName, Password: adminPassword, IsAdmin: true}}
+	users := []UserSpec{{Name: defaultadmin.Name, Password: adminPassword, IsAdmin: true}}
 	if usersFile == "" {
 		return users, nil
 	}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 )
 
 // goInternals matches what an error body must never show: Go type and
@@ -65,7 +67,7 @@ func TestGoInternalsPattern(t *testing.T) {
 // JSON's words, which field is wrong and what it must be.
 func TestJSONErrorsInWords(t *testing.T) {
 	h := newHarness(t, newLocation(t, "memory"))
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	a := h.create(tok, "model", "https://huggingface.co/gpt2")
 	for _, c := range []struct {
 		method, path, body, want string

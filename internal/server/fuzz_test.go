@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -47,7 +48,7 @@ func FuzzRequests(f *testing.F) {
 		{`{"url":"https://huggingface.co/a/b"}`, "gpt2"},
 		{`[{"name":"*","types":["model"]}]`, id},
 		{`{"metadata":{"name":"gpt2","id":"` + id + `","type":"model"},"data":{"url":"https://huggingface.co/gpt2/tree/main"}}`, "../x"},
-		{`{"user":{"name":"ece30861defaultadminuser","is_admin":true},"secret":{"password":"x"}}`, "%2F"},
+		{`{"user":{"name":"` + defaultadmin.Name + `","is_admin":true},"secret":{"password":"x"}}`, "%2F"},
 		{`{"regex":"(a+)+$"}`, "a%00b"},
 		{`{"url":"http://[::1"}`, ".."},
 		{`[{"name":null,"types":[1]}]`, "%FF"},

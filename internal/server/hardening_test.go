@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -34,7 +35,7 @@ func TestInputBounds(t *testing.T) {
 	h := newHarness(t, newLocation(t, "memory"), func(c *Config) {
 		c.Limits = Limits{MaxURLBytes: 200, MaxNameBytes: 40, MaxRegexBytes: 30}
 	})
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	a := h.create(tok, "model", "https://huggingface.co/org/short")
 	long := "https://huggingface.co/org/" + strings.Repeat("m", 200)
 	for _, c := range []struct {
@@ -72,7 +73,7 @@ func costlyRegistry(t *testing.T, h *harness, n int) string {
 	for i := range n {
 		_, err := h.st.Create(context.Background(), store.Record{
 			Metadata: store.Metadata{Name: name, Type: "model"}, URL: fmt.Sprintf("https://huggingface.co/org/m%d", i),
-			HFData: []map[string]any{{"readme_text": readme}}, CreatedAt: time.Now(), CreatedBy: DefaultAdminName,
+			HFData: []map[string]any{{"readme_text": readme}}, CreatedAt: time.Now(), CreatedBy: defaultadmin.Name,
 		}, store.AuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			t.Fatal(err)
@@ -93,7 +94,7 @@ func TestSearchDeadline(t *testing.T) {
 		c.Logger = logs.logger()
 	})
 	pattern := costlyRegistry(t, h, 60)
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	req := newRequest(t, http.MethodPost, "/artifact/byRegEx", `{"regex":"`+pattern+`"}`)
 	req.Header.Set("X-Authorization", tok)
 	start := time.Now()
@@ -119,7 +120,7 @@ func TestSearchStopsForGoneClient(t *testing.T) {
 		c.Limits = Limits{SearchTimeout: 10 * time.Minute}
 	})
 	pattern := costlyRegistry(t, h, 60)
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	handlerDone := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer close(handlerDone)
@@ -169,7 +170,7 @@ func testTokenRevocation(t *testing.T, loc location) {
 		return func(c *Config) { c.TokenSecret = secret; c.Users = users }
 	}
 	first := newHarness(t, loc, withUsers(testUsers))
-	admin := first.login(DefaultAdminName, adminPassword)
+	admin := first.login(defaultadmin.Name, adminPassword)
 	alice := first.login(userName, userPassword)
 
 	rotated := []UserSpec{testUsers[0], {Name: userName, Password: "alice's new password"}}
@@ -194,7 +195,7 @@ func testTokenRevocation(t *testing.T, loc location) {
 			t.Errorf("%s's token of before the reset, after a restart: %d, want 403", who, res.status)
 		}
 	}
-	if res := third.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, third.login(DefaultAdminName, adminPassword)); res.status != http.StatusOK {
+	if res := third.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, third.login(defaultadmin.Name, adminPassword)); res.status != http.StatusOK {
 		t.Errorf("a token issued after the reset: %d %s", res.status, res.body)
 	}
 }
@@ -203,7 +204,7 @@ func testTokenRevocation(t *testing.T, loc location) {
 func TestSubSecondTokenTTL(t *testing.T) {
 	var off atomic.Int64
 	h := newHarness(t, newLocation(t, "memory"), frozenClock(&off), func(c *Config) { c.TokenTTL = 300 * time.Millisecond })
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	for _, c := range []struct {
 		at   time.Duration
 		want int
@@ -228,11 +229,11 @@ func TestAuthenticateThrottle(t *testing.T) {
 		return h.do(http.MethodPut, "/authenticate", authBody(name, "not the password"), "")
 	}
 	for i := range 3 {
-		if res := wrong(DefaultAdminName); res.status != http.StatusUnauthorized {
+		if res := wrong(defaultadmin.Name); res.status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d, want 401", i+1, res.status)
 		}
 	}
-	for _, res := range []response{wrong(DefaultAdminName), h.do(http.MethodPut, "/authenticate", authBody(DefaultAdminName, adminPassword), "")} {
+	for _, res := range []response{wrong(defaultadmin.Name), h.do(http.MethodPut, "/authenticate", authBody(defaultadmin.Name, adminPassword), "")} {
 		retry, _ := strconv.Atoi(res.header.Get("Retry-After"))
 		if res.status != http.StatusTooManyRequests || retry < 1 || retry > 60 || !strings.Contains(res.errorMessage(t), "too many failed authentication attempts") {
 			t.Fatalf("after 3 failures: %d Retry-After %q %s, want 429 with Retry-After 1..60", res.status, res.header.Get("Retry-After"), res.body)
@@ -250,9 +251,9 @@ func TestAuthenticateThrottle(t *testing.T) {
 	}
 	// A successful login gives its reservation back: it never counts.
 	off.Store(int64(time.Minute))
-	h.login(DefaultAdminName, adminPassword)
-	h.login(DefaultAdminName, adminPassword)
-	if res := wrong(DefaultAdminName); res.status != http.StatusUnauthorized {
+	h.login(defaultadmin.Name, adminPassword)
+	h.login(defaultadmin.Name, adminPassword)
+	if res := wrong(defaultadmin.Name); res.status != http.StatusUnauthorized {
 		t.Errorf("a minute later: %d, want 401 (one failure allowed again)", res.status)
 	}
 }
@@ -261,7 +262,7 @@ func TestAuthenticateThrottle(t *testing.T) {
 func TestAuthenticateThrottleOff(t *testing.T) {
 	h := newHarness(t, newLocation(t, "memory"), func(c *Config) { c.Throttle = Throttle{Off: true, UserFailures: 1} })
 	for range 3 {
-		if res := h.do(http.MethodPut, "/authenticate", authBody(DefaultAdminName, "nope"), ""); res.status != http.StatusUnauthorized {
+		if res := h.do(http.MethodPut, "/authenticate", authBody(defaultadmin.Name, "nope"), ""); res.status != http.StatusUnauthorized {
 			t.Fatalf("with throttling off: %d, want 401", res.status)
 		}
 	}
@@ -306,7 +307,7 @@ func TestBcryptConcurrencyBound(t *testing.T) {
 // gets 429 with Retry-After, and other tokens are not affected.
 func TestTokenRateLimit(t *testing.T) {
 	h := newHarness(t, newLocation(t, "memory"))
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	for i := range 50 {
 		if res := h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok); res.status != http.StatusOK {
 			t.Fatalf("request %d without a per-token limit: %d", i+1, res.status)
@@ -315,7 +316,7 @@ func TestTokenRateLimit(t *testing.T) {
 
 	var off atomic.Int64
 	h = newHarness(t, newLocation(t, "memory"), frozenClock(&off), func(c *Config) { c.Throttle = Throttle{TokenRate: 0.5, TokenBurst: 2} })
-	tok = h.login(DefaultAdminName, adminPassword)
+	tok = h.login(defaultadmin.Name, adminPassword)
 	other := h.login(userName, userPassword)
 	for i := range 2 {
 		if res := h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok); res.status != http.StatusOK {
@@ -352,7 +353,7 @@ func TestHealthDetailsNeedToken(t *testing.T) {
 			t.Errorf("without a token, /health/components shows %q: %s", secret, anon.body)
 		}
 	}
-	authed := h.do(http.MethodGet, "/health/components", nil, h.login(DefaultAdminName, adminPassword))
+	authed := h.do(http.MethodGet, "/health/components", nil, h.login(defaultadmin.Name, adminPassword))
 	if !strings.Contains(string(authed.body), loc.path) {
 		t.Errorf("with a token, the details are missing: %s", authed.body)
 	}
@@ -388,7 +389,7 @@ func TestGoneClientWritesNothing(t *testing.T) {
 	for _, backend := range []string{"sqlite", "s3"} {
 		t.Run(backend, func(t *testing.T) {
 			h := newHarness(t, newLocation(t, backend))
-			tok := h.login(DefaultAdminName, adminPassword)
+			tok := h.login(defaultadmin.Name, adminPassword)
 			a := h.create(tok, "model", "https://huggingface.co/org/kept")
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()

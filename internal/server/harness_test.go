@@ -16,18 +16,19 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 const (
-	adminPassword = DefaultAdminPassword
+	adminPassword = defaultadmin.Password
 	userName      = "alice"
 	userPassword  = "alice's password: \"quoted\" `tick`;--"
 )
 
 var testUsers = []UserSpec{
-	{Name: DefaultAdminName, Password: adminPassword, IsAdmin: true},
+	{Name: defaultadmin.Name, Password: adminPassword, IsAdmin: true},
 	{Name: userName, Password: userPassword, IsAdmin: false},
 }
 
@@ -207,7 +208,7 @@ func (h *harness) login(name, password string) string {
 
 func authBody(name, password string) map[string]any {
 	return map[string]any{
-		"user":   map[string]any{"name": name, "is_admin": name == DefaultAdminName},
+		"user":   map[string]any{"name": name, "is_admin": name == defaultadmin.Name},
 		"secret": map[string]any{"password": password},
 	}
 }
@@ -260,7 +261,7 @@ func writeFile(t *testing.T, path, content string) {
 // benchmarks and fuzzing that skip PUT /authenticate.
 func adminToken(t testing.TB, srv *Server) string {
 	t.Helper()
-	tok, err := srv.issueFor(context.Background(), DefaultAdminName, time.Now())
+	tok, err := srv.issueFor(context.Background(), defaultadmin.Name, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

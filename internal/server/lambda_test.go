@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
@@ -160,7 +161,7 @@ func TestLambdaNamesRoundTrip(t *testing.T) {
 	for i, name := range keyboardNames {
 		rec, err := st.Create(context.Background(), store.Record{
 			Metadata: store.Metadata{Name: name, Type: "code"}, URL: fmt.Sprintf("https://example.com/lambda-%s-%d", suffix, i),
-			CreatedAt: time.Now(), CreatedBy: DefaultAdminName,
+			CreatedAt: time.Now(), CreatedBy: defaultadmin.Name,
 		}, store.AuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			t.Fatalf("storing %q: %v", name, err)

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -50,7 +51,7 @@ func TestListTooManyQueries(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		var c *readCounter
 		h := newHarness(t, loc, countReads(&c))
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		h.create(tok, "model", "https://huggingface.co/org/q-1")
 		for _, n := range []int{999, 5000} {
 			queries := make([]map[string]any, n)
@@ -86,7 +87,7 @@ func TestListOffsetReadsOnlyItsPage(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		var c *readCounter
 		h := newHarness(t, loc, countReads(&c), func(cfg *Config) { cfg.PageSize = 4 })
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		var all []string
 		for i := range 20 {
 			all = append(all, h.create(tok, "dataset", fmt.Sprintf("https://huggingface.co/datasets/org/off-%d", i)).Metadata.ID)
@@ -108,7 +109,7 @@ func TestListOffsetReadsOnlyItsPage(t *testing.T) {
 		}
 
 		capped := newHarness(t, loc, func(cfg *Config) { cfg.MaxResults = 10 })
-		tok = capped.login(DefaultAdminName, adminPassword)
+		tok = capped.login(defaultadmin.Name, adminPassword)
 		for i := range 11 { // memory: this harness has a store of its own
 			capped.create(tok, "code", fmt.Sprintf("https://github.com/org/off-%d", i))
 		}

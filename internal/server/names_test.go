@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -36,11 +37,11 @@ func nameSegment(name string) string {
 func TestNamesRoundTrip(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		for i, name := range keyboardNames {
 			rec, err := h.st.Create(context.Background(), store.Record{
 				Metadata: store.Metadata{Name: name, Type: "model"}, URL: fmt.Sprintf("https://example.com/n%d", i),
-				CreatedAt: time.Now(), CreatedBy: DefaultAdminName,
+				CreatedAt: time.Now(), CreatedBy: defaultadmin.Name,
 			}, store.AuditEntry{Action: store.ActionCreate})
 			if err != nil {
 				t.Fatalf("storing %q: %v", name, err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -39,7 +40,7 @@ func TestRatingAsyncFullQueueRefusesPromptly(t *testing.T) {
 			releaseAll := func() { once.Do(func() { close(release) }) }
 			t.Cleanup(releaseAll)
 			h := newHarness(t, newLocation(t, backend), withUpstream(slow.URL, RatingAsync), func(c *Config) { c.RatingWorkers = 1 })
-			tok := h.login(DefaultAdminName, adminPassword)
+			tok := h.login(defaultadmin.Name, adminPassword)
 			create := func(i int, ctx context.Context) *httptest.ResponseRecorder {
 				req := newRequest(t, http.MethodPost, "/artifact/model", fmt.Sprintf(`{"url":"https://huggingface.co/org/queued-%d"}`, i)).WithContext(ctx)
 				req.Header.Set("X-Authorization", tok)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -75,7 +76,7 @@ func TestS3PagingRequestCount(t *testing.T) {
 	if err := g.Wait(); err != nil {
 		t.Fatalf("seeding %d artifacts: %v", n, err)
 	}
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 
 	// page walks POST /artifacts with body to the end and returns the ids.
 	page := func(body string) (ids []string, pages int) {
@@ -158,7 +159,7 @@ func TestS3PagingRequestCount(t *testing.T) {
 func TestPagingCursor(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc, func(c *Config) { c.PageSize = 2 })
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		var ids []string
 		for i := range 5 {
 			ids = append(ids, h.create(tok, "model", fmt.Sprintf("https://huggingface.co/org/c%d", i)).Metadata.ID)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
@@ -33,7 +34,7 @@ func TestHealthAndTracks(t *testing.T) {
 func TestHealthComponents(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		h.create(tok, "model", "https://huggingface.co/google-bert/bert-base-uncased")
 		h.create(tok, "dataset", "https://huggingface.co/datasets/bookcorpus/bookcorpus")
 
@@ -86,7 +87,7 @@ func TestHealthComponents(t *testing.T) {
 func TestAuthenticate(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		admin := h.login(DefaultAdminName, adminPassword)
+		admin := h.login(defaultadmin.Name, adminPassword)
 		alice := h.login(userName, userPassword)
 		for _, tok := range []string{admin, alice} {
 			if res := h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok); res.status != http.StatusOK {
@@ -94,7 +95,7 @@ func TestAuthenticate(t *testing.T) {
 			}
 		}
 		for name, body := range map[string]any{
-			"wrong password": authBody(DefaultAdminName, adminPassword+"x"),
+			"wrong password": authBody(defaultadmin.Name, adminPassword+"x"),
 			"unknown user":   authBody("mallory", adminPassword),
 			"SQL as user":    authBody(`x' OR '1'='1`, `' OR '1'='1`),
 		} {
@@ -104,7 +105,7 @@ func TestAuthenticate(t *testing.T) {
 		}
 		for name, body := range map[string]string{
 			"malformed":        `{"user":`,
-			"no secret":        `{"user":{"name":"ece30861defaultadminuser","is_admin":true}}`,
+			"no secret":        `{"user":{"name":"` + defaultadmin.Name + `","is_admin":true}}`,
 			"no user":          `{"secret":{"password":"x"}}`,
 			"array":            `[]`,
 			"empty":            ``,
@@ -125,7 +126,7 @@ func TestAuthenticate(t *testing.T) {
 func TestTokensRequired(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc, func(c *Config) { c.TokenTTL = time.Hour })
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		a := h.create(tok, "model", "https://huggingface.co/gpt2")
 		id := a.Metadata.ID
 		endpoints := []struct{ method, path, body string }{
@@ -146,7 +147,7 @@ func TestTokensRequired(t *testing.T) {
 			{"POST", "/artifacts/PackageConfusionAudit", ""},
 		}
 		other := newHarness(t, loc) // another secret signs other tokens
-		foreign := other.login(DefaultAdminName, adminPassword)
+		foreign := other.login(defaultadmin.Name, adminPassword)
 		for _, e := range endpoints {
 			for name, token := range map[string]string{"none": "", "garbage": "bearer abc.def", "foreign secret": foreign} {
 				res := h.do(e.method, e.path, e.body, token)
@@ -176,7 +177,7 @@ func TestTokensRequired(t *testing.T) {
 
 		// TOKEN_TTL defaults to 10h.
 		d := newHarness(t, loc)
-		dtok := d.login(DefaultAdminName, adminPassword)
+		dtok := d.login(defaultadmin.Name, adminPassword)
 		for offset, want := range map[time.Duration]int{10*time.Hour - time.Minute: http.StatusOK, 10 * time.Hour: http.StatusForbidden} {
 			d.offset.Store(int64(offset))
 			if res := d.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, dtok); res.status != want {
@@ -189,7 +190,7 @@ func TestTokensRequired(t *testing.T) {
 func TestCreate(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		cases := []struct{ typ, url, name string }{
 			{"model", "https://huggingface.co/google-bert/bert-base-uncased", "bert-base-uncased"},
 			{"dataset", "https://huggingface.co/datasets/bookcorpus/bookcorpus", "bookcorpus"},
@@ -256,7 +257,7 @@ func TestCreate(t *testing.T) {
 func TestGetUpdateDelete(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		a := h.create(tok, "model", "https://huggingface.co/openai/whisper-tiny")
 		other := h.create(tok, "model", "https://huggingface.co/openai/whisper-base")
 		id := a.Metadata.ID
@@ -346,7 +347,7 @@ func TestGetUpdateDelete(t *testing.T) {
 func TestListArtifacts(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc, func(c *Config) { c.PageSize = 2; c.MaxResults = 4 })
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		var ids []string
 		for _, c := range []struct{ typ, url string }{
 			{"model", "https://huggingface.co/a/alpha"},
@@ -433,7 +434,7 @@ func TestListArtifacts(t *testing.T) {
 func TestByNameAndRegex(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		h.create(tok, "model", "https://huggingface.co/parvk11/audience-classifier")
 		h.create(tok, "dataset", "https://huggingface.co/datasets/x/audience-classifier")
 		odd := h.create(tok, "code", "https://example.com/src/My%20Model%20(v2)%21%20%22q%22%20%25%20%3F")
@@ -444,7 +445,7 @@ func TestByNameAndRegex(t *testing.T) {
 		// README text is stored by ingests that fetch it (hf_data).
 		readme, err := h.st.Create(context.Background(), store.Record{
 			Metadata: store.Metadata{Name: "plain-name", Type: "model"}, URL: "https://huggingface.co/org/plain-name",
-			HFData: []map[string]any{{"readme_text": "A speech recognizer fine-tuned on LibriSpeech."}}, CreatedAt: time.Now(), CreatedBy: DefaultAdminName,
+			HFData: []map[string]any{{"readme_text": "A speech recognizer fine-tuned on LibriSpeech."}}, CreatedAt: time.Now(), CreatedBy: defaultadmin.Name,
 		}, store.AuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			t.Fatal(err)
@@ -517,7 +518,7 @@ func TestByNameAndRegex(t *testing.T) {
 func TestAuditAndDownload(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		admin := h.login(DefaultAdminName, adminPassword)
+		admin := h.login(defaultadmin.Name, adminPassword)
 		alice := h.login(userName, userPassword)
 		a := h.create(admin, "model", "https://huggingface.co/google/gemma-2-2b")
 		id := a.Metadata.ID
@@ -542,7 +543,7 @@ func TestAuditAndDownload(t *testing.T) {
 			user   string
 			admin  bool
 			action string
-		}{{DefaultAdminName, true, "CREATE"}, {userName, false, "UPDATE"}, {userName, false, "DOWNLOAD"}}
+		}{{defaultadmin.Name, true, "CREATE"}, {userName, false, "UPDATE"}, {userName, false, "DOWNLOAD"}}
 		for i, w := range want {
 			e := trail[i]
 			if e.User.Name != w.user || e.User.IsAdmin != w.admin || e.Action != w.action || e.Artifact != a.Metadata || e.Date.Location() != time.UTC || time.Since(e.Date) > time.Minute {
@@ -567,7 +568,7 @@ func TestAuditAndDownload(t *testing.T) {
 func TestReset(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		admin := h.login(DefaultAdminName, adminPassword)
+		admin := h.login(defaultadmin.Name, adminPassword)
 		alice := h.login(userName, userPassword)
 		a := h.create(admin, "model", "https://huggingface.co/gpt2")
 		res := h.do(http.MethodDelete, "/reset", nil, alice)
@@ -586,7 +587,7 @@ func TestReset(t *testing.T) {
 			}
 		}
 		// The default admin is there after a reset; ids are not reused.
-		admin = h.login(DefaultAdminName, adminPassword)
+		admin = h.login(defaultadmin.Name, adminPassword)
 		if res := h.do(http.MethodGet, "/artifacts/model/"+a.Metadata.ID, nil, admin); res.status != http.StatusNotFound {
 			t.Errorf("artifact after reset: %d, want 404", res.status)
 		}
@@ -604,7 +605,7 @@ func TestReset(t *testing.T) {
 func TestNotImplementedEndpoints(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		if res := h.do(http.MethodPost, "/artifacts/PackageConfusionAudit", nil, tok); res.status != http.StatusNotImplemented {
 			t.Errorf("package confusion audit: %d, want 501", res.status)
 		} else {
@@ -622,7 +623,7 @@ func TestNotImplementedEndpoints(t *testing.T) {
 // but with a JSON error body like every other error.
 func TestNoRoute(t *testing.T) {
 	h := newHarness(t, newLocation(t, "memory"))
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	for _, c := range []struct {
 		method, path string
 		want         int
@@ -647,7 +648,7 @@ func TestNoRoute(t *testing.T) {
 func TestConcurrentCreates(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		const n = 12
 		type result struct {
 			status int
@@ -718,7 +719,7 @@ func TestStorageFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, srv: srv}
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	for _, path := range []string{"/artifacts/model/model-1-1", "/artifact/byName/x"} {
 		req := newRequest(t, http.MethodGet, path, "")
 		req.Header.Set("X-Authorization", tok)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"golang.org/x/sync/errgroup"
 )
@@ -29,7 +30,7 @@ import (
 func TestS3ObjectLayoutAndFormat(t *testing.T) {
 	loc := newLocation(t, "s3")
 	h := newHarness(t, loc)
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	a := h.create(tok, "model", "https://huggingface.co/google/gemma-2-2b")
 
 	out, err := loc.client.GetObject(context.Background(), &s3.GetObjectInput{
@@ -64,7 +65,7 @@ func TestS3ObjectLayoutAndFormat(t *testing.T) {
 	var created, by string
 	_ = json.Unmarshal(doc["created_at"], &created)
 	_ = json.Unmarshal(doc["created_by"], &by)
-	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$`).MatchString(created) || by != DefaultAdminName {
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$`).MatchString(created) || by != defaultadmin.Name {
 		t.Errorf("created_at %q (want 2025-11-05T20:00:00 form), created_by %q", created, by)
 	}
 	if !regexp.MustCompile(`^model-\d+-\d+$`).MatchString(a.Metadata.ID) {
@@ -103,7 +104,7 @@ func TestRestart(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			loc := newLocation(t, backend)
 			first := newHarness(t, loc)
-			oldTok := first.login(DefaultAdminName, adminPassword)
+			oldTok := first.login(defaultadmin.Name, adminPassword)
 			a := first.create(oldTok, "model", "https://huggingface.co/google-bert/bert-base-uncased")
 			b := first.create(oldTok, "code", "https://github.com/openai/whisper")
 			if res := first.do(http.MethodDelete, "/artifacts/code/"+b.Metadata.ID, nil, oldTok); res.status != http.StatusOK {
@@ -115,7 +116,7 @@ func TestRestart(t *testing.T) {
 			if res := second.do(http.MethodGet, "/artifacts/model/"+a.Metadata.ID, nil, oldTok); res.status != http.StatusForbidden {
 				t.Errorf("token from before the restart: %d, want 403", res.status)
 			}
-			tok := second.login(DefaultAdminName, adminPassword)
+			tok := second.login(defaultadmin.Name, adminPassword)
 			res := second.do(http.MethodGet, "/artifacts/model/"+a.Metadata.ID, nil, tok)
 			var got Artifact
 			res.decode(t, &got)
@@ -202,7 +203,7 @@ func TestStorageFallback(t *testing.T) {
 		t.Errorf("failed S3 backend component: %+v, want critical", byID["storage-s3"])
 	}
 	// The fallback store works.
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	h.create(tok, "model", "https://huggingface.co/gpt2")
 
 	// Without SQLite, the next stop is memory.
@@ -242,7 +243,7 @@ func TestLoadUsersFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(users) != 3 || users[0].Password != DefaultAdminPassword || users[1].Name != "bob" || !users[2].IsAdmin {
+	if len(users) != 3 || users[0].Password != defaultadmin.Password || users[1].Name != "bob" || !users[2].IsAdmin {
 		t.Fatalf("users: %+v", users)
 	}
 	users, _ = LoadUsers("override", "")
@@ -283,7 +284,7 @@ func TestOpenS3FromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, srv: srv, st: opened.Store}
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	a := h.create(tok, "model", "https://huggingface.co/gpt2")
 	if got, err := loc.open(t).Get(context.Background(), a.Metadata.ID); err != nil || got.Metadata != a.Metadata {
 		t.Errorf("artifact not in the bucket: %+v %v", got, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/rating"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/replay"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
@@ -91,7 +92,7 @@ func TestRatingModeOffRatesOnFirstRead(t *testing.T) {
 	rp := startReplay(t)
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc, withUpstream(rp.URL, RatingOff))
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		bert := h.create(tok, "model", bertURL)
 		if _, _, ok := h.storedRating(bert.Metadata.ID); ok {
 			t.Fatal("mode off stored a rating at ingest")
@@ -269,7 +270,7 @@ func TestTrustUpstreamDown(t *testing.T) {
 		rp := replay.NewServer()
 		h := newHarness(t, loc, withUpstream(rp.URL, RatingOff))
 		h.allow5xx = true
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		id := h.create(tok, "model", bertURL).Metadata.ID
 		rp.Close()
 		for _, c := range []struct {
@@ -310,7 +311,7 @@ func TestLineageCostLicense(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc, withUpstream(rp.URL, RatingOff))
 		h.allow5xx = true
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		bert := h.create(tok, "model", bertURL).Metadata.ID
 		squad := h.create(tok, "dataset", squadURL).Metadata.ID
 		code := h.create(tok, "code", bertCodeURL).Metadata.ID
@@ -461,7 +462,7 @@ func TestRatingComputedOnceAndClearedByNewURL(t *testing.T) {
 	}))
 	t.Cleanup(rp.Close)
 	h := newHarness(t, newLocation(t, "sqlite"), withUpstream(rp.URL, RatingOff))
-	tok := h.login(DefaultAdminName, adminPassword)
+	tok := h.login(defaultadmin.Name, adminPassword)
 	a := h.create(tok, "model", bertURL)
 	const n = 8
 	codes := make(chan int, n)

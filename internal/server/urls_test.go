@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 )
 
 // Near-identical urls of one source are one artifact (artifact.NormalizeURL:
@@ -14,7 +15,7 @@ import (
 func TestNearIdenticalURLsAreOneArtifact(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		const sent = "https://HuggingFace.co/org/Same/"
 		a := h.create(tok, "model", sent)
 		if a.Data.URL != sent {
@@ -44,7 +45,7 @@ func TestNearIdenticalURLsAreOneArtifact(t *testing.T) {
 func TestUnsearchableNamesRefusedAtCreate(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, loc location) {
 		h := newHarness(t, loc)
-		tok := h.login(DefaultAdminName, adminPassword)
+		tok := h.login(defaultadmin.Name, adminPassword)
 		for _, u := range []string{"https://huggingface.co/org/a%00b", "https://github.com/org/x%0D%0Ay", "https://example.com/x%01", "https://example.com/%FF"} {
 			res := h.do(http.MethodPost, "/artifact/code", map[string]string{"url": u}, tok)
 			if res.status != http.StatusBadRequest || !strings.Contains(res.errorMessage(t), artifact.NameRule) {

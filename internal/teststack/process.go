@@ -80,6 +80,11 @@ func spawn(name string, cmd *exec.Cmd, log logSink) (*Process, error) {
 	return p, nil
 }
 
+// Spawn starts cmd with its output in out; see spawn.
+func Spawn(name string, cmd *exec.Cmd, out *LockedBuffer) (*Process, error) {
+	return spawn(name, cmd, out)
+}
+
 // Stop sends SIGTERM to the process group, waits up to 10 s (the registry
 // server drains in-flight requests), then kills it.
 func (p *Process) Stop() {

@@ -11,7 +11,8 @@
 // component that cannot start is a missing prerequisite (internal/prereq):
 // a skip, or a failure under REGISTRY_ACC_STRICT=1.
 //
-// scripts/stack.sh starts the same stack for a person (cmd/stack).
+// scripts/stack.sh starts the same stack for a person, and scripts/quickstart.sh
+// the quickstart's registry (cmd/stack).
 package teststack
 
 import (
@@ -29,8 +30,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/lambdaproxy"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/replay"
 )
@@ -107,7 +110,17 @@ func componentProviding(variable string) (component, bool) {
 // Stack is a set of started components, their processes and their folder
 // (logs, databases, binaries).
 type Stack struct {
-	Dir  string
+	Dir string
+	// RegistryAddr is where the SQLite registry ("registry") listens; empty
+	// or port 0: a free port. The quickstart fixes it.
+	RegistryAddr string
+	// RegistryPageSize is that registry's PAGE_SIZE; 0: the server's default.
+	RegistryPageSize int
+	// Upstreams, when not empty, are the servers' HF_ENDPOINT and
+	// GITHUB_API_URL settings instead of the recorded answers (the
+	// quickstart online).
+	Upstreams []string
+
 	root string // the repository, for scripts/tools.sh and go build
 
 	mu      sync.Mutex
@@ -116,7 +129,8 @@ type Stack struct {
 	stops   []func()
 }
 
-// New returns an empty stack working in dir, which it creates.
+// New returns an empty stack working in dir, which it creates, with the
+// tests' settings.
 func New(dir string) (*Stack, error) {
 	root, err := repoRoot()
 	if err != nil {
@@ -125,7 +139,7 @@ func New(dir string) (*Stack, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return &Stack{Dir: dir, root: root, env: map[string]string{}, started: map[string]error{}}, nil
+	return &Stack{Dir: dir, RegistryPageSize: registryPageSize, root: root, env: map[string]string{}, started: map[string]error{}}, nil
 }
 
 // Start starts the named component and what it needs, once; the variables
@@ -235,9 +249,9 @@ func (s *Stack) serve(h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-// tool returns the path of a pinned tool, building it into the per-machine
+// Tool returns the path of a pinned tool, building it into the per-machine
 // cache on first use (scripts/tools.sh).
-func (s *Stack) tool(name string) (string, error) {
+func (s *Stack) Tool(name string) (string, error) {
 	cmd := exec.CommandContext(context.Background(), "bash", "scripts/tools.sh", "path", name)
 	cmd.Dir = s.root
 	out, err := cmd.Output()
@@ -275,7 +289,7 @@ func (s *Stack) startMoto() (map[string]string, error) {
 }
 
 func (s *Stack) startVersitygw() (map[string]string, error) {
-	bin, err := s.tool("versitygw")
+	bin, err := s.Tool("versitygw")
 	if err != nil {
 		return nil, err
 	}
@@ -312,29 +326,39 @@ func (s *Stack) buildServer() (map[string]string, error) {
 }
 
 // startRegistry runs the registry server on SQLite, as a newcomer first
-// starts it, with a small page size. (It is the binary, not server.New in
+// starts it: its database in the stack's folder (kept across restarts), at
+// RegistryAddr, with RegistryPageSize. (It is the binary, not server.New in
 // this process: the server's and the store's own tests use this package.)
 func (s *Stack) startRegistry() (map[string]string, error) {
-	url, err := s.runServer("registry",
-		"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///"+filepath.Join(s.Dir, "registry.db"),
-		"PAGE_SIZE="+strconv.Itoa(registryPageSize), "ENVIRONMENT=development")
+	env := []string{"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///" + filepath.Join(s.Dir, "registry.db"), "ENVIRONMENT=development"}
+	if s.RegistryPageSize > 0 {
+		env = append(env, "PAGE_SIZE="+strconv.Itoa(s.RegistryPageSize))
+	}
+	url, err := s.runServer("registry", s.RegistryAddr, env...)
 	return map[string]string{"REGISTRY_ENDPOINT": url}, err
 }
 
 // serverEnv is the environment of a registry server process of the stack:
-// PATH, HOME, the recorded upstreams, INFO logs, then env.
+// PATH, HOME, the upstreams (the recorded ones unless Upstreams are set),
+// INFO logs, then env.
 func (s *Stack) serverEnv(env ...string) []string {
-	upstream := s.env["UPSTREAM_REPLAY_URL"]
-	return append([]string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"HF_ENDPOINT=" + upstream, "GITHUB_API_URL=" + upstream, "LOG_LEVEL=INFO",
-	}, env...)
+	upstreams := s.Upstreams
+	if len(upstreams) == 0 {
+		upstream := s.env["UPSTREAM_REPLAY_URL"]
+		upstreams = []string{"HF_ENDPOINT=" + upstream, "GITHUB_API_URL=" + upstream}
+	}
+	base := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "LOG_LEVEL=INFO"}, upstreams...)
+	return append(base, env...)
 }
 
-// runServer runs the server binary on a free loopback port with
-// serverEnv(env...), and returns its URL once it answers healthy.
-func (s *Stack) runServer(name string, env ...string) (string, error) {
-	addr, err := FreeAddr()
+// ErrAddrTaken is the error of a fixed address that another program holds.
+var ErrAddrTaken = errors.New("taken by another program")
+
+// runServer runs the server binary at addr (empty or port 0: a free
+// loopback port) with serverEnv(env...), and returns its URL once it
+// answers healthy.
+func (s *Stack) runServer(name, addr string, env ...string) (string, error) {
+	addr, err := listenAddr(addr)
 	if err != nil {
 		return "", err
 	}
@@ -353,14 +377,12 @@ func (s *Stack) runServer(name string, env ...string) (string, error) {
 // default admin of every registry (the spec's example password, with
 // quotes, a backtick and SQL on purpose).
 func registryCredentials(*Stack) (map[string]string, error) {
-	return map[string]string{
-		"REGISTRY_USERNAME": "ece30861defaultadminuser",
-		"REGISTRY_PASSWORD": "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;",
-	}, nil
+	return map[string]string{"REGISTRY_USERNAME": defaultadmin.Name, "REGISTRY_PASSWORD": defaultadmin.Password}, nil
 }
 
-// s3Env is the S3 settings of a registry server on the stack's versitygw.
-func (s *Stack) s3Env(bucket string) []string {
+// S3Env is the S3 settings of a registry server on the stack's versitygw
+// (started first), in production mode.
+func (s *Stack) S3Env(bucket string) []string {
 	return append(versitygwS3Env(bucket, s.env["VERSITYGW_ENDPOINT"], versitygwAccessKey, versitygwSecretKey), "ENVIRONMENT=production")
 }
 
@@ -378,7 +400,7 @@ func versitygwS3Env(bucket, endpoint, accessKey, secretKey string) []string {
 // startRegistryS3 runs the server binary in S3 mode: its own process, so
 // that the AWS settings stay out of the tests' environment.
 func (s *Stack) startRegistryS3() (map[string]string, error) {
-	url, err := s.runServer("registry-s3", s.s3Env(registryS3Bucket)...)
+	url, err := s.runServer("registry-s3", "", s.S3Env(registryS3Bucket)...)
 	return map[string]string{"REGISTRY_S3_ENDPOINT": url, "REGISTRY_S3_BUCKET": registryS3Bucket}, err
 }
 
@@ -386,7 +408,7 @@ func (s *Stack) startRegistryS3() (map[string]string, error) {
 // starts it on the first event, and an in-process API Gateway (HTTP API,
 // payload 2.0) sends it the requests.
 func (s *Stack) startLambda() (map[string]string, error) {
-	rie, err := s.tool("aws-lambda-rie")
+	rie, err := s.Tool("aws-lambda-rie")
 	if err != nil {
 		return nil, err
 	}
@@ -403,7 +425,7 @@ func (s *Stack) startLambda() (map[string]string, error) {
 		"--runtime-api-address", apiAddr,
 		s.env["REGISTRY_SERVER_BIN"])
 	cmd.Dir = s.Dir
-	cmd.Env = s.serverEnv(append(s.s3Env(lambdaBucket), "TOKEN_SECRET=stack-lambda-token-secret", "AWS_LAMBDA_FUNCTION_TIMEOUT=29")...)
+	cmd.Env = s.serverEnv(append(s.S3Env(lambdaBucket), "TOKEN_SECRET=stack-lambda-token-secret", "AWS_LAMBDA_FUNCTION_TIMEOUT=29")...)
 	p, err := s.spawn("registry-lambda", cmd)
 	if err != nil {
 		return nil, err
@@ -416,6 +438,22 @@ func (s *Stack) startLambda() (map[string]string, error) {
 	// The first event starts the function: a cold start.
 	return map[string]string{"REGISTRY_LAMBDA_ENDPOINT": url, "REGISTRY_LAMBDA_INVOKE_URL": invoke, "REGISTRY_LAMBDA_BUCKET": lambdaBucket},
 		waitHTTP(p, url+"/health", registryHealthy)
+}
+
+// listenAddr returns addr when it is free now, or a free loopback address
+// for an empty addr or port 0.
+func listenAddr(addr string) (string, error) {
+	if addr == "" || strings.HasSuffix(addr, ":0") {
+		return FreeAddr()
+	}
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return "", fmt.Errorf("%s is %w", addr, ErrAddrTaken)
+		}
+		return "", fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return addr, l.Close()
 }
 
 // repoRoot is the folder of this module's go.mod, found upwards from the

@@ -1,6 +1,7 @@
 package teststack
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -68,5 +69,36 @@ func TestComponentsProvideEachVariableOnce(t *testing.T) {
 				t.Errorf("%s needs %q, which is no component", c.name, need)
 			}
 		}
+	}
+}
+
+// The quickstart's registry: at a fixed address, with the server's default
+// page size; a second one at the same address fails with ErrAddrTaken,
+// which scripts/quickstart.sh turns into a hint naming REGISTRY_ADDR.
+func TestRegistryAtFixedAddress(t *testing.T) {
+	addr, err := FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Stop()
+	first.RegistryAddr, first.RegistryPageSize = addr, 0
+	if err := first.Start("registry"); err != nil {
+		t.Fatal(err)
+	}
+	if got := first.Env()["REGISTRY_ENDPOINT"]; got != "http://"+addr {
+		t.Errorf("REGISTRY_ENDPOINT = %s, want http://%s", got, addr)
+	}
+	second, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Stop()
+	second.RegistryAddr = addr
+	if err := second.Start("registry"); !errors.Is(err, ErrAddrTaken) || !strings.Contains(err.Error(), addr) {
+		t.Errorf("a second registry at %s: %v, want ErrAddrTaken naming the address", addr, err)
 	}
 }
