@@ -4,7 +4,8 @@
 # tests ask for from its TestMain, internal/teststack, and stops it at the
 # end), the provider's acceptance tests again under the oldest supported
 # Terraform (the machine's) and under OpenTofu, a short fuzzing of each fuzz target,
-# the benchmarks (smoke), then the examples, the docs, lint,
+# the benchmarks (smoke), then the examples, the docs, the generated wire
+# types, lint,
 # the release configuration (a signed single-platform snapshot; all eight
 # platforms: make release-check) and the quickstart. The Go tests run with
 # REGISTRY_ACC_STRICT=1, so a test whose prerequisite is missing fails
@@ -152,6 +153,9 @@ bash scripts/examples-check.sh
 
 step "docs are up to date"
 with_progress docs bash scripts/docs-check.sh
+
+step "generated wire types are up to date"
+bash scripts/generate-check.sh
 
 step "lint"
 with_progress lint bash scripts/lint.sh

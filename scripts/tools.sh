@@ -30,10 +30,11 @@ go_tool_module() {
     golangci-lint) echo "github.com/golangci/golangci-lint/v2 2min" ;;
     goreleaser) echo "github.com/goreleaser/goreleaser/v2 3min" ;;
     aws-lambda-rie) echo "github.com/aws/aws-lambda-runtime-interface-emulator 30s" ;;
+    oapi-codegen) echo "github.com/oapi-codegen/oapi-codegen/v2 1min" ;;
     *) return 1 ;;
   esac
 }
-GO_TOOLS=(versitygw tfplugindocs golangci-lint goreleaser aws-lambda-rie)
+GO_TOOLS=(versitygw tfplugindocs golangci-lint goreleaser aws-lambda-rie oapi-codegen)
 
 # The CLIs the acceptance tests run besides the machine's terraform (see
 # scripts/test.sh): name, module, version, package, and a rough first-build

@@ -13,75 +13,17 @@ import (
 	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // maxPages guards POST /artifacts pagination against a server whose offsets
 // never end.
 const maxPages = 10000
 
-// ArtifactMetadata identifies an artifact.
-type ArtifactMetadata struct {
-	Name string `json:"name"`
-	ID   string `json:"id"`
-	Type string `json:"type"`
-}
-
-// UnmarshalJSON accepts the id as a string (the spec's schema) or as a
-// number (as the spec's examples show it).
-func (m *ArtifactMetadata) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Name string          `json:"name"`
-		ID   json.RawMessage `json:"id"`
-		Type string          `json:"type"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	m.Name, m.Type, m.ID = raw.Name, raw.Type, ""
-	id := bytes.TrimSpace(raw.ID)
-	switch {
-	case len(id) == 0 || string(id) == "null":
-	case id[0] == '"':
-		if err := json.Unmarshal(id, &m.ID); err != nil {
-			return fmt.Errorf("artifact id: %w", err)
-		}
-	default:
-		var n json.Number
-		if err := json.Unmarshal(id, &n); err != nil {
-			return fmt.Errorf("artifact id %s: want a string or a number", id)
-		}
-		m.ID = n.String()
-	}
-	return nil
-}
-
-// ArtifactData is an artifact's source; DownloadURL is only in answers.
-type ArtifactData struct {
-	URL         string `json:"url"`
-	DownloadURL string `json:"download_url,omitempty"`
-}
-
-// Artifact is the envelope of GET, PUT and create.
-type Artifact struct {
-	Metadata ArtifactMetadata `json:"metadata"`
-	Data     ArtifactData     `json:"data"`
-}
-
-// ArtifactQuery is one query of POST /artifacts; Name "*" matches all.
-type ArtifactQuery struct {
-	Name  string   `json:"name"`
-	Types []string `json:"types,omitempty"`
-}
-
-// ArtifactRegEx is the body of POST /artifact/byRegEx.
-type ArtifactRegEx struct {
-	Regex string `json:"regex"`
-}
-
 // CreateResult is the outcome of CreateArtifact.
 type CreateResult struct {
 	// Artifact is the created artifact; nil on a 202 without a body.
-	Artifact *Artifact
+	Artifact *wire.Artifact
 	// Accepted: the registry answered 202 (rating deferred); the artifact
 	// may appear later, or be dropped when its rating fails.
 	Accepted bool
@@ -122,7 +64,7 @@ func (c *Client) CreateArtifact(ctx context.Context, artifactType, sourceURL str
 	if artifactType == "" {
 		return nil, errors.New("artifact type is required")
 	}
-	cl := call{method: http.MethodPost, path: pathOf("artifact", artifactType), body: ArtifactData{URL: sourceURL}}
+	cl := call{method: http.MethodPost, path: pathOf("artifact", artifactType), body: wire.ArtifactData{URL: sourceURL}}
 	sent, cancel := withoutCancel(ctx)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
@@ -184,14 +126,14 @@ func withoutCancel(ctx context.Context) (context.Context, context.CancelFunc) {
 func createResult(cl call, resp *response) (*CreateResult, error) {
 	if resp.status == http.StatusAccepted {
 		res := &CreateResult{Accepted: true}
-		var a Artifact
+		var a wire.Artifact
 		if len(bytes.TrimSpace(resp.body)) > 0 && json.Unmarshal(resp.body, &a) == nil && a.Metadata.ID != "" {
 			res.Artifact = &a
 		}
 		return res, nil
 	}
-	var a Artifact
-	if err := decode(cl, resp, &a); err != nil {
+	a, err := decodeJSON[wire.Artifact](cl, resp)
+	if err != nil {
 		return nil, err
 	}
 	if a.Metadata.ID == "" {
@@ -217,18 +159,13 @@ func ambiguous(err error) bool {
 
 // GetArtifact reads GET /artifacts/{artifactType}/{id}; a missing artifact is
 // an *APIError for which IsNotFound is true.
-func (c *Client) GetArtifact(ctx context.Context, artifactType, id string) (*Artifact, error) {
+func (c *Client) GetArtifact(ctx context.Context, artifactType, id string) (*wire.Artifact, error) {
 	p, err := artifactPath(artifactType, id)
 	if err != nil {
 		return nil, err
 	}
-	cl := call{method: http.MethodGet, path: p, idempotent: true}
-	resp, err := c.do(ctx, cl)
+	a, _, err := doJSON[wire.Artifact](ctx, c, call{method: http.MethodGet, path: p, idempotent: true})
 	if err != nil {
-		return nil, err
-	}
-	var a Artifact
-	if err := decode(cl, resp, &a); err != nil {
 		return nil, err
 	}
 	return &a, nil
@@ -237,13 +174,13 @@ func (c *Client) GetArtifact(ctx context.Context, artifactType, id string) (*Art
 // UpdateArtifact replaces the source of artifact a.Metadata (type, id and
 // name must be the stored ones) with a.Data.URL: PUT
 // /artifacts/{type}/{id}. 200 and 202 are success.
-func (c *Client) UpdateArtifact(ctx context.Context, a Artifact) error {
-	p, err := artifactPath(a.Metadata.Type, a.Metadata.ID)
+func (c *Client) UpdateArtifact(ctx context.Context, a wire.Artifact) error {
+	p, err := artifactPath(a.Metadata.Type, string(a.Metadata.ID))
 	if err != nil {
 		return err
 	}
 	// download_url is read-only: the server sets it.
-	body := Artifact{Metadata: a.Metadata, Data: ArtifactData{URL: a.Data.URL}}
+	body := wire.Artifact{Metadata: a.Metadata, Data: wire.ArtifactData{URL: a.Data.URL}}
 	_, err = c.do(ctx, call{method: http.MethodPut, path: p, body: body, idempotent: true})
 	return err
 }
@@ -263,13 +200,13 @@ func (c *Client) DeleteArtifact(ctx context.Context, artifactType, id string) er
 // each answer's "offset" header is the next request's ?offset=. It stops
 // when the header is absent or repeats an offset already requested, or on an
 // empty page. An artifact a misbehaving server repeats is returned once.
-func (c *Client) ListArtifacts(ctx context.Context, queries []ArtifactQuery) ([]ArtifactMetadata, error) {
+func (c *Client) ListArtifacts(ctx context.Context, queries []wire.ArtifactQuery) ([]wire.ArtifactMetadata, error) {
 	if len(queries) == 0 {
 		return nil, errors.New("at least one artifact query is required (name \"*\" lists all)")
 	}
 	var (
-		out       []ArtifactMetadata
-		seen      = map[ArtifactMetadata]bool{}
+		out       []wire.ArtifactMetadata
+		seen      = map[wire.ArtifactMetadata]bool{}
 		requested = map[string]bool{}
 		offset    string
 	)
@@ -282,16 +219,12 @@ func (c *Client) ListArtifacts(ctx context.Context, queries []ArtifactQuery) ([]
 		if offset != "" {
 			cl.query = url.Values{"offset": {offset}}
 		}
-		resp, err := c.do(ctx, cl)
+		items, resp, err := doJSON[[]wire.ArtifactMetadata](ctx, c, cl)
 		if err != nil {
 			return nil, err
 		}
-		var items []ArtifactMetadata
-		if err := decode(cl, resp, &items); err != nil {
-			return nil, err
-		}
 		for _, m := range items {
-			key := ArtifactMetadata{ID: m.ID, Type: m.Type}
+			key := wire.ArtifactMetadata{ID: m.ID, Type: m.Type}
 			if !seen[key] {
 				seen[key] = true
 				out = append(out, m)
@@ -309,7 +242,7 @@ func (c *Client) ListArtifacts(ctx context.Context, queries []ArtifactQuery) ([]
 // /artifact/byName/{name}); the registry's JSON 404 is an empty list. When
 // the registry does not route byName (NON-BASELINE), the error is one for
 // which IsUnrouted is true; ArtifactsNamed falls back then.
-func (c *Client) ArtifactsByName(ctx context.Context, name string) ([]ArtifactMetadata, error) {
+func (c *Client) ArtifactsByName(ctx context.Context, name string) ([]wire.ArtifactMetadata, error) {
 	if name == "" {
 		return nil, errors.New("artifact name is required")
 	}
@@ -322,11 +255,11 @@ func (c *Client) ArtifactsByName(ctx context.Context, name string) ([]ArtifactMe
 // when the registry does not route that (NON-BASELINE), the name query of
 // POST /artifacts (BASELINE), all its pages. When both fail, the error names
 // both calls; an unrouted endpoint is never reported as "no artifact".
-func (c *Client) ArtifactsNamed(ctx context.Context, name string, types ...string) ([]ArtifactMetadata, error) {
+func (c *Client) ArtifactsNamed(ctx context.Context, name string, types ...string) ([]wire.ArtifactMetadata, error) {
 	found, err := c.ArtifactsByName(ctx, name)
 	if IsUnrouted(err) {
 		byNameErr := err
-		found, err = c.ListArtifacts(ctx, []ArtifactQuery{{Name: name, Types: types}})
+		found, err = c.ListArtifacts(ctx, []wire.ArtifactQuery{{Name: name, Types: types}})
 		if err != nil {
 			return nil, fmt.Errorf("%s, and the name query failed too: %w", UnroutedDetail(byNameErr), err)
 		}
@@ -337,7 +270,7 @@ func (c *Client) ArtifactsNamed(ctx context.Context, name string, types ...strin
 	if len(types) == 0 {
 		return found, nil
 	}
-	out := []ArtifactMetadata{}
+	out := []wire.ArtifactMetadata{}
 	for _, m := range found {
 		if slices.Contains(types, m.Type) {
 			out = append(out, m)
@@ -348,27 +281,21 @@ func (c *Client) ArtifactsNamed(ctx context.Context, name string, types ...strin
 
 // ArtifactsByRegex lists the artifacts whose name or README matches regex
 // (POST /artifact/byRegEx); none (404) is an empty list.
-func (c *Client) ArtifactsByRegex(ctx context.Context, regex string) ([]ArtifactMetadata, error) {
+func (c *Client) ArtifactsByRegex(ctx context.Context, regex string) ([]wire.ArtifactMetadata, error) {
 	if regex == "" {
 		return nil, errors.New("regular expression is required")
 	}
-	cl := call{method: http.MethodPost, path: "/artifact/byRegEx", body: ArtifactRegEx{Regex: regex}, idempotent: true}
+	cl := call{method: http.MethodPost, path: "/artifact/byRegEx", body: wire.ArtifactRegEx{Regex: regex}, idempotent: true}
 	return c.metadataList(ctx, cl)
 }
 
-func (c *Client) metadataList(ctx context.Context, cl call) ([]ArtifactMetadata, error) {
-	resp, err := c.do(ctx, cl)
+// metadataList reads a list of artifacts, a 404 being an empty list.
+func (c *Client) metadataList(ctx context.Context, cl call) ([]wire.ArtifactMetadata, error) {
+	items, _, err := doList[wire.ArtifactMetadata](ctx, c, cl)
 	if IsNotFound(err) {
-		return []ArtifactMetadata{}, nil
+		return []wire.ArtifactMetadata{}, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	items := []ArtifactMetadata{}
-	if err := decode(cl, resp, &items); err != nil {
-		return nil, err
-	}
-	return items, nil
+	return items, err
 }
 
 // FindArtifactByURL finds the artifact of artifactType whose source url is
@@ -378,8 +305,8 @@ func (c *Client) metadataList(ctx context.Context, cl call) ([]ArtifactMetadata,
 // name: with byName routed, 1 + candidates calls however many artifacts the
 // registry holds. Only a url from which no name can be derived makes it read
 // every artifact of the type, page by page, logging its progress.
-func (c *Client) FindArtifactByURL(ctx context.Context, artifactType, sourceURL string) (*Artifact, error) {
-	var candidates []ArtifactMetadata
+func (c *Client) FindArtifactByURL(ctx context.Context, artifactType, sourceURL string) (*wire.Artifact, error) {
+	var candidates []wire.ArtifactMetadata
 	if name, err := artifact.DeriveName(sourceURL); err == nil {
 		if candidates, err = c.ArtifactsNamed(ctx, name, artifactType); err != nil {
 			return nil, fmt.Errorf("looking up the %s artifacts named %q: %w", artifactType, name, err)
@@ -389,11 +316,11 @@ func (c *Client) FindArtifactByURL(ctx context.Context, artifactType, sourceURL 
 			c.logger.Debug(ctx, "no name can be derived from the url; reading every artifact of the type to find it",
 				map[string]any{"type": artifactType})
 		}
-		if candidates, err = c.ListArtifacts(ctx, []ArtifactQuery{{Name: "*", Types: []string{artifactType}}}); err != nil {
+		if candidates, err = c.ListArtifacts(ctx, []wire.ArtifactQuery{{Name: "*", Types: []string{artifactType}}}); err != nil {
 			return nil, fmt.Errorf("looking up %s artifacts by url: %w", artifactType, err)
 		}
 	}
-	checked := map[string]bool{}
+	checked := map[wire.ID]bool{}
 	for i, m := range candidates {
 		if m.Type != artifactType || checked[m.ID] {
 			continue
@@ -402,7 +329,7 @@ func (c *Client) FindArtifactByURL(ctx context.Context, artifactType, sourceURL 
 		if c.logger != nil && i > 0 && i%100 == 0 {
 			c.logger.Debug(ctx, "looking up an artifact by url", map[string]any{"type": artifactType, "checked": i, "candidates": len(candidates)})
 		}
-		a, err := c.GetArtifact(ctx, artifactType, m.ID)
+		a, err := c.GetArtifact(ctx, artifactType, string(m.ID))
 		if IsNotFound(err) {
 			continue // deleted meanwhile
 		}

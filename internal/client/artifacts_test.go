@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // fakeRegistry stores artifacts in memory and serves the artifact calls
@@ -32,7 +33,7 @@ type fakeRegistry struct {
 	noByName     bool // GET /artifact/byName answers 501
 
 	mu        sync.Mutex
-	artifacts []Artifact
+	artifacts []wire.Artifact
 	creates   atomic.Int32
 	gets      atomic.Int32
 }
@@ -44,7 +45,7 @@ func (f *fakeRegistry) handler() http.Handler {
 	})
 	mux.HandleFunc("POST /artifact/{type}", func(w http.ResponseWriter, r *http.Request) {
 		f.creates.Add(1)
-		var d ArtifactData
+		var d wire.ArtifactData
 		if err := json.NewDecoder(r.Body).Decode(&d); err != nil || d.URL == "" {
 			writeJSON(w, 400, map[string]string{"error": "want {\"url\": ...}"})
 			return
@@ -64,9 +65,9 @@ func (f *fakeRegistry) handler() http.Handler {
 				return
 			}
 		}
-		a := Artifact{
-			Metadata: ArtifactMetadata{Name: name, ID: strconv.Itoa(1000 + len(f.artifacts)), Type: r.PathValue("type")},
-			Data:     ArtifactData{URL: d.URL, DownloadURL: "http://x/download/" + name},
+		a := wire.Artifact{
+			Metadata: wire.ArtifactMetadata{Name: name, ID: wire.ID(strconv.Itoa(1000 + len(f.artifacts))), Type: r.PathValue("type")},
+			Data:     wire.ArtifactData{URL: d.URL, DownloadURL: "http://x/download/" + name},
 		}
 		f.artifacts = append(f.artifacts, a)
 		f.mu.Unlock()
@@ -80,7 +81,7 @@ func (f *fakeRegistry) handler() http.Handler {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		for _, a := range f.artifacts {
-			if a.Metadata.ID == r.PathValue("id") && a.Metadata.Type == r.PathValue("type") {
+			if string(a.Metadata.ID) == r.PathValue("id") && a.Metadata.Type == r.PathValue("type") {
 				writeJSON(w, 200, a)
 				return
 			}
@@ -94,7 +95,7 @@ func (f *fakeRegistry) handler() http.Handler {
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		out := []ArtifactMetadata{}
+		out := []wire.ArtifactMetadata{}
 		for _, a := range f.artifacts {
 			if a.Metadata.Name == r.PathValue("name") {
 				out = append(out, a.Metadata)
@@ -107,13 +108,13 @@ func (f *fakeRegistry) handler() http.Handler {
 		writeJSON(w, 200, out)
 	})
 	mux.HandleFunc("POST /artifacts", func(w http.ResponseWriter, r *http.Request) {
-		var qs []ArtifactQuery
+		var qs []wire.ArtifactQuery
 		if err := json.NewDecoder(r.Body).Decode(&qs); err != nil || len(qs) != 1 {
 			f.t.Errorf("unexpected query %+v (%v)", qs, err)
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		out := []ArtifactMetadata{}
+		out := []wire.ArtifactMetadata{}
 		for _, a := range f.artifacts {
 			if (qs[0].Name == "*" || qs[0].Name == a.Metadata.Name) && (len(qs[0].Types) == 0 || slices.Contains(qs[0].Types, a.Metadata.Type)) {
 				out = append(out, a.Metadata)
@@ -141,7 +142,7 @@ func TestCreateArtifact201(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Artifact{Metadata: ArtifactMetadata{Name: "bert-base-uncased", ID: "1000", Type: "model"}, Data: ArtifactData{URL: bertURL, DownloadURL: "http://x/download/bert-base-uncased"}}
+	want := wire.Artifact{Metadata: wire.ArtifactMetadata{Name: "bert-base-uncased", ID: "1000", Type: "model"}, Data: wire.ArtifactData{URL: bertURL, DownloadURL: "http://x/download/bert-base-uncased"}}
 	if res.Accepted || res.Adopted || res.Artifact == nil || *res.Artifact != want {
 		t.Errorf("result %+v %+v, want %+v", res, res.Artifact, want)
 	}
@@ -204,7 +205,7 @@ func TestCreateAdoptsAfterDroppedConnection(t *testing.T) {
 	defer srv.Close()
 	c := newTestClient(t, srv, Config{})
 	// Another artifact with the same name but another url must not be adopted.
-	f.artifacts = append(f.artifacts, Artifact{Metadata: ArtifactMetadata{Name: "bert-base-uncased", ID: "1", Type: "model"}, Data: ArtifactData{URL: "https://huggingface.co/other/bert-base-uncased"}})
+	f.artifacts = append(f.artifacts, wire.Artifact{Metadata: wire.ArtifactMetadata{Name: "bert-base-uncased", ID: "1", Type: "model"}, Data: wire.ArtifactData{URL: "https://huggingface.co/other/bert-base-uncased"}})
 
 	res, err := c.CreateArtifact(context.Background(), "model", bertURL)
 	if err != nil {
@@ -409,9 +410,9 @@ func TestPagination(t *testing.T) {
 		mu.Unlock()
 		start, _ := strconv.Atoi(r.URL.Query().Get("offset"))
 		end := min(start+pageSize, total)
-		page := []ArtifactMetadata{}
+		page := []wire.ArtifactMetadata{}
 		for i := start; i < end; i++ {
-			page = append(page, ArtifactMetadata{Name: fmt.Sprint("a", i), ID: fmt.Sprint(i), Type: "model"})
+			page = append(page, wire.ArtifactMetadata{Name: fmt.Sprint("a", i), ID: wire.ID(fmt.Sprint(i)), Type: "model"})
 		}
 		if end < total {
 			w.Header().Set("offset", strconv.Itoa(end))
@@ -420,7 +421,7 @@ func TestPagination(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv, Config{})
-	got, err := c.ListArtifacts(context.Background(), []ArtifactQuery{{Name: "*"}})
+	got, err := c.ListArtifacts(context.Background(), []wire.ArtifactQuery{{Name: "*"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,15 +446,15 @@ func TestPaginationLoopGuards(t *testing.T) {
 				calls.Add(1)
 				if next == nil {
 					w.Header().Set("offset", "5")
-					writeJSON(w, 200, []ArtifactMetadata{})
+					writeJSON(w, 200, []wire.ArtifactMetadata{})
 					return
 				}
 				w.Header().Set("offset", next(r.URL.Query().Get("offset")))
-				writeJSON(w, 200, []ArtifactMetadata{{Name: "a", ID: "1", Type: "model"}})
+				writeJSON(w, 200, []wire.ArtifactMetadata{{Name: "a", ID: "1", Type: "model"}})
 			}))
 			defer srv.Close()
 			c := newTestClient(t, srv, Config{})
-			got, err := c.ListArtifacts(context.Background(), []ArtifactQuery{{Name: "*"}})
+			got, err := c.ListArtifacts(context.Background(), []wire.ArtifactQuery{{Name: "*"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -468,14 +469,14 @@ func TestPaginationLoopGuards(t *testing.T) {
 }
 
 func TestListSendsQueries(t *testing.T) {
-	var got []ArtifactQuery
+	var got []wire.ArtifactQuery
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewDecoder(r.Body).Decode(&got)
-		writeJSON(w, 200, []ArtifactMetadata{})
+		writeJSON(w, 200, []wire.ArtifactMetadata{})
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv, Config{})
-	qs := []ArtifactQuery{{Name: "bert", Types: []string{"model", "code"}}, {Name: "*"}}
+	qs := []wire.ArtifactQuery{{Name: "bert", Types: []string{"model", "code"}}, {Name: "*"}}
 	if _, err := c.ListArtifacts(context.Background(), qs); err != nil {
 		t.Fatal(err)
 	}
@@ -507,13 +508,13 @@ func TestSearchNotFoundIsEmpty(t *testing.T) {
 }
 
 func TestRegexBody(t *testing.T) {
-	var got ArtifactRegEx
+	var got wire.ArtifactRegEx
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/artifact/byRegEx" {
 			t.Errorf("%s %s", r.Method, r.URL.Path)
 		}
 		_ = json.NewDecoder(r.Body).Decode(&got)
-		writeJSON(w, 200, []ArtifactMetadata{{Name: "bert", ID: "1", Type: "model"}})
+		writeJSON(w, 200, []wire.ArtifactMetadata{{Name: "bert", ID: "1", Type: "model"}})
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv, Config{})
@@ -537,7 +538,7 @@ func TestUpdateArtifact(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv, Config{})
-	a := Artifact{Metadata: ArtifactMetadata{Name: "bert", ID: "42", Type: "model"}, Data: ArtifactData{URL: bertURL, DownloadURL: "http://x/d"}}
+	a := wire.Artifact{Metadata: wire.ArtifactMetadata{Name: "bert", ID: "42", Type: "model"}, Data: wire.ArtifactData{URL: bertURL, DownloadURL: "http://x/d"}}
 	if err := c.UpdateArtifact(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
@@ -548,7 +549,7 @@ func TestUpdateArtifact(t *testing.T) {
 	if fmt.Sprint(body) != want {
 		t.Errorf("body %v, want %v (download_url is read-only)", body, want)
 	}
-	if err := c.UpdateArtifact(context.Background(), Artifact{}); err == nil {
+	if err := c.UpdateArtifact(context.Background(), wire.Artifact{}); err == nil {
 		t.Error("no type and id: want an error")
 	}
 }
@@ -570,14 +571,14 @@ func TestDeleteArtifact(t *testing.T) {
 }
 
 func TestArtifactMetadataNumericID(t *testing.T) {
-	var a Artifact
+	var a wire.Artifact
 	if err := json.Unmarshal([]byte(`{"metadata":{"name":"whisper","id":7364518290,"type":"code"},"data":{"url":"https://github.com/openai/whisper"}}`), &a); err != nil {
 		t.Fatal(err)
 	}
 	if a.Metadata.ID != "7364518290" || a.Metadata.Name != "whisper" || a.Metadata.Type != "code" {
 		t.Errorf("%+v", a.Metadata)
 	}
-	var m ArtifactMetadata
+	var m wire.ArtifactMetadata
 	if err := json.Unmarshal([]byte(`{"name":"x","id":true,"type":"model"}`), &m); err == nil {
 		t.Error("boolean id: want an error")
 	}
@@ -604,7 +605,7 @@ func TestArtifactsByNameEscapesTheName(t *testing.T) {
 	var got []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = append(got, r.URL.EscapedPath())
-		writeJSON(w, 200, []ArtifactMetadata{})
+		writeJSON(w, 200, []wire.ArtifactMetadata{})
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv, Config{})

@@ -7,24 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
-
-// AuthenticationRequest is the body of PUT /authenticate.
-type AuthenticationRequest struct {
-	User   User                   `json:"user"`
-	Secret UserAuthenticationInfo `json:"secret"`
-}
-
-// User is a registry user.
-type User struct {
-	Name    string `json:"name"`
-	IsAdmin bool   `json:"is_admin"`
-}
-
-// UserAuthenticationInfo holds a user's password.
-type UserAuthenticationInfo struct {
-	Password string `json:"password"`
-}
 
 // Token returns the token the client sends, exactly as the registry issued
 // it (e.g. "bearer eyJ..."). The first call authenticates with PUT
@@ -116,9 +101,9 @@ func (c *Client) authenticate(ctx context.Context) (string, error) {
 	cl := call{
 		method: http.MethodPut,
 		path:   "/authenticate",
-		body: AuthenticationRequest{
-			User:   User{Name: c.username, IsAdmin: c.isAdmin},
-			Secret: UserAuthenticationInfo{Password: c.password},
+		body: wire.AuthenticationRequest{
+			User:   wire.User{Name: c.username, IsAdmin: c.isAdmin},
+			Secret: wire.UserAuthenticationInfo{Password: c.password},
 		},
 		idempotent: true,
 		noAuth:     true,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // authRegistry issues tokens "bearer tok-N" and accepts each for maxUses
@@ -41,7 +42,7 @@ func (a *authRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, a.authStatus, map[string]string{"error": "no such thing"})
 			return
 		}
-		var req AuthenticationRequest
+		var req wire.AuthenticationRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			a.t.Errorf("authenticate body: %v", err)
 		}
@@ -74,7 +75,7 @@ func (a *authRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "token expired: " + tok})
 		return
 	}
-	writeJSON(w, 200, []ArtifactMetadata{})
+	writeJSON(w, 200, []wire.ArtifactMetadata{})
 }
 
 func adminConfig() Config {
@@ -211,7 +212,7 @@ func TestAuthenticateNotImplemented(t *testing.T) {
 		if r.Header.Get("X-Authorization") != "" || r.Header.Get("Authorization") != "" {
 			withToken.Add(1)
 		}
-		writeJSON(w, 200, []ArtifactMetadata{})
+		writeJSON(w, 200, []wire.ArtifactMetadata{})
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv, adminConfig())
@@ -236,7 +237,7 @@ func TestWrongPassword(t *testing.T) {
 	defer srv.Close()
 	const wrong = "hunter2-is-not-it"
 	c := newTestClient(t, srv, Config{Username: defaultadmin.Name, Password: wrong, IsAdmin: true})
-	_, err := c.ListArtifacts(context.Background(), []ArtifactQuery{{Name: "*"}})
+	_, err := c.ListArtifacts(context.Background(), []wire.ArtifactQuery{{Name: "*"}})
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -257,7 +258,7 @@ func TestWrongPassword(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			_, again := c.ListArtifacts(context.Background(), []ArtifactQuery{{Name: "*"}})
+			_, again := c.ListArtifacts(context.Background(), []wire.ArtifactQuery{{Name: "*"}})
 			if again == nil || again.Error() != msg {
 				t.Errorf("a later call: %v, want the first error %q", again, msg)
 			}

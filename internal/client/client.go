@@ -553,10 +553,33 @@ func (e *transportError) Error() string {
 
 func (e *transportError) Unwrap() error { return e.err }
 
-// decode reads a JSON answer into v.
-func decode(cl call, resp *response, v any) error {
-	if err := json.Unmarshal(bytes.TrimSpace(resp.body), v); err != nil {
-		return fmt.Errorf("%s %s: the registry answered %d with a body that is not the expected JSON: %w", cl.method, cl.path, resp.status, err)
+// doJSON sends cl (see do) and decodes its 2xx answer, JSON, into a T.
+// The answer is returned too, for its status and headers.
+func doJSON[T any](ctx context.Context, c *Client, cl call) (T, *response, error) {
+	resp, err := c.do(ctx, cl)
+	if err != nil {
+		var zero T
+		return zero, nil, err
 	}
-	return nil
+	v, err := decodeJSON[T](cl, resp)
+	return v, resp, err
+}
+
+// doList is doJSON for an answer that is a JSON array: the list is never
+// nil, so that a registry's null is an empty list.
+func doList[T any](ctx context.Context, c *Client, cl call) ([]T, *response, error) {
+	items, resp, err := doJSON[[]T](ctx, c, cl)
+	if err == nil && items == nil {
+		items = []T{}
+	}
+	return items, resp, err
+}
+
+// decodeJSON reads a JSON answer into a T.
+func decodeJSON[T any](cl call, resp *response) (T, error) {
+	var v T
+	if err := json.Unmarshal(bytes.TrimSpace(resp.body), &v); err != nil {
+		return v, fmt.Errorf("%s %s: the registry answered %d with a body that is not the expected JSON: %w", cl.method, cl.path, resp.status, err)
+	}
+	return v, nil
 }

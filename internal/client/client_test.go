@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // newTestClient returns a client of srv with millisecond backoff, so that
@@ -77,7 +79,7 @@ func TestEndpointPathPrefixAndEscaping(t *testing.T) {
 	var got string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = r.URL.EscapedPath()
-		writeJSON(w, 200, []ArtifactMetadata{})
+		writeJSON(w, 200, []wire.ArtifactMetadata{})
 	}))
 	defer srv.Close()
 	c, err := New(Config{Endpoint: srv.URL + "/prefix/", HTTPClient: srv.Client()})
@@ -127,7 +129,7 @@ func TestRetryGatewayStatuses(t *testing.T) {
 					w.WriteHeader(status)
 					return
 				}
-				writeJSON(w, 200, Artifact{Metadata: ArtifactMetadata{Name: "bert", ID: "1", Type: "model"}, Data: ArtifactData{URL: "https://huggingface.co/google-bert/bert"}})
+				writeJSON(w, 200, wire.Artifact{Metadata: wire.ArtifactMetadata{Name: "bert", ID: "1", Type: "model"}, Data: wire.ArtifactData{URL: "https://huggingface.co/google-bert/bert"}})
 			}))
 			defer srv.Close()
 			c := newTestClient(t, srv, Config{})
@@ -202,7 +204,7 @@ func TestRetryConnectionError(t *testing.T) {
 			hangUp(t, w)
 			return
 		}
-		writeJSON(w, 200, []ArtifactMetadata{{Name: "x", ID: "1", Type: "code"}})
+		writeJSON(w, 200, []wire.ArtifactMetadata{{Name: "x", ID: "1", Type: "code"}})
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv, Config{})
@@ -225,7 +227,7 @@ func TestRetryConnectionDroppedMidBody(t *testing.T) {
 			w.(http.Flusher).Flush()
 			panic(http.ErrAbortHandler) // drops the connection
 		}
-		writeJSON(w, 200, Artifact{Metadata: ArtifactMetadata{Name: "bert", ID: "1", Type: "model"}})
+		writeJSON(w, 200, wire.Artifact{Metadata: wire.ArtifactMetadata{Name: "bert", ID: "1", Type: "model"}})
 	}))
 	defer srv.Close()
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/prereq"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // TestLiveRegistry runs the client against a running registry (the stack's
@@ -41,7 +42,7 @@ func TestLiveRegistry(t *testing.T) {
 		fmt.Sprintf("https://github.com/client-live-test/repo-%d-b", suffix),
 		fmt.Sprintf("https://github.com/client-live-test/repo-%d-c", suffix),
 	}
-	var created []*Artifact
+	var created []*wire.Artifact
 	for _, u := range urls {
 		res, err := c.CreateArtifact(ctx, "code", u)
 		if err != nil {
@@ -54,11 +55,11 @@ func TestLiveRegistry(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		for _, a := range created {
-			_ = c.DeleteArtifact(context.Background(), a.Metadata.Type, a.Metadata.ID)
+			_ = c.DeleteArtifact(context.Background(), a.Metadata.Type, string(a.Metadata.ID))
 		}
 	})
 
-	all, err := c.ListArtifacts(ctx, []ArtifactQuery{{Name: "*", Types: []string{"code"}}})
+	all, err := c.ListArtifacts(ctx, []wire.ArtifactQuery{{Name: "*", Types: []string{"code"}}})
 	if err != nil {
 		t.Fatalf("ListArtifacts: %v", err)
 	}
@@ -91,18 +92,18 @@ func TestLiveRegistry(t *testing.T) {
 	if err := c.UpdateArtifact(ctx, updated); err != nil {
 		t.Fatalf("UpdateArtifact: %v", err)
 	}
-	got, err := c.GetArtifact(ctx, "code", first.Metadata.ID)
+	got, err := c.GetArtifact(ctx, "code", string(first.Metadata.ID))
 	if err != nil || got.Data.URL != updated.Data.URL {
 		t.Errorf("GetArtifact after update: %+v, %v", got, err)
 	}
 
-	if err := c.DeleteArtifact(ctx, "code", first.Metadata.ID); err != nil {
+	if err := c.DeleteArtifact(ctx, "code", string(first.Metadata.ID)); err != nil {
 		t.Fatalf("DeleteArtifact: %v", err)
 	}
-	if _, err := c.GetArtifact(ctx, "code", first.Metadata.ID); !IsNotFound(err) {
+	if _, err := c.GetArtifact(ctx, "code", string(first.Metadata.ID)); !IsNotFound(err) {
 		t.Errorf("GetArtifact after delete: %v, want not found", err)
 	}
-	if err := c.DeleteArtifact(ctx, "code", first.Metadata.ID); !IsNotFound(err) {
+	if err := c.DeleteArtifact(ctx, "code", string(first.Metadata.ID)); !IsNotFound(err) {
 		t.Errorf("second DeleteArtifact: %v, want not found", err)
 	}
 }
@@ -116,7 +117,7 @@ func TestLiveWrongPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.ListArtifacts(context.Background(), []ArtifactQuery{{Name: "*"}})
+	_, err = c.ListArtifacts(context.Background(), []wire.ArtifactQuery{{Name: "*"}})
 	if err == nil {
 		prereq.Missing(t, "the registry accepted the call: it has no authentication")
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // requestCounter counts the requests a handler serves, by "METHOD path
@@ -55,11 +57,11 @@ func thousandModels(t *testing.T) *fakeRegistry {
 	f := &fakeRegistry{t: t}
 	for i := range 999 {
 		url := fmt.Sprintf("https://huggingface.co/org%d/model-%d", i, i)
-		f.artifacts = append(f.artifacts, Artifact{Metadata: ArtifactMetadata{Name: "model-" + strconv.Itoa(i), ID: strconv.Itoa(i), Type: "model"}, Data: ArtifactData{URL: url}})
+		f.artifacts = append(f.artifacts, wire.Artifact{Metadata: wire.ArtifactMetadata{Name: "model-" + strconv.Itoa(i), ID: wire.ID(strconv.Itoa(i)), Type: "model"}, Data: wire.ArtifactData{URL: url}})
 	}
 	f.artifacts = append(f.artifacts,
-		Artifact{Metadata: ArtifactMetadata{Name: "bert-base-uncased", ID: "999", Type: "model"}, Data: ArtifactData{URL: bertURL}},
-		Artifact{Metadata: ArtifactMetadata{Name: "bert-base-uncased", ID: "5000", Type: "dataset"}, Data: ArtifactData{URL: "https://huggingface.co/datasets/x/bert-base-uncased"}},
+		wire.Artifact{Metadata: wire.ArtifactMetadata{Name: "bert-base-uncased", ID: "999", Type: "model"}, Data: wire.ArtifactData{URL: bertURL}},
+		wire.Artifact{Metadata: wire.ArtifactMetadata{Name: "bert-base-uncased", ID: "5000", Type: "dataset"}, Data: wire.ArtifactData{URL: "https://huggingface.co/datasets/x/bert-base-uncased"}},
 	)
 	return f
 }

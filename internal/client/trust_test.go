@@ -6,8 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // trustServer answers one trust call with status and body, after checking
@@ -119,12 +122,15 @@ func TestModelLineage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := LineageGraph{
-		Nodes: []LineageNode{{"3847247294", "audience-classifier", "config_json"}, {"9078563412", "bert-base-uncased", "config_json"}},
-		Edges: []LineageEdge{{"9078563412", "3847247294", "base_model"}},
+	want := wire.ArtifactLineageGraph{
+		Nodes: []wire.ArtifactLineageNode{
+			{ArtifactID: "3847247294", Name: "audience-classifier", Source: "config_json", Metadata: map[string]any{"sha": "x"}},
+			{ArtifactID: "9078563412", Name: "bert-base-uncased", Source: "config_json"},
+		},
+		Edges: []wire.ArtifactLineageEdge{{FromNodeArtifactID: "9078563412", ToNodeArtifactID: "3847247294", Relationship: "base_model"}},
 	}
-	if len(g.Nodes) != 2 || g.Nodes[0] != want.Nodes[0] || g.Nodes[1] != want.Nodes[1] || len(g.Edges) != 1 || g.Edges[0] != want.Edges[0] {
-		t.Fatalf("graph %+v, want %+v", g, want)
+	if !reflect.DeepEqual(*g, want) {
+		t.Fatalf("graph %+v, want %+v", *g, want)
 	}
 }
 
@@ -150,5 +156,14 @@ func TestArtifactAudit(t *testing.T) {
 	}
 	if len(entries) != 2 || entries[0].User.Name != "Lina Torres" || !entries[0].User.IsAdmin || entries[1].Action != "RATE" || entries[0].Artifact.ID != "5" {
 		t.Fatalf("entries %+v", entries)
+	}
+}
+
+// A registry's null is an empty trail, not a nil one.
+func TestArtifactAuditNull(t *testing.T) {
+	c := trustServer(t, "GET", "/artifact/code/5/audit", "", "", 200, "null")
+	entries, err := c.ArtifactAudit(context.Background(), "code", "5")
+	if err != nil || entries == nil || len(entries) != 0 {
+		t.Fatalf("ArtifactAudit on null = %#v, %v; want an empty, non-nil list", entries, err)
 	}
 }

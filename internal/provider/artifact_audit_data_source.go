@@ -8,24 +8,22 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 var _ datasource.DataSourceWithConfigure = (*ArtifactAuditDataSource)(nil)
 
 // NewArtifactAuditDataSource returns the data source registry_artifact_audit.
 func NewArtifactAuditDataSource() datasource.DataSource {
-	return &ArtifactAuditDataSource{}
+	return &ArtifactAuditDataSource{trustDataSource{call: artifactAuditCall}}
 }
 
 // ArtifactAuditDataSource reads an artifact's audit trail (GET
 // /artifact/{type}/{id}/audit).
-type ArtifactAuditDataSource struct {
-	data *ProviderData
-}
+type ArtifactAuditDataSource struct{ trustDataSource }
 
 type artifactAuditDataSourceModel struct {
 	Type    types.String      `tfsdk:"type"`
@@ -45,12 +43,8 @@ var artifactAuditCall = trustCall{
 	endpoint:   "GET /artifact/{artifact_type}/{id}/audit",
 	baseline:   false,
 	what:       "audit trail",
-	badRequest: "The registry considers the artifact type or id malformed or invalid; check both (use registry_artifact.<name>.type and .id).",
-	notFound:   "The registry has no artifact of this type with this id.",
-}
-
-func (d *ArtifactAuditDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_artifact_audit"
+	badRequest: typeIDBadRequest,
+	notFound:   typeIDNotFound,
 }
 
 func (d *ArtifactAuditDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -59,18 +53,8 @@ func (d *ArtifactAuditDataSource) Schema(_ context.Context, _ datasource.SchemaR
 			"created, updated, downloaded, rated or audited it, and when, oldest first. The endpoint is NON-BASELINE " +
 			"in the registry API, so a registry may not offer it; the error then says so.",
 		Attributes: map[string]schema.Attribute{
-			"type": schema.StringAttribute{
-				MarkdownDescription: "The artifact's type: " + artifactTypesMarkdown("or") + ".",
-				Required:            true,
-				Validators:          []validator.String{artifactType()},
-			},
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The artifact's id, e.g. `registry_artifact.bert.id`.",
-				Required:            true,
-				Validators: []validator.String{
-					artifactID(),
-				},
-			},
+			"type": trustTypeAttribute(),
+			"id":   trustIDAttribute("The artifact's id"),
 			"entries": schema.ListNestedAttribute{
 				MarkdownDescription: "The audit entries, newest last (ordered by `date`; entries with the same date keep " +
 					"the registry's order).",
@@ -100,43 +84,32 @@ func (d *ArtifactAuditDataSource) Schema(_ context.Context, _ datasource.SchemaR
 	}
 }
 
-func (d *ArtifactAuditDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *ArtifactAuditDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var config artifactAuditDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read "+artifactAuditCall.typeName, dataSourceUnknownHint)
-	if c == nil {
-		return
-	}
-	typ, id := config.Type.ValueString(), config.ID.ValueString()
-	entries, err := c.ArtifactAudit(ctx, typ, id)
-	if err != nil {
-		resp.Diagnostics.Append(trustReadDiagnostic(d.data, artifactAuditCall, fmt.Sprintf("the %s with id %q", typ, id), err))
-		return
-	}
-	sortAuditEntries(entries)
-	config.Entries = make([]auditEntryModel, len(entries))
-	for i, e := range entries {
-		config.Entries[i] = auditEntryModel{
-			UserName:    types.StringValue(e.User.Name),
-			UserIsAdmin: types.BoolValue(e.User.IsAdmin),
-			Date:        types.StringValue(e.Date),
-			Action:      types.StringValue(e.Action),
+	readTrust(ctx, &d.trustDataSource, req, resp, func(ctx context.Context, c *client.Client, m *artifactAuditDataSourceModel) (string, error) {
+		typ, id := m.Type.ValueString(), m.ID.ValueString()
+		subject := fmt.Sprintf("the %s with id %q", typ, id)
+		entries, err := c.ArtifactAudit(ctx, typ, id)
+		if err != nil {
+			return subject, err
 		}
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
+		sortAuditEntries(entries)
+		m.Entries = make([]auditEntryModel, len(entries))
+		for i, e := range entries {
+			m.Entries[i] = auditEntryModel{
+				UserName:    types.StringValue(e.User.Name),
+				UserIsAdmin: types.BoolValue(e.User.IsAdmin),
+				Date:        types.StringValue(e.Date),
+				Action:      types.StringValue(e.Action),
+			}
+		}
+		return subject, nil
+	})
 }
 
 // sortAuditEntries orders entries by date, oldest first, whatever order the
 // registry answers in; entries of the same date keep the registry's order.
 // When a date is not RFC 3339, the registry's order is kept as it is.
-func sortAuditEntries(entries []client.AuditEntry) {
+func sortAuditEntries(entries []wire.ArtifactAuditEntry) {
 	dates := make(map[string]time.Time, len(entries))
 	for _, e := range entries {
 		t, err := time.Parse(time.RFC3339Nano, e.Date)
@@ -145,7 +118,7 @@ func sortAuditEntries(entries []client.AuditEntry) {
 		}
 		dates[e.Date] = t
 	}
-	slices.SortStableFunc(entries, func(a, b client.AuditEntry) int {
+	slices.SortStableFunc(entries, func(a, b wire.ArtifactAuditEntry) int {
 		return dates[a.Date].Compare(dates[b.Date])
 	})
 }

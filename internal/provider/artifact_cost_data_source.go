@@ -6,24 +6,22 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 var _ datasource.DataSourceWithConfigure = (*ArtifactCostDataSource)(nil)
 
 // NewArtifactCostDataSource returns the data source registry_artifact_cost.
 func NewArtifactCostDataSource() datasource.DataSource {
-	return &ArtifactCostDataSource{}
+	return &ArtifactCostDataSource{trustDataSource{call: artifactCostCall}}
 }
 
 // ArtifactCostDataSource reads an artifact's download cost (GET
 // /artifact/{type}/{id}/cost).
-type ArtifactCostDataSource struct {
-	data *ProviderData
-}
+type ArtifactCostDataSource struct{ trustDataSource }
 
 type artifactCostDataSourceModel struct {
 	Type           types.String                `tfsdk:"type"`
@@ -44,12 +42,8 @@ var artifactCostCall = trustCall{
 	endpoint:   "GET /artifact/{artifact_type}/{id}/cost",
 	baseline:   true,
 	what:       "cost",
-	badRequest: "The registry considers the artifact type or id malformed or invalid; check both (use registry_artifact.<name>.type and .id).",
-	notFound:   "The registry has no artifact of this type with this id.",
-}
-
-func (d *ArtifactCostDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_artifact_cost"
+	badRequest: typeIDBadRequest,
+	notFound:   typeIDNotFound,
 }
 
 func (d *ArtifactCostDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -59,18 +53,8 @@ func (d *ArtifactCostDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"that the registry holds (for a model: its lineage parents and the datasets and code its card names), each " +
 			"with its own entry in `costs`.",
 		Attributes: map[string]schema.Attribute{
-			"type": schema.StringAttribute{
-				MarkdownDescription: "The artifact's type: " + artifactTypesMarkdown("or") + ".",
-				Required:            true,
-				Validators:          []validator.String{artifactType()},
-			},
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The artifact's id, e.g. `registry_artifact.bert.id`.",
-				Required:            true,
-				Validators: []validator.String{
-					artifactID(),
-				},
-			},
+			"type": trustTypeAttribute(),
+			"id":   trustIDAttribute("The artifact's id"),
 			"dependency": schema.BoolAttribute{
 				MarkdownDescription: "Whether to include the artifact's dependencies: then `total_cost` is the sum of the " +
 					"artifact's and its dependencies' standalone costs, and `costs` has an entry per dependency. " +
@@ -112,52 +96,34 @@ func (d *ArtifactCostDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 	}
 }
 
-func (d *ArtifactCostDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *ArtifactCostDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var config artifactCostDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read "+artifactCostCall.typeName, dataSourceUnknownHint)
-	if c == nil {
-		return
-	}
-	typ, id, dependency := config.Type.ValueString(), config.ID.ValueString(), config.Dependency.ValueBool()
-	subject := fmt.Sprintf("the %s with id %q", typ, id)
-	costs, err := c.ArtifactCost(ctx, typ, id, dependency)
-	if err != nil {
-		resp.Diagnostics.Append(trustReadDiagnostic(d.data, artifactCostCall, subject, err))
-		return
-	}
-	own, ok := costs[id]
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected registry answer",
-			fmt.Sprintf("The registry answered the cost of %s (dependency=%t) without an entry for that id; it has entries for %d "+
-				"other artifact(s). This is a bug in the registry; please report it to its operators.", subject, dependency, len(costs)))
-		return
-	}
-	state := artifactCostDataSourceModel{
-		Type:           config.Type,
-		ID:             config.ID,
-		Dependency:     types.BoolValue(dependency),
-		TotalCost:      types.Float64Value(own.TotalCost),
-		StandaloneCost: standaloneCost(own, dependency),
-		Costs:          make(map[string]artifactCostItem, len(costs)),
-	}
-	for artifactID, cost := range costs {
-		state.Costs[artifactID] = artifactCostItem{StandaloneCost: standaloneCost(cost, dependency), TotalCost: types.Float64Value(cost.TotalCost)}
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	readTrust(ctx, &d.trustDataSource, req, resp, func(ctx context.Context, c *client.Client, m *artifactCostDataSourceModel) (string, error) {
+		typ, id, dependency := m.Type.ValueString(), m.ID.ValueString(), m.Dependency.ValueBool()
+		subject := fmt.Sprintf("the %s with id %q", typ, id)
+		costs, err := c.ArtifactCost(ctx, typ, id, dependency)
+		if err != nil {
+			return subject, err
+		}
+		own, ok := costs[id]
+		if !ok {
+			return subject, &unexpectedAnswerError{fmt.Sprintf("The registry answered the cost of %s (dependency=%t) without an entry for that id; it has entries for %d "+
+				"other artifact(s). This is a bug in the registry; please report it to its operators.", subject, dependency, len(costs))}
+		}
+		m.Dependency = types.BoolValue(dependency)
+		m.TotalCost = types.Float64Value(own.TotalCost)
+		m.StandaloneCost = standaloneCost(own, dependency)
+		m.Costs = make(map[string]artifactCostItem, len(costs))
+		for artifactID, cost := range costs {
+			m.Costs[artifactID] = artifactCostItem{StandaloneCost: standaloneCost(cost, dependency), TotalCost: types.Float64Value(cost.TotalCost)}
+		}
+		return subject, nil
+	})
 }
 
 // standaloneCost is the entry's standalone cost. Without dependency the
 // spec defines total_cost as the standalone cost, so a registry may give
 // only that; with dependency a missing standalone_cost stays null.
-func standaloneCost(cost client.ArtifactCost, dependency bool) types.Float64 {
+func standaloneCost(cost wire.ArtifactCostEntry, dependency bool) types.Float64 {
 	switch {
 	case cost.StandaloneCost != nil:
 		return types.Float64Value(*cost.StandaloneCost)

@@ -135,11 +135,11 @@ func (d *ArtifactDataSource) Read(ctx context.Context, req datasource.ReadReques
 					"provider::registry::parse_artifact_url shows it) and the type.", what))
 			return
 		case 1:
-			typ, id = matches[0].Type, matches[0].ID
+			typ, id = matches[0].Type, string(matches[0].ID)
 		default:
 			ids := make([]string, len(matches))
 			for i, m := range matches {
-				ids[i] = m.Type + "/" + m.ID
+				ids[i] = m.Type + "/" + string(m.ID)
 			}
 			resp.Diagnostics.AddAttributeError(path.Root("name"), "Several artifacts match",
 				fmt.Sprintf("The registry has %d artifacts %s: %s. Select one with \"type\" and \"id\" instead of \"name\", "+
@@ -158,7 +158,7 @@ func (d *ArtifactDataSource) Read(ctx context.Context, req datasource.ReadReques
 		return
 	}
 	state := artifactDataSourceModel{
-		ID:          types.StringValue(art.Metadata.ID),
+		ID:          types.StringValue(string(art.Metadata.ID)),
 		Type:        types.StringValue(typ),
 		Name:        types.StringValue(art.Metadata.Name),
 		URL:         types.StringValue(art.Data.URL),

@@ -24,6 +24,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 func testAccArtifactConfig(typ, url string) string {
@@ -122,15 +123,15 @@ func (c s3MetadataCheck) check(ctx context.Context) error {
 		return err
 	}
 	var doc struct {
-		Metadata  client.ArtifactMetadata `json:"metadata"`
-		Data      map[string]any          `json:"data"`
-		CreatedAt string                  `json:"created_at"`
-		CreatedBy string                  `json:"created_by"`
+		Metadata  wire.ArtifactMetadata `json:"metadata"`
+		Data      map[string]any        `json:"data"`
+		CreatedAt string                `json:"created_at"`
+		CreatedBy string                `json:"created_by"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return fmt.Errorf("%s is not the guide's JSON: %w: %s", key, err, raw)
 	}
-	want := client.ArtifactMetadata{Name: c.name, ID: *c.id, Type: c.typ}
+	want := wire.ArtifactMetadata{Name: c.name, ID: wire.ID(*c.id), Type: c.typ}
 	if doc.Metadata != want {
 		return fmt.Errorf("%s: metadata %+v, want %+v", key, doc.Metadata, want)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 var _ list.ListResourceWithConfigure = (*ArtifactListResource)(nil)
@@ -123,10 +124,11 @@ func (l *ArtifactListResource) List(ctx context.Context, req list.ListRequest, s
 	stream.Results = func(push func(list.ListResult) bool) {
 		for _, m := range found {
 			result := req.NewListResult(ctx)
-			result.DisplayName = fmt.Sprintf("%s %s (%s)", m.Type, m.Name, m.ID)
-			result.Diagnostics.Append(setArtifactIdentity(ctx, result.Identity, m.Type, m.ID)...)
+			id := string(m.ID)
+			result.DisplayName = fmt.Sprintf("%s %s (%s)", m.Type, m.Name, id)
+			result.Diagnostics.Append(setArtifactIdentity(ctx, result.Identity, m.Type, id)...)
 			if req.IncludeResource {
-				art, err := c.GetArtifact(ctx, m.Type, m.ID)
+				art, err := c.GetArtifact(ctx, m.Type, id)
 				if client.IsNotFound(err) {
 					continue // deleted since it was listed
 				}
@@ -145,7 +147,7 @@ func (l *ArtifactListResource) List(ctx context.Context, req list.ListRequest, s
 }
 
 // find asks the registry for the artifacts that config selects.
-func (l *ArtifactListResource) find(ctx context.Context, c *client.Client, config artifactListResourceModel) ([]client.ArtifactMetadata, error) {
+func (l *ArtifactListResource) find(ctx context.Context, c *client.Client, config artifactListResourceModel) ([]wire.ArtifactMetadata, error) {
 	var types []string
 	for _, t := range config.Types {
 		types = append(types, t.ValueString())
@@ -159,9 +161,9 @@ func (l *ArtifactListResource) find(ctx context.Context, c *client.Client, confi
 			return found, err
 		}
 		// The regex search has no type filter of its own.
-		return slices.DeleteFunc(found, func(m client.ArtifactMetadata) bool { return !slices.Contains(types, m.Type) }), nil
+		return slices.DeleteFunc(found, func(m wire.ArtifactMetadata) bool { return !slices.Contains(types, m.Type) }), nil
 	default:
-		return c.ListArtifacts(ctx, []client.ArtifactQuery{{Name: "*", Types: types}})
+		return c.ListArtifacts(ctx, []wire.ArtifactQuery{{Name: "*", Types: types}})
 	}
 }
 
@@ -185,7 +187,7 @@ func (m artifactListResourceModel) describe() string {
 // setListedArtifact sets the result's resource to the artifact typ/id as
 // the resource's Read after an import would: adopt_existing false and no
 // timeouts, so that a generated configuration plans no change.
-func setListedArtifact(ctx context.Context, resource *tfsdk.Resource, typ string, art *client.Artifact) diag.Diagnostics {
+func setListedArtifact(ctx context.Context, resource *tfsdk.Resource, typ string, art *wire.Artifact) diag.Diagnostics {
 	m := artifactResourceModel{Type: types.StringValue(typ)}
 	m.fromArtifact(art)
 	var diags diag.Diagnostics

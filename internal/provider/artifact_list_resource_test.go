@@ -25,21 +25,22 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // seed stores an artifact of typ named name at url without rating it, and
 // returns its id.
 func (r *inProcessRegistry) seed(t *testing.T, typ, name, url, readme string) string {
 	t.Helper()
-	rec := store.Record{Metadata: store.Metadata{Name: name, Type: typ}, URL: url, CreatedAt: time.Now()}
+	rec := store.Record{Metadata: wire.ArtifactMetadata{Name: name, Type: typ}, URL: url, CreatedAt: time.Now()}
 	if readme != "" {
 		rec.HFData = []map[string]any{{"readme_text": readme}}
 	}
-	created, err := r.store.Create(context.Background(), rec, store.AuditEntry{Action: store.ActionCreate})
+	created, err := r.store.Create(context.Background(), rec, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return created.Metadata.ID
+	return string(created.Metadata.ID)
 }
 
 // countRequests counts the requests of method whose path starts with prefix.

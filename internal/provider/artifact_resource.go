@@ -22,6 +22,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // Default time limits of the timeouts block: long enough for a registry
@@ -199,7 +200,7 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 		// back exists.
 		id := ""
 		if art != nil {
-			id = art.Metadata.ID
+			id = string(art.Metadata.ID)
 		}
 		tflog.Info(ctx, "the registry deferred the artifact's rating (202); waiting for it to exist", map[string]any{"type": typ, "url": url, "id": id})
 		art, err = waitForArtifact(ctx, c, typ, url, id, time.Second)
@@ -224,11 +225,11 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 
-	plan.ID = types.StringValue(art.Metadata.ID)
+	plan.ID = types.StringValue(string(art.Metadata.ID))
 	plan.Name = types.StringValue(art.Metadata.Name)
 	plan.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, art.Metadata.ID)...)
+	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, string(art.Metadata.ID))...)
 }
 
 // adopt looks up the artifact of typ at url that the registry already holds
@@ -275,9 +276,9 @@ func (r *ArtifactResource) createErrorDiagnostic(ctx context.Context, c *client.
 					"or set adopt_existing = true on the resource to take the artifact over on the next apply.",
 					typ, url, err, why, typ))
 		}
-		importID := existing.Metadata.Type + "/" + existing.Metadata.ID
+		importID := existing.Metadata.Type + "/" + string(existing.Metadata.ID)
 		if existing.Metadata.Type == "" {
-			importID = typ + "/" + existing.Metadata.ID
+			importID = typ + "/" + string(existing.Metadata.ID)
 		}
 		return diag.NewErrorDiagnostic("Artifact already exists",
 			fmt.Sprintf("The registry already holds a %s with the url %q: id %q, name %q. An earlier apply that was "+
@@ -319,12 +320,12 @@ func (r *ArtifactResource) createErrorDiagnostic(ctx context.Context, c *client.
 // doubling, at most 15s apart) until the artifact exists or ctx ends. It
 // reads the artifact by id when the registry gave one, else looks it up by
 // its url (one name lookup and a GET per candidate).
-func waitForArtifact(ctx context.Context, c *client.Client, typ, url, id string, initial time.Duration) (*client.Artifact, error) {
+func waitForArtifact(ctx context.Context, c *client.Client, typ, url, id string, initial time.Duration) (*wire.Artifact, error) {
 	const maxDelay = 15 * time.Second
 	delay := initial
 	for {
 		var (
-			art *client.Artifact
+			art *wire.Artifact
 			err error
 		)
 		if id != "" {
@@ -403,8 +404,8 @@ func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, r
 }
 
 // fromArtifact sets the model from the registry's artifact.
-func (m *artifactResourceModel) fromArtifact(art *client.Artifact) {
-	m.ID = types.StringValue(art.Metadata.ID)
+func (m *artifactResourceModel) fromArtifact(art *wire.Artifact) {
+	m.ID = types.StringValue(string(art.Metadata.ID))
 	if art.Metadata.Type != "" {
 		m.Type = types.StringValue(art.Metadata.Type)
 	}
@@ -436,9 +437,9 @@ func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateReques
 	// the stored name and id with the new url.
 	typ, id, url := state.Type.ValueString(), state.ID.ValueString(), plan.URL.ValueString()
 	defer r.data.warnCredentialsUnused(&resp.Diagnostics)
-	err := c.UpdateArtifact(ctx, client.Artifact{
-		Metadata: client.ArtifactMetadata{Name: state.Name.ValueString(), ID: id, Type: typ},
-		Data:     client.ArtifactData{URL: url},
+	err := c.UpdateArtifact(ctx, wire.Artifact{
+		Metadata: wire.ArtifactMetadata{Name: state.Name.ValueString(), ID: wire.ID(id), Type: typ},
+		Data:     wire.ArtifactData{URL: url},
 	})
 	switch {
 	case client.StatusCode(err) == http.StatusConflict:

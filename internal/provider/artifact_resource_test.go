@@ -29,6 +29,7 @@ import (
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // Create, read, update of the url in place, import (command and import
@@ -166,9 +167,9 @@ func TestAccArtifactResource_drift(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					err := testAccClient(t).UpdateArtifact(context.Background(), client.Artifact{
-						Metadata: client.ArtifactMetadata{Name: name, ID: secondID, Type: "dataset"},
-						Data:     client.ArtifactData{URL: oobURL},
+					err := testAccClient(t).UpdateArtifact(context.Background(), wire.Artifact{
+						Metadata: wire.ArtifactMetadata{Name: name, ID: wire.ID(secondID), Type: "dataset"},
+						Data:     wire.ArtifactData{URL: oobURL},
 					})
 					if err != nil {
 						t.Fatalf("out-of-band update: %v", err)
@@ -227,10 +228,10 @@ resource "registry_artifact" "many" {
 				if a == nil {
 					return fmt.Errorf("no artifact with url %s in the registry", u)
 				}
-				if other, dup := seen[a.Metadata.ID]; dup {
+				if other, dup := seen[string(a.Metadata.ID)]; dup {
 					return fmt.Errorf("urls %s and %s have the same artifact %s", other, u, a.Metadata.ID)
 				}
-				seen[a.Metadata.ID] = u
+				seen[string(a.Metadata.ID)] = u
 			}
 			return nil
 		}),
@@ -301,14 +302,14 @@ func TestAccArtifactResource_conflict(t *testing.T) {
 		t.Fatalf("creating the existing artifact: %v", err)
 	}
 	id := res.Artifact.Metadata.ID
-	t.Cleanup(func() { _ = c.DeleteArtifact(context.Background(), "model", id) })
+	t.Cleanup(func() { _ = c.DeleteArtifact(context.Background(), "model", string(id)) })
 
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
 				Config:      testAccArtifactConfig("model", url),
-				ExpectError: regexp.MustCompile(`(?s)already.*terraform import registry_artifact.<name>\s+model/` + regexp.QuoteMeta(id)),
+				ExpectError: regexp.MustCompile(`(?s)already.*terraform import registry_artifact.<name>\s+model/` + regexp.QuoteMeta(string(id))),
 			},
 		},
 	})

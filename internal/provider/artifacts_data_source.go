@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 var _ datasource.DataSourceWithConfigure = (*ArtifactsDataSource)(nil)
@@ -126,7 +127,7 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 
 	defer d.data.warnCredentialsUnused(&resp.Diagnostics)
 	var (
-		found []client.ArtifactMetadata
+		found []wire.ArtifactMetadata
 		err   error
 	)
 	if !config.Regex.IsNull() {
@@ -144,11 +145,11 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 		if config.Name.IsNull() {
 			config.Name = types.StringValue("*")
 		}
-		query := client.ArtifactQuery{Name: config.Name.ValueString()}
+		query := wire.ArtifactQuery{Name: config.Name.ValueString()}
 		for _, t := range config.Types {
 			query.Types = append(query.Types, t.ValueString())
 		}
-		found, err = c.ListArtifacts(ctx, []client.ArtifactQuery{query})
+		found, err = c.ListArtifacts(ctx, []wire.ArtifactQuery{query})
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot read registry_artifacts",
 				fmt.Sprintf("Listing the artifacts named %q (types %v) failed: %s.", query.Name, query.Types, d.data.describeError(err)))
@@ -160,7 +161,7 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 	config.Artifacts = make([]artifactsDataSourceResult, len(found))
 	for i, m := range found {
 		config.Artifacts[i] = artifactsDataSourceResult{
-			ID:   types.StringValue(m.ID),
+			ID:   types.StringValue(string(m.ID)),
 			Name: types.StringValue(m.Name),
 			Type: types.StringValue(m.Type),
 		}
@@ -171,9 +172,9 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 // sortArtifacts sorts artifacts by name, type and id. The API does not
 // define an order; a stable one keeps plans of configurations that index the
 // list free of spurious changes.
-func sortArtifacts(found []client.ArtifactMetadata) {
-	slices.SortFunc(found, func(a, b client.ArtifactMetadata) int {
-		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type), strings.Compare(a.ID, b.ID))
+func sortArtifacts(found []wire.ArtifactMetadata) {
+	slices.SortFunc(found, func(a, b wire.ArtifactMetadata) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type), strings.Compare(string(a.ID), string(b.ID)))
 	})
 }
 

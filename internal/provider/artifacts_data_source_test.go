@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 func TestAccArtifactsDataSource(t *testing.T) {
@@ -191,7 +192,7 @@ func registryPagesQuery(name string) statecheck.StateCheck {
 		if err != nil {
 			return err
 		}
-		body, err := json.Marshal([]client.ArtifactQuery{{Name: name, Types: []string{"model"}}})
+		body, err := json.Marshal([]wire.ArtifactQuery{{Name: name, Types: []string{"model"}}})
 		if err != nil {
 			return err
 		}
@@ -206,7 +207,7 @@ func registryPagesQuery(name string) statecheck.StateCheck {
 			return err
 		}
 		defer resp.Body.Close()
-		var page []client.ArtifactMetadata
+		var page []wire.ArtifactMetadata
 		if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
 			return fmt.Errorf("POST /artifacts: %d: %w", resp.StatusCode, err)
 		}

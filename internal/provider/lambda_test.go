@@ -12,8 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
-
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // The registry as the operations guide deploys it: the server binary as a
@@ -73,7 +73,7 @@ func testAccTrustDataSources(t *testing.T) {
 			t.Fatalf("looking for a leftover %s %s: %v", a.typ, a.url, err)
 		}
 		if left != nil {
-			if err := api.DeleteArtifact(context.Background(), a.typ, left.Metadata.ID); err != nil {
+			if err := api.DeleteArtifact(context.Background(), a.typ, string(left.Metadata.ID)); err != nil {
 				t.Fatalf("removing the leftover %s %s (id %s): %v", a.typ, a.url, left.Metadata.ID, err)
 			}
 		}
@@ -175,7 +175,7 @@ func trustDataSourceChecks(t *testing.T, api *client.Client, bertID, squadID, da
 	if err != nil {
 		return nil, fmt.Errorf("the registry's lineage of %s: %w", squadID, err)
 	}
-	baseEdge := client.LineageEdge{FromNodeArtifactID: bertID, ToNodeArtifactID: squadID, Relationship: "base_model"}
+	baseEdge := wire.ArtifactLineageEdge{FromNodeArtifactID: wire.ID(bertID), ToNodeArtifactID: wire.ID(squadID), Relationship: "base_model"}
 	if !slices.Contains(graph.Edges, baseEdge) {
 		return nil, fmt.Errorf("the registry's lineage of %s lacks the edge %+v: %+v", squadID, baseEdge, graph)
 	}

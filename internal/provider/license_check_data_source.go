@@ -8,21 +8,21 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
 var _ datasource.DataSourceWithConfigure = (*LicenseCheckDataSource)(nil)
 
 // NewLicenseCheckDataSource returns the data source registry_license_check.
 func NewLicenseCheckDataSource() datasource.DataSource {
-	return &LicenseCheckDataSource{}
+	return &LicenseCheckDataSource{trustDataSource{call: licenseCheckCall}}
 }
 
 // LicenseCheckDataSource asks the registry whether a model's license is
 // compatible with a GitHub project's (POST
 // /artifact/model/{id}/license-check).
-type LicenseCheckDataSource struct {
-	data *ProviderData
-}
+type LicenseCheckDataSource struct{ trustDataSource }
 
 type licenseCheckDataSourceModel struct {
 	ID         types.String `tfsdk:"id"`
@@ -40,23 +40,13 @@ var licenseCheckCall = trustCall{
 	notFoundSummary: "Model or GitHub project not found",
 }
 
-func (d *LicenseCheckDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_license_check"
-}
-
 func (d *LicenseCheckDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Asks the registry whether a model's license is compatible with a GitHub project's license " +
 			"for fine-tuning and inference (`POST /artifact/model/{id}/license-check`). The registry reads the GitHub " +
 			"project's license itself: when it cannot reach GitHub (502) the read fails instead of guessing.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The model's artifact id, e.g. `registry_artifact.bert.id`.",
-				Required:            true,
-				Validators: []validator.String{
-					artifactID(),
-				},
-			},
+			"id": trustIDAttribute("The model's artifact id"),
 			"github_url": schema.StringAttribute{
 				MarkdownDescription: "The GitHub repository to check against, e.g. `https://github.com/google-research/bert`.",
 				Required:            true,
@@ -71,27 +61,11 @@ func (d *LicenseCheckDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 	}
 }
 
-func (d *LicenseCheckDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *LicenseCheckDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var config licenseCheckDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read "+licenseCheckCall.typeName, dataSourceUnknownHint)
-	if c == nil {
-		return
-	}
-	id, githubURL := config.ID.ValueString(), config.GitHubURL.ValueString()
-	ok, err := c.LicenseCheck(ctx, id, githubURL)
-	if err != nil {
-		resp.Diagnostics.Append(trustReadDiagnostic(d.data, licenseCheckCall,
-			fmt.Sprintf("the model with id %q and the GitHub project %q", id, githubURL), err))
-		return
-	}
-	config.Compatible = types.BoolValue(ok)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
+	readTrust(ctx, &d.trustDataSource, req, resp, func(ctx context.Context, c *client.Client, m *licenseCheckDataSourceModel) (string, error) {
+		id, githubURL := m.ID.ValueString(), m.GitHubURL.ValueString()
+		ok, err := c.LicenseCheck(ctx, id, githubURL)
+		m.Compatible = types.BoolValue(ok)
+		return fmt.Sprintf("the model with id %q and the GitHub project %q", id, githubURL), err
+	})
 }

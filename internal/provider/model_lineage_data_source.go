@@ -6,22 +6,21 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
 var _ datasource.DataSourceWithConfigure = (*ModelLineageDataSource)(nil)
 
 // NewModelLineageDataSource returns the data source registry_model_lineage.
 func NewModelLineageDataSource() datasource.DataSource {
-	return &ModelLineageDataSource{}
+	return &ModelLineageDataSource{trustDataSource{call: modelLineageCall}}
 }
 
 // ModelLineageDataSource reads a model's lineage graph (GET
 // /artifact/model/{id}/lineage).
-type ModelLineageDataSource struct {
-	data *ProviderData
-}
+type ModelLineageDataSource struct{ trustDataSource }
 
 type modelLineageDataSourceModel struct {
 	ID    types.String       `tfsdk:"id"`
@@ -51,10 +50,6 @@ var modelLineageCall = trustCall{
 	notFound: "The registry has no model with this id.",
 }
 
-func (d *ModelLineageDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_model_lineage"
-}
-
 func (d *ModelLineageDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads a model's lineage graph (`GET /artifact/model/{id}/lineage`), which the registry " +
@@ -62,13 +57,7 @@ func (d *ModelLineageDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"a node per artifact of the graph that the registry holds, and a directed edge per relationship, from the " +
 			"upstream artifact to the downstream one (e.g. from a base model to the model fine-tuned from it).",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The model's artifact id, e.g. `registry_artifact.bert.id`.",
-				Required:            true,
-				Validators: []validator.String{
-					artifactID(),
-				},
-			},
+			"id": trustIDAttribute("The model's artifact id"),
 			"nodes": schema.ListNestedAttribute{
 				MarkdownDescription: "The nodes of the graph, in the registry's order.",
 				Computed:            true,
@@ -113,44 +102,30 @@ func (d *ModelLineageDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 	}
 }
 
-func (d *ModelLineageDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *ModelLineageDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var config modelLineageDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := d.data.registryClientOr(&resp.Diagnostics, "Cannot read "+modelLineageCall.typeName, dataSourceUnknownHint)
-	if c == nil {
-		return
-	}
-	id := config.ID.ValueString()
-	g, err := c.ModelLineage(ctx, id)
-	if err != nil {
-		resp.Diagnostics.Append(trustReadDiagnostic(d.data, modelLineageCall, fmt.Sprintf("the model with id %q", id), err))
-		return
-	}
-	state := modelLineageDataSourceModel{
-		ID:    config.ID,
-		Nodes: make([]lineageNodeModel, len(g.Nodes)),
-		Edges: make([]lineageEdgeModel, len(g.Edges)),
-	}
-	for i, n := range g.Nodes {
-		state.Nodes[i] = lineageNodeModel{
-			ArtifactID: types.StringValue(n.ArtifactID),
-			Name:       types.StringValue(n.Name),
-			Source:     types.StringValue(n.Source),
+	readTrust(ctx, &d.trustDataSource, req, resp, func(ctx context.Context, c *client.Client, m *modelLineageDataSourceModel) (string, error) {
+		id := m.ID.ValueString()
+		subject := fmt.Sprintf("the model with id %q", id)
+		g, err := c.ModelLineage(ctx, id)
+		if err != nil {
+			return subject, err
 		}
-	}
-	for i, e := range g.Edges {
-		state.Edges[i] = lineageEdgeModel{
-			FromNodeArtifactID: types.StringValue(e.FromNodeArtifactID),
-			ToNodeArtifactID:   types.StringValue(e.ToNodeArtifactID),
-			Relationship:       types.StringValue(e.Relationship),
+		m.Nodes = make([]lineageNodeModel, len(g.Nodes))
+		for i, n := range g.Nodes {
+			m.Nodes[i] = lineageNodeModel{
+				ArtifactID: types.StringValue(string(n.ArtifactID)),
+				Name:       types.StringValue(n.Name),
+				Source:     types.StringValue(n.Source),
+			}
 		}
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		m.Edges = make([]lineageEdgeModel, len(g.Edges))
+		for i, e := range g.Edges {
+			m.Edges[i] = lineageEdgeModel{
+				FromNodeArtifactID: types.StringValue(string(e.FromNodeArtifactID)),
+				ToNodeArtifactID:   types.StringValue(string(e.ToNodeArtifactID)),
+				Relationship:       types.StringValue(e.Relationship),
+			}
+		}
+		return subject, nil
+	})
 }

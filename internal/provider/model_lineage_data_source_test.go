@@ -9,8 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 func TestModelLineageDataSourceRead(t *testing.T) {
@@ -47,7 +47,7 @@ func TestAccModelLineageDataSource(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the server's lineage graph: %v", err)
 	}
-	baseEdge := client.LineageEdge{FromNodeArtifactID: bertID, ToNodeArtifactID: squadID, Relationship: "base_model"}
+	baseEdge := wire.ArtifactLineageEdge{FromNodeArtifactID: wire.ID(bertID), ToNodeArtifactID: wire.ID(squadID), Relationship: "base_model"}
 	if !slices.Contains(g.Edges, baseEdge) {
 		t.Fatalf("the server's graph of %s lacks the edge %+v: %+v", squadID, baseEdge, g)
 	}

@@ -2,11 +2,15 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
 	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -15,6 +19,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 const ratingAnswer = `{"name":"bert-base-uncased","category":"nlp","net_score":0.81,"net_score_latency":0.01,
@@ -58,6 +63,64 @@ func TestModelRatingDataSourceRead(t *testing.T) {
 	}
 	if got.Name.ValueString() != "bert-base-uncased" || got.Category.ValueString() != "nlp" || got.ID.ValueString() != "42" {
 		t.Errorf("name %s, category %s, id %s", got.Name, got.Category, got.ID)
+	}
+}
+
+// The schema and the state are derived from wire.ModelRating: every field
+// of the answer lands in the attribute of its name, none is left null.
+func TestModelRatingDataSourceMapsEveryField(t *testing.T) {
+	var want wire.ModelRating
+	if err := json.Unmarshal([]byte(ratingAnswer), &want); err != nil {
+		t.Fatal(err)
+	}
+	var got modelRatingDataSourceModel
+	setFromRating(reflect.ValueOf(&got).Elem(), reflect.ValueOf(want))
+	values := map[string]any{}
+	var walk func(prefix string, v reflect.Value)
+	walk = func(prefix string, v reflect.Value) {
+		for f := range v.Type().Fields() {
+			name := prefix + f.Tag.Get("tfsdk")
+			switch x := v.FieldByIndex(f.Index).Interface().(type) {
+			case types.String:
+				values[name] = x.ValueString()
+			case types.Float64:
+				values[name] = x.ValueFloat64()
+			case *sizeScoreModel:
+				walk(name+".", reflect.ValueOf(x).Elem())
+			}
+		}
+	}
+	walk("", reflect.ValueOf(got))
+	var answer map[string]any
+	if err := json.Unmarshal([]byte(ratingAnswer), &answer); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range answer {
+		if size, ok := v.(map[string]any); ok {
+			for k, sv := range size {
+				if values[name+"."+k] != sv {
+					t.Errorf("%s.%s = %v, want %v", name, k, values[name+"."+k], sv)
+				}
+			}
+			continue
+		}
+		if values[name] != v {
+			t.Errorf("%s = %v, want %v", name, values[name], v)
+		}
+	}
+	if !got.ID.IsNull() {
+		t.Errorf("id = %s, want it left to the configuration", got.ID)
+	}
+
+	var resp datasource.SchemaResponse
+	NewModelRatingDataSource().Schema(context.Background(), datasource.SchemaRequest{}, &resp)
+	for name, a := range resp.Schema.Attributes {
+		if a.GetMarkdownDescription() == "" {
+			t.Errorf("attribute %s has no description", name)
+		}
+		if _, ok := values[name]; !ok && name != "id" && name != "size_score" {
+			t.Errorf("attribute %s has no field in the model", name)
+		}
 	}
 }
 
@@ -106,9 +169,9 @@ func TestAccModelRatingDataSource_deferredRating(t *testing.T) {
 	if err != nil || !res.Accepted || res.Artifact == nil {
 		t.Fatalf("registering bert with RATING_MODE=async: %+v, %v; want a 202 with the artifact", res, err)
 	}
-	id := res.Artifact.Metadata.ID
+	id := string(res.Artifact.Metadata.ID)
 	config := fmt.Sprintf("data \"registry_model_rating\" \"bert\" {\n  id = %q\n}\n", id)
-	var want *client.ModelRating
+	var want *wire.ModelRating
 
 	resource.Test(t, trustTestCase(
 		resource.TestStep{

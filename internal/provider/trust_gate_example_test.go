@@ -95,11 +95,11 @@ func gateOutputsCheck(reg *trustRegistry, keys []string) statecheck.StateCheck {
 			}
 			names := map[string]string{}
 			for _, n := range g.Nodes {
-				names[n.ArtifactID] = n.Name
+				names[string(n.ArtifactID)] = n.Name
 			}
 			edges := []any{}
 			for _, e := range g.Edges {
-				edges = append(edges, fmt.Sprintf("%s -> %s (%s)", names[e.FromNodeArtifactID], names[e.ToNodeArtifactID], e.Relationship))
+				edges = append(edges, fmt.Sprintf("%s -> %s (%s)", names[string(e.FromNodeArtifactID)], names[string(e.ToNodeArtifactID)], e.Relationship))
 			}
 			wantLineage[k] = edges
 			costs, err := reg.api.ArtifactCost(ctx, "model", id, true)

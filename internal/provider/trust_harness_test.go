@@ -22,6 +22,7 @@ import (
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/replay"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/server"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // Source URLs of the replayed upstream repositories (internal/replay).
@@ -190,7 +191,7 @@ func (r *trustRegistry) seed(t *testing.T, artifactType, url string) string {
 	if res.Artifact == nil {
 		t.Fatalf("registering the %s %s: the registry answered 202; seed needs a registry that rates synchronously or not at all", artifactType, url)
 	}
-	return res.Artifact.Metadata.ID
+	return string(res.Artifact.Metadata.ID)
 }
 
 // exactChecks turns a JSON object the server's API gave (a rating, a cost
@@ -297,7 +298,7 @@ func trustTestCase(steps ...resource.TestStep) resource.TestCase {
 // costsCheck is a check of the costs map of registry_artifact_cost: the
 // entries the server's API gave, each exactly. An entry without a standalone
 // cost has it null, except without dependencies, where it is the total.
-func costsCheck(costs map[string]client.ArtifactCost, dependency bool) knownvalue.Check {
+func costsCheck(costs map[string]wire.ArtifactCostEntry, dependency bool) knownvalue.Check {
 	m := map[string]knownvalue.Check{}
 	for id, c := range costs {
 		var standalone knownvalue.Check = knownvalue.Null()
@@ -317,11 +318,11 @@ func costsCheck(costs map[string]client.ArtifactCost, dependency bool) knownvalu
 
 // lineageChecks check that the nodes and edges of the registry_model_lineage
 // at address are the server's graph g, in its order.
-func lineageChecks(address string, g *client.LineageGraph) []statecheck.StateCheck {
+func lineageChecks(address string, g *wire.ArtifactLineageGraph) []statecheck.StateCheck {
 	nodes := make([]knownvalue.Check, len(g.Nodes))
 	for i, n := range g.Nodes {
 		nodes[i] = knownvalue.ObjectExact(map[string]knownvalue.Check{
-			"artifact_id": knownvalue.StringExact(n.ArtifactID),
+			"artifact_id": knownvalue.StringExact(string(n.ArtifactID)),
 			"name":        knownvalue.StringExact(n.Name),
 			"source":      knownvalue.StringExact(n.Source),
 		})
@@ -329,8 +330,8 @@ func lineageChecks(address string, g *client.LineageGraph) []statecheck.StateChe
 	edges := make([]knownvalue.Check, len(g.Edges))
 	for i, e := range g.Edges {
 		edges[i] = knownvalue.ObjectExact(map[string]knownvalue.Check{
-			"from_node_artifact_id": knownvalue.StringExact(e.FromNodeArtifactID),
-			"to_node_artifact_id":   knownvalue.StringExact(e.ToNodeArtifactID),
+			"from_node_artifact_id": knownvalue.StringExact(string(e.FromNodeArtifactID)),
+			"to_node_artifact_id":   knownvalue.StringExact(string(e.ToNodeArtifactID)),
 			"relationship":          knownvalue.StringExact(e.Relationship),
 		})
 	}
@@ -342,7 +343,7 @@ func lineageChecks(address string, g *client.LineageGraph) []statecheck.StateChe
 
 // auditEntriesCheck is a check of the entries of registry_artifact_audit:
 // the server's trail, oldest first.
-func auditEntriesCheck(trail []client.AuditEntry) knownvalue.Check {
+func auditEntriesCheck(trail []wire.ArtifactAuditEntry) knownvalue.Check {
 	entries := make([]knownvalue.Check, len(trail))
 	for i, e := range trail {
 		entries[i] = knownvalue.ObjectExact(map[string]knownvalue.Check{

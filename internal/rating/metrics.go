@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/upstream"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // StripFrontMatter removes a card's leading YAML block.
@@ -339,17 +340,17 @@ func WeightBytes(info upstream.HFRepoInfo) (bytes int64, ok bool) {
 // sizeScore: per device, max(0, 1 − weight bytes / budget) with budgets of
 // 1 GB (Raspberry Pi), 2 GB (Jetson Nano), 16 GB (desktop PC) and 64 GB
 // (AWS server).
-func (f *facts) sizeScore(ctx context.Context) (SizeScore, error) {
+func (f *facts) sizeScore(ctx context.Context) (wire.SizeScore, error) {
 	info, err := f.modelInfo(ctx)
 	if err != nil {
-		return SizeScore{}, err
+		return wire.SizeScore{}, err
 	}
 	b, ok := WeightBytes(info)
 	if !ok {
-		return SizeScore{}, missing("the file sizes of " + f.repoID)
+		return wire.SizeScore{}, missing("the file sizes of " + f.repoID)
 	}
 	s := func(budget float64) float64 { return clamp(1 - float64(b)/budget) }
-	return SizeScore{
+	return wire.SizeScore{
 		RaspberryPi: s(deviceBudgets.RaspberryPi),
 		JetsonNano:  s(deviceBudgets.JetsonNano),
 		DesktopPC:   s(deviceBudgets.DesktopPC),

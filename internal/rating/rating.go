@@ -17,47 +17,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/upstream"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/upstream"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
-
-// SizeScore is ModelRating.size_score.
-type SizeScore struct {
-	RaspberryPi float64 `json:"raspberry_pi"`
-	JetsonNano  float64 `json:"jetson_nano"`
-	DesktopPC   float64 `json:"desktop_pc"`
-	AWSServer   float64 `json:"aws_server"`
-}
-
-// Rating is the API's ModelRating. Latencies are in seconds.
-type Rating struct {
-	Name                       string    `json:"name"`
-	Category                   string    `json:"category"`
-	NetScore                   float64   `json:"net_score"`
-	NetScoreLatency            float64   `json:"net_score_latency"`
-	RampUpTime                 float64   `json:"ramp_up_time"`
-	RampUpTimeLatency          float64   `json:"ramp_up_time_latency"`
-	BusFactor                  float64   `json:"bus_factor"`
-	BusFactorLatency           float64   `json:"bus_factor_latency"`
-	PerformanceClaims          float64   `json:"performance_claims"`
-	PerformanceClaimsLatency   float64   `json:"performance_claims_latency"`
-	License                    float64   `json:"license"`
-	LicenseLatency             float64   `json:"license_latency"`
-	DatasetAndCodeScore        float64   `json:"dataset_and_code_score"`
-	DatasetAndCodeScoreLatency float64   `json:"dataset_and_code_score_latency"`
-	DatasetQuality             float64   `json:"dataset_quality"`
-	DatasetQualityLatency      float64   `json:"dataset_quality_latency"`
-	CodeQuality                float64   `json:"code_quality"`
-	CodeQualityLatency         float64   `json:"code_quality_latency"`
-	Reproducibility            float64   `json:"reproducibility"`
-	ReproducibilityLatency     float64   `json:"reproducibility_latency"`
-	Reviewedness               float64   `json:"reviewedness"`
-	ReviewednessLatency        float64   `json:"reviewedness_latency"`
-	TreeScore                  float64   `json:"tree_score"`
-	TreeScoreLatency           float64   `json:"tree_score_latency"`
-	SizeScore                  SizeScore `json:"size_score"`
-	SizeScoreLatency           float64   `json:"size_score_latency"`
-}
 
 // Weights of net_score (they sum to 1); see RATING.md for why.
 var Weights = map[string]float64{
@@ -196,10 +160,10 @@ func (f *facts) contributors(ctx context.Context) ([]upstream.GitHubContributor,
 
 // Rate computes every metric of the model repoID (a Hugging Face repo id),
 // in parallel, each with its own latency.
-func (r *Rater) Rate(ctx context.Context, name, repoID string, parents ParentScores) (Rating, error) {
+func (r *Rater) Rate(ctx context.Context, name, repoID string, parents ParentScores) (wire.ModelRating, error) {
 	f := &facts{up: r.Upstream, repoID: repoID}
 	start := time.Now()
-	out := Rating{Name: name}
+	out := wire.ModelRating{Name: name}
 	var g errgroup.Group
 	metric := func(key string, score *float64, latency *float64, compute func(context.Context) (float64, error)) {
 		g.Go(func() error {
@@ -245,7 +209,7 @@ func (r *Rater) Rate(ctx context.Context, name, repoID string, parents ParentSco
 		return nil
 	})
 	if err := g.Wait(); err != nil {
-		return Rating{}, err
+		return wire.ModelRating{}, err
 	}
 	if category == "" {
 		category = "unspecified"

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // pathArtifact checks the artifact_type and id path values (400 otherwise).
@@ -25,18 +25,6 @@ func pathArtifact(w http.ResponseWriter, r *http.Request) (typ, id string, ok bo
 	return typ, id, true
 }
 
-// Artifact is the API's Artifact envelope.
-type Artifact struct {
-	Metadata store.Metadata `json:"metadata"`
-	Data     ArtifactData   `json:"data"`
-}
-
-// ArtifactData is the API's ArtifactData.
-type ArtifactData struct {
-	URL         string `json:"url"`
-	DownloadURL string `json:"download_url,omitempty"`
-}
-
 func baseURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
@@ -48,23 +36,23 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-func (s *Server) toArtifact(r *http.Request, rec store.Record) Artifact {
-	return Artifact{
+func (s *Server) toArtifact(r *http.Request, rec store.Record) wire.Artifact {
+	return wire.Artifact{
 		Metadata: rec.Metadata,
-		Data:     ArtifactData{URL: rec.URL, DownloadURL: baseURL(r) + "/download/" + rec.Metadata.ID},
+		Data:     wire.ArtifactData{URL: rec.URL, DownloadURL: baseURL(r) + "/download/" + rec.ID()},
 	}
 }
 
 // auditEntry is the entry of an action of p on md, now.
-func (s *Server) auditEntry(p principal, md store.Metadata, action string) store.AuditEntry {
-	return store.AuditEntry{User: store.User{Name: p.Name, IsAdmin: p.IsAdmin}, Date: s.cfg.Now().UTC().Truncate(time.Second), Artifact: md, Action: action}
+func (s *Server) auditEntry(p principal, md wire.ArtifactMetadata, action string) wire.ArtifactAuditEntry {
+	return wire.ArtifactAuditEntry{User: wire.User{Name: p.Name, IsAdmin: p.IsAdmin}, Date: store.AuditDate(s.cfg.Now()), Artifact: md, Action: action}
 }
 
 // audit records an action that writes nothing else (DOWNLOAD); writes
 // pass their entry to the store, which keeps both together.
-func (s *Server) audit(r *http.Request, p principal, md store.Metadata, action string) {
+func (s *Server) audit(r *http.Request, p principal, md wire.ArtifactMetadata, action string) {
 	e := s.auditEntry(p, md, action)
-	if err := s.store.AppendAudit(r.Context(), md.ID, e); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.store.AppendAudit(r.Context(), string(md.ID), e); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("writing audit entry failed", "artifact_id", md.ID, "action", action, "error", err.Error())
 	}
 }
@@ -111,7 +99,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		return
 	}
 	rec := store.Record{
-		Metadata:  store.Metadata{Name: name, Type: typ},
+		Metadata:  wire.ArtifactMetadata{Name: name, Type: typ},
 		URL:       url,
 		CreatedAt: s.cfg.Now().UTC(),
 		CreatedBy: p.Name,
@@ -159,7 +147,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 		return
 	}
 	var body struct {
-		Metadata *store.Metadata `json:"metadata"`
+		Metadata *wire.ArtifactMetadata `json:"metadata"`
 		Data     *struct {
 			URL *string `json:"url"`
 		} `json:"data"`
@@ -171,7 +159,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 		writeError(w, http.StatusBadRequest, "artifact needs metadata {name, id, type} and data {url}")
 		return
 	}
-	if body.Metadata.ID != id {
+	if string(body.Metadata.ID) != id {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("metadata.id %q does not match the id %q in the path", body.Metadata.ID, id))
 		return
 	}
@@ -249,7 +237,7 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, _ principal
 		return
 	}
 	if entries == nil {
-		entries = []store.AuditEntry{}
+		entries = []wire.ArtifactAuditEntry{}
 	}
 	writeJSON(w, http.StatusOK, entries)
 }

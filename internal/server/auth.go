@@ -14,8 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 )
 
 // UserSpec is one user as REGISTRY_USERS_FILE lists them: a JSON array of

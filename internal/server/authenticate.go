@@ -4,24 +4,17 @@ import (
 	"net/http"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
-type authRequest struct {
-	User *struct {
-		Name    string `json:"name"`
-		IsAdmin *bool  `json:"is_admin"`
-	} `json:"user"`
-	Secret *struct {
-		Password *string `json:"password"`
-	} `json:"secret"`
-}
-
 func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
-	var req authRequest
+	var req wire.AuthenticationRequest
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	if req.User == nil || req.User.Name == "" || req.Secret == nil || req.Secret.Password == nil {
+	// No user has an empty name or password: either is a malformed request.
+	if req.User.Name == "" || req.Secret.Password == "" {
 		writeError(w, http.StatusBadRequest, "authentication request needs user.name and secret.password")
 		return
 	}
@@ -39,7 +32,7 @@ func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 	}
 	// Compare even for an unknown user so that timing does not tell names.
 	valid, ran := s.throttle.checkPassword(r.Context(), func() bool {
-		return bcrypt.CompareHashAndPassword(hash, []byte(*req.Secret.Password)) == nil
+		return bcrypt.CompareHashAndPassword(hash, []byte(req.Secret.Password)) == nil
 	})
 	if !ran {
 		done(true) // the client went away before its password was checked

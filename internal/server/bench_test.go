@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // End-to-end handler benchmarks (auth, JSON, storage) on each backend:
@@ -44,11 +45,11 @@ func (s benchServer) call(b *testing.B, method, path, body string, want int) *ht
 
 func (s benchServer) create(b *testing.B, i int) string {
 	rec := s.call(b, http.MethodPost, "/artifact/model", fmt.Sprintf(`{"url":"https://huggingface.co/bench/m-%d"}`, i), http.StatusCreated)
-	var a Artifact
+	var a wire.Artifact
 	if err := jsonUnmarshal(rec.Body.Bytes(), &a); err != nil {
 		b.Fatal(err)
 	}
-	return a.Metadata.ID
+	return string(a.Metadata.ID)
 }
 
 func BenchmarkHandlerCreate(b *testing.B) {

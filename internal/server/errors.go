@@ -12,7 +12,7 @@ import (
 // describeJSONError words a JSON decoding error for the client: where the
 // body went wrong and what was expected, in JSON's terms. encoding/json's
 // own texts name Go types ("Go struct field authRequest.user of type
-// store.Metadata"), which say nothing to a client and expose internals.
+// wire.ArtifactMetadata"), which say nothing to a client and expose internals.
 func describeJSONError(err error) string {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // goInternals matches what an error body must never show: Go type and
@@ -34,7 +35,7 @@ func checkErrorWording(t testing.TB, method, path string, status int, body []byt
 // goInternalsIn returns the Go internals an error body shows, outside the
 // values it quotes, or "".
 func goInternalsIn(body []byte) string {
-	var e errorBody
+	var e wire.Error
 	if json.Unmarshal(body, &e) != nil {
 		e.Error = string(body) // not JSON: other checks say so; scan it whole
 	}
@@ -45,7 +46,7 @@ func TestGoInternalsPattern(t *testing.T) {
 	for _, leaked := range []string{
 		`{"error":"json: cannot unmarshal string into Go struct field authRequest.user of type struct { Name string }"}`,
 		`{"error":"cannot unmarshal object into Go value of type []server.artifactQuery"}`,
-		`{"error":"value of type store.Metadata"}`,
+		`{"error":"value of type wire.ArtifactMetadata"}`,
 	} {
 		if goInternalsIn([]byte(leaked)) == "" {
 			t.Errorf("not caught: %s", leaked)
@@ -55,7 +56,7 @@ func TestGoInternalsPattern(t *testing.T) {
 		`{"error":"request body has the wrong shape: field user must be an object, not a string"}`,
 		`{"error":"artifact id must match ^[a-zA-Z0-9\\-]+$"}`,
 		`{"error":"url: https://huggingface.co/x.y is not a model page"}`,
-		`{"error":"offset \"0x00000000 panic: Go struct store.Metadata\" is not a non-negative integer"}`,
+		`{"error":"offset \"0x00000000 panic: Go struct wire.ArtifactMetadata\" is not a non-negative integer"}`,
 	} {
 		if goInternalsIn([]byte(fine)) != "" {
 			t.Errorf("false alarm: %s", fine)
@@ -74,7 +75,7 @@ func TestJSONErrorsInWords(t *testing.T) {
 	}{
 		{http.MethodPut, "/authenticate", `{"user":"x","secret":{"password":"p"}}`, "field user must be an object, not a string"},
 		{http.MethodPut, "/authenticate", `{"user":{"name":1}}`, "field user.name must be a string, not a number"},
-		{http.MethodPut, "/artifacts/model/" + a.Metadata.ID, `{"metadata":"x","data":{"url":"https://huggingface.co/gpt2"}}`, "field metadata must be an object, not a string"},
+		{http.MethodPut, string("/artifacts/model/" + a.Metadata.ID), `{"metadata":"x","data":{"url":"https://huggingface.co/gpt2"}}`, "field metadata must be an object, not a string"},
 		{http.MethodPost, "/artifacts", `{"name":"*"}`, "the body must be an array, not an object"},
 		{http.MethodPost, "/artifacts", `[{"name":"*","types":"model"}]`, "must be an array, not a string"},
 		{http.MethodPost, "/artifact/byRegEx", `{"regex":true}`, "field regex must be a string, not true or false"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // FuzzRequests sends arbitrary bodies to every endpoint that decodes JSON,
@@ -38,7 +39,7 @@ func FuzzRequests(f *testing.F) {
 		return rec
 	}
 	rec := send(http.MethodPost, "/artifact/model", `{"url":"https://huggingface.co/gpt2"}`)
-	var a Artifact
+	var a wire.Artifact
 	if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil {
 		f.Fatalf("seed artifact: %d %s", rec.Code, rec.Body)
 	}
@@ -46,8 +47,8 @@ func FuzzRequests(f *testing.F) {
 
 	for _, seed := range []struct{ body, text string }{
 		{`{"url":"https://huggingface.co/a/b"}`, "gpt2"},
-		{`[{"name":"*","types":["model"]}]`, id},
-		{`{"metadata":{"name":"gpt2","id":"` + id + `","type":"model"},"data":{"url":"https://huggingface.co/gpt2/tree/main"}}`, "../x"},
+		{`[{"name":"*","types":["model"]}]`, string(id)},
+		{string(`{"metadata":{"name":"gpt2","id":"` + id + `","type":"model"},"data":{"url":"https://huggingface.co/gpt2/tree/main"}}`), "../x"},
 		{`{"user":{"name":"` + defaultadmin.Name + `","is_admin":true},"secret":{"password":"x"}}`, "%2F"},
 		{`{"regex":"(a+)+$"}`, "a%00b"},
 		{`{"url":"http://[::1"}`, ".."},
@@ -60,7 +61,7 @@ func FuzzRequests(f *testing.F) {
 		{`{"url":"https://huggingface.co/org/` + strings.Repeat("a", 5000) + `"}`, strings.Repeat("n", 600)},
 		{`{"regex":"[a-z]{999}[0-9]"}`, "model-1-1795000000"},
 		{`{"user":"x","secret":{"password":"p"}}`, "%00"},
-		{`{"metadata":"x","data":{"url":"https://huggingface.co/gpt2"}}`, id},
+		{`{"metadata":"x","data":{"url":"https://huggingface.co/gpt2"}}`, string(id)},
 		{`[{"name":"*","types":"model"}]`, "é中"},
 	} {
 		f.Add(seed.body, seed.text)
@@ -72,7 +73,7 @@ func FuzzRequests(f *testing.F) {
 			{http.MethodPost, "/artifact/model", body},
 			{http.MethodPost, "/artifacts?offset=" + url.QueryEscape(text), body},
 			{http.MethodPost, "/artifact/byRegEx", body},
-			{http.MethodPut, "/artifacts/model/" + id, body},
+			{http.MethodPut, string("/artifacts/model/" + id), body},
 			{http.MethodPut, "/artifacts/code/" + seg, body},
 			{http.MethodGet, "/artifact/byName/" + seg, ""},
 			{http.MethodGet, "/artifacts/dataset/" + seg, ""},
@@ -93,7 +94,7 @@ func FuzzRequests(f *testing.F) {
 // in words.
 func checkErrorBody(t *testing.T, method, target, body string, rec *httptest.ResponseRecorder) {
 	t.Helper()
-	var e errorBody
+	var e wire.Error
 	if rec.Code >= 400 && (json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error == "") {
 		t.Fatalf("%s %s with body %q: %d without a JSON error body: %s", method, target, body, rec.Code, rec.Body)
 	}
@@ -107,9 +108,9 @@ func FuzzRegex(f *testing.F) {
 	st := store.NewMemory()
 	for i, name := range []string{"bert-base-uncased", strings.Repeat("a", DefaultLimits.MaxNameBytes), "名前 with spaces"} {
 		_, err := st.Create(context.Background(), store.Record{
-			Metadata: store.Metadata{Name: name, Type: "model"}, URL: fmt.Sprintf("https://huggingface.co/org/m%d", i),
+			Metadata: wire.ArtifactMetadata{Name: name, Type: "model"}, URL: fmt.Sprintf("https://huggingface.co/org/m%d", i),
 			HFData: []map[string]any{{"readme_text": strings.Repeat("readme text 0123 ", DefaultLimits.MaxReadmeBytes/17)}},
-		}, store.AuditEntry{Action: store.ActionCreate})
+		}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // The reliability suite of the attacks and faults that once broke the
@@ -45,7 +46,7 @@ func TestInputBounds(t *testing.T) {
 	}{
 		{http.MethodPost, "/artifact/model", map[string]string{"url": long}, "url is 227 bytes long, more than the limit of 200 bytes"},
 		{http.MethodPost, "/artifact/model", map[string]string{"url": "https://huggingface.co/org/" + strings.Repeat("n", 41)}, "the name derived from the url is 41 bytes long, more than the limit of 40 bytes"},
-		{http.MethodPut, "/artifacts/model/" + a.Metadata.ID, map[string]any{"metadata": a.Metadata, "data": map[string]string{"url": long}}, "data.url is 227 bytes long"},
+		{http.MethodPut, string("/artifacts/model/" + a.Metadata.ID), map[string]any{"metadata": a.Metadata, "data": map[string]string{"url": long}}, "data.url is 227 bytes long"},
 		{http.MethodGet, "/artifact/byName/" + strings.Repeat("x", 41), nil, "the artifact name is 41 bytes long"},
 		{http.MethodPost, "/artifact/byRegEx", map[string]string{"regex": strings.Repeat("a", 31)}, "regex is 31 bytes long, more than the limit of 30 bytes"},
 		{http.MethodPost, "/artifact/byRegEx", map[string]string{"regex": "[a-z]{999}[0-9]"}, "too costly"},
@@ -57,7 +58,7 @@ func TestInputBounds(t *testing.T) {
 		}
 	}
 	res := h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok)
-	var all []store.Metadata
+	var all []wire.ArtifactMetadata
 	res.decode(t, &all)
 	if len(all) != 1 {
 		t.Errorf("refused creates stored something: %s", res.body)
@@ -72,9 +73,9 @@ func costlyRegistry(t *testing.T, h *harness, n int) string {
 	readme := strings.Repeat("a", DefaultLimits.MaxReadmeBytes)
 	for i := range n {
 		_, err := h.st.Create(context.Background(), store.Record{
-			Metadata: store.Metadata{Name: name, Type: "model"}, URL: fmt.Sprintf("https://huggingface.co/org/m%d", i),
+			Metadata: wire.ArtifactMetadata{Name: name, Type: "model"}, URL: fmt.Sprintf("https://huggingface.co/org/m%d", i),
 			HFData: []map[string]any{{"readme_text": readme}}, CreatedAt: time.Now(), CreatedBy: defaultadmin.Name,
-		}, store.AuditEntry{Action: store.ActionCreate})
+		}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,7 +344,7 @@ func TestHealthDetailsNeedToken(t *testing.T) {
 	loc := newLocation(t, "sqlite")
 	h := newHarness(t, loc, func(c *Config) { c.Version = "v-secret-build" })
 	anon := h.do(http.MethodGet, "/health/components", nil, "")
-	var hc healthCollection
+	var hc wire.HealthComponentCollection
 	anon.decode(t, &hc)
 	if len(hc.Components) != 2 || hc.Components[1].Status != "ok" {
 		t.Errorf("statuses without a token: %s", anon.body)
@@ -370,11 +371,11 @@ func TestWritesCarryTheirAuditEntry(t *testing.T) {
 		h := newHarness(t, loc)
 		tok := h.login(userName, userPassword)
 		a := h.create(tok, "dataset", "https://huggingface.co/datasets/org/d")
-		if res := h.do(http.MethodPut, "/artifacts/dataset/"+a.Metadata.ID, map[string]any{"metadata": a.Metadata, "data": map[string]string{"url": "https://huggingface.co/datasets/org/d/tree/main"}}, tok); res.status != http.StatusOK {
+		if res := h.do(http.MethodPut, string("/artifacts/dataset/"+a.Metadata.ID), map[string]any{"metadata": a.Metadata, "data": map[string]string{"url": "https://huggingface.co/datasets/org/d/tree/main"}}, tok); res.status != http.StatusOK {
 			t.Fatalf("update: %d %s", res.status, res.body)
 		}
-		var trail []store.AuditEntry
-		h.do(http.MethodGet, "/artifact/dataset/"+a.Metadata.ID+"/audit", nil, tok).decode(t, &trail)
+		var trail []wire.ArtifactAuditEntry
+		h.do(http.MethodGet, string("/artifact/dataset/"+a.Metadata.ID+"/audit"), nil, tok).decode(t, &trail)
 		if len(trail) != 2 || trail[0].Action != store.ActionCreate || trail[1].Action != store.ActionUpdate ||
 			trail[0].Artifact != a.Metadata || trail[0].User.Name != userName || trail[1].Artifact != a.Metadata {
 			t.Errorf("trail after a create and an update: %+v", trail)
@@ -395,8 +396,8 @@ func TestGoneClientWritesNothing(t *testing.T) {
 			cancel()
 			for _, c := range []struct{ method, path, body string }{
 				{http.MethodPost, "/artifact/model", `{"url":"https://huggingface.co/org/new"}`},
-				{http.MethodPut, "/artifacts/model/" + a.Metadata.ID, `{"metadata":{"name":"kept","id":"` + a.Metadata.ID + `","type":"model"},"data":{"url":"https://huggingface.co/org/moved"}}`},
-				{http.MethodDelete, "/artifacts/model/" + a.Metadata.ID, ""},
+				{http.MethodPut, string("/artifacts/model/" + a.Metadata.ID), string(`{"metadata":{"name":"kept","id":"` + a.Metadata.ID + `","type":"model"},"data":{"url":"https://huggingface.co/org/moved"}}`)},
+				{http.MethodDelete, string("/artifacts/model/" + a.Metadata.ID), ""},
 				{http.MethodDelete, "/reset", ""},
 				{http.MethodPost, "/artifacts", `[{"name":"*"}]`},
 				{http.MethodPost, "/artifact/byRegEx", `{"regex":"kept"}`},
@@ -407,13 +408,13 @@ func TestGoneClientWritesNothing(t *testing.T) {
 					t.Errorf("%s %s for a gone client answered %d %s", c.method, c.path, rec.Code, rec.Body)
 				}
 			}
-			var all []store.Metadata
+			var all []wire.ArtifactMetadata
 			h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok).decode(t, &all)
 			if len(all) != 1 || all[0] != a.Metadata {
 				t.Errorf("after requests of gone clients the registry holds %+v, want only %+v", all, a.Metadata)
 			}
-			var trail []store.AuditEntry
-			h.do(http.MethodGet, "/artifact/model/"+a.Metadata.ID+"/audit", nil, tok).decode(t, &trail)
+			var trail []wire.ArtifactAuditEntry
+			h.do(http.MethodGet, string("/artifact/model/"+a.Metadata.ID+"/audit"), nil, tok).decode(t, &trail)
 			if len(trail) != 1 {
 				t.Errorf("audit trail after requests of gone clients: %+v", trail)
 			}

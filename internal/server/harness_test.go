@@ -16,9 +16,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 const (
@@ -146,7 +148,7 @@ func (r response) decode(t *testing.T, v any) {
 // errorMessage checks that the body is a JSON error object and returns it.
 func (r response) errorMessage(t *testing.T) string {
 	t.Helper()
-	var e errorBody
+	var e wire.Error
 	r.decode(t, &e)
 	if e.Error == "" {
 		t.Fatalf("error response %d has no error message: %s", r.status, r.body)
@@ -213,13 +215,13 @@ func authBody(name, password string) map[string]any {
 	}
 }
 
-func (h *harness) create(token, typ, url string) Artifact {
+func (h *harness) create(token, typ, url string) wire.Artifact {
 	h.t.Helper()
 	res := h.do(http.MethodPost, "/artifact/"+typ, map[string]string{"url": url}, token)
 	if res.status != http.StatusCreated {
 		h.t.Fatalf("create %s %s: %d %s", typ, url, res.status, res.body)
 	}
-	var a Artifact
+	var a wire.Artifact
 	res.decode(h.t, &a)
 	return a
 }

@@ -7,38 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
-
-// Health schemas of the spec (HealthComponentCollection and its parts).
-type healthCollection struct {
-	Components    []healthComponent `json:"components"`
-	GeneratedAt   time.Time         `json:"generated_at"`
-	WindowMinutes int               `json:"window_minutes"`
-}
-
-type healthComponent struct {
-	ID          string          `json:"id"`
-	DisplayName string          `json:"display_name"`
-	Status      string          `json:"status"`
-	ObservedAt  time.Time       `json:"observed_at"`
-	Description string          `json:"description"`
-	Metrics     map[string]any  `json:"metrics"`
-	Issues      []healthIssue   `json:"issues"`
-	Timeline    []timelineEntry `json:"timeline,omitempty"`
-}
-
-type healthIssue struct {
-	Code     string `json:"code"`
-	Severity string `json:"severity"`
-	Summary  string `json:"summary"`
-	Details  string `json:"details,omitempty"`
-}
-
-type timelineEntry struct {
-	Bucket time.Time `json:"bucket"`
-	Value  float64   `json:"value"`
-	Unit   string    `json:"unit"`
-}
 
 func (s *Server) handleHealthComponents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -63,7 +34,7 @@ func (s *Server) handleHealthComponents(w http.ResponseWriter, r *http.Request) 
 	now := s.cfg.Now().UTC()
 	counts := s.metrics.window(now, window)
 
-	api := healthComponent{
+	api := wire.HealthComponentDetail{
 		ID:          "api",
 		DisplayName: "Registry API",
 		Status:      "ok",
@@ -74,7 +45,7 @@ func (s *Server) handleHealthComponents(w http.ResponseWriter, r *http.Request) 
 			"environment":    s.cfg.Environment,
 			"version":        s.cfg.Version,
 		},
-		Issues: []healthIssue{},
+		Issues: []wire.HealthIssue{},
 	}
 	// Counts per route ("requests.route.<METHOD> <pattern>") and per
 	// artifact type ("requests.artifact_type.<type>") in the window.
@@ -95,41 +66,41 @@ func (s *Server) handleHealthComponents(w http.ResponseWriter, r *http.Request) 
 	}
 	if counts["errors_5xx"] > 0 {
 		api.Status = "degraded"
-		api.Issues = append(api.Issues, healthIssue{Code: "SERVER_ERRORS", Severity: "warning",
+		api.Issues = append(api.Issues, wire.HealthIssue{Code: "SERVER_ERRORS", Severity: "warning",
 			Summary: fmt.Sprintf("%d requests answered 5xx in the window", counts["errors_5xx"])})
 	}
 	if timeline {
 		api.Timeline = s.timeline(now, window, "requests", "requests/minute")
 	}
 
-	comps := []healthComponent{api, s.storageComponent(r.Context(), now, window, timeline)}
+	comps := []wire.HealthComponentDetail{api, s.storageComponent(r.Context(), now, window, timeline)}
 	for _, f := range s.cfg.Storage.Failures {
-		comps = append(comps, healthComponent{
+		comps = append(comps, wire.HealthComponentDetail{
 			ID:          "storage-" + f.Backend,
 			DisplayName: "Storage backend " + f.Backend,
 			Status:      "critical",
 			ObservedAt:  s.started.UTC(),
 			Description: "Storage backend that was requested or tried at start-up and could not start.",
 			Metrics:     map[string]any{"active": false},
-			Issues: []healthIssue{{Code: strings.ToUpper(f.Backend) + "_UNAVAILABLE", Severity: "error",
+			Issues: []wire.HealthIssue{{Code: strings.ToUpper(f.Backend) + "_UNAVAILABLE", Severity: "error",
 				Summary: f.Backend + " storage could not start", Details: f.Reason}},
 		})
 	}
 	if _, err := s.principalFrom(r); err != nil {
 		comps = statusesOnly(comps)
 	}
-	writeJSON(w, http.StatusOK, healthCollection{Components: comps, GeneratedAt: now, WindowMinutes: window})
+	writeJSON(w, http.StatusOK, wire.HealthComponentCollection{Components: comps, GeneratedAt: now, WindowMinutes: window})
 }
 
 // statusesOnly is what /health/components shows without a valid token:
 // each component's status, its issue codes and summaries, and the request
 // counts; no description, issue details, backend errors, version or
 // environment, since those name paths, buckets and hosts.
-func statusesOnly(comps []healthComponent) []healthComponent {
-	out := make([]healthComponent, len(comps))
+func statusesOnly(comps []wire.HealthComponentDetail) []wire.HealthComponentDetail {
+	out := make([]wire.HealthComponentDetail, len(comps))
 	for i, c := range comps {
 		c.Description = ""
-		issues := make([]healthIssue, len(c.Issues))
+		issues := make([]wire.HealthIssue, len(c.Issues))
 		for j, is := range c.Issues {
 			is.Details = ""
 			issues[j] = is
@@ -147,9 +118,9 @@ func statusesOnly(comps []healthComponent) []healthComponent {
 	return out
 }
 
-func (s *Server) storageComponent(ctx context.Context, now time.Time, window int, timeline bool) healthComponent {
+func (s *Server) storageComponent(ctx context.Context, now time.Time, window int, timeline bool) wire.HealthComponentDetail {
 	st := s.store
-	c := healthComponent{
+	c := wire.HealthComponentDetail{
 		ID:          "storage",
 		DisplayName: "Artifact storage (" + st.Backend() + ")",
 		Status:      "ok",
@@ -160,7 +131,7 @@ func (s *Server) storageComponent(ctx context.Context, now time.Time, window int
 			"requested": s.cfg.Storage.Requested,
 			"fallback":  len(s.cfg.Storage.Failures) > 0,
 		},
-		Issues: []healthIssue{},
+		Issues: []wire.HealthIssue{},
 	}
 	if len(s.cfg.Storage.Failures) > 0 {
 		var reasons []string
@@ -168,7 +139,7 @@ func (s *Server) storageComponent(ctx context.Context, now time.Time, window int
 			reasons = append(reasons, f.Backend+": "+f.Reason)
 		}
 		c.Status = "degraded"
-		c.Issues = append(c.Issues, healthIssue{
+		c.Issues = append(c.Issues, wire.HealthIssue{
 			Code:     "STORAGE_FALLBACK_" + strings.ToUpper(st.Backend()),
 			Severity: "error",
 			Summary:  fmt.Sprintf("running on %s instead of the requested %s", st.Backend(), s.cfg.Storage.Requested),
@@ -180,7 +151,7 @@ func (s *Server) storageComponent(ctx context.Context, now time.Time, window int
 	start := time.Now()
 	if err := st.Ping(pctx); err != nil {
 		c.Status = "critical"
-		c.Issues = append(c.Issues, healthIssue{Code: "STORAGE_UNREACHABLE", Severity: "error",
+		c.Issues = append(c.Issues, wire.HealthIssue{Code: "STORAGE_UNREACHABLE", Severity: "error",
 			Summary: st.Backend() + " storage does not answer", Details: err.Error()})
 	}
 	c.Metrics["ping_ms"] = float64(time.Since(start).Microseconds()) / 1000
@@ -190,12 +161,12 @@ func (s *Server) storageComponent(ctx context.Context, now time.Time, window int
 	return c
 }
 
-func (s *Server) timeline(now time.Time, window int, key, unit string) []timelineEntry {
+func (s *Server) timeline(now time.Time, window int, key, unit string) []wire.HealthTimelineEntry {
 	series := s.metrics.series(now, window, key)
 	first := time.Unix((minuteOf(now)-int64(window-1))*60, 0).UTC()
-	out := make([]timelineEntry, len(series))
+	out := make([]wire.HealthTimelineEntry, len(series))
 	for i, v := range series {
-		out[i] = timelineEntry{Bucket: first.Add(time.Duration(i) * time.Minute), Value: float64(v), Unit: unit}
+		out[i] = wire.HealthTimelineEntry{Bucket: first.Add(time.Duration(i) * time.Minute), Value: float64(v), Unit: unit}
 	}
 	return out
 }

@@ -20,8 +20,8 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
-
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // The registry deployed as a Lambda function (internal/teststack: the server
@@ -97,29 +97,29 @@ func lambdaScript(t *testing.T, r remote, suffix string) (map[string]response, s
 
 	name := "lambda-cmp-" + suffix
 	created := step("create", http.MethodPost, "/artifact/model", mustJSON(t, map[string]string{"url": "https://huggingface.co/acc/" + name}), tok)
-	var a Artifact
+	var a wire.Artifact
 	created.decode(t, &a)
 	id := a.Metadata.ID
-	step("get", http.MethodGet, "/artifacts/model/"+id, nil, tok)
+	step("get", http.MethodGet, string("/artifacts/model/"+id), nil, tok)
 	step("byName", http.MethodGet, "/artifact/byName/"+name, nil, tok)
 	step("byName missing", http.MethodGet, "/artifact/byName/"+name+"-none", nil, tok)
 	step("query", http.MethodPost, "/artifacts", mustJSON(t, []map[string]string{{"name": name}}), tok)
 	step("byRegEx", http.MethodPost, "/artifact/byRegEx", mustJSON(t, map[string]string{"regex": "^" + regexp.QuoteMeta(name) + "$"}), tok)
-	step("update", http.MethodPut, "/artifacts/model/"+id, mustJSON(t, Artifact{
-		Metadata: store.Metadata{Name: name, ID: id, Type: "model"},
-		Data:     ArtifactData{URL: "https://huggingface.co/acc/" + name + "/tree/main"},
+	step("update", http.MethodPut, string("/artifacts/model/"+id), mustJSON(t, wire.Artifact{
+		Metadata: wire.ArtifactMetadata{Name: name, ID: id, Type: "model"},
+		Data:     wire.ArtifactData{URL: "https://huggingface.co/acc/" + name + "/tree/main"},
 	}), tok)
-	step("audit", http.MethodGet, "/artifact/model/"+id+"/audit", nil, tok)
-	step("download", http.MethodGet, "/download/"+id, nil, tok)
-	step("no token", http.MethodGet, "/artifacts/model/"+id, nil, "")
-	step("bad token", http.MethodGet, "/artifacts/model/"+id, nil, "bearer not-a-token")
+	step("audit", http.MethodGet, string("/artifact/model/"+id+"/audit"), nil, tok)
+	step("download", http.MethodGet, string("/download/"+id), nil, tok)
+	step("no token", http.MethodGet, string("/artifacts/model/"+id), nil, "")
+	step("bad token", http.MethodGet, string("/artifacts/model/"+id), nil, "bearer not-a-token")
 	step("not routed", http.MethodGet, "/no/such/path", nil, tok)
 	step("wrong method", http.MethodDelete, "/health", nil, "")
-	step("not implemented", http.MethodGet, "/artifact/model/"+id+"/rate", nil, tok)
+	step("not implemented", http.MethodGet, string("/artifact/model/"+id+"/rate"), nil, tok)
 	step("invalid JSON", http.MethodPost, "/artifact/model", []byte("{"), tok)
 	step("binary body", http.MethodPost, "/artifact/model", []byte{0xff, 0xfe, 0x00, '{'}, tok)
-	step("delete", http.MethodDelete, "/artifacts/model/"+id, nil, tok)
-	step("get deleted", http.MethodGet, "/artifacts/model/"+id, nil, tok)
+	step("delete", http.MethodDelete, string("/artifacts/model/"+id), nil, tok)
+	step("get deleted", http.MethodGet, string("/artifacts/model/"+id), nil, tok)
 	return steps, a.Data.DownloadURL
 }
 
@@ -160,15 +160,15 @@ func TestLambdaNamesRoundTrip(t *testing.T) {
 	suffix := randomHex(t)
 	for i, name := range keyboardNames {
 		rec, err := st.Create(context.Background(), store.Record{
-			Metadata: store.Metadata{Name: name, Type: "code"}, URL: fmt.Sprintf("https://example.com/lambda-%s-%d", suffix, i),
+			Metadata: wire.ArtifactMetadata{Name: name, Type: "code"}, URL: fmt.Sprintf("https://example.com/lambda-%s-%d", suffix, i),
 			CreatedAt: time.Now(), CreatedBy: defaultadmin.Name,
-		}, store.AuditEntry{Action: store.ActionCreate})
+		}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			t.Fatalf("storing %q: %v", name, err)
 		}
-		t.Cleanup(func() { _ = st.Delete(context.Background(), rec.Metadata.ID) })
+		t.Cleanup(func() { _ = st.Delete(context.Background(), rec.ID()) })
 		res := r.do(http.MethodGet, "/artifact/byName/"+nameSegment(name), nil, tok)
-		var found []store.Metadata
+		var found []wire.ArtifactMetadata
 		if res.status == http.StatusOK {
 			res.decode(t, &found)
 		}
@@ -256,7 +256,7 @@ func BenchmarkLambdaVsProcess(b *testing.B) {
 		if err := json.Unmarshal(send(b, http.MethodPut, target.base+"/authenticate", auth, ""), &tok); err != nil {
 			b.Fatal(err)
 		}
-		var a Artifact
+		var a wire.Artifact
 		body, _ := json.Marshal(map[string]string{"url": "https://huggingface.co/acc/bench-" + target.name + "-" + randomHex(b)})
 		if err := json.Unmarshal(send(b, http.MethodPost, target.base+"/artifact/model", body, tok), &a); err != nil {
 			b.Fatal(err)
@@ -268,9 +268,9 @@ func BenchmarkLambdaVsProcess(b *testing.B) {
 		})
 		b.Run(target.name+"/get", func(b *testing.B) {
 			for b.Loop() {
-				send(b, http.MethodGet, target.base+"/artifacts/model/"+a.Metadata.ID, nil, tok)
+				send(b, http.MethodGet, target.base+"/artifacts/model/"+string(a.Metadata.ID), nil, tok)
 			}
 		})
-		send(b, http.MethodDelete, target.base+"/artifacts/model/"+a.Metadata.ID, nil, tok)
+		send(b, http.MethodDelete, target.base+"/artifacts/model/"+string(a.Metadata.ID), nil, tok)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // readCounter is a store that counts the records its Page calls return
@@ -72,7 +73,7 @@ func TestListTooManyQueries(t *testing.T) {
 		for i := range queries {
 			queries[i] = map[string]any{"name": fmt.Sprintf("q-%d", i%60)}
 		}
-		var got []store.Metadata
+		var got []wire.ArtifactMetadata
 		h.do(http.MethodPost, "/artifacts", queries, tok).decode(t, &got)
 		if len(got) != 1 || got[0].Name != "q-1" {
 			t.Errorf("%d queries: %+v, want q-1", len(queries), got)
@@ -90,12 +91,12 @@ func TestListOffsetReadsOnlyItsPage(t *testing.T) {
 		tok := h.login(defaultadmin.Name, adminPassword)
 		var all []string
 		for i := range 20 {
-			all = append(all, h.create(tok, "dataset", fmt.Sprintf("https://huggingface.co/datasets/org/off-%d", i)).Metadata.ID)
+			all = append(all, string(h.create(tok, "dataset", fmt.Sprintf("https://huggingface.co/datasets/org/off-%d", i)).Metadata.ID))
 		}
-		list := func(offset string) ([]store.Metadata, int64) {
+		list := func(offset string) ([]wire.ArtifactMetadata, int64) {
 			t.Helper()
 			before := c.records.Load()
-			var got []store.Metadata
+			var got []wire.ArtifactMetadata
 			h.do(http.MethodPost, "/artifacts?offset="+offset, `[{"name":"*"}]`, tok).decode(t, &got)
 			return got, c.records.Load() - before
 		}
@@ -104,7 +105,7 @@ func TestListOffsetReadsOnlyItsPage(t *testing.T) {
 			t.Errorf("offset past the end: %d results, %d records read, want none", len(got), reads)
 		}
 		got, reads = list("13")
-		if len(got) != 4 || got[0].ID != all[13] || got[3].ID != all[16] || reads > 4 {
+		if len(got) != 4 || string(got[0].ID) != all[13] || string(got[3].ID) != all[16] || reads > 4 {
 			t.Errorf("offset 13: %+v with %d records read, want %s..%s reading at most the page of 4", got, reads, all[13], all[16])
 		}
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // BenchmarkLoad runs b.N requests from 50 concurrent clients over loopback
@@ -93,7 +94,7 @@ type loadGen struct {
 	client    *http.Client
 	mu        sync.Mutex
 	lat       map[string][]time.Duration
-	created   []Artifact
+	created   []wire.Artifact
 	failed    atomic.Int64
 }
 
@@ -131,7 +132,7 @@ func (lg *loadGen) create(b *testing.B, name string) {
 		}
 		return
 	}
-	var a Artifact
+	var a wire.Artifact
 	if err := json.Unmarshal(body, &a); err != nil {
 		lg.failed.Add(1)
 		return
@@ -142,7 +143,7 @@ func (lg *loadGen) create(b *testing.B, name string) {
 }
 
 // pick returns an acknowledged artifact.
-func (lg *loadGen) pick(i int64) Artifact {
+func (lg *loadGen) pick(i int64) wire.Artifact {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	return lg.created[int(i)%len(lg.created)]
@@ -156,7 +157,7 @@ func (lg *loadGen) step(b *testing.B, i int64) {
 		lg.create(b, fmt.Sprintf("m-%d", i))
 	case 3, 4, 5:
 		a := lg.pick(i)
-		lg.send(b, "get", http.MethodGet, "/artifacts/model/"+a.Metadata.ID, "")
+		lg.send(b, "get", http.MethodGet, string("/artifacts/model/"+a.Metadata.ID), "")
 	case 6:
 		lg.send(b, "list", http.MethodPost, "/artifacts", `[{"name":"*"}]`)
 	case 7:
@@ -164,7 +165,7 @@ func (lg *loadGen) step(b *testing.B, i int64) {
 	case 8:
 		lg.send(b, "byRegEx", http.MethodPost, "/artifact/byRegEx", `{"regex":"^seed-1"}`)
 	case 9:
-		lg.send(b, "audit", http.MethodGet, "/artifact/model/"+lg.pick(i).Metadata.ID+"/audit", "")
+		lg.send(b, "audit", http.MethodGet, string("/artifact/model/"+lg.pick(i).Metadata.ID+"/audit"), "")
 	}
 }
 
@@ -174,8 +175,8 @@ func (lg *loadGen) lostWrites(b *testing.B, st store.Store) int {
 	ctx := context.Background()
 	lost := 0
 	for _, a := range lg.created {
-		rec, err := st.Get(ctx, a.Metadata.ID)
-		trail, aerr := st.Audit(ctx, a.Metadata.ID)
+		rec, err := st.Get(ctx, string(a.Metadata.ID))
+		trail, aerr := st.Audit(ctx, string(a.Metadata.ID))
 		if err != nil || rec.Metadata != a.Metadata || aerr != nil || len(trail) == 0 || trail[0].Action != store.ActionCreate {
 			lost++
 			b.Logf("acknowledged create %s: stored %+v (%v), trail %+v (%v)", a.Metadata.ID, rec.Metadata, err, trail, aerr)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // keyboardNames are names a person can type: every printable ASCII
@@ -40,20 +41,20 @@ func TestNamesRoundTrip(t *testing.T) {
 		tok := h.login(defaultadmin.Name, adminPassword)
 		for i, name := range keyboardNames {
 			rec, err := h.st.Create(context.Background(), store.Record{
-				Metadata: store.Metadata{Name: name, Type: "model"}, URL: fmt.Sprintf("https://example.com/n%d", i),
+				Metadata: wire.ArtifactMetadata{Name: name, Type: "model"}, URL: fmt.Sprintf("https://example.com/n%d", i),
 				CreatedAt: time.Now(), CreatedBy: defaultadmin.Name,
-			}, store.AuditEntry{Action: store.ActionCreate})
+			}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 			if err != nil {
 				t.Fatalf("storing %q: %v", name, err)
 			}
-			res := h.do(http.MethodGet, "/artifacts/model/"+rec.Metadata.ID, nil, tok)
-			var a Artifact
+			res := h.do(http.MethodGet, string("/artifacts/model/"+rec.Metadata.ID), nil, tok)
+			var a wire.Artifact
 			res.decode(t, &a)
 			if a.Metadata.Name != name {
 				t.Errorf("GET by id: name %q, want %q", a.Metadata.Name, name)
 			}
 			res = h.do(http.MethodGet, "/artifact/byName/"+nameSegment(name), nil, tok)
-			var found []store.Metadata
+			var found []wire.ArtifactMetadata
 			if res.status == http.StatusOK {
 				res.decode(t, &found)
 			}

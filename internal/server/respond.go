@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // writeJSON answers status with v as JSON.
@@ -18,13 +19,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-type errorBody struct {
-	Error string `json:"error"`
-}
-
 // writeError answers status with {"error": msg}.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorBody{Error: msg})
+	writeJSON(w, status, wire.Error{Error: msg})
 }
 
 // decodeJSON reads exactly one JSON value from the body into v. It answers

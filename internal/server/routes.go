@@ -8,6 +8,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /health/components", s.handleHealthComponents)
 	mux.HandleFunc("PUT /authenticate", s.handleAuthenticate)
 	mux.HandleFunc("GET /tracks", s.handleTracks)
+	mux.HandleFunc("GET /openapi.yaml", s.handleDescription)
 
 	mux.Handle("POST /artifacts", s.authed(s.handleList))
 	mux.Handle("DELETE /reset", s.authed(s.handleReset))

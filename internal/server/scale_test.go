@@ -16,6 +16,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // s3Calls counts the S3 operations a client sends, by operation name.
@@ -67,9 +68,9 @@ func TestS3PagingRequestCount(t *testing.T) {
 	for i := range n {
 		g.Go(func() error {
 			_, err := h.st.Create(context.Background(), store.Record{
-				Metadata: store.Metadata{Name: fmt.Sprintf("name-%d", i%10), Type: types[i%3]},
+				Metadata: wire.ArtifactMetadata{Name: fmt.Sprintf("name-%d", i%10), Type: types[i%3]},
 				URL:      fmt.Sprintf("https://huggingface.co/org/m%d", i),
-			}, store.AuditEntry{Action: store.ActionCreate})
+			}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 			return err
 		})
 	}
@@ -90,10 +91,10 @@ func TestS3PagingRequestCount(t *testing.T) {
 			if res.status != http.StatusOK {
 				t.Fatalf("POST %s: %d %s", path, res.status, res.body)
 			}
-			var got []store.Metadata
+			var got []wire.ArtifactMetadata
 			res.decode(t, &got)
 			for _, m := range got {
-				ids = append(ids, m.ID)
+				ids = append(ids, string(m.ID))
 			}
 			pages++
 			if offset = res.header.Get("offset"); offset == "" || pages > n {
@@ -142,7 +143,7 @@ func TestS3PagingRequestCount(t *testing.T) {
 
 	calls.reset()
 	res := h.do(http.MethodGet, "/artifact/byName/name-3", nil, tok)
-	var named []store.Metadata
+	var named []wire.ArtifactMetadata
 	res.decode(t, &named)
 	if res.status != http.StatusOK || len(named) != n/10 {
 		t.Errorf("byName: %d, %d artifacts, want %d", res.status, len(named), n/10)
@@ -162,7 +163,7 @@ func TestPagingCursor(t *testing.T) {
 		tok := h.login(defaultadmin.Name, adminPassword)
 		var ids []string
 		for i := range 5 {
-			ids = append(ids, h.create(tok, "model", fmt.Sprintf("https://huggingface.co/org/c%d", i)).Metadata.ID)
+			ids = append(ids, string(h.create(tok, "model", fmt.Sprintf("https://huggingface.co/org/c%d", i)).Metadata.ID))
 		}
 		res := h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, tok)
 		offset := res.header.Get("offset")
@@ -176,14 +177,14 @@ func TestPagingCursor(t *testing.T) {
 		var got []string
 		for offset != "" {
 			res = h.do(http.MethodPost, "/artifacts?offset="+offset, `[{"name":"*"}]`, tok)
-			var page []store.Metadata
+			var page []wire.ArtifactMetadata
 			res.decode(t, &page)
 			for _, m := range page {
-				got = append(got, m.ID)
+				got = append(got, string(m.ID))
 			}
 			offset = res.header.Get("offset")
 		}
-		if want := append(ids[2:], late); fmt.Sprint(got) != fmt.Sprint(want) {
+		if want := append(ids[2:], string(late)); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("pages after the deleted %s: %v, want %v", ids[1], got, want)
 		}
 	})

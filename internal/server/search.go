@@ -9,12 +9,8 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
-
-type artifactQuery struct {
-	Name  *string  `json:"name"`
-	Types []string `json:"types"`
-}
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal) {
 	// The offset is the id of the last artifact of the previous page (what
@@ -31,7 +27,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 		}
 		skip, offset = n, ""
 	}
-	var queries []artifactQuery
+	var queries []wire.ArtifactQuery
 	if !decodeJSON(w, r, &queries) {
 		return
 	}
@@ -45,7 +41,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 	}
 	q := make(store.Query, 0, len(queries))
 	for i, aq := range queries {
-		if aq.Name == nil || *aq.Name == "" {
+		if aq.Name == "" {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("query %d has no name", i))
 			return
 		}
@@ -55,7 +51,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 				return
 			}
 		}
-		q = append(q, store.Term{Name: *aq.Name, Types: aq.Types})
+		q = append(q, store.Term{Name: aq.Name, Types: aq.Types})
 	}
 	ctx, cancel := s.searchContext(r)
 	defer cancel()
@@ -83,7 +79,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 			return
 		}
 		if !ok {
-			writeJSON(w, http.StatusOK, []store.Metadata{}) // past the end
+			writeJSON(w, http.StatusOK, []wire.ArtifactMetadata{}) // past the end
 			return
 		}
 		offset = after
@@ -98,7 +94,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ principal)
 	if next != "" {
 		w.Header().Set("offset", next)
 	}
-	out := make([]store.Metadata, 0, len(recs))
+	out := make([]wire.ArtifactMetadata, 0, len(recs))
 	for _, rec := range recs {
 		out = append(out, rec.Metadata)
 	}
@@ -124,7 +120,7 @@ func (s *Server) handleByName(w http.ResponseWriter, r *http.Request, _ principa
 		}
 		return
 	}
-	out := make([]store.Metadata, 0, len(recs))
+	out := make([]wire.ArtifactMetadata, 0, len(recs))
 	for _, rec := range recs {
 		out = append(out, rec.Metadata)
 	}
@@ -159,7 +155,7 @@ func (s *Server) handleByRegex(w http.ResponseWriter, r *http.Request, _ princip
 func (s *Server) search(w http.ResponseWriter, r *http.Request, match func(store.Record) bool) {
 	ctx, cancel := s.searchContext(r)
 	defer cancel()
-	out := []store.Metadata{}
+	out := []wire.ArtifactMetadata{}
 	err := s.store.Each(ctx, func(rec store.Record) bool {
 		if match(rec) {
 			out = append(out, rec.Metadata)
@@ -175,13 +171,13 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, match func(store
 	if s.scanStopped(ctx, w, r) {
 		return
 	}
-	slices.SortFunc(out, func(a, b store.Metadata) int { return store.CompareCreation(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b wire.ArtifactMetadata) int { return store.CompareCreation(string(a.ID), string(b.ID)) })
 	writeMatches(w, out)
 }
 
 // writeMatches answers the metadata of the matching artifacts, or 404 for
 // none.
-func writeMatches(w http.ResponseWriter, out []store.Metadata) {
+func writeMatches(w http.ResponseWriter, out []wire.ArtifactMetadata) {
 	if len(out) == 0 {
 		writeError(w, http.StatusNotFound, "no artifact matches")
 		return

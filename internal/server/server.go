@@ -30,8 +30,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
 
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustworthy-registry/terraform-provider-registry/api"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 func TestHealthAndTracks(t *testing.T) {
@@ -29,6 +32,23 @@ func TestHealthAndTracks(t *testing.T) {
 			t.Fatalf("GET /tracks: %d %s, want exactly the access control track", res.status, res.body)
 		}
 	})
+}
+
+// The server serves the description it implements, which is what its
+// answers are checked against.
+func TestAPIDescription(t *testing.T) {
+	h := newHarness(t, location{backend: "memory"})
+	res := h.do(http.MethodGet, "/openapi.yaml", nil, "")
+	if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/yaml" {
+		t.Fatalf("GET /openapi.yaml: %d %s", res.status, res.header.Get("Content-Type"))
+	}
+	want, err := api.Effective()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(res.body, want) {
+		t.Fatal("GET /openapi.yaml does not serve the effective API description")
+	}
 }
 
 func TestHealthComponents(t *testing.T) {
@@ -128,7 +148,7 @@ func TestTokensRequired(t *testing.T) {
 		h := newHarness(t, loc, func(c *Config) { c.TokenTTL = time.Hour })
 		tok := h.login(defaultadmin.Name, adminPassword)
 		a := h.create(tok, "model", "https://huggingface.co/gpt2")
-		id := a.Metadata.ID
+		id := string(a.Metadata.ID)
 		endpoints := []struct{ method, path, body string }{
 			{"POST", "/artifacts", `[{"name":"*"}]`},
 			{"DELETE", "/reset", ""},
@@ -204,11 +224,11 @@ func TestCreate(t *testing.T) {
 			if a.Metadata.Name != c.name || a.Metadata.Type != c.typ || a.Data.URL != c.url {
 				t.Errorf("create %s %s: got %+v", c.typ, c.url, a)
 			}
-			if !strings.HasPrefix(a.Metadata.ID, c.typ+"-") || store.ParseSeq(a.Metadata.ID) == 0 || seen[a.Metadata.ID] {
+			if !strings.HasPrefix(string(a.Metadata.ID), c.typ+"-") || store.ParseSeq(string(a.Metadata.ID)) == 0 || seen[string(a.Metadata.ID)] {
 				t.Errorf("id %q is not a fresh <type>-<seq>-<unix seconds>", a.Metadata.ID)
 			}
-			seen[a.Metadata.ID] = true
-			if a.Data.DownloadURL != "http://registry.test/download/"+a.Metadata.ID {
+			seen[string(a.Metadata.ID)] = true
+			if a.Data.DownloadURL != "http://registry.test/download/"+string(a.Metadata.ID) {
 				t.Errorf("download_url = %q", a.Data.DownloadURL)
 			}
 		}
@@ -260,11 +280,11 @@ func TestGetUpdateDelete(t *testing.T) {
 		tok := h.login(defaultadmin.Name, adminPassword)
 		a := h.create(tok, "model", "https://huggingface.co/openai/whisper-tiny")
 		other := h.create(tok, "model", "https://huggingface.co/openai/whisper-base")
-		id := a.Metadata.ID
+		id := string(a.Metadata.ID)
 		path := "/artifacts/model/" + id
 
 		res := h.do(http.MethodGet, path, nil, tok)
-		var got Artifact
+		var got wire.Artifact
 		res.decode(t, &got)
 		if res.status != http.StatusOK || got != a {
 			t.Fatalf("GET: %d %+v, want %+v", res.status, got, a)
@@ -309,7 +329,7 @@ func TestGetUpdateDelete(t *testing.T) {
 			want int
 		}{
 			"name mismatch":   {update("other-name", id, "model", newURL), 400},
-			"id mismatch":     {update(a.Metadata.Name, other.Metadata.ID, "model", newURL), 400},
+			"id mismatch":     {update(a.Metadata.Name, string(other.Metadata.ID), "model", newURL), 400},
 			"type mismatch":   {update(a.Metadata.Name, id, "dataset", newURL), 400},
 			"bad url":         {update(a.Metadata.Name, id, "model", "not a url"), 400},
 			"url of other":    {update(a.Metadata.Name, id, "model", other.Data.URL), 409},
@@ -355,15 +375,15 @@ func TestListArtifacts(t *testing.T) {
 			{"model", "https://huggingface.co/b/alpha"},
 			{"code", "https://github.com/a/gamma"},
 		} {
-			ids = append(ids, h.create(tok, c.typ, c.url).Metadata.ID)
+			ids = append(ids, string(h.create(tok, c.typ, c.url).Metadata.ID))
 		}
-		list := func(body string, offset string) ([]store.Metadata, response) {
+		list := func(body string, offset string) ([]wire.ArtifactMetadata, response) {
 			p := "/artifacts"
 			if offset != "" {
 				p += "?offset=" + offset
 			}
 			res := h.do(http.MethodPost, p, body, tok)
-			var out []store.Metadata
+			var out []wire.ArtifactMetadata
 			if res.status == http.StatusOK {
 				res.decode(t, &out)
 			}
@@ -379,7 +399,7 @@ func TestListArtifacts(t *testing.T) {
 				t.Fatalf("page %d: %d %s", pages, res.status, res.body)
 			}
 			for _, m := range page {
-				all = append(all, m.ID)
+				all = append(all, string(m.ID))
 			}
 			offset = res.header.Get("offset")
 			if offset == "" {
@@ -444,15 +464,15 @@ func TestByNameAndRegex(t *testing.T) {
 		}
 		// README text is stored by ingests that fetch it (hf_data).
 		readme, err := h.st.Create(context.Background(), store.Record{
-			Metadata: store.Metadata{Name: "plain-name", Type: "model"}, URL: "https://huggingface.co/org/plain-name",
+			Metadata: wire.ArtifactMetadata{Name: "plain-name", Type: "model"}, URL: "https://huggingface.co/org/plain-name",
 			HFData: []map[string]any{{"readme_text": "A speech recognizer fine-tuned on LibriSpeech."}}, CreatedAt: time.Now(), CreatedBy: defaultadmin.Name,
-		}, store.AuditEntry{Action: store.ActionCreate})
+		}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 		if err != nil {
 			t.Fatal(err)
 		}
 
 		res := h.do(http.MethodGet, "/artifact/byName/audience-classifier", nil, tok)
-		var found []store.Metadata
+		var found []wire.ArtifactMetadata
 		res.decode(t, &found)
 		if res.status != http.StatusOK || len(found) != 2 {
 			t.Errorf("byName: %d %s", res.status, res.body)
@@ -521,8 +541,8 @@ func TestAuditAndDownload(t *testing.T) {
 		admin := h.login(defaultadmin.Name, adminPassword)
 		alice := h.login(userName, userPassword)
 		a := h.create(admin, "model", "https://huggingface.co/google/gemma-2-2b")
-		id := a.Metadata.ID
-		if res := h.do(http.MethodPut, "/artifacts/model/"+id, Artifact{Metadata: a.Metadata, Data: ArtifactData{URL: "https://huggingface.co/google/gemma-2-2b/tree/main"}}, alice); res.status != http.StatusOK {
+		id := string(a.Metadata.ID)
+		if res := h.do(http.MethodPut, "/artifacts/model/"+id, wire.Artifact{Metadata: a.Metadata, Data: wire.ArtifactData{URL: "https://huggingface.co/google/gemma-2-2b/tree/main"}}, alice); res.status != http.StatusOK {
 			t.Fatalf("PUT: %d %s", res.status, res.body)
 		}
 		res := h.do(http.MethodGet, "/download/"+id, nil, alice)
@@ -534,7 +554,7 @@ func TestAuditAndDownload(t *testing.T) {
 		}
 
 		res = h.do(http.MethodGet, "/artifact/model/"+id+"/audit", nil, alice)
-		var trail []store.AuditEntry
+		var trail []wire.ArtifactAuditEntry
 		res.decode(t, &trail)
 		if res.status != http.StatusOK || len(trail) != 3 {
 			t.Fatalf("audit: %d %s", res.status, res.body)
@@ -546,7 +566,9 @@ func TestAuditAndDownload(t *testing.T) {
 		}{{defaultadmin.Name, true, "CREATE"}, {userName, false, "UPDATE"}, {userName, false, "DOWNLOAD"}}
 		for i, w := range want {
 			e := trail[i]
-			if e.User.Name != w.user || e.User.IsAdmin != w.admin || e.Action != w.action || e.Artifact != a.Metadata || e.Date.Location() != time.UTC || time.Since(e.Date) > time.Minute {
+			date, err := time.Parse(time.RFC3339, e.Date)
+			if err != nil || !strings.HasSuffix(e.Date, "Z") || time.Since(date) > time.Minute ||
+				e.User.Name != w.user || e.User.IsAdmin != w.admin || e.Action != w.action || e.Artifact != a.Metadata {
 				t.Errorf("audit entry %d: %+v, want %s by %s", i, e, w.action, w.user)
 			}
 		}
@@ -582,13 +604,13 @@ func TestReset(t *testing.T) {
 		// The reset restores the default state: every earlier token is
 		// revoked, the admin's own included.
 		for who, tok := range map[string]string{"admin": admin, "alice": alice} {
-			if res := h.do(http.MethodGet, "/artifacts/model/"+a.Metadata.ID, nil, tok); res.status != http.StatusForbidden || !strings.Contains(res.errorMessage(t), "revoked") {
+			if res := h.do(http.MethodGet, string("/artifacts/model/"+a.Metadata.ID), nil, tok); res.status != http.StatusForbidden || !strings.Contains(res.errorMessage(t), "revoked") {
 				t.Errorf("%s's token of before the reset: %d %s, want 403 revoked", who, res.status, res.body)
 			}
 		}
 		// The default admin is there after a reset; ids are not reused.
 		admin = h.login(defaultadmin.Name, adminPassword)
-		if res := h.do(http.MethodGet, "/artifacts/model/"+a.Metadata.ID, nil, admin); res.status != http.StatusNotFound {
+		if res := h.do(http.MethodGet, string("/artifacts/model/"+a.Metadata.ID), nil, admin); res.status != http.StatusNotFound {
 			t.Errorf("artifact after reset: %d, want 404", res.status)
 		}
 		res = h.do(http.MethodPost, "/artifacts", `[{"name":"*"}]`, admin)
@@ -613,7 +635,9 @@ func TestNotImplementedEndpoints(t *testing.T) {
 		}
 		// Answering 501 is not a fault of the API.
 		res := h.do(http.MethodGet, "/health/components", nil, "")
-		if !strings.Contains(string(res.body), `"id":"api","display_name":"Registry API","status":"ok"`) {
+		var hc wire.HealthComponentCollection
+		res.decode(t, &hc)
+		if len(hc.Components) == 0 || hc.Components[0].ID != "api" || hc.Components[0].Status != wire.HealthStatusOk {
 			t.Errorf("api component after 501s: %s", res.body)
 		}
 	})
@@ -661,11 +685,11 @@ func TestConcurrentCreates(t *testing.T) {
 					req := newRequest(t, http.MethodPost, "/artifact/model", `{"url":"`+url(i)+`"}`)
 					req.Header.Set("X-Authorization", tok)
 					rec := serveRecorder(h, req)
-					var a Artifact
+					var a wire.Artifact
 					if rec.Code == http.StatusCreated {
 						_ = jsonUnmarshal(rec.Body.Bytes(), &a)
 					}
-					out <- result{rec.Code, a.Metadata.ID}
+					out <- result{rec.Code, string(a.Metadata.ID)}
 				}()
 			}
 			var rs []result
@@ -732,7 +756,7 @@ func TestStorageFailure(t *testing.T) {
 		t.Errorf("storage error not logged at ERROR")
 	}
 	res := h.do(http.MethodGet, "/health/components", nil, "")
-	var hc healthCollection
+	var hc wire.HealthComponentCollection
 	res.decode(t, &hc)
 	if hc.Components[0].Status != "degraded" || hc.Components[1].Status != "critical" || hc.Components[1].Issues[0].Code != "STORAGE_UNREACHABLE" {
 		t.Errorf("health with a failed backend: %s", res.body)

@@ -20,9 +20,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
-	"golang.org/x/sync/errgroup"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // The S3 backend writes one object per artifact at
@@ -34,7 +36,7 @@ func TestS3ObjectLayoutAndFormat(t *testing.T) {
 	a := h.create(tok, "model", "https://huggingface.co/google/gemma-2-2b")
 
 	out, err := loc.client.GetObject(context.Background(), &s3.GetObjectInput{
-		Bucket: aws.String(loc.bucket), Key: aws.String("artifacts/" + a.Metadata.ID + "/metadata.json"),
+		Bucket: aws.String(loc.bucket), Key: aws.String(string("artifacts/" + a.Metadata.ID + "/metadata.json")),
 	})
 	if err != nil {
 		t.Fatalf("reading artifacts/%s/metadata.json from the bucket: %v", a.Metadata.ID, err)
@@ -49,7 +51,7 @@ func TestS3ObjectLayoutAndFormat(t *testing.T) {
 	if got := keys(doc); got != "created_at,created_by,data,metadata" {
 		t.Errorf("top-level keys %s, want the guide's metadata, data, created_at, created_by", got)
 	}
-	var md store.Metadata
+	var md wire.ArtifactMetadata
 	_ = json.Unmarshal(doc["metadata"], &md)
 	if md != a.Metadata {
 		t.Errorf("metadata %+v, want %+v", md, a.Metadata)
@@ -68,7 +70,7 @@ func TestS3ObjectLayoutAndFormat(t *testing.T) {
 	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$`).MatchString(created) || by != defaultadmin.Name {
 		t.Errorf("created_at %q (want 2025-11-05T20:00:00 form), created_by %q", created, by)
 	}
-	if !regexp.MustCompile(`^model-\d+-\d+$`).MatchString(a.Metadata.ID) {
+	if !regexp.MustCompile(`^model-\d+-\d+$`).MatchString(string(a.Metadata.ID)) {
 		t.Errorf("id %q is not model-<seq>-<unix seconds>", a.Metadata.ID)
 	}
 
@@ -107,24 +109,24 @@ func TestRestart(t *testing.T) {
 			oldTok := first.login(defaultadmin.Name, adminPassword)
 			a := first.create(oldTok, "model", "https://huggingface.co/google-bert/bert-base-uncased")
 			b := first.create(oldTok, "code", "https://github.com/openai/whisper")
-			if res := first.do(http.MethodDelete, "/artifacts/code/"+b.Metadata.ID, nil, oldTok); res.status != http.StatusOK {
+			if res := first.do(http.MethodDelete, string("/artifacts/code/"+b.Metadata.ID), nil, oldTok); res.status != http.StatusOK {
 				t.Fatalf("delete: %d", res.status)
 			}
 			first.st.Close()
 
 			second := newHarness(t, loc)
-			if res := second.do(http.MethodGet, "/artifacts/model/"+a.Metadata.ID, nil, oldTok); res.status != http.StatusForbidden {
+			if res := second.do(http.MethodGet, string("/artifacts/model/"+a.Metadata.ID), nil, oldTok); res.status != http.StatusForbidden {
 				t.Errorf("token from before the restart: %d, want 403", res.status)
 			}
 			tok := second.login(defaultadmin.Name, adminPassword)
-			res := second.do(http.MethodGet, "/artifacts/model/"+a.Metadata.ID, nil, tok)
-			var got Artifact
+			res := second.do(http.MethodGet, string("/artifacts/model/"+a.Metadata.ID), nil, tok)
+			var got wire.Artifact
 			res.decode(t, &got)
 			if res.status != http.StatusOK || got.Metadata != a.Metadata || got.Data.URL != a.Data.URL {
 				t.Fatalf("after restart: %d %s", res.status, res.body)
 			}
-			res = second.do(http.MethodGet, "/artifact/model/"+a.Metadata.ID+"/audit", nil, tok)
-			var trail []store.AuditEntry
+			res = second.do(http.MethodGet, string("/artifact/model/"+a.Metadata.ID+"/audit"), nil, tok)
+			var trail []wire.ArtifactAuditEntry
 			res.decode(t, &trail)
 			if len(trail) != 1 || trail[0].Action != store.ActionCreate {
 				t.Errorf("audit after restart: %s", res.body)
@@ -133,7 +135,7 @@ func TestRestart(t *testing.T) {
 				t.Errorf("409 rule after restart: %d", res.status)
 			}
 			c := second.create(tok, "dataset", "https://huggingface.co/datasets/bookcorpus/bookcorpus")
-			if store.ParseSeq(c.Metadata.ID) <= store.ParseSeq(b.Metadata.ID) {
+			if store.ParseSeq(string(c.Metadata.ID)) <= store.ParseSeq(string(b.Metadata.ID)) {
 				t.Errorf("id %s after restart does not continue past %s", c.Metadata.ID, b.Metadata.ID)
 			}
 		})
@@ -189,9 +191,9 @@ func TestStorageFallback(t *testing.T) {
 	}
 	h := &harness{t: t, srv: srv, st: opened.Store}
 	res := h.do(http.MethodGet, "/health/components", nil, "")
-	var hc healthCollection
+	var hc wire.HealthComponentCollection
 	res.decode(t, &hc)
-	byID := map[string]healthComponent{}
+	byID := map[string]wire.HealthComponentDetail{}
 	for _, c := range hc.Components {
 		byID[c.ID] = c
 	}
@@ -286,7 +288,7 @@ func TestOpenS3FromEnvironment(t *testing.T) {
 	h := &harness{t: t, srv: srv, st: opened.Store}
 	tok := h.login(defaultadmin.Name, adminPassword)
 	a := h.create(tok, "model", "https://huggingface.co/gpt2")
-	if got, err := loc.open(t).Get(context.Background(), a.Metadata.ID); err != nil || got.Metadata != a.Metadata {
+	if got, err := loc.open(t).Get(context.Background(), string(a.Metadata.ID)); err != nil || got.Metadata != a.Metadata {
 		t.Errorf("artifact not in the bucket: %+v %v", got, err)
 	}
 }
@@ -303,10 +305,10 @@ func TestS3TwoWritersUniqueIDs(t *testing.T) {
 		for i := range perWriter {
 			g.Go(func() error {
 				r, err := st.Create(context.Background(), store.Record{
-					Metadata: store.Metadata{Name: "m", Type: "model"},
+					Metadata: wire.ArtifactMetadata{Name: "m", Type: "model"},
 					URL:      "https://huggingface.co/org/w" + string(rune('a'+w)) + "-" + string(rune('a'+i)),
-				}, store.AuditEntry{Action: store.ActionCreate})
-				ids[w*perWriter+i] = r.Metadata.ID
+				}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
+				ids[w*perWriter+i] = r.ID()
 				return err
 			})
 		}
@@ -339,8 +341,8 @@ func TestS3TwoWritersOneURL(t *testing.T) {
 		for i := range 6 {
 			g.Go(func() error {
 				_, err := stores[i%2].Create(context.Background(), store.Record{
-					Metadata: store.Metadata{Name: "m", Type: "model"}, URL: fmt.Sprintf("https://huggingface.co/org/same-%d", k),
-				}, store.AuditEntry{Action: store.ActionCreate})
+					Metadata: wire.ArtifactMetadata{Name: "m", Type: "model"}, URL: fmt.Sprintf("https://huggingface.co/org/same-%d", k),
+				}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 				if err == nil {
 					created.Add(1)
 				}

@@ -10,11 +10,13 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/rating"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/upstream"
-	"golang.org/x/sync/singleflight"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // RatingMode says when models are rated (RATING_MODE).
@@ -165,7 +167,7 @@ func (s *Server) requeuePending() {
 		}
 		select {
 		case s.trust.slots <- struct{}{}:
-			s.trust.jobs <- ratingJob{id: rec.Metadata.ID, user: principal{Name: rec.CreatedBy}}
+			s.trust.jobs <- ratingJob{id: rec.ID(), user: principal{Name: rec.CreatedBy}}
 		case <-s.trust.ctx.Done():
 			return // stays pending (hidden); the next start requeues it
 		}
@@ -236,10 +238,10 @@ type depthKey struct{}
 const maxParentDepth = 3
 
 // computeRating rates rec without storing anything.
-func (s *Server) computeRating(ctx context.Context, rec store.Record, user principal) (rating.Rating, error) {
+func (s *Server) computeRating(ctx context.Context, rec store.Record, user principal) (wire.ModelRating, error) {
 	repo, ok := hfRepoID(rec.URL, artifact.TypeModel)
 	if !ok {
-		return rating.Rating{}, errNotRatable
+		return wire.ModelRating{}, errNotRatable
 	}
 	depth, _ := ctx.Value(depthKey{}).(int)
 	parents := func(ctx context.Context, refs []string) ([]float64, error) {
@@ -268,18 +270,18 @@ func (s *Server) computeRating(ctx context.Context, rec store.Record, user princ
 
 // ensureRating returns the stored rating of rec, or computes, stores and
 // audits it (once, however many requests ask at the same time).
-func (s *Server) ensureRating(ctx context.Context, rec store.Record, user principal) (rating.Rating, error) {
+func (s *Server) ensureRating(ctx context.Context, rec store.Record, user principal) (wire.ModelRating, error) {
 	if r, ok, err := storedRating(rec); ok || err != nil {
 		return r, err
 	}
-	v, err, _ := s.trust.inflight.Do(rec.Metadata.ID, func() (any, error) {
+	v, err, _ := s.trust.inflight.Do(rec.ID(), func() (any, error) {
 		// Shared by every caller waiting on this id, so one caller going
 		// away must not cancel it; the upstream timeouts bound it.
 		ctx := context.WithoutCancel(ctx)
 		// A caller that read the artifact before an earlier flight stored
 		// its rating starts a flight of its own: read it afresh, so that the
 		// rating is computed (and audited) once.
-		cur, err := s.trust.raw.Get(ctx, rec.Metadata.ID)
+		cur, err := s.trust.raw.Get(ctx, rec.ID())
 		if err != nil {
 			return nil, err
 		}
@@ -290,24 +292,24 @@ func (s *Server) ensureRating(ctx context.Context, rec store.Record, user princi
 		if err != nil {
 			return nil, err
 		}
-		if err := s.storeRating(ctx, cur.Metadata.ID, r, false, user); err != nil {
+		if err := s.storeRating(ctx, cur.ID(), r, false, user); err != nil {
 			return nil, err
 		}
 		return r, nil
 	})
 	if err != nil {
-		return rating.Rating{}, err
+		return wire.ModelRating{}, err
 	}
-	r, ok := v.(rating.Rating)
+	r, ok := v.(wire.ModelRating)
 	if !ok {
-		return rating.Rating{}, fmt.Errorf("rating %s: unexpected result", rec.Metadata.ID)
+		return wire.ModelRating{}, fmt.Errorf("rating %s: unexpected result", rec.Metadata.ID)
 	}
 	return r, nil
 }
 
 // storedRating is the rating stored with rec, if it has one.
-func storedRating(rec store.Record) (rating.Rating, bool, error) {
-	var r rating.Rating
+func storedRating(rec store.Record) (wire.ModelRating, bool, error) {
+	var r wire.ModelRating
 	if len(rec.Rating) == 0 {
 		return r, false, nil
 	}
@@ -319,7 +321,7 @@ func storedRating(rec store.Record) (rating.Rating, bool, error) {
 
 // storeRating writes r into the stored artifact (reading it afresh so that
 // a concurrent update is not undone) together with its RATE entry.
-func (s *Server) storeRating(ctx context.Context, id string, r rating.Rating, clearPending bool, user principal) error {
+func (s *Server) storeRating(ctx context.Context, id string, r wire.ModelRating, clearPending bool, user principal) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err

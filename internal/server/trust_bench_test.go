@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // Trust pipeline benchmarks against the replay on loopback:
@@ -38,11 +39,11 @@ func BenchmarkSyncIngest(b *testing.B) {
 			for range b.N {
 				rec := s.call(b, http.MethodPost, "/artifact/model", body, http.StatusCreated)
 				b.StopTimer()
-				var a Artifact
+				var a wire.Artifact
 				if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil {
 					b.Fatal(err)
 				}
-				s.call(b, http.MethodDelete, "/artifacts/model/"+a.Metadata.ID, "", http.StatusOK)
+				s.call(b, http.MethodDelete, string("/artifacts/model/"+a.Metadata.ID), "", http.StatusOK)
 				b.StartTimer()
 			}
 		})
@@ -54,13 +55,13 @@ func BenchmarkRateRead(b *testing.B) {
 		b.Run(backend, func(b *testing.B) {
 			s := newTrustBenchServer(b, backend, RatingSync)
 			rec := s.call(b, http.MethodPost, "/artifact/model", `{"url":"`+bertURL+`"}`, http.StatusCreated)
-			var a Artifact
+			var a wire.Artifact
 			if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for range b.N {
-				s.call(b, http.MethodGet, "/artifact/model/"+a.Metadata.ID+"/rate", "", http.StatusOK)
+				s.call(b, http.MethodGet, string("/artifact/model/"+a.Metadata.ID+"/rate"), "", http.StatusOK)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/rating"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/upstream"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // Lineage sources and relationships (ArtifactLineageNode.source,
@@ -119,37 +120,17 @@ func linkedRecords(all []store.Record, l link) []store.Record {
 // calls one request makes).
 const maxGraphNodes = 50
 
-// lineageNode is ArtifactLineageNode.
-type lineageNode struct {
-	ArtifactID string            `json:"artifact_id"`
-	Name       string            `json:"name"`
-	Source     string            `json:"source"`
-	Metadata   map[string]string `json:"metadata,omitempty"`
-}
-
-// lineageEdge is ArtifactLineageEdge.
-type lineageEdge struct {
-	From         string `json:"from_node_artifact_id"`
-	To           string `json:"to_node_artifact_id"`
-	Relationship string `json:"relationship"`
-}
-
-type lineageGraph struct {
-	Nodes []lineageNode `json:"nodes"`
-	Edges []lineageEdge `json:"edges"`
-}
-
 // graph walks a model's links through the artifacts the registry holds,
 // breadth first, expanding models (datasets and code have no links).
-func (s *Server) graph(ctx context.Context, root store.Record) (lineageGraph, []store.Record, error) {
+func (s *Server) graph(ctx context.Context, root store.Record) (wire.ArtifactLineageGraph, []store.Record, error) {
 	all, err := store.All(ctx, s.store)
 	if err != nil {
-		return lineageGraph{}, nil, err
+		return wire.ArtifactLineageGraph{}, nil, err
 	}
-	g := lineageGraph{Nodes: []lineageNode{}, Edges: []lineageEdge{}}
-	seen := map[string]bool{root.Metadata.ID: true}
+	g := wire.ArtifactLineageGraph{Nodes: []wire.ArtifactLineageNode{}, Edges: []wire.ArtifactLineageEdge{}}
+	seen := map[wire.ID]bool{root.Metadata.ID: true}
 	order := []store.Record{root}
-	g.Nodes = append(g.Nodes, lineageNode{ArtifactID: root.Metadata.ID, Name: root.Metadata.Name, Source: sourceRegistry, Metadata: map[string]string{"repository_url": root.URL}})
+	g.Nodes = append(g.Nodes, wire.ArtifactLineageNode{ArtifactID: root.Metadata.ID, Name: root.Metadata.Name, Source: sourceRegistry, Metadata: map[string]any{"repository_url": root.URL}})
 	for i := 0; i < len(order); i++ {
 		cur := order[i]
 		if cur.Metadata.Type != artifact.TypeModel {
@@ -160,20 +141,20 @@ func (s *Server) graph(ctx context.Context, root store.Record) (lineageGraph, []
 			if i > 0 && errors.Is(err, errMetadata) {
 				continue // a parent without metadata stays a leaf
 			}
-			return lineageGraph{}, nil, err
+			return wire.ArtifactLineageGraph{}, nil, err
 		}
 		for _, l := range links {
 			for _, dep := range linkedRecords(all, l) {
 				if dep.Metadata.ID == cur.Metadata.ID {
 					continue
 				}
-				g.Edges = append(g.Edges, lineageEdge{From: dep.Metadata.ID, To: cur.Metadata.ID, Relationship: l.relationship})
+				g.Edges = append(g.Edges, wire.ArtifactLineageEdge{FromNodeArtifactID: dep.Metadata.ID, ToNodeArtifactID: cur.Metadata.ID, Relationship: l.relationship})
 				if seen[dep.Metadata.ID] || len(order) >= maxGraphNodes {
 					continue
 				}
 				seen[dep.Metadata.ID] = true
 				order = append(order, dep)
-				g.Nodes = append(g.Nodes, lineageNode{ArtifactID: dep.Metadata.ID, Name: dep.Metadata.Name, Source: l.source, Metadata: map[string]string{"repository_url": dep.URL}})
+				g.Nodes = append(g.Nodes, wire.ArtifactLineageNode{ArtifactID: dep.Metadata.ID, Name: dep.Metadata.Name, Source: l.source, Metadata: map[string]any{"repository_url": dep.URL}})
 			}
 		}
 	}
@@ -255,11 +236,6 @@ func (s *Server) standaloneBytes(ctx context.Context, rec store.Record) (int64, 
 // megabytes is bytes in MB (10^6 bytes), to the kilobyte.
 func megabytes(b int64) float64 { return math.Round(float64(b)/1e3) / 1e3 }
 
-type costEntry struct {
-	StandaloneCost *float64 `json:"standalone_cost,omitempty"`
-	TotalCost      float64  `json:"total_cost"`
-}
-
 func (s *Server) handleCost(w http.ResponseWriter, r *http.Request, _ principal) {
 	typ, id, ok := pathArtifact(w, r)
 	if !ok {
@@ -290,7 +266,7 @@ func (s *Server) handleCost(w http.ResponseWriter, r *http.Request, _ principal)
 			fail(err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]costEntry{id: {TotalCost: megabytes(b)}})
+		writeJSON(w, http.StatusOK, wire.ArtifactCost{id: {TotalCost: megabytes(b)}})
 		return
 	}
 	g, nodes, err := s.graph(r.Context(), rec)
@@ -299,7 +275,7 @@ func (s *Server) handleCost(w http.ResponseWriter, r *http.Request, _ principal)
 		return
 	}
 	if err != nil { // no metadata: the artifact alone
-		nodes, g = []store.Record{rec}, lineageGraph{}
+		nodes, g = []store.Record{rec}, wire.ArtifactLineageGraph{}
 	}
 	sizes := map[string]int64{}
 	for _, n := range nodes {
@@ -308,18 +284,18 @@ func (s *Server) handleCost(w http.ResponseWriter, r *http.Request, _ principal)
 			fail(err)
 			return
 		}
-		sizes[n.Metadata.ID] = b
+		sizes[n.ID()] = b
 	}
 	// deps[x]: the artifacts x depends on directly (edges point dependency -> dependant).
 	deps := map[string][]string{}
 	for _, e := range g.Edges {
-		deps[e.To] = append(deps[e.To], e.From)
+		deps[string(e.ToNodeArtifactID)] = append(deps[string(e.ToNodeArtifactID)], string(e.FromNodeArtifactID))
 	}
-	out := map[string]costEntry{}
+	out := wire.ArtifactCost{}
 	for _, n := range nodes {
 		// total_cost: the artifact and everything it depends on, each once.
 		closure := map[string]bool{}
-		stack := []string{n.Metadata.ID}
+		stack := []string{n.ID()}
 		for len(stack) > 0 {
 			x := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
@@ -333,8 +309,8 @@ func (s *Server) handleCost(w http.ResponseWriter, r *http.Request, _ principal)
 		for x := range closure {
 			total += sizes[x]
 		}
-		standalone := megabytes(sizes[n.Metadata.ID])
-		out[n.Metadata.ID] = costEntry{StandaloneCost: &standalone, TotalCost: megabytes(total)}
+		standalone := megabytes(sizes[n.ID()])
+		out[n.ID()] = wire.ArtifactCostEntry{StandaloneCost: &standalone, TotalCost: megabytes(total)}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -417,7 +393,7 @@ func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal
 			s.storeError(w, r, err)
 			return
 		}
-		s.trust.jobs <- ratingJob{id: created.Metadata.ID, user: p}
+		s.trust.jobs <- ratingJob{id: created.ID(), user: p}
 		writeJSON(w, http.StatusAccepted, s.toArtifact(r, created))
 		return
 	}
@@ -443,7 +419,7 @@ func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal
 }
 
 // lowestScores names the three weakest metrics, for the 424 message.
-func lowestScores(r rating.Rating) string {
+func lowestScores(r wire.ModelRating) string {
 	m := map[string]float64{
 		"ramp_up_time": r.RampUpTime, "bus_factor": r.BusFactor, "performance_claims": r.PerformanceClaims,
 		"license": r.License, "dataset_and_code_score": r.DatasetAndCodeScore, "dataset_quality": r.DatasetQuality,

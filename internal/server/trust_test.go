@@ -12,10 +12,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/rating"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/replay"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // Source urls of the replay's recordings (internal/replay/testdata).
@@ -46,10 +47,10 @@ func withUpstream(base string, mode RatingMode) harnessOption {
 	}
 }
 
-func (h *harness) rate(token, id string) (response, rating.Rating) {
+func (h *harness) rate(token, id string) (response, wire.ModelRating) {
 	h.t.Helper()
 	res := h.do(http.MethodGet, "/artifact/model/"+id+"/rate", nil, token)
-	var r rating.Rating
+	var r wire.ModelRating
 	if res.status == http.StatusOK {
 		res.decode(h.t, &r)
 	}
@@ -57,13 +58,13 @@ func (h *harness) rate(token, id string) (response, rating.Rating) {
 }
 
 // storedRating reads the rating straight from the backend.
-func (h *harness) storedRating(id string) (store.Record, rating.Rating, bool) {
+func (h *harness) storedRating(id string) (store.Record, wire.ModelRating, bool) {
 	h.t.Helper()
 	rec, err := h.st.Get(context.Background(), id)
 	if err != nil {
-		return rec, rating.Rating{}, false
+		return rec, wire.ModelRating{}, false
 	}
-	var r rating.Rating
+	var r wire.ModelRating
 	if len(rec.Rating) == 0 {
 		return rec, r, false
 	}
@@ -73,7 +74,7 @@ func (h *harness) storedRating(id string) (store.Record, rating.Rating, bool) {
 	return rec, r, true
 }
 
-func checkRatingRange(t *testing.T, r rating.Rating) {
+func checkRatingRange(t *testing.T, r wire.ModelRating) {
 	t.Helper()
 	for name, v := range map[string]float64{
 		"net_score": r.NetScore, "ramp_up_time": r.RampUpTime, "bus_factor": r.BusFactor,
@@ -94,10 +95,10 @@ func TestRatingModeOffRatesOnFirstRead(t *testing.T) {
 		h := newHarness(t, loc, withUpstream(rp.URL, RatingOff))
 		tok := h.login(defaultadmin.Name, adminPassword)
 		bert := h.create(tok, "model", bertURL)
-		if _, _, ok := h.storedRating(bert.Metadata.ID); ok {
+		if _, _, ok := h.storedRating(string(bert.Metadata.ID)); ok {
 			t.Fatal("mode off stored a rating at ingest")
 		}
-		res, r := h.rate(tok, bert.Metadata.ID)
+		res, r := h.rate(tok, string(bert.Metadata.ID))
 		if res.status != http.StatusOK {
 			t.Fatalf("rate: %d %s", res.status, res.body)
 		}
@@ -105,18 +106,18 @@ func TestRatingModeOffRatesOnFirstRead(t *testing.T) {
 		if r.Name != "bert-base-uncased" || r.Category != "fill-mask" || r.License != 1 || r.NetScore < DefaultRatingMinNetScore {
 			t.Errorf("bert-base-uncased rated %+v", r)
 		}
-		_, stored, ok := h.storedRating(bert.Metadata.ID)
+		_, stored, ok := h.storedRating(string(bert.Metadata.ID))
 		if !ok || stored != r {
 			t.Fatalf("the backend holds %+v (present %v), /rate answered %+v", stored, ok, r)
 		}
 		if loc.backend == "s3" {
-			checkRatingInMetadataJSON(t, loc, bert.Metadata.ID, r.NetScore)
+			checkRatingInMetadataJSON(t, loc, string(bert.Metadata.ID), r.NetScore)
 		}
 		// The second read is the stored rating, not a recomputation.
-		if _, again := h.rate(tok, bert.Metadata.ID); again != r {
+		if _, again := h.rate(tok, string(bert.Metadata.ID)); again != r {
 			t.Errorf("second /rate %+v differs from the first %+v", again, r)
 		}
-		entries, _ := h.st.Audit(context.Background(), bert.Metadata.ID)
+		entries, _ := h.st.Audit(context.Background(), string(bert.Metadata.ID))
 		rates := 0
 		for _, e := range entries {
 			if e.Action == store.ActionRate {
@@ -146,11 +147,11 @@ func TestRatingModeSync(t *testing.T) {
 			t.Fatalf("the disqualified model was stored: %+v", all)
 		}
 		bert := h.create(tok, "model", bertURL)
-		_, stored, ok := h.storedRating(bert.Metadata.ID)
+		_, stored, ok := h.storedRating(string(bert.Metadata.ID))
 		if !ok || stored.NetScore < DefaultRatingMinNetScore {
 			t.Fatalf("bert stored without its rating: %+v", stored)
 		}
-		if _, r := h.rate(tok, bert.Metadata.ID); r != stored {
+		if _, r := h.rate(tok, string(bert.Metadata.ID)); r != stored {
 			t.Errorf("/rate %+v is not the stored rating %+v", r, stored)
 		}
 		// Datasets and code are never disqualified.
@@ -183,29 +184,29 @@ func TestRatingModeAsync(t *testing.T) {
 		if res.status != http.StatusAccepted {
 			t.Fatalf("async ingest: %d %s, want 202", res.status, res.body)
 		}
-		var bert Artifact
+		var bert wire.Artifact
 		res.decode(t, &bert)
 		poor := h.do(http.MethodPost, "/artifact/model", map[string]string{"url": poorURL}, tok)
 		if poor.status != http.StatusAccepted {
 			t.Fatalf("async ingest: %d %s, want 202", poor.status, poor.body)
 		}
-		var poorArt Artifact
+		var poorArt wire.Artifact
 		poor.decode(t, &poorArt)
 
-		h.waitStatus("/artifact/model/"+bert.Metadata.ID+"/rate", tok, http.StatusOK)
-		h.waitStatus("/artifacts/model/"+bert.Metadata.ID, tok, http.StatusOK)
+		h.waitStatus(string("/artifact/model/"+bert.Metadata.ID+"/rate"), tok, http.StatusOK)
+		h.waitStatus(string("/artifacts/model/"+bert.Metadata.ID), tok, http.StatusOK)
 		// The disqualified model disappears, from the backend too.
-		h.waitStatus("/artifacts/model/"+poorArt.Metadata.ID, tok, http.StatusNotFound)
+		h.waitStatus(string("/artifacts/model/"+poorArt.Metadata.ID), tok, http.StatusNotFound)
 		for range 200 {
-			if _, err := h.st.Get(context.Background(), poorArt.Metadata.ID); err != nil {
+			if _, err := h.st.Get(context.Background(), string(poorArt.Metadata.ID)); err != nil {
 				break
 			}
 			time.Sleep(25 * time.Millisecond)
 		}
-		if _, err := h.st.Get(context.Background(), poorArt.Metadata.ID); err == nil {
+		if _, err := h.st.Get(context.Background(), string(poorArt.Metadata.ID)); err == nil {
 			t.Errorf("the disqualified model %s is still stored", poorArt.Metadata.ID)
 		}
-		rec, _, ok := h.storedRating(bert.Metadata.ID)
+		rec, _, ok := h.storedRating(string(bert.Metadata.ID))
 		if !ok || rec.PendingRating {
 			t.Errorf("bert after its rating: pending %v, rating stored %v", rec.PendingRating, ok)
 		}
@@ -234,10 +235,10 @@ func TestRatingAsyncPendingHiddenAndResumedAfterRestart(t *testing.T) {
 		if res.status != http.StatusAccepted {
 			t.Fatalf("async ingest: %d %s", res.status, res.body)
 		}
-		var a Artifact
+		var a wire.Artifact
 		res.decode(t, &a)
 		id := a.Metadata.ID
-		for _, path := range []string{"/artifacts/model/" + id, "/artifact/model/" + id + "/rate", "/artifact/model/" + id + "/cost", "/artifact/model/" + id + "/lineage", "/artifact/model/" + id + "/audit"} {
+		for _, path := range []string{string("/artifacts/model/" + id), string("/artifact/model/" + id + "/rate"), string("/artifact/model/" + id + "/cost"), string("/artifact/model/" + id + "/lineage"), string("/artifact/model/" + id + "/audit")} {
 			if res := down.do(http.MethodGet, path, nil, tok); res.status != http.StatusNotFound {
 				t.Errorf("GET %s of a pending artifact: %d, want 404", path, res.status)
 			}
@@ -252,14 +253,14 @@ func TestRatingAsyncPendingHiddenAndResumedAfterRestart(t *testing.T) {
 		// the same storage (upstream reachable) finishes it. Process memory
 		// does not survive a restart, so memory stops here.
 		down.srv.Close()
-		if rec, err := down.st.Get(context.Background(), id); err != nil || !rec.PendingRating {
+		if rec, err := down.st.Get(context.Background(), string(id)); err != nil || !rec.PendingRating {
 			t.Fatalf("after a shutdown mid-rating: %v, pending %v; want still stored and pending", err, rec.PendingRating)
 		}
 		if loc.backend == "memory" {
 			return
 		}
 		up := newHarness(t, loc, withUpstream(rp.URL, RatingAsync))
-		up.waitStatus("/artifact/model/"+id+"/rate", up.login(userName, userPassword), http.StatusOK)
+		up.waitStatus(string("/artifact/model/"+id+"/rate"), up.login(userName, userPassword), http.StatusOK)
 	})
 }
 
@@ -277,11 +278,11 @@ func TestTrustUpstreamDown(t *testing.T) {
 			method, path, body string
 			want               int
 		}{
-			{"GET", "/artifact/model/" + id + "/rate", "", http.StatusInternalServerError},
-			{"GET", "/artifact/model/" + id + "/cost", "", http.StatusInternalServerError},
-			{"GET", "/artifact/model/" + id + "/cost?dependency=true", "", http.StatusInternalServerError},
-			{"GET", "/artifact/model/" + id + "/lineage", "", http.StatusBadGateway},
-			{"POST", "/artifact/model/" + id + "/license-check", `{"github_url":"https://github.com/google-research/bert"}`, http.StatusBadGateway},
+			{"GET", string("/artifact/model/" + id + "/rate"), "", http.StatusInternalServerError},
+			{"GET", string("/artifact/model/" + id + "/cost"), "", http.StatusInternalServerError},
+			{"GET", string("/artifact/model/" + id + "/cost?dependency=true"), "", http.StatusInternalServerError},
+			{"GET", string("/artifact/model/" + id + "/lineage"), "", http.StatusBadGateway},
+			{"POST", string("/artifact/model/" + id + "/license-check"), `{"github_url":"https://github.com/google-research/bert"}`, http.StatusBadGateway},
 		} {
 			res := h.do(c.method, c.path, c.body, tok)
 			if res.status != c.want {
@@ -292,7 +293,7 @@ func TestTrustUpstreamDown(t *testing.T) {
 				t.Errorf("%s %s: the error %q does not say the upstream could not be reached", c.method, c.path, msg)
 			}
 		}
-		if _, _, ok := h.storedRating(id); ok {
+		if _, _, ok := h.storedRating(string(id)); ok {
 			t.Error("a rating was stored although the upstream was down")
 		}
 		// sync mode: not registered, 424.
@@ -318,19 +319,19 @@ func TestLineageCostLicense(t *testing.T) {
 		tuned := h.create(tok, "model", fineTunedURL).Metadata.ID
 
 		// Lineage: bert (base_model, from config.json), squad (fine-tuning dataset), the code the card links.
-		res := h.do(http.MethodGet, "/artifact/model/"+tuned+"/lineage", nil, tok)
+		res := h.do(http.MethodGet, string("/artifact/model/"+tuned+"/lineage"), nil, tok)
 		if res.status != http.StatusOK {
 			t.Fatalf("lineage: %d %s", res.status, res.body)
 		}
-		var g lineageGraph
+		var g wire.ArtifactLineageGraph
 		res.decode(t, &g)
 		edges := map[string]string{}
 		for _, e := range g.Edges {
-			if e.To == tuned {
-				edges[e.From] = e.Relationship
+			if e.ToNodeArtifactID == tuned {
+				edges[string(e.FromNodeArtifactID)] = e.Relationship
 			}
 		}
-		want := map[string]string{bert: relBaseModel, squad: relFineTuneDataset, code: relCode}
+		want := map[string]string{string(bert): relBaseModel, string(squad): relFineTuneDataset, string(code): relCode}
 		if len(edges) != len(want) || len(g.Nodes) != 4 {
 			t.Errorf("lineage %+v, want edges %v", g, want)
 		}
@@ -340,21 +341,21 @@ func TestLineageCostLicense(t *testing.T) {
 			}
 		}
 		// The parent's rating feeds tree_score.
-		_, parent := h.rate(tok, bert)
-		_, child := h.rate(tok, tuned)
+		_, parent := h.rate(tok, string(bert))
+		_, child := h.rate(tok, string(tuned))
 		if child.TreeScore != parent.NetScore {
 			t.Errorf("tree_score %v, want the parent's net_score %v", child.TreeScore, parent.NetScore)
 		}
 
 		// Cost: without dependencies one entry; with them every held dependency and the sum.
-		res = h.do(http.MethodGet, "/artifact/model/"+tuned+"/cost", nil, tok)
-		var alone map[string]costEntry
+		res = h.do(http.MethodGet, string("/artifact/model/"+tuned+"/cost"), nil, tok)
+		var alone wire.ArtifactCost
 		res.decode(t, &alone)
-		if len(alone) != 1 || alone[tuned].TotalCost <= 0 || alone[tuned].StandaloneCost != nil {
+		if len(alone) != 1 || alone[string(tuned)].TotalCost <= 0 || alone[string(tuned)].StandaloneCost != nil {
 			t.Fatalf("cost: %s", res.body)
 		}
-		res = h.do(http.MethodGet, "/artifact/model/"+tuned+"/cost?dependency=true", nil, tok)
-		var all map[string]costEntry
+		res = h.do(http.MethodGet, string("/artifact/model/"+tuned+"/cost?dependency=true"), nil, tok)
+		var all wire.ArtifactCost
 		res.decode(t, &all)
 		if len(all) != 4 {
 			t.Fatalf("cost with dependencies has %d entries, want 4: %s", len(all), res.body)
@@ -366,16 +367,16 @@ func TestLineageCostLicense(t *testing.T) {
 			}
 			sum += *e.StandaloneCost
 		}
-		if got := all[tuned].TotalCost; got < sum-0.01 || got > sum+0.01 {
+		if got := all[string(tuned)].TotalCost; got < sum-0.01 || got > sum+0.01 {
 			t.Errorf("total_cost %v, want the sum of standalone costs %v", got, sum)
 		}
-		if *all[tuned].StandaloneCost != alone[tuned].TotalCost {
-			t.Errorf("standalone %v differs from the cost without dependencies %v", *all[tuned].StandaloneCost, alone[tuned].TotalCost)
+		if *all[string(tuned)].StandaloneCost != alone[string(tuned)].TotalCost {
+			t.Errorf("standalone %v differs from the cost without dependencies %v", *all[string(tuned)].StandaloneCost, alone[string(tuned)].TotalCost)
 		}
-		if res := h.do(http.MethodGet, "/artifact/dataset/"+squad+"/cost", nil, tok); res.status != http.StatusOK {
+		if res := h.do(http.MethodGet, string("/artifact/dataset/"+squad+"/cost"), nil, tok); res.status != http.StatusOK {
 			t.Errorf("dataset cost: %d %s", res.status, res.body)
 		}
-		if res := h.do(http.MethodGet, "/artifact/code/"+code+"/cost", nil, tok); res.status != http.StatusOK {
+		if res := h.do(http.MethodGet, string("/artifact/code/"+code+"/cost"), nil, tok); res.status != http.StatusOK {
 			t.Errorf("code cost: %d %s", res.status, res.body)
 		}
 
@@ -393,14 +394,14 @@ func TestLineageCostLicense(t *testing.T) {
 			{`{"github_url":"https://gitlab.com/a/b"}`, http.StatusBadRequest, ""},
 			{`{}`, http.StatusBadRequest, ""},
 		} {
-			res := h.do(http.MethodPost, "/artifact/model/"+tuned+"/license-check", c.body, tok)
+			res := h.do(http.MethodPost, string("/artifact/model/"+tuned+"/license-check"), c.body, tok)
 			if res.status != c.want || (c.ok != "" && string(res.body) != c.ok) {
 				t.Errorf("license-check %s: %d %s, want %d %s", c.body, res.status, res.body, c.want, c.ok)
 			}
 		}
 
 		// 404 for unknown ids and for a model id used as a dataset; 400 for malformed ids.
-		for _, path := range []string{"/artifact/model/model-999-1/rate", "/artifact/model/model-999-1/lineage", "/artifact/model/model-999-1/cost", "/artifact/dataset/" + tuned + "/cost", "/artifact/model/" + squad + "/rate"} {
+		for _, path := range []string{"/artifact/model/model-999-1/rate", "/artifact/model/model-999-1/lineage", "/artifact/model/model-999-1/cost", string("/artifact/dataset/" + tuned + "/cost"), string("/artifact/model/" + squad + "/rate")} {
 			if res := h.do(http.MethodGet, path, nil, tok); res.status != http.StatusNotFound {
 				t.Errorf("GET %s: %d, want 404", path, res.status)
 			}
@@ -411,7 +412,7 @@ func TestLineageCostLicense(t *testing.T) {
 		for _, e := range []struct{ method, path, body string }{
 			{"GET", "/artifact/model/a%2Fb/rate", ""},
 			{"GET", "/artifact/model/a%2Fb/cost", ""},
-			{"GET", "/artifact/model/" + tuned + "/cost?dependency=maybe", ""},
+			{"GET", string("/artifact/model/" + tuned + "/cost?dependency=maybe"), ""},
 			{"GET", "/artifact/model/a%2Fb/lineage", ""},
 			{"POST", "/artifact/model/a%2Fb/license-check", `{"github_url":"https://github.com/openai/whisper"}`},
 		} {
@@ -421,10 +422,10 @@ func TestLineageCostLicense(t *testing.T) {
 		}
 		// A model whose Hugging Face repository does not exist: lineage 400, rate and cost 500.
 		ghost := h.create(tok, "model", "https://huggingface.co/nobody/ghost-model").Metadata.ID
-		if res := h.do(http.MethodGet, "/artifact/model/"+ghost+"/lineage", nil, tok); res.status != http.StatusBadRequest {
+		if res := h.do(http.MethodGet, string("/artifact/model/"+ghost+"/lineage"), nil, tok); res.status != http.StatusBadRequest {
 			t.Errorf("lineage without metadata: %d %s, want 400", res.status, res.body)
 		}
-		if res, _ := h.rate(tok, ghost); res.status != http.StatusInternalServerError {
+		if res, _ := h.rate(tok, string(ghost)); res.status != http.StatusInternalServerError {
 			t.Errorf("rate without metadata: %d %s, want 500", res.status, res.body)
 		}
 	})
@@ -440,13 +441,13 @@ func checkRatingInMetadataJSON(t *testing.T, loc location, id string, netScore f
 	}
 	defer out.Body.Close()
 	var doc struct {
-		Metadata store.Metadata `json:"metadata"`
-		Rating   *rating.Rating `json:"rating"`
+		Metadata wire.ArtifactMetadata `json:"metadata"`
+		Rating   *wire.ModelRating     `json:"rating"`
 	}
 	if err := json.NewDecoder(out.Body).Decode(&doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Metadata.ID != id || doc.Rating == nil || doc.Rating.NetScore != netScore {
+	if string(doc.Metadata.ID) != id || doc.Rating == nil || doc.Rating.NetScore != netScore {
 		t.Errorf("%s holds metadata %+v and rating %+v, want the rating with net_score %v", store.MetadataKey(id), doc.Metadata, doc.Rating, netScore)
 	}
 }
@@ -468,7 +469,7 @@ func TestRatingComputedOnceAndClearedByNewURL(t *testing.T) {
 	codes := make(chan int, n)
 	for range n {
 		go func() {
-			req := newRequest(t, http.MethodGet, "/artifact/model/"+a.Metadata.ID+"/rate", "")
+			req := newRequest(t, http.MethodGet, string("/artifact/model/"+a.Metadata.ID+"/rate"), "")
 			req.Header.Set("X-Authorization", tok)
 			codes <- serve(h, req)
 		}()
@@ -482,10 +483,10 @@ func TestRatingComputedOnceAndClearedByNewURL(t *testing.T) {
 		t.Errorf("%d concurrent first reads fetched the model info %d times, want once", n, got)
 	}
 	body := map[string]any{"metadata": a.Metadata, "data": map[string]string{"url": whisperURL}}
-	if res := h.do(http.MethodPut, "/artifacts/model/"+a.Metadata.ID, body, tok); res.status != http.StatusOK {
+	if res := h.do(http.MethodPut, string("/artifacts/model/"+a.Metadata.ID), body, tok); res.status != http.StatusOK {
 		t.Fatalf("update: %d %s", res.status, res.body)
 	}
-	if _, _, ok := h.storedRating(a.Metadata.ID); ok {
+	if _, _, ok := h.storedRating(string(a.Metadata.ID)); ok {
 		t.Error("the rating of the old url survived the url change")
 	}
 }

@@ -28,7 +28,7 @@ func TestNearIdenticalURLsAreOneArtifact(t *testing.T) {
 		}
 		// The path's case names another source.
 		other := h.create(tok, "model", "https://huggingface.co/org/same")
-		res := h.do(http.MethodPut, "/artifacts/model/"+other.Metadata.ID,
+		res := h.do(http.MethodPut, string("/artifacts/model/"+other.Metadata.ID),
 			map[string]any{"metadata": other.Metadata, "data": map[string]string{"url": "https://huggingface.co/org/Same?#"}}, tok)
 		if res.status != http.StatusConflict {
 			t.Errorf("update to a url equivalent to another artifact's: %d %s, want 409", res.status, res.body)

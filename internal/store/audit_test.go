@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // On SQLite an artifact and its audit entry are one transaction: when the
@@ -18,14 +20,14 @@ func TestSQLiteCreateAndAuditAreOneTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	r, err := st.Create(ctx, Record{Metadata: Metadata{Name: "a", Type: "model"}, URL: "https://example.com/a"}, AuditEntry{Action: ActionCreate})
+	r, err := st.Create(ctx, Record{Metadata: wire.ArtifactMetadata{Name: "a", Type: "model"}, URL: "https://example.com/a"}, wire.ArtifactAuditEntry{Action: ActionCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Update(ctx, r, AuditEntry{Action: ActionUpdate}); err != nil {
+	if err := st.Update(ctx, r, wire.ArtifactAuditEntry{Action: ActionUpdate}); err != nil {
 		t.Fatal(err)
 	}
-	trail, err := st.Audit(ctx, r.Metadata.ID)
+	trail, err := st.Audit(ctx, r.ID())
 	if err != nil || len(trail) != 2 || trail[0].Action != ActionCreate || trail[0].Artifact != r.Metadata || trail[1].Action != ActionUpdate {
 		t.Fatalf("trail: %+v %v", trail, err)
 	}
@@ -38,11 +40,11 @@ func TestSQLiteCreateAndAuditAreOneTransaction(t *testing.T) {
 	if _, err := other.ExecContext(ctx, `DROP TABLE audit`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Create(ctx, Record{Metadata: Metadata{Name: "b", Type: "model"}, URL: "https://example.com/b"}, AuditEntry{Action: ActionCreate}); err == nil {
+	if _, err := st.Create(ctx, Record{Metadata: wire.ArtifactMetadata{Name: "b", Type: "model"}, URL: "https://example.com/b"}, wire.ArtifactAuditEntry{Action: ActionCreate}); err == nil {
 		t.Fatal("create succeeded without its audit entry")
 	}
 	r.URL = "https://example.com/moved"
-	if err := st.Update(ctx, r, AuditEntry{Action: ActionUpdate}); err == nil {
+	if err := st.Update(ctx, r, wire.ArtifactAuditEntry{Action: ActionUpdate}); err == nil {
 		t.Fatal("update succeeded without its audit entry")
 	}
 	var n int

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // Benchmarks of create, get and list on each backend:
@@ -53,7 +54,7 @@ var benchBackends = []string{"memory", "sqlite", "s3"}
 
 func record(i int) Record {
 	return Record{
-		Metadata:  Metadata{Name: fmt.Sprintf("model-%d", i), Type: "model"},
+		Metadata:  wire.ArtifactMetadata{Name: fmt.Sprintf("model-%d", i), Type: "model"},
 		URL:       fmt.Sprintf("https://huggingface.co/bench/model-%d", i),
 		CreatedAt: time.Now(),
 		CreatedBy: "bench",
@@ -64,11 +65,11 @@ func fill(b *testing.B, st Store, n int) []string {
 	b.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		r, err := st.Create(context.Background(), record(i), AuditEntry{Action: ActionCreate})
+		r, err := st.Create(context.Background(), record(i), wire.ArtifactAuditEntry{Action: ActionCreate})
 		if err != nil {
 			b.Fatal(err)
 		}
-		ids[i] = r.Metadata.ID
+		ids[i] = r.ID()
 	}
 	return ids
 }
@@ -80,7 +81,7 @@ func BenchmarkCreate(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := st.Create(ctx, record(i), AuditEntry{Action: ActionCreate}); err != nil {
+				if _, err := st.Create(ctx, record(i), wire.ArtifactAuditEntry{Action: ActionCreate}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -138,7 +139,7 @@ func BenchmarkSQLiteGetUnderWrites(b *testing.B) {
 	for w := range 2 {
 		writers.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
-				if _, err := st.Create(ctx, record(1_000_000*(w+1)+i), AuditEntry{Action: ActionCreate}); err == nil {
+				if _, err := st.Create(ctx, record(1_000_000*(w+1)+i), wire.ArtifactAuditEntry{Action: ActionCreate}); err == nil {
 					written.Add(1)
 				}
 			}

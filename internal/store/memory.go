@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // Memory keeps everything in process memory; nothing survives a restart.
@@ -15,7 +17,7 @@ type Memory struct {
 	seq    int64
 	byID   map[string]Record
 	byURL  map[string]string // type + "\x00" + url -> id
-	audits map[string][]AuditEntry
+	audits map[string][]wire.ArtifactAuditEntry
 	gen    int64
 	now    func() time.Time
 }
@@ -25,7 +27,7 @@ func NewMemory() *Memory {
 	return &Memory{
 		byID:   map[string]Record{},
 		byURL:  map[string]string{},
-		audits: map[string][]AuditEntry{},
+		audits: map[string][]wire.ArtifactAuditEntry{},
 		now:    time.Now,
 	}
 }
@@ -35,7 +37,7 @@ func urlKey(typ, url string) string { return typ + "\x00" + normURL(url) }
 func (m *Memory) Backend() string  { return "memory" }
 func (m *Memory) Describe() string { return "process memory (lost on restart)" }
 
-func (m *Memory) Create(_ context.Context, r Record, e AuditEntry) (Record, error) {
+func (m *Memory) Create(_ context.Context, r Record, e wire.ArtifactAuditEntry) (Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	key := urlKey(r.Metadata.Type, r.URL)
@@ -43,11 +45,11 @@ func (m *Memory) Create(_ context.Context, r Record, e AuditEntry) (Record, erro
 		return Record{}, ErrConflict
 	}
 	m.seq++
-	r.Metadata.ID = FormatID(r.Metadata.Type, m.seq, m.now())
-	m.byID[r.Metadata.ID] = r
-	m.byURL[key] = r.Metadata.ID
+	r.Metadata.ID = wire.ID(FormatID(r.Metadata.Type, m.seq, m.now()))
+	m.byID[r.ID()] = r
+	m.byURL[key] = r.ID()
 	e.Artifact = r.Metadata
-	m.audits[r.Metadata.ID] = append(m.audits[r.Metadata.ID], e)
+	m.audits[r.ID()] = append(m.audits[r.ID()], e)
 	return r, nil
 }
 
@@ -61,21 +63,21 @@ func (m *Memory) Get(_ context.Context, id string) (Record, error) {
 	return r, nil
 }
 
-func (m *Memory) Update(_ context.Context, r Record, e AuditEntry) error {
+func (m *Memory) Update(_ context.Context, r Record, e wire.ArtifactAuditEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	old, ok := m.byID[r.Metadata.ID]
+	old, ok := m.byID[r.ID()]
 	if !ok {
 		return ErrNotFound
 	}
 	newKey := urlKey(old.Metadata.Type, r.URL)
-	if owner, ok := m.byURL[newKey]; ok && owner != r.Metadata.ID {
+	if owner, ok := m.byURL[newKey]; ok && owner != r.ID() {
 		return ErrConflict
 	}
 	delete(m.byURL, urlKey(old.Metadata.Type, old.URL))
-	m.byURL[newKey] = r.Metadata.ID
-	m.byID[r.Metadata.ID] = r
-	m.audits[r.Metadata.ID] = append(m.audits[r.Metadata.ID], e)
+	m.byURL[newKey] = r.ID()
+	m.byID[r.ID()] = r
+	m.audits[r.ID()] = append(m.audits[r.ID()], e)
 	return nil
 }
 
@@ -96,14 +98,14 @@ func (m *Memory) Page(_ context.Context, q Query, after string, limit int) ([]Re
 	m.mu.RLock()
 	var out []Record
 	for _, r := range m.byID {
-		if q.Match(r.Metadata) && (after == "" || orderKey(r.Metadata.ID) > orderKey(after)) {
+		if q.Match(r.Metadata) && (after == "" || orderKey(r.ID()) > orderKey(after)) {
 			out = append(out, r)
 		}
 	}
 	m.mu.RUnlock()
 	sortBySeq(out)
 	if limit > 0 && len(out) > limit {
-		return out[:limit], out[limit-1].Metadata.ID, nil
+		return out[:limit], out[limit-1].ID(), nil
 	}
 	return out, "", nil
 }
@@ -113,7 +115,7 @@ func (m *Memory) Skip(ctx context.Context, q Query, n int) (string, bool, error)
 	if err != nil || len(recs) < n {
 		return "", false, err
 	}
-	return recs[n-1].Metadata.ID, true, nil
+	return recs[n-1].ID(), true, nil
 }
 
 func (m *Memory) Count(_ context.Context, q Query, _ int) (int, error) {
@@ -149,10 +151,10 @@ func (m *Memory) Each(ctx context.Context, f func(Record) bool) error {
 func sortBySeq(rs []Record) {
 	seqs := make(map[string]int64, len(rs))
 	for _, r := range rs {
-		seqs[r.Metadata.ID] = ParseSeq(r.Metadata.ID)
+		seqs[r.ID()] = ParseSeq(r.ID())
 	}
 	slices.SortFunc(rs, func(a, b Record) int {
-		return cmp.Or(cmp.Compare(seqs[a.Metadata.ID], seqs[b.Metadata.ID]), strings.Compare(a.Metadata.ID, b.Metadata.ID))
+		return cmp.Or(cmp.Compare(seqs[a.ID()], seqs[b.ID()]), strings.Compare(a.ID(), b.ID()))
 	})
 }
 
@@ -161,7 +163,7 @@ func (m *Memory) Reset(_ context.Context) error {
 	defer m.mu.Unlock()
 	m.byID = map[string]Record{}
 	m.byURL = map[string]string{}
-	m.audits = map[string][]AuditEntry{}
+	m.audits = map[string][]wire.ArtifactAuditEntry{}
 	m.gen++
 	return nil
 }
@@ -172,7 +174,7 @@ func (m *Memory) Generation(context.Context, time.Duration) (int64, error) {
 	return m.gen, nil
 }
 
-func (m *Memory) AppendAudit(_ context.Context, id string, e AuditEntry) error {
+func (m *Memory) AppendAudit(_ context.Context, id string, e wire.ArtifactAuditEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.byID[id]; !ok {
@@ -182,13 +184,13 @@ func (m *Memory) AppendAudit(_ context.Context, id string, e AuditEntry) error {
 	return nil
 }
 
-func (m *Memory) Audit(_ context.Context, id string) ([]AuditEntry, error) {
+func (m *Memory) Audit(_ context.Context, id string) ([]wire.ArtifactAuditEntry, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if _, ok := m.byID[id]; !ok {
 		return nil, ErrNotFound
 	}
-	return append([]AuditEntry(nil), m.audits[id]...), nil
+	return append([]wire.ArtifactAuditEntry(nil), m.audits[id]...), nil
 }
 
 func (m *Memory) Ping(context.Context) error { return nil }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/s3bucket"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // S3 keeps one object per artifact at artifacts/<id>/metadata.json in the
@@ -136,7 +137,7 @@ const (
 
 // s3Document is the guide's "Metadata Format", field for field.
 type s3Document struct {
-	Metadata Metadata `json:"metadata"`
+	Metadata wire.ArtifactMetadata `json:"metadata"`
 	Data     struct {
 		URL    string           `json:"url"`
 		HFData []map[string]any `json:"hf_data"`
@@ -219,7 +220,7 @@ func (s *S3) indexMissing(ctx context.Context, metadataKeys []string) error {
 		if err != nil {
 			return err
 		}
-		r.Metadata.ID = id
+		r.Metadata.ID = wire.ID(id)
 		return s.putIndex(ctx, r.Metadata)
 	})
 }
@@ -323,7 +324,7 @@ func (s *S3) auditIDs(ctx context.Context) ([]string, error) {
 }
 
 // putAudit writes e as a new object of the trail of id and returns its key.
-func (s *S3) putAudit(ctx context.Context, id string, e AuditEntry) (string, error) {
+func (s *S3) putAudit(ctx context.Context, id string, e wire.ArtifactAuditEntry) (string, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return "", err
@@ -351,13 +352,15 @@ func namePrefix(name string) string {
 	return s3NamePrefix + hex.EncodeToString(sum[:]) + "/"
 }
 
-func orderIndexKey(id string) string         { return s3OrderPrefix + orderKey(id) }
-func nameIndexKey(name, id string) string    { return namePrefix(name) + orderKey(id) }
-func indexKeys(m Metadata) []string          { return []string{orderIndexKey(m.ID), nameIndexKey(m.Name, m.ID)} }
+func orderIndexKey(id string) string      { return s3OrderPrefix + orderKey(id) }
+func nameIndexKey(name, id string) string { return namePrefix(name) + orderKey(id) }
+func indexKeys(m wire.ArtifactMetadata) []string {
+	return []string{orderIndexKey(string(m.ID)), nameIndexKey(m.Name, string(m.ID))}
+}
 func idOfIndexKey(prefix, key string) string { return strings.TrimPrefix(key, prefix)[21:] }
 
 // putIndex writes the order and name index entries of m.
-func (s *S3) putIndex(ctx context.Context, m Metadata) error {
+func (s *S3) putIndex(ctx context.Context, m wire.ArtifactMetadata) error {
 	return forEach(ctx, indexKeys(m), func(ctx context.Context, _ int, k string) error { return s.put(ctx, k, nil, false) })
 }
 
@@ -502,7 +505,7 @@ func (s *S3) claimLive(ctx context.Context, owner, typ, url, ownEntry string, wr
 
 // Create refuses to start while a reset runs, and undoes itself when a
 // reset began before it ended (see S3).
-func (s *S3) Create(ctx context.Context, r Record, e AuditEntry) (Record, error) {
+func (s *S3) Create(ctx context.Context, r Record, e wire.ArtifactAuditEntry) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
@@ -528,7 +531,7 @@ func (s *S3) Create(ctx context.Context, r Record, e AuditEntry) (Record, error)
 
 // create writes the entry, the claim, the metadata and the index entries
 // of a new artifact (see S3).
-func (s *S3) create(ctx context.Context, r Record, e AuditEntry) (Record, error) {
+func (s *S3) create(ctx context.Context, r Record, e wire.ArtifactAuditEntry) (Record, error) {
 	claimed, prevAudit := false, ""
 	// fail undoes what this create wrote and returns err.
 	fail := func(err error, auditKey string) (Record, error) {
@@ -539,18 +542,18 @@ func (s *S3) create(ctx context.Context, r Record, e AuditEntry) (Record, error)
 		return Record{}, errors.Join(err, s.deleteAll(ctx, slices.DeleteFunc(undo, func(k string) bool { return k == "" })))
 	}
 	for range 20 {
-		r.Metadata.ID = FormatID(r.Metadata.Type, s.seq.Add(1), s.now())
+		r.Metadata.ID = wire.ID(FormatID(r.Metadata.Type, s.seq.Add(1), s.now()))
 		body, err := encodeDocument(r)
 		if err != nil {
 			return fail(err, prevAudit)
 		}
 		e.Artifact = r.Metadata
-		auditKey, err := s.putAudit(ctx, r.Metadata.ID, e)
+		auditKey, err := s.putAudit(ctx, r.ID(), e)
 		if err != nil {
 			return fail(err, prevAudit)
 		}
 		if !claimed {
-			if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.Metadata.ID, auditKey); err != nil {
+			if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.ID(), auditKey); err != nil {
 				return fail(err, auditKey)
 			}
 			claimed = true
@@ -564,7 +567,7 @@ func (s *S3) create(ctx context.Context, r Record, e AuditEntry) (Record, error)
 				return fail(err, auditKey)
 			}
 		}
-		err = s.put(ctx, MetadataKey(r.Metadata.ID), body, true)
+		err = s.put(ctx, MetadataKey(r.ID()), body, true)
 		if err == nil {
 			return r, s.putIndex(ctx, r.Metadata)
 		}
@@ -605,7 +608,7 @@ func (s *S3) getTagged(ctx context.Context, id string) (Record, *string, error) 
 	return r, out.ETag, nil
 }
 
-func (s *S3) Update(ctx context.Context, r Record, e AuditEntry) error {
+func (s *S3) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -619,14 +622,14 @@ func (s *S3) Update(ctx context.Context, r Record, e AuditEntry) error {
 		return err
 	}
 	for range s3UpdateAttempts {
-		old, etag, err := s.getTagged(ctx, r.Metadata.ID)
+		old, etag, err := s.getTagged(ctx, r.ID())
 		if err != nil {
 			return fail(err)
 		}
 		r.Metadata.Type = old.Metadata.Type
 		moved := normURL(old.URL) != normURL(r.URL)
 		if moved && !claimed {
-			if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.Metadata.ID, ""); err != nil {
+			if err := s.claimURL(ctx, r.Metadata.Type, r.URL, r.ID(), ""); err != nil {
 				return err
 			}
 			claimed = true
@@ -636,12 +639,12 @@ func (s *S3) Update(ctx context.Context, r Record, e AuditEntry) error {
 		if err != nil {
 			return fail(err)
 		}
-		auditKey, err := s.putAudit(ctx, r.Metadata.ID, e)
+		auditKey, err := s.putAudit(ctx, r.ID(), e)
 		if err != nil {
 			return fail(err)
 		}
 		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
-			Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(r.Metadata.ID)), Body: bytes.NewReader(body),
+			Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(r.ID())), Body: bytes.NewReader(body),
 			ContentType: aws.String("application/json"), IfMatch: etag,
 		})
 		if err == nil {
@@ -650,10 +653,10 @@ func (s *S3) Update(ctx context.Context, r Record, e AuditEntry) error {
 				stale = append(stale, urlIndexKey(old.Metadata.Type, old.URL))
 			}
 			if renamed := old.Metadata.Name != r.Metadata.Name; renamed {
-				if err := s.put(ctx, nameIndexKey(r.Metadata.Name, r.Metadata.ID), nil, false); err != nil {
+				if err := s.put(ctx, nameIndexKey(r.Metadata.Name, r.ID()), nil, false); err != nil {
 					return err
 				}
-				stale = append(stale, nameIndexKey(old.Metadata.Name, r.Metadata.ID))
+				stale = append(stale, nameIndexKey(old.Metadata.Name, r.ID()))
 			}
 			return s.deleteAll(ctx, stale)
 		}
@@ -691,7 +694,7 @@ func (s *S3) Delete(ctx context.Context, id string) error {
 			ContentType: aws.String("application/json"), IfMatch: etag,
 		})
 		if err == nil {
-			r.Metadata.ID = id
+			r.Metadata.ID = wire.ID(id)
 			return s.remove(ctx, r)
 		}
 		if !s3bucket.IsPreconditionFailed(err) && !s3bucket.IsNotFound(err) || attempt == s3UpdateAttempts {
@@ -705,10 +708,10 @@ func (s *S3) Delete(ctx context.Context, id string) error {
 // url claim. A url that a concurrent update claimed for it is left to
 // claimURL, which takes over a claim without artifact or trail at once.
 func (s *S3) remove(ctx context.Context, r Record) error {
-	if err := s.delete(ctx, MetadataKey(r.Metadata.ID)); err != nil {
+	if err := s.delete(ctx, MetadataKey(r.ID())); err != nil {
 		return err
 	}
-	auditKeys, err := s.keys(ctx, s3AuditPrefix+r.Metadata.ID+"/")
+	auditKeys, err := s.keys(ctx, string(s3AuditPrefix+r.Metadata.ID+"/"))
 	if err != nil {
 		return err
 	}
@@ -858,7 +861,7 @@ func (s *S3) Page(ctx context.Context, q Query, after string, limit int) ([]Reco
 		if err != nil {
 			return err
 		}
-		r.Metadata.ID = id
+		r.Metadata.ID = wire.ID(id)
 		recs[i], found[i] = r, q.Match(r.Metadata)
 		return nil
 	})
@@ -1002,7 +1005,7 @@ func (s *S3) deleteStored(ctx context.Context) error {
 	return nil
 }
 
-func (s *S3) AppendAudit(ctx context.Context, id string, e AuditEntry) error {
+func (s *S3) AppendAudit(ctx context.Context, id string, e wire.ArtifactAuditEntry) error {
 	if _, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(id))}); err != nil {
 		if s3bucket.IsNotFound(err) {
 			return ErrNotFound
@@ -1020,7 +1023,7 @@ func (s *S3) AppendAudit(ctx context.Context, id string, e AuditEntry) error {
 	return nil
 }
 
-func (s *S3) Audit(ctx context.Context, id string) ([]AuditEntry, error) {
+func (s *S3) Audit(ctx context.Context, id string) ([]wire.ArtifactAuditEntry, error) {
 	if _, err := s.Get(ctx, id); err != nil {
 		return nil, err
 	}
@@ -1028,7 +1031,7 @@ func (s *S3) Audit(ctx context.Context, id string) ([]AuditEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]AuditEntry, len(keys))
+	out := make([]wire.ArtifactAuditEntry, len(keys))
 	err = forEach(ctx, keys, func(ctx context.Context, i int, k string) error {
 		b, err := s.getBytes(ctx, k)
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // SQLite keeps artifacts in a SQLite file through modernc.org/sqlite (no
@@ -196,7 +198,7 @@ func (s *SQLite) Generation(ctx context.Context, _ time.Duration) (int64, error)
 }
 
 // insertAudit writes e into the trail of id inside tx.
-func insertAudit(ctx context.Context, tx *sql.Tx, id string, e AuditEntry) error {
+func insertAudit(ctx context.Context, tx *sql.Tx, id string, e wire.ArtifactAuditEntry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
@@ -213,7 +215,7 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
-func (s *SQLite) Create(ctx context.Context, r Record, e AuditEntry) (Record, error) {
+func (s *SQLite) Create(ctx context.Context, r Record, e wire.ArtifactAuditEntry) (Record, error) {
 	hf, err := json.Marshal(nonNilHF(r.HFData))
 	if err != nil {
 		return Record{}, err
@@ -239,7 +241,7 @@ func (s *SQLite) Create(ctx context.Context, r Record, e AuditEntry) (Record, er
 		 ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value`).Scan(&seq); err != nil {
 		return Record{}, err
 	}
-	r.Metadata.ID = FormatID(r.Metadata.Type, seq, s.now())
+	r.Metadata.ID = wire.ID(FormatID(r.Metadata.Type, seq, s.now()))
 	_, err = tx.ExecContext(ctx,
 		`INSERT INTO artifacts(seq, id, type, name, url, url_key, hf_data, created_at, created_by, rating, pending_rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy, ratingColumn(r.Rating), r.PendingRating)
@@ -250,7 +252,7 @@ func (s *SQLite) Create(ctx context.Context, r Record, e AuditEntry) (Record, er
 		return Record{}, err
 	}
 	e.Artifact = r.Metadata
-	if err := insertAudit(ctx, tx, r.Metadata.ID, e); err != nil {
+	if err := insertAudit(ctx, tx, r.ID(), e); err != nil {
 		return Record{}, err
 	}
 	return r, tx.Commit()
@@ -292,7 +294,7 @@ func (s *SQLite) Get(ctx context.Context, id string) (Record, error) {
 	return r, err
 }
 
-func (s *SQLite) Update(ctx context.Context, r Record, e AuditEntry) error {
+func (s *SQLite) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) error {
 	hf, err := json.Marshal(nonNilHF(r.HFData))
 	if err != nil {
 		return err
@@ -322,7 +324,7 @@ func (s *SQLite) Update(ctx context.Context, r Record, e AuditEntry) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
-	if err := insertAudit(ctx, tx, r.Metadata.ID, e); err != nil {
+	if err := insertAudit(ctx, tx, r.ID(), e); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -421,7 +423,7 @@ func (s *SQLite) Page(ctx context.Context, q Query, after string, limit int) ([]
 		return nil, "", err
 	}
 	if limit > 0 && len(out) > limit {
-		return out[:limit], out[limit-1].Metadata.ID, nil
+		return out[:limit], out[limit-1].ID(), nil
 	}
 	return out, "", nil
 }
@@ -501,7 +503,7 @@ func (s *SQLite) Reset(ctx context.Context) error {
 	return tx.Commit()
 }
 
-func (s *SQLite) AppendAudit(ctx context.Context, id string, e AuditEntry) error {
+func (s *SQLite) AppendAudit(ctx context.Context, id string, e wire.ArtifactAuditEntry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
@@ -517,7 +519,7 @@ func (s *SQLite) AppendAudit(ctx context.Context, id string, e AuditEntry) error
 	return nil
 }
 
-func (s *SQLite) Audit(ctx context.Context, id string) ([]AuditEntry, error) {
+func (s *SQLite) Audit(ctx context.Context, id string) ([]wire.ArtifactAuditEntry, error) {
 	if _, err := s.Get(ctx, id); err != nil {
 		return nil, err
 	}
@@ -526,13 +528,13 @@ func (s *SQLite) Audit(ctx context.Context, id string) ([]AuditEntry, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []AuditEntry{}
+	out := []wire.ArtifactAuditEntry{}
 	for rows.Next() {
 		var raw string
 		if err := rows.Scan(&raw); err != nil {
 			return nil, err
 		}
-		var e AuditEntry
+		var e wire.ArtifactAuditEntry
 		if err := json.Unmarshal([]byte(raw), &e); err != nil {
 			return nil, fmt.Errorf("audit entry of %s is not JSON: %w", id, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // A database made before the rating columns existed gains them at open,
@@ -47,20 +49,20 @@ func TestMemoryRatingRoundTrip(t *testing.T) { checkRatingRoundTrip(t, NewMemory
 func checkRatingRoundTrip(t *testing.T, st Store) {
 	t.Helper()
 	ctx := context.Background()
-	rec, err := st.Create(ctx, Record{Metadata: Metadata{Name: "m", Type: "model"}, URL: "https://huggingface.co/a/m",
-		CreatedAt: time.Now().UTC(), CreatedBy: "alice", PendingRating: true}, AuditEntry{Action: ActionCreate})
+	rec, err := st.Create(ctx, Record{Metadata: wire.ArtifactMetadata{Name: "m", Type: "model"}, URL: "https://huggingface.co/a/m",
+		CreatedAt: time.Now().UTC(), CreatedBy: "alice", PendingRating: true}, wire.ArtifactAuditEntry{Action: ActionCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := st.Get(ctx, rec.Metadata.ID)
+	got, err := st.Get(ctx, rec.ID())
 	if err != nil || !got.PendingRating || got.Rating != nil {
 		t.Fatalf("pending record read back as %+v %v", got, err)
 	}
 	got.Rating, got.PendingRating = json.RawMessage(`{"net_score":0.75}`), false
-	if err := st.Update(ctx, got, AuditEntry{Action: ActionRate}); err != nil {
+	if err := st.Update(ctx, got, wire.ArtifactAuditEntry{Action: ActionRate}); err != nil {
 		t.Fatal(err)
 	}
-	got, err = st.Get(ctx, rec.Metadata.ID)
+	got, err = st.Get(ctx, rec.ID())
 	if err != nil || got.PendingRating || string(got.Rating) != `{"net_score":0.75}` {
 		t.Fatalf("rated record read back as pending=%v rating=%s %v", got.PendingRating, got.Rating, err)
 	}
@@ -75,7 +77,7 @@ func TestSQLiteURLKeyMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Create(ctx, Record{Metadata: Metadata{Name: "m", Type: "model"}, URL: "https://HF.co/org/m/"}, AuditEntry{Action: ActionCreate}); err != nil {
+	if _, err := st.Create(ctx, Record{Metadata: wire.ArtifactMetadata{Name: "m", Type: "model"}, URL: "https://HF.co/org/m/"}, wire.ArtifactAuditEntry{Action: ActionCreate}); err != nil {
 		t.Fatal(err)
 	}
 	for _, ddl := range []string{`DROP INDEX artifacts_type_url_key`, `ALTER TABLE artifacts DROP COLUMN url_key`} {
@@ -88,7 +90,7 @@ func TestSQLiteURLKeyMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	_, err = st.Create(ctx, Record{Metadata: Metadata{Name: "m", Type: "model"}, URL: "https://hf.co/org/m"}, AuditEntry{Action: ActionCreate})
+	_, err = st.Create(ctx, Record{Metadata: wire.ArtifactMetadata{Name: "m", Type: "model"}, URL: "https://hf.co/org/m"}, wire.ArtifactAuditEntry{Action: ActionCreate})
 	if !errors.Is(err, ErrConflict) {
 		t.Errorf("create of the same source after the migration: %v, want ErrConflict", err)
 	}

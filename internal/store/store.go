@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 // Errors every backend returns so that the HTTP layer can map them to
@@ -31,16 +32,9 @@ var (
 	ErrResetting = errors.New("a reset of the registry is in progress")
 )
 
-// Metadata is the API's ArtifactMetadata.
-type Metadata struct {
-	Name string `json:"name"`
-	ID   string `json:"id"`
-	Type string `json:"type"`
-}
-
 // Record is one stored artifact: what the guide's metadata.json holds.
 type Record struct {
-	Metadata Metadata
+	Metadata wire.ArtifactMetadata
 	URL      string
 	// HFData is the guide's data.hf_data: Hugging Face facts such as
 	// readme_text, kept as stored (this server does not fetch them, but an
@@ -60,6 +54,9 @@ type Record struct {
 	PendingRating bool
 }
 
+// ID is the record's artifact id, as the stores key it.
+func (r Record) ID() string { return string(r.Metadata.ID) }
+
 // ReadmeText joins the readme_text of every hf_data entry.
 func (r Record) ReadmeText() string {
 	var parts []string
@@ -71,19 +68,9 @@ func (r Record) ReadmeText() string {
 	return strings.Join(parts, "\n")
 }
 
-// User is who did something, as the audit trail shows it.
-type User struct {
-	Name    string `json:"name"`
-	IsAdmin bool   `json:"is_admin"`
-}
-
-// AuditEntry is one line of an artifact's audit trail.
-type AuditEntry struct {
-	User     User      `json:"user"`
-	Date     time.Time `json:"date"`
-	Artifact Metadata  `json:"artifact"`
-	Action   string    `json:"action"`
-}
+// AuditDate is t as the audit trail (wire.ArtifactAuditEntry.Date) writes
+// it: RFC 3339, UTC, to the second.
+func AuditDate(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
 
 // Audit actions.
 const (
@@ -113,12 +100,12 @@ type Store interface {
 	// transaction; S3: the entry is written first, see S3). A create that a
 	// reset overlaps either ends before it or fails with ErrResetting,
 	// having stored nothing.
-	Create(ctx context.Context, r Record, e AuditEntry) (Record, error)
+	Create(ctx context.Context, r Record, e wire.ArtifactAuditEntry) (Record, error)
 	// Get reads one record by id without scanning.
 	Get(ctx context.Context, id string) (Record, error)
 	// Update replaces the stored record with the same id and appends its
 	// UPDATE audit entry e in the same way as Create.
-	Update(ctx context.Context, r Record, e AuditEntry) error
+	Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) error
 	// Delete removes the record and its audit trail (SQLite: one
 	// transaction; S3: the record first, see S3).
 	Delete(ctx context.Context, id string) error
@@ -153,9 +140,9 @@ type Store interface {
 	// AppendAudit adds an entry to the trail of an existing artifact
 	// (ErrNotFound otherwise); used for entries without a write, such as
 	// DOWNLOAD.
-	AppendAudit(ctx context.Context, id string, e AuditEntry) error
+	AppendAudit(ctx context.Context, id string, e wire.ArtifactAuditEntry) error
 	// Audit returns the trail of id in the order it was written.
-	Audit(ctx context.Context, id string) ([]AuditEntry, error)
+	Audit(ctx context.Context, id string) ([]wire.ArtifactAuditEntry, error)
 	// Ping checks that the backend answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -207,7 +194,7 @@ func (q Query) couldMatchType(typ string) bool {
 }
 
 // Match reports whether m matches one of the terms.
-func (q Query) Match(m Metadata) bool {
+func (q Query) Match(m wire.ArtifactMetadata) bool {
 	return slices.ContainsFunc(q, func(t Term) bool {
 		return (t.Name == "*" || t.Name == m.Name) && t.allowsType(m.Type)
 	})

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
 func TestSQLitePathFromURL(t *testing.T) {
@@ -80,11 +81,11 @@ func TestSQLiteStoresHostileText(t *testing.T) {
 	}
 	defer st.Close()
 	name := "x'); DROP TABLE artifacts; --\"`"
-	r, err := st.Create(ctx, Record{Metadata: Metadata{Name: name, Type: "code"}, URL: "https://example.com/'\";DROP TABLE artifacts;", CreatedBy: name}, AuditEntry{Action: ActionCreate})
+	r, err := st.Create(ctx, Record{Metadata: wire.ArtifactMetadata{Name: name, Type: "code"}, URL: "https://example.com/'\";DROP TABLE artifacts;", CreatedBy: name}, wire.ArtifactAuditEntry{Action: ActionCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := st.Get(ctx, r.Metadata.ID)
+	got, err := st.Get(ctx, r.ID())
 	if err != nil || got.Metadata.Name != name || got.CreatedBy != name {
 		t.Fatalf("round trip: %+v %v", got, err)
 	}
@@ -104,7 +105,7 @@ func TestOpenSQLiteURLForms(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", url, err)
 		}
-		if _, err := opened.Store.Create(context.Background(), Record{Metadata: Metadata{Name: "n", Type: "model"}, URL: "https://a.b/n"}, AuditEntry{Action: ActionCreate}); err != nil {
+		if _, err := opened.Store.Create(context.Background(), Record{Metadata: wire.ArtifactMetadata{Name: "n", Type: "model"}, URL: "https://a.b/n"}, wire.ArtifactAuditEntry{Action: ActionCreate}); err != nil {
 			t.Fatal(err)
 		}
 		opened.Store.Close()
@@ -133,8 +134,8 @@ func TestSQLiteTwoWritersUniqueIDs(t *testing.T) {
 		defer st.Close()
 		for i := range perWriter {
 			g.Go(func() error {
-				r, err := st.Create(context.Background(), Record{Metadata: Metadata{Name: "m", Type: "model"}, URL: fmt.Sprintf("https://example.com/%d-%d", w, i)}, AuditEntry{Action: ActionCreate})
-				ids[w*perWriter+i] = r.Metadata.ID
+				r, err := st.Create(context.Background(), Record{Metadata: wire.ArtifactMetadata{Name: "m", Type: "model"}, URL: fmt.Sprintf("https://example.com/%d-%d", w, i)}, wire.ArtifactAuditEntry{Action: ActionCreate})
+				ids[w*perWriter+i] = r.ID()
 				return err
 			})
 		}
@@ -161,7 +162,7 @@ func TestSQLiteManyQueryTerms(t *testing.T) {
 	}
 	defer st.Close()
 	for _, name := range []string{"t-3", "t-998"} {
-		if _, err := st.Create(ctx, Record{Metadata: Metadata{Name: name, Type: "model"}, URL: "https://example.com/" + name}, AuditEntry{Action: ActionCreate}); err != nil {
+		if _, err := st.Create(ctx, Record{Metadata: wire.ArtifactMetadata{Name: name, Type: "model"}, URL: "https://example.com/" + name}, wire.ArtifactAuditEntry{Action: ActionCreate}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -176,7 +177,7 @@ func TestSQLiteManyQueryTerms(t *testing.T) {
 	if n, err := st.Count(ctx, q, 0); err != nil || n != 2 {
 		t.Errorf("Count with 999 terms: %d %v, want 2", n, err)
 	}
-	if id, ok, err := st.Skip(ctx, q, 2); err != nil || !ok || id != recs[1].Metadata.ID {
+	if id, ok, err := st.Skip(ctx, q, 2); err != nil || !ok || id != recs[1].ID() {
 		t.Errorf("Skip(2) with 999 terms: %q %v %v, want %s", id, ok, err, recs[1].Metadata.ID)
 	}
 }
