@@ -5,8 +5,8 @@
 #
 # Offline: tfplugindocs needs a terraform binary to read the provider schema.
 # Without --tf-version it takes the first terraform on PATH and downloads one
-# only when there is none; this script refuses to run without terraform on
-# PATH, so no download happens. It builds the provider from this tree
+# only when there is none; this script puts the pinned one there, so no
+# download happens. It builds the provider from this tree
 # (`go build`, from the module cache) and runs `terraform init -plugin-dir`,
 # so no registry is contacted either.
 set -euo pipefail
@@ -24,10 +24,12 @@ mv "$readme.tmp" "$readme"
 
 tfplugindocs=$(bash scripts/tools.sh path tfplugindocs)
 
-if ! command -v terraform >/dev/null 2>&1; then
-  echo "docs: terraform is not on PATH; install Terraform 1.10 or newer (tfplugindocs would otherwise download one)" >&2
-  exit 1
-fi
+# tfplugindocs reads the provider's schema with `terraform providers schema
+# -json`, which includes resource identities only from Terraform 1.12 and list
+# resources and actions only from 1.14: the pinned Terraform (scripts/tools.sh)
+# goes first on PATH, so the docs do not depend on the machine's terraform.
+terraform=$(bash scripts/tools.sh path terraform)
+export PATH="$(dirname "$terraform"):$PATH"
 
 exec "$tfplugindocs" generate \
   --provider-name registry \

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Checks the examples offline: formatting of all of them, and `terraform
-# validate` of every example that needs only this provider (with
-# dev_overrides, so nothing is downloaded). Examples that need another
+# Checks the examples offline with the pinned Terraform: formatting of all
+# of them, and `terraform validate` of every example that needs only this
+# provider (with dev_overrides, so nothing is downloaded). Examples that need another
 # provider (the AWS provider in storage-for-lambda) are only format-checked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# The pinned Terraform (scripts/tools.sh): the examples use what Terraform
+# 1.12 and 1.14 added (import by identity, list resources in .tfquery.hcl,
+# actions), which the machine's terraform may not know.
+terraform=$(bash scripts/tools.sh path terraform)
+export PATH="$(dirname "$terraform"):$PATH"
 terraform fmt -check -recursive -diff examples
 
 work="$ROOT/.stack/examples"

@@ -34,7 +34,7 @@ func TestAccArtifactDataSource(t *testing.T) {
 	twins, name := testAccTwinArtifacts()
 	same := compare.ValuesSame()
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckArtifactsDestroyed(t),

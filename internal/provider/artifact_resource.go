@@ -229,6 +229,7 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 	plan.Name = types.StringValue(art.Metadata.Name)
 	plan.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, string(art.Metadata.ID))...)
 }
 
 // adopt looks up the artifact of typ at url that the registry already holds
@@ -359,6 +360,9 @@ func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	typ, id := state.Type.ValueString(), state.ID.ValueString()
+	// Also gives state written before identities existed its identity, and
+	// keeps it when the state is kept below without a refresh.
+	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, id)...)
 
 	if r.data != nil {
 		if _, err := r.data.RegistryClient(); errors.Is(err, ErrConfigUnknown) && !state.Name.IsNull() {
@@ -484,6 +488,7 @@ func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateReques
 	plan.Name = state.Name
 	plan.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, id)...)
 }
 
 func (r *ArtifactResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -506,9 +511,9 @@ func (r *ArtifactResource) Delete(ctx context.Context, req resource.DeleteReques
 
 // ImportState takes "<type>/<id>"; Read fills in the rest.
 func (r *ArtifactResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	typ, id, err := parseArtifactImportID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+	typ, id, diags := artifactImportTarget(ctx, req)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("type"), typ)...)

@@ -50,7 +50,7 @@ provider "registry" {
 	var id string
 	// The id from the create, compared with the id after the in-place update.
 	sameID := statecheck.CompareValue(compare.ValuesSame())
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
@@ -134,7 +134,7 @@ func TestAccArtifactResource_drift(t *testing.T) {
 	// The id before the out-of-band delete, and the new artifact's after it.
 	newID := statecheck.CompareValue(compare.ValuesDiffer())
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
@@ -258,7 +258,7 @@ resource "registry_artifact" "many" {
 		return nil
 	}))
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -304,7 +304,7 @@ func TestAccArtifactResource_conflict(t *testing.T) {
 	id := res.Artifact.Metadata.ID
 	t.Cleanup(func() { _ = c.DeleteArtifact(context.Background(), "model", string(id)) })
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -318,7 +318,7 @@ func TestAccArtifactResource_conflict(t *testing.T) {
 // Malformed import IDs name the expected form.
 func TestAccArtifactResource_importInvalidID(t *testing.T) {
 	url, _ := testAccURL("model")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -346,7 +346,7 @@ import {
 // An invalid url, type or provider setting fails at plan time, before any
 // API call.
 func TestAccArtifactResource_invalidConfig(t *testing.T) {
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -132,12 +133,7 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 	if !config.Regex.IsNull() {
 		found, err = c.ArtifactsByRegex(ctx, config.Regex.ValueString())
 		if answeredByCreateRoute(err) {
-			resp.Diagnostics.AddError("Registry may not offer regex search",
-				fmt.Sprintf("Searching artifacts by the regular expression %q failed: %s. The registry's complaint is about an "+
-					"artifact type, not the pattern: a registry without the NON-BASELINE POST /artifact/byRegEx lets its "+
-					"POST /artifact/{artifact_type} route answer, which takes \"byRegEx\" for a type. Search by name and types "+
-					"instead (the name and types arguments), or ask the registry's operators whether it offers regex search.",
-					config.Regex.ValueString(), d.data.describeError(err)))
+			resp.Diagnostics.Append(regexSearchNotOffered(d.data, config.Regex.ValueString(), err))
 			return
 		}
 		if err != nil {
@@ -161,11 +157,7 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 		}
 	}
 
-	// The API does not define an order; a stable one keeps plans of
-	// configurations that index the list free of spurious changes.
-	slices.SortFunc(found, func(a, b wire.ArtifactMetadata) int {
-		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type), strings.Compare(string(a.ID), string(b.ID)))
-	})
+	sortArtifacts(found)
 	config.Artifacts = make([]artifactsDataSourceResult, len(found))
 	for i, m := range found {
 		config.Artifacts[i] = artifactsDataSourceResult{
@@ -177,8 +169,28 @@ func (d *ArtifactsDataSource) Read(ctx context.Context, req datasource.ReadReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
 }
 
+// sortArtifacts sorts artifacts by name, type and id. The API does not
+// define an order; a stable one keeps plans of configurations that index the
+// list free of spurious changes.
+func sortArtifacts(found []wire.ArtifactMetadata) {
+	slices.SortFunc(found, func(a, b wire.ArtifactMetadata) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type), strings.Compare(string(a.ID), string(b.ID)))
+	})
+}
+
 // artifactTypeComplaint matches an error message about the artifact type.
 var artifactTypeComplaint = regexp.MustCompile(`(?i)artifact[_ ]type`)
+
+// regexSearchNotOffered explains a regex search that answeredByCreateRoute
+// recognises.
+func regexSearchNotOffered(data *ProviderData, regex string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Registry may not offer regex search",
+		fmt.Sprintf("Searching artifacts by the regular expression %q failed: %s. The registry's complaint is about an "+
+			"artifact type, not the pattern: a registry without the NON-BASELINE POST /artifact/byRegEx lets its "+
+			"POST /artifact/{artifact_type} route answer, which takes \"byRegEx\" for a type. Search by name and types "+
+			"instead (the name and types arguments), or ask the registry's operators whether it offers regex search.",
+			regex, data.describeError(err)))
+}
 
 // answeredByCreateRoute reports whether err is how a registry without POST
 // /artifact/byRegEx answers it: its catch-all POST /artifact/{artifact_type}

@@ -36,7 +36,7 @@ func TestAccArtifactsDataSource(t *testing.T) {
 	})
 	artifact := func(i int) tfjsonpath.Path { return tfjsonpath.New("artifacts").AtSliceIndex(i).AtMapKey("id") }
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
@@ -160,7 +160,7 @@ resource "registry_artifact" "page" {
 		})
 	}
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckArtifactsDestroyed(t),

@@ -246,7 +246,7 @@ data "registry_artifact" "missing" {
 }
 `
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			return reg.checkHolds(t)
@@ -327,7 +327,7 @@ func TestAccOtherRegistry_updateNotKept(t *testing.T) {
 	config := func(url string) string {
 		return inProcessProviderConfig(reg.URL, "") + testAccArtifactConfig("model", url)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			return reg.checkHolds(t)

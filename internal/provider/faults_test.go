@@ -233,7 +233,7 @@ func TestAccFaults_applyConverges(t *testing.T) {
 
 			urls, want := faultURLs(6)
 			config := faultConfig(front.URL, "request_timeout = \"1s\"\n  max_retries = 4", true, urls)
-			resource.Test(t, convergesCase(t, reg, config, want))
+			resource.ParallelTest(t, convergesCase(t, reg, config, want))
 			// The apply authenticates once, then sends the six creates: the
 			// fifth request is one of them.
 			if proxy.createFaults.Load() == 0 {
@@ -353,7 +353,7 @@ resource "registry_artifact" "test" {
 						`or\s+set\s+adopt_existing\s+=\s+true`),
 				})
 			}
-			resource.Test(t, resource.TestCase{
+			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				Steps:                    steps,
 			})

@@ -286,9 +286,6 @@ func (p *RegistryProvider) Configure(ctx context.Context, req provider.Configure
 	// and RegistryClient reports which settings are not known yet.
 	settings := registrySettings{
 		Endpoint: stringSetting(config.Endpoint, envEndpoint, "endpoint", &data.unknown),
-		Username: stringSetting(config.Username, envUsername, "username", &data.unknown),
-		Password: stringSetting(config.Password, envPassword, "password", &data.unknown),
-		Token:    stringSetting(config.Token, envToken, "token", &data.unknown),
 		IsAdmin:  true,
 		Timeout:  defaultRequestTimeout,
 		Retries:  defaultMaxRetries,
@@ -296,12 +293,7 @@ func (p *RegistryProvider) Configure(ctx context.Context, req provider.Configure
 		DeleteConfirmReads:  defaultDeleteConfirmReads,
 		DeleteConfirmWindow: defaultDeleteConfirmWindow,
 	}
-	// What the configuration says wins over the environment: a token from
-	// REGISTRY_TOKEN is ignored when the configuration sets a username or
-	// password.
-	if config.Token.IsNull() && (!config.Username.IsNull() || !config.Password.IsNull()) {
-		settings.Token = ""
-	}
+	settings.Username, settings.Password, settings.Token = credentialSettings(config, &data.unknown)
 	switch {
 	case config.IsAdmin.IsUnknown():
 		data.unknown = append(data.unknown, "is_admin")
@@ -347,6 +339,8 @@ func (p *RegistryProvider) Configure(ctx context.Context, req provider.Configure
 	resp.DataSourceData = data
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
+	resp.ListResourceData = data
+	resp.ActionData = data
 }
 
 // stringSetting resolves one string setting: the attribute, or else the

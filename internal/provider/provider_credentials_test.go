@@ -23,7 +23,7 @@ import (
 // With no provider block at all, the environment configures the provider.
 func TestAccProvider_environmentOnly(t *testing.T) {
 	url, name := testAccURL("model")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckArtifactsDestroyed(t),
@@ -165,6 +165,7 @@ func TestAccProvider_token(t *testing.T) {
 // its state until the apply, when the endpoint is known; a data source,
 // which has no state to keep, gets an error that says how to defer it.
 func TestAccProvider_unknownEndpoint(t *testing.T) {
+	testAccPreCheck(t) // starts the registry, whose endpoint the configuration names
 	url, name := testAccURL("model")
 	config := func(generation int, extra string) string {
 		return fmt.Sprintf(`
@@ -179,7 +180,7 @@ provider "registry" {
 `, os.Getenv(envEndpoint), generation) + testAccArtifactConfig("model", url) + extra
 	}
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckArtifactsDestroyed(t),

@@ -138,18 +138,11 @@ func (d *ProviderData) newRegistryClient() (*client.Client, error) {
 	if s.Endpoint == "" {
 		return nil, fmt.Errorf("the registry endpoint is not set: set the provider's \"endpoint\" attribute or the %s environment variable to the registry's base URL (e.g. https://registry.example.com)", envEndpoint)
 	}
-	// No credentials at all is a valid configuration: a registry without
-	// authentication (its /authenticate answers 501) needs none, and one
-	// with authentication answers 403, which describeError explains. Half a
-	// username/password pair is a mistake, though, and would fail later
-	// with a less helpful message.
-	if s.Token == "" {
-		switch {
-		case s.Username != "" && s.Password == "":
-			return nil, fmt.Errorf("the registry password for user %q is not set: set the provider's \"password\" attribute or the %s environment variable (or use a ready \"token\" / %s instead)", s.Username, envPassword, envToken)
-		case s.Username == "" && s.Password != "":
-			return nil, fmt.Errorf("a registry password is set but no username: set the provider's \"username\" attribute or the %s environment variable (or use a ready \"token\" / %s instead)", envUsername, envToken)
-		}
+	// Half a username/password pair would fail later with a less helpful
+	// message; ValidateConfig has caught it already unless a value was
+	// unknown then.
+	if _, err := credentialPairError(s.Username, s.Password, s.Token); err != nil {
+		return nil, err
 	}
 	retries := s.Retries
 	if retries == 0 {

@@ -69,7 +69,7 @@ resource "registry_artifact" "second" {
 }
 `, endpoint, firstURL, secondURL)
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{

@@ -46,22 +46,15 @@ func configureTransport(ctx context.Context, config registryProviderModel, tc *c
 	if diags.HasError() {
 		return diags
 	}
-	certKnown := !config.ClientCertificate.IsUnknown() && !config.ClientKey.IsUnknown()
-	switch {
-	case !certKnown:
-	case tc.ClientCertificate != "" && tc.ClientKey == "":
-		diags.AddAttributeError(path.Root("client_key"), "Missing client_key",
-			fmt.Sprintf("client_certificate is set (%s) but its private key is not: set the provider's \"client_key\" attribute or the %s environment variable, or remove the certificate.",
-				settingSource(config.ClientCertificate, envClientCertificate), envClientKey))
-	case tc.ClientCertificate == "" && tc.ClientKey != "":
-		diags.AddAttributeError(path.Root("client_certificate"), "Missing client_certificate",
-			fmt.Sprintf("client_key is set (%s) but its certificate is not: set the provider's \"client_certificate\" attribute or the %s environment variable, or remove the key.",
-				settingSource(config.ClientKey, envClientKey), envClientCertificate))
-	case tc.ClientCertificate != "":
-		if _, err := client.ParseKeyPair(tc.ClientCertificate, tc.ClientKey); err != nil {
-			diags.AddAttributeError(path.Root("client_key"), "Invalid client_key",
-				fmt.Sprintf("%s: check that client_key (%s) is the key of client_certificate (%s).", err,
-					settingSource(config.ClientKey, envClientKey), settingSource(config.ClientCertificate, envClientCertificate)))
+	if !config.ClientCertificate.IsUnknown() && !config.ClientKey.IsUnknown() {
+		pair := clientCertificatePair(config, tc.ClientCertificate, tc.ClientKey)
+		diags.Append(pair...)
+		if !pair.HasError() && tc.ClientCertificate != "" {
+			if _, err := client.ParseKeyPair(tc.ClientCertificate, tc.ClientKey); err != nil {
+				diags.AddAttributeError(path.Root("client_key"), "Invalid client_key",
+					fmt.Sprintf("%s: check that client_key (%s) is the key of client_certificate (%s).", err,
+						settingSource(config.ClientKey, envClientKey), settingSource(config.ClientCertificate, envClientCertificate)))
+			}
 		}
 	}
 

@@ -294,6 +294,7 @@ func (r *StorageResource) Create(ctx context.Context, req resource.CreateRequest
 	// the bucket as tainted and replaces it on the next apply, instead of
 	// losing track of it.
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setStorageIdentity(ctx, resp.Identity, name)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -331,6 +332,8 @@ func (r *StorageResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	name := state.ID.ValueString()
+	// Also gives state written before identities existed its identity.
+	resp.Diagnostics.Append(setStorageIdentity(ctx, resp.Identity, name)...)
 	b := r.s3Bucket(ctx, name, &resp.Diagnostics)
 	if b == nil {
 		return
@@ -408,6 +411,7 @@ func (r *StorageResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setStorageIdentity(ctx, resp.Identity, name)...)
 }
 
 func (r *StorageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -470,10 +474,14 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// ImportState imports a bucket by its name. The settings are read from the
-// bucket; force_destroy and verify_access take their defaults.
+// ImportState imports a bucket by its name (the import ID or the identity's
+// bucket). The settings are read from the bucket; force_destroy and verify_access take their defaults.
 func (r *StorageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	name := req.ID
+	name, diags := storageImportName(ctx, req)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if err := s3bucket.ValidateName(name); err != nil {
 		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("The import ID is the bucket's name: %v", err))
 		return

@@ -2,8 +2,10 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
@@ -11,7 +13,18 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
-var _ ephemeral.EphemeralResourceWithConfigure = (*TokenEphemeralResource)(nil)
+var (
+	_ ephemeral.EphemeralResourceWithConfigure = (*TokenEphemeralResource)(nil)
+	_ ephemeral.EphemeralResourceWithRenew     = (*TokenEphemeralResource)(nil)
+)
+
+// minTokenLife is how long a token that Open hands out lives at least
+// (half the registry's token lifetime when that is shorter): a token that
+// the provider holds and that expires sooner is replaced first.
+const minTokenLife = 5 * time.Minute
+
+// privateExpiry is the private state key of the token's expiry, for Renew.
+const privateExpiry = "expires_at"
 
 // NewTokenEphemeralResource returns the ephemeral resource registry_token.
 func NewTokenEphemeralResource() ephemeral.EphemeralResource {
@@ -41,7 +54,14 @@ func (r *TokenEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaReq
 			"As an ephemeral resource (Terraform 1.10 or newer) it is never stored in a plan or state file; " +
 			"it can be referenced only where ephemeral values are allowed: provider configurations, other " +
 			"ephemeral resources, `locals`, ephemeral variables and outputs of child modules, provisioner " +
-			"and connection blocks, and write-only attributes.",
+			"and connection blocks, and write-only attributes.\n\n" +
+			"When the token says when it expires (a JWT's `exp` claim, or the `exp_ns` of this project's registry), " +
+			"the token handed out lives at least " + fmt.Sprintf("%g", minTokenLife.Minutes()) + " minutes, or half the " +
+			"registry's token lifetime when that is shorter (the provider authenticates again first when the token it " +
+			"holds expires sooner), and Terraform is asked to renew the " +
+			"resource shortly before the expiry. The registry API cannot extend a token, and Terraform keeps an ephemeral " +
+			"value for the whole run, so the renewal warns that the token is about to expire: an operation that outlives " +
+			"the token leaves what it was handed to with a refused token.",
 		Attributes: map[string]schema.Attribute{
 			"token": schema.StringAttribute{
 				MarkdownDescription: "The token the provider uses: as `PUT /authenticate` returned it (for example " +
@@ -105,7 +125,7 @@ func (r *TokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenReq
 				"attributes (or the %s and %s environment variables), or a ready \"token\" (or %s).", envUsername, envPassword, envToken))
 		return
 	}
-	token, err := c.Token(ctx)
+	token, expiry, err := c.TokenValidFor(ctx, minTokenLife)
 	if err != nil {
 		resp.Diagnostics.AddError(
 			"Cannot obtain a registry token",
@@ -120,4 +140,39 @@ func (r *TokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenReq
 		model.Token = types.StringValue(token)
 	}
 	resp.Diagnostics.Append(resp.Result.Set(ctx, &model)...)
+	if !expiry.IsZero() {
+		resp.RenewAt = renewAt(expiry, time.Now())
+		b, err := json.Marshal(expiry.Format(time.RFC3339Nano))
+		if err == nil {
+			resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateExpiry, b)...)
+		}
+	}
+}
+
+// renewAt is shortly before expiry: a tenth of the remaining life, at most
+// a minute, for the latency of the calls made with the token.
+func renewAt(expiry, now time.Time) time.Time {
+	return expiry.Add(-min(time.Minute, expiry.Sub(now)/10))
+}
+
+// Renew runs when the token is about to expire while Terraform still uses
+// it. A registry token cannot be extended, and the protocol keeps the value
+// that Open returned, so Renew says when the token expires and what to do.
+func (r *TokenEphemeralResource) Renew(ctx context.Context, req ephemeral.RenewRequest, resp *ephemeral.RenewResponse) {
+	b, diags := req.Private.GetKey(ctx, privateExpiry)
+	resp.Diagnostics.Append(diags...)
+	var raw string
+	if len(b) == 0 || json.Unmarshal(b, &raw) != nil {
+		return
+	}
+	expiry, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil {
+		return
+	}
+	resp.Diagnostics.AddWarning("Registry token about to expire",
+		fmt.Sprintf("The registry token that registry_token handed out expires at %s (in %s), while this Terraform run still "+
+			"uses it. The registry API cannot extend a token, and Terraform keeps an ephemeral value for the whole run, so "+
+			"providers, provisioners or scripts given this token are refused after that time. Split the run into shorter "+
+			"ones, or ask the registry's operators for a longer token lifetime (TOKEN_TTL of this project's registry server).",
+			expiry.UTC().Format(time.RFC3339), time.Until(expiry).Round(time.Second)))
 }

@@ -34,7 +34,7 @@ resource "registry_artifact" "bert" {
 
 	// The summary alone tells the cases apart; that the text never says
 	// "not found" is checked by TestTrustReadDiagnosticUnroutedHTML404.
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
