@@ -33,7 +33,9 @@ func (c *generationCache) get(maxAge time.Duration, read func() (int64, error)) 
 	if err != nil {
 		return c.gen.Load(), err
 	}
-	c.note(n.(int64))
+	if gen, ok := n.(int64); ok {
+		c.note(gen)
+	}
 	return c.gen.Load(), nil
 }
 
