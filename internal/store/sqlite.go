@@ -208,8 +208,10 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 // authenticated GET's CPU when it ran on every request.
 func (s *SQLite) Generation(ctx context.Context, maxAge time.Duration) (int64, error) {
 	return s.gen.get(maxAge, func() (int64, error) {
+		// Shared by concurrent token checks: one caller giving up must not
+		// fail the others.
 		var gen int64
-		err := s.generation.QueryRowContext(ctx).Scan(&gen)
+		err := s.generation.QueryRowContext(context.WithoutCancel(ctx)).Scan(&gen)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, nil
 		}
