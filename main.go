@@ -31,8 +31,9 @@ func main() {
 	}
 
 	if !debug {
-		go exitWhenParentGone(os.Getppid(), os.Getppid, time.Second, func() {
-			log.Printf("Terraform (process %d), which started this provider, is gone; exiting", os.Getppid())
+		terraform := os.Getppid()
+		go exitWhenParentGone(terraform, os.Getppid, time.Second, func() {
+			log.Printf("Terraform (process %d), which started this provider, is gone; exiting", terraform)
 			os.Exit(1)
 		})
 	}
