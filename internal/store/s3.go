@@ -961,12 +961,30 @@ func (s *S3) Reset(ctx context.Context) error {
 		}
 		// Another reset raised it first: raise it past that one.
 	}
-	err := s.deleteStored(ctx)
+	err := s.deleteStoredRetrying(ctx)
 	// This reset deletes nothing more, even when it failed: clear the mark,
 	// unless a later reset has taken the object over meanwhile (it clears
 	// the mark when it ends).
 	if _, cerr := s.writeReset(ctx, gen, false, etag); cerr != nil && !s3bucket.IsPreconditionFailed(cerr) {
 		err = errors.Join(err, cerr)
+	}
+	return err
+}
+
+// deleteStoredRetrying runs deleteStored again when a pass fails: deleting
+// is idempotent, and a pass can fail for a moment while creates write beside
+// it (a file-system-backed S3 server listing a folder that a concurrent
+// write changes), which must not fail the reset.
+func (s *S3) deleteStoredRetrying(ctx context.Context) error {
+	const passes = 3
+	var err error
+	for pass := range passes {
+		if pass > 0 {
+			time.Sleep(time.Duration(pass) * 100 * time.Millisecond)
+		}
+		if err = s.deleteStored(ctx); err == nil {
+			return nil
+		}
 	}
 	return err
 }
