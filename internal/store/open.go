@@ -36,6 +36,8 @@ type Opened struct {
 	// Failures lists the backends tried before the active one; non-empty
 	// means the registry runs degraded on a fallback.
 	Failures []Failure
+	// Blobs keeps the bundles of the active backend.
+	Blobs Blobs
 }
 
 // Open starts the backend the options ask for: S3 when UseS3, else SQLite
@@ -57,6 +59,9 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Opened, error) {
 		st, err := openOne(ctx, backend, o)
 		if err == nil {
 			res.Store = st
+			if backend == "memory" {
+				res.Blobs = NewMemoryBlobs()
+			}
 			log.Info(initMessage(st), "backend", backend)
 			if len(res.Failures) > 0 {
 				log.Error("storage fallback active: running on "+backend+" instead of "+res.Requested,

@@ -52,6 +52,11 @@ type Record struct {
 	// PendingRating marks an artifact stored by an asynchronous ingest
 	// whose rating is not done yet; the API answers 404 for it.
 	PendingRating bool
+	// Bundle is the stored bundle, nil when none is stored; then
+	// BundleNotStored says why (over the size cap, the source could not be
+	// fetched), never empty for an artifact whose ingest ended.
+	Bundle          *Bundle
+	BundleNotStored string
 }
 
 // ID is the record's artifact id, as the stores key it.

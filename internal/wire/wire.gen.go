@@ -83,6 +83,18 @@ type ArtifactAuditEntry struct {
 	User User   `json:"user"`
 }
 
+// ArtifactBundle The artifact bundle this registry stores and serves from download_url.
+type ArtifactBundle struct {
+	// Sha256 Lowercase hex SHA-256 of the stored bundle's bytes, as GET of download_url serves them.
+	Sha256 string `json:"sha256"`
+
+	// SizeBytes Size of the stored bundle in bytes.
+	SizeBytes int64 `json:"size_bytes"`
+
+	// StoredAt When the registry stored this bundle (RFC 3339, UTC).
+	StoredAt time.Time `json:"stored_at"`
+}
+
 // ArtifactCost Artifact Cost aggregates the total download size (in MB) required for the artifact, optionally including dependencies.
 type ArtifactCost map[string]ArtifactCostEntry
 
@@ -111,6 +123,12 @@ type ArtifactCostEntry struct {
 //
 // Example: {"download_url":"https://ec2-10-121-34-12/download/whisper-tiny","url":"https://huggingface.co/openai/whisper-tiny/tree/main"}
 type ArtifactData struct {
+	// Bundle The stored bundle. Present only in responses, and only when the registry holds the artifact's bundle.
+	Bundle *ArtifactBundle `json:"bundle,omitempty"`
+
+	// BundleNotStored Why the registry holds no bundle for this artifact (for example, larger than its size cap, or the source could not be fetched); download_url then redirects to the source url. Present only in responses, and only when no bundle is stored.
+	BundleNotStored string `json:"bundle_not_stored,omitempty"`
+
 	// DownloadURL Direct download link served by your server for retrieving the stored artifact bundle. Present only in responses.
 	DownloadURL string `json:"download_url,omitempty"`
 
