@@ -505,6 +505,7 @@ func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateReques
 		// to send. The plan compared a known pin with the stored digest
 		// already; one unknown then is compared now.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, id)...)
 		if why := plan.pinMismatch(); why != "" {
 			resp.Diagnostics.AddAttributeError(path.Root("expected_sha256"), pinMismatchSummary,
 				fmt.Sprintf("The %s %s (url %q) does not have the pinned content: %s. Run terraform apply again: the plan "+
