@@ -32,7 +32,7 @@ func TestArtifactResourceCreatePinned(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name        string
-		reg         registry
+		reg         *registry
 		wantError   bool
 		wantDeletes int32
 		wantState   bool
@@ -40,33 +40,33 @@ func TestArtifactResourceCreatePinned(t *testing.T) {
 	}{
 		{
 			name:      "stored bundle has the pinned digest",
-			reg:       registry{data: wire.ArtifactData{Bundle: &wire.ArtifactBundle{Sha256: pinned, SizeBytes: 5}}, createStatus: 201},
+			reg:       &registry{data: wire.ArtifactData{Bundle: &wire.ArtifactBundle{Sha256: pinned, SizeBytes: 5}}, createStatus: 201},
 			wantState: true,
 		},
 		{
 			name:        "stored bundle has another digest",
-			reg:         registry{data: wire.ArtifactData{Bundle: &wire.ArtifactBundle{Sha256: stored, SizeBytes: 5}}, createStatus: 201, deleteStatus: 200},
+			reg:         &registry{data: wire.ArtifactData{Bundle: &wire.ArtifactBundle{Sha256: stored, SizeBytes: 5}}, createStatus: 201, deleteStatus: 200},
 			wantError:   true,
 			wantDeletes: 1,
 			wantDetail:  []string{"SHA-256 " + stored + " (5 bytes)", "not the expected " + pinned, `id "42") was deleted again`, "nothing is left"},
 		},
 		{
 			name:        "no bundle stored, with the registry's reason",
-			reg:         registry{data: wire.ArtifactData{BundleNotStored: "larger than BUNDLE_MAX_BYTES"}, createStatus: 201, deleteStatus: 200},
+			reg:         &registry{data: wire.ArtifactData{BundleNotStored: "larger than BUNDLE_MAX_BYTES"}, createStatus: 201, deleteStatus: 200},
 			wantError:   true,
 			wantDeletes: 1,
 			wantDetail:  []string{`stores no bundle for it (the registry's reason: "larger than BUNDLE_MAX_BYTES")`, pinned, "deleted again"},
 		},
 		{
 			name:        "a registry that reports no bundles",
-			reg:         registry{createStatus: 201, deleteStatus: 200},
+			reg:         &registry{createStatus: 201, deleteStatus: 200},
 			wantError:   true,
 			wantDeletes: 1,
 			wantDetail:  []string{"reports no stored bundle", "needs a registry that reports", "deleted again"},
 		},
 		{
 			name:        "deleting the artifact again fails",
-			reg:         registry{data: wire.ArtifactData{Bundle: &wire.ArtifactBundle{Sha256: stored, SizeBytes: 5}}, createStatus: 201, deleteStatus: 400},
+			reg:         &registry{data: wire.ArtifactData{Bundle: &wire.ArtifactBundle{Sha256: stored, SizeBytes: 5}}, createStatus: 201, deleteStatus: 400},
 			wantError:   true,
 			wantDeletes: 1,
 			wantState:   true,
@@ -74,14 +74,14 @@ func TestArtifactResourceCreatePinned(t *testing.T) {
 		},
 		{
 			name: "adopted with adopt_existing: left alone",
-			reg: registry{data: wire.ArtifactData{Bundle: &wire.ArtifactBundle{Sha256: stored, SizeBytes: 5}}, createStatus: 409,
+			reg: &registry{data: wire.ArtifactData{Bundle: &wire.ArtifactBundle{Sha256: stored, SizeBytes: 5}}, createStatus: 409,
 				adoptExistingFlag: true},
 			wantError:  true,
 			wantDetail: []string{"already held", "adopt_existing", "left in the registry as it is", stored},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			reg := &tt.reg
+			reg := tt.reg
 			art := func() []byte {
 				a := wire.Artifact{Metadata: wire.ArtifactMetadata{Name: "x", ID: "42", Type: "model"}, Data: reg.data}
 				a.Data.URL, a.Data.DownloadURL = url, "http://registry/download/42"
