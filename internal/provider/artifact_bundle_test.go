@@ -72,11 +72,12 @@ func (b *bundleReports) wrap(h http.Handler) http.Handler {
 	})
 }
 
-// expectDrift is a plan check that the refresh found attribute of address
-// changed outside Terraform from before to after.
+// expectDrift is a plan check that the refresh found the string attribute
+// of address changed outside Terraform from *before to *after (pointers:
+// values an earlier step may record).
 type expectDrift struct {
 	address, attribute string
-	before, after      any
+	before, after      *string
 }
 
 func (e expectDrift) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
@@ -86,9 +87,9 @@ func (e expectDrift) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest
 		}
 		before, _ := rc.Change.Before.(map[string]any)
 		after, _ := rc.Change.After.(map[string]any)
-		if fmt.Sprint(before[e.attribute]) != fmt.Sprint(e.before) || fmt.Sprint(after[e.attribute]) != fmt.Sprint(e.after) {
-			resp.Error = fmt.Errorf("%s changed outside Terraform: %s %v -> %v, want %v -> %v",
-				e.address, e.attribute, before[e.attribute], after[e.attribute], e.before, e.after)
+		if before[e.attribute] != *e.before || after[e.attribute] != *e.after {
+			resp.Error = fmt.Errorf("%s changed outside Terraform: %s %v -> %v, want %s -> %s",
+				e.address, e.attribute, before[e.attribute], after[e.attribute], *e.before, *e.after)
 		}
 		return
 	}
@@ -107,12 +108,13 @@ func TestAccArtifactResource_bundlePin(t *testing.T) {
 	pinnedURL, _ := testAccURL("model")
 	unpinnedURL, _ := testAccURL("dataset")
 	missingURL, _ := testAccURL("code")
-	const (
+	const reason = "the bundle is larger than BUNDLE_MAX_BYTES (1048576 bytes)"
+	// Variables: the drift checks take their addresses.
+	var (
 		digestA = "a000000000000000000000000000000000000000000000000000000000000001"
 		digestB = "b000000000000000000000000000000000000000000000000000000000000002"
 		digestC = "c000000000000000000000000000000000000000000000000000000000000003"
 		digestD = "d000000000000000000000000000000000000000000000000000000000000004"
-		reason  = "the bundle is larger than BUNDLE_MAX_BYTES (1048576 bytes)"
 	)
 	reports.stored(pinnedURL, digestB, 11)
 	reports.stored(unpinnedURL, digestC, 22)
@@ -190,8 +192,8 @@ resource "registry_artifact" "missing" {
 						plancheck.ExpectResourceAction("registry_artifact.pinned", plancheck.ResourceActionDestroyBeforeCreate),
 						plancheck.ExpectResourceAction("registry_artifact.unpinned", plancheck.ResourceActionNoop),
 						plancheck.ExpectResourceAction("registry_artifact.missing", plancheck.ResourceActionNoop),
-						expectDrift{"registry_artifact.unpinned", "sha256", digestC, digestD},
-						expectDrift{"registry_artifact.pinned", "sha256", digestA, digestB},
+						expectDrift{"registry_artifact.unpinned", "sha256", &digestC, &digestD},
+						expectDrift{"registry_artifact.pinned", "sha256", &digestA, &digestB},
 					},
 				},
 				ExpectError: wrongPin,
