@@ -232,7 +232,10 @@ func TestAccFaults_applyConverges(t *testing.T) {
 			t.Cleanup(front.Close)
 
 			urls, want := faultURLs(6)
-			config := faultConfig(front.URL, "request_timeout = \"1s\"\n  max_retries = 4", true, urls)
+			config := faultConfig(front.URL, `request_timeout = "1s"
+  max_retries = 4
+  retry_wait_min = "50ms"
+  retry_wait_max = "200ms"`, true, urls)
 			resource.ParallelTest(t, convergesCase(t, reg, config, want))
 			// The apply authenticates once, then sends the six creates: the
 			// fifth request is one of them.
