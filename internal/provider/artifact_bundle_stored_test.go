@@ -118,6 +118,23 @@ func servesBundle(c *client.Client, address string, want *string) statecheck.Sta
 	})
 }
 
+// replayArtifactsConfig declares the code artifact, pinned to pin, and the
+// model whose bundles the replay serves.
+func replayArtifactsConfig(pin string) string {
+	return fmt.Sprintf(`
+resource "registry_artifact" "code" {
+  type            = "code"
+  url             = %q
+  expected_sha256 = %q
+}
+
+resource "registry_artifact" "model" {
+  type = "model"
+  url  = %q
+}
+`, replayCodeURL, pin, replayWhisperURL)
+}
+
 // TestAccArtifactResource_storedBundle runs testAccStoredBundle against the
 // stack's registry (SQLite); TestAccLambda runs it against the Lambda one.
 func TestAccArtifactResource_storedBundle(t *testing.T) {
@@ -149,18 +166,7 @@ func testAccStoredBundle(t *testing.T) {
 		}
 	}
 	tarball := digestOf(replayTarball(t))
-	config := fmt.Sprintf(`
-resource "registry_artifact" "code" {
-  type            = "code"
-  url             = %q
-  expected_sha256 = %q
-}
-
-resource "registry_artifact" "model" {
-  type = "model"
-  url  = %q
-}
-
+	config := replayArtifactsConfig(tarball) + fmt.Sprintf(`
 resource "registry_artifact" "unstored" {
   type = "dataset"
   url  = %q
@@ -170,7 +176,7 @@ data "registry_artifact" "model" {
   type = "model"
   id   = registry_artifact.model.id
 }
-`, replayCodeURL, tarball, replayWhisperURL, unstoredURL)
+`, unstoredURL)
 	sameDigest := statecheck.CompareValuePairs("registry_artifact.model", tfjsonpath.New("sha256"),
 		"data.registry_artifact.model", tfjsonpath.New("sha256"), compare.ValuesSame())
 	sameSize := statecheck.CompareValuePairs("registry_artifact.model", tfjsonpath.New("size_bytes"),
@@ -307,20 +313,7 @@ provider "registry" {
   password = %q
 }
 `, srv.url, defaultadmin.Name, srv.password)
-	config := func(pin string) string {
-		return provider + fmt.Sprintf(`
-resource "registry_artifact" "code" {
-  type            = "code"
-  url             = %q
-  expected_sha256 = %q
-}
-
-resource "registry_artifact" "model" {
-  type = "model"
-  url  = %q
-}
-`, replayCodeURL, pin, replayWhisperURL)
-	}
+	config := func(pin string) string { return provider + replayArtifactsConfig(pin) }
 	var codeID, modelID, codeSHA, modelSHA string
 	tampered := []byte("tampered bundle, written behind the registry's back\n")
 	newModelSHA := digestOf(tampered)
