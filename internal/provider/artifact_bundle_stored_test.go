@@ -101,8 +101,11 @@ func servesBundle(c *client.Client, address string, want *string) statecheck.Sta
 		url, _ := attrs["download_url"].(string)
 		sha, _ := attrs["sha256"].(string)
 		size, err := stateNumber(attrs["size_bytes"])
-		if url == "" || sha == "" || err != nil {
-			return fmt.Errorf("%s: download_url %q, sha256 %q, size_bytes %v (%v)", address, url, sha, attrs["size_bytes"], err)
+		if err != nil {
+			return fmt.Errorf("%s: size_bytes: %w", address, err)
+		}
+		if url == "" || sha == "" {
+			return fmt.Errorf("%s: download_url %q, sha256 %q: want both", address, url, sha)
 		}
 		body, err := downloadBundle(context.Background(), c, url)
 		if err != nil {
