@@ -51,6 +51,15 @@ func TestArtifactResourceCreatePinned(t *testing.T) {
 			wantDetail:  []string{"SHA-256 " + stored + " (5 bytes)", "not the expected " + pinned, `id "42") was deleted again`, "nothing is left"},
 		},
 		{
+			// A deferred ingest and rating (202): the artifact is checked once
+			// it appears, and deleted then.
+			name:        "accepted (202), then another digest",
+			reg:         &registry{data: wire.ArtifactData{Bundle: &wire.ArtifactBundle{Sha256: stored, SizeBytes: 5}}, createStatus: 202, deleteStatus: 200},
+			wantError:   true,
+			wantDeletes: 1,
+			wantDetail:  []string{"SHA-256 " + stored, "deleted again"},
+		},
+		{
 			name:        "no bundle stored, with the registry's reason",
 			reg:         &registry{data: wire.ArtifactData{BundleNotStored: "larger than BUNDLE_MAX_BYTES"}, createStatus: 201, deleteStatus: 200},
 			wantError:   true,
