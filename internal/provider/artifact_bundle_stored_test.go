@@ -233,7 +233,7 @@ func startBundleServer(t *testing.T, backend string) bundleServer {
 	teststack.Getenv(t, "TF_ACC", "acceptance tests run only with TF_ACC=1")
 	replay := teststack.Getenv(t, "UPSTREAM_REPLAY_URL", "the registry ingests from the upstream replay")
 	password := acctest.RandString(24)
-	env := []string{"HF_ENDPOINT=" + replay, "GITHUB_API_URL=" + replay, "REGISTRY_ADMIN_PASSWORD=" + password, "LOG_LEVEL=INFO"}
+	env := []string{"INGEST=1", "HF_ENDPOINT=" + replay, "GITHUB_API_URL=" + replay, "REGISTRY_ADMIN_PASSWORD=" + password, "LOG_LEVEL=INFO"}
 	srv := bundleServer{password: password}
 	switch backend {
 	case "sqlite":
@@ -285,7 +285,13 @@ func startBundleServer(t *testing.T, backend string) bundleServer {
 			}
 		}
 	}
-	srv.url = teststack.StartServer(t, "", env...).URL
+	proc := teststack.StartServer(t, "", env...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the %s registry server's output:\n%s", backend, proc.Output())
+		}
+	})
+	srv.url = proc.URL
 	return srv
 }
 
