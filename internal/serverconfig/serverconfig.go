@@ -38,6 +38,9 @@ type Env struct {
 	SQLiteURL       string `env:"SQLALCHEMY_DATABASE_URL" envDefault:"sqlite:///registry.db" doc:"{sqlite:///relative/path.db} or {sqlite:////absolute/path.db}"`
 	StorageFallback bool   `env:"STORAGE_FALLBACK" envDefault:"1" doc:"{0}: a backend that cannot start fails the start instead of falling back"`
 
+	BundleDir        string   `env:"BUNDLE_DIR" default:"{<database file>.bundles}" doc:"SQLite storage: the folder of the stored bundles, one sub-folder per artifact (created when missing)"`
+	BundlePresignTTL Duration `env:"BUNDLE_PRESIGN_TTL" envDefault:"5m" gt:"0" doc:"S3 storage: how long the presigned url that a download ({GET} of {download_url}) redirects to stays valid"`
+
 	Environment string   `env:"ENVIRONMENT" envDefault:"development" doc:"added to every log record and to {/health/components}"`
 	LogLevel    LogLevel `env:"LOG_LEVEL" envDefault:"INFO" want:"DEBUG, INFO, WARN (or WARNING) or ERROR (or CRITICAL)" doc:"{DEBUG}, {INFO}, {WARNING} or {ERROR} (JSON logs on stderr)"`
 
@@ -237,7 +240,7 @@ func (e Env) Lambda() bool { return e.LambdaRuntimeAPI != "" }
 func (e Env) Storage() store.Options {
 	return store.Options{
 		UseS3: e.UseS3, Bucket: e.S3BucketName, Region: e.AWSRegion,
-		UseSQLite: e.UseSQLite, SQLiteURL: e.SQLiteURL, Fallback: e.StorageFallback,
+		UseSQLite: e.UseSQLite, SQLiteURL: e.SQLiteURL, BundleDir: e.BundleDir, Fallback: e.StorageFallback,
 	}
 }
 
@@ -250,6 +253,7 @@ func (e Env) Server() server.Config {
 		PageSize:    e.PageSize,
 		MaxResults:  e.MaxQueryResults,
 		Environment: e.Environment,
+		PresignTTL:  time.Duration(e.BundlePresignTTL),
 		Limits: server.Limits{
 			MaxURLBytes: e.MaxURLBytes, MaxNameBytes: e.MaxNameBytes, MaxReadmeBytes: e.MaxReadmeBytes,
 			MaxRegexBytes: e.MaxRegexBytes, MaxQueries: e.MaxQueries, SearchTimeout: time.Duration(e.SearchTimeout),

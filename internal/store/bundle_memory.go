@@ -89,4 +89,3 @@ func (m *MemoryBlobs) reset() {
 type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
-
