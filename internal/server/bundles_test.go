@@ -20,6 +20,7 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
@@ -333,8 +334,7 @@ func TestDownloadWithoutBundleAndCost(t *testing.T) {
 	})
 }
 
-// Creating a record with a bundle takes a moment on S3; make sure the
-// blob folder of SQLite is beside the database by default.
+// SQLite keeps bundles in <database file>.bundles/<id>/ by default.
 func TestSQLiteBundleFolderBesideDatabase(t *testing.T) {
 	loc := newLocation(t, "sqlite")
 	h := newHarness(t, loc)
@@ -343,5 +343,44 @@ func TestSQLiteBundleFolderBesideDatabase(t *testing.T) {
 	b := storeBundle(t, h.st, id, []byte("bundle"))
 	if _, err := os.Stat(filepath.Join(filepath.Dir(loc.path), filepath.Base(loc.path)+".bundles", id, filepath.Base(b.Key))); err != nil {
 		t.Errorf("bundle not in <database>.bundles/<id>/: %v", err)
+	}
+}
+
+// The registry as a Lambda function redirects a download to a presigned
+// url of the bundle (its responses are size-limited), which serves the
+// stored bytes; deleting the artifact through it removes the bundle.
+func TestLambdaDownloadRedirectsToPresignedBundle(t *testing.T) {
+	lambda, _ := lambdaEndpoints(t)
+	bucket := teststack.Getenv(t, "REGISTRY_LAMBDA_BUCKET", "the test stores a bundle in the Lambda function's bucket")
+	st, err := store.OpenS3(context.Background(), teststack.VersitygwClient(t), bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := remote{t, lambda}
+	var tok string
+	r.do(http.MethodPut, "/authenticate", mustJSON(t, authBody(os.Getenv("REGISTRY_USERNAME"), os.Getenv("REGISTRY_PASSWORD"))), "").decode(t, &tok)
+	var a wire.Artifact
+	r.do(http.MethodPost, "/artifact/code", mustJSON(t, map[string]string{"url": "https://github.com/lambda/bundle-" + randomHex(t)}), tok).decode(t, &a)
+	id := string(a.Metadata.ID)
+	data := bundleBytes(7<<20, 6) // past Lambda's 6 MB response limit
+	b := storeBundle(t, st, id, data)
+
+	var got wire.Artifact
+	r.do(http.MethodGet, "/artifacts/code/"+id, nil, tok).decode(t, &got)
+	if got.Data.Bundle == nil || got.Data.Bundle.Sha256 != sha256Hex(data) {
+		t.Fatalf("data.bundle through the Lambda: %+v, want sha256 %s", got.Data.Bundle, sha256Hex(data))
+	}
+	res := r.do(http.MethodGet, "/download/"+id, nil, tok)
+	if res.status != http.StatusFound || res.header.Get("Registry-Bundle") != "presigned" {
+		t.Fatalf("download through the Lambda: %d %q, want 302 to a presigned url", res.status, res.header.Get("Registry-Bundle"))
+	}
+	if body := fetchURL(t, res.header.Get("Location"), ""); !bytes.Equal(body, data) {
+		t.Errorf("the presigned url served sha256 %s, want %s", sha256Hex(body), sha256Hex(data))
+	}
+	if res := r.do(http.MethodDelete, "/artifacts/code/"+id, nil, tok); res.status != http.StatusOK {
+		t.Fatalf("delete through the Lambda: %d", res.status)
+	}
+	if _, err := st.Blobs().Stat(context.Background(), b); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the bundle after the delete: %v, want gone", err)
 	}
 }
