@@ -31,7 +31,7 @@ type Env struct {
 	Addr string `env:"ADDR" default:"{127.0.0.1:8000}" doc:"listen address (host:port)"`
 	Port string `env:"PORT" doc:"port on 127.0.0.1, when {ADDR} is not set"`
 
-	UseS3           bool   `env:"USE_S3" envDefault:"0" doc:"{1}: S3 storage (one object per artifact at {artifacts/<id>/metadata.json})"`
+	UseS3           bool   `env:"USE_S3" envDefault:"0" doc:"{1}: S3 storage (per artifact {artifacts/<id>/metadata.json}, and its bundle under {artifacts/<id>/files/})"`
 	S3BucketName    string `env:"S3_BUCKET_NAME" doc:"required with {USE_S3=1}; created at start when missing and permitted"`
 	AWSRegion       string `env:"AWS_REGION" default:"SDK chain" doc:"S3 region; the endpoint and credentials come from the SDK's variables ({AWS_ENDPOINT_URL_S3}, {AWS_ACCESS_KEY_ID}, ...): with an endpoint set, path-style addressing and checksums \"when required\" (S3-compatible servers)"`
 	UseSQLite       bool   `env:"USE_SQLITE" envDefault:"0" doc:"{1}: SQLite storage (pure Go, no cgo)"`
