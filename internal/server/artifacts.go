@@ -137,13 +137,8 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, _ principal) 
 	if !ok {
 		return
 	}
-	rec, ok := s.lookup(w, r, typ, id)
+	rec, ok := s.lookupCurrent(w, r, typ, id)
 	if !ok {
-		return
-	}
-	rec, err := s.currentBundle(r.Context(), rec)
-	if err != nil {
-		s.storeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.toArtifact(r, rec))

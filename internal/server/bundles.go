@@ -60,6 +60,21 @@ func (s *Server) currentBundle(ctx context.Context, rec store.Record) (store.Rec
 	return rec, nil
 }
 
+// lookupCurrent is lookup with the record's bundle checked by
+// currentBundle: for the answers that report or serve the bundle.
+func (s *Server) lookupCurrent(w http.ResponseWriter, r *http.Request, typ, id string) (store.Record, bool) {
+	rec, ok := s.lookup(w, r, typ, id)
+	if !ok {
+		return rec, false
+	}
+	rec, err := s.currentBundle(r.Context(), rec)
+	if err != nil {
+		s.storeError(w, r, err)
+		return rec, false
+	}
+	return rec, true
+}
+
 // rehashBundle reads the blob of old again and records its digest, size
 // and version in id's record.
 func (s *Server) rehashBundle(ctx context.Context, id string, old store.Bundle) (store.Bundle, error) {
@@ -111,13 +126,8 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request, p princi
 	if !ok {
 		return
 	}
-	rec, ok := s.lookup(w, r, "", id)
+	rec, ok := s.lookupCurrent(w, r, "", id)
 	if !ok {
-		return
-	}
-	rec, err := s.currentBundle(r.Context(), rec)
-	if err != nil {
-		s.storeError(w, r, err)
 		return
 	}
 	s.audit(r, p, rec.Metadata, store.ActionDownload)

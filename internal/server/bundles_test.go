@@ -20,7 +20,6 @@ import (
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/defaultadmin"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
@@ -350,15 +349,7 @@ func TestSQLiteBundleFolderBesideDatabase(t *testing.T) {
 // url of the bundle (its responses are size-limited), which serves the
 // stored bytes; deleting the artifact through it removes the bundle.
 func TestLambdaDownloadRedirectsToPresignedBundle(t *testing.T) {
-	lambda, _ := lambdaEndpoints(t)
-	bucket := teststack.Getenv(t, "REGISTRY_LAMBDA_BUCKET", "the test stores a bundle in the Lambda function's bucket")
-	st, err := store.OpenS3(context.Background(), teststack.VersitygwClient(t), bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := remote{t, lambda}
-	var tok string
-	r.do(http.MethodPut, "/authenticate", mustJSON(t, authBody(os.Getenv("REGISTRY_USERNAME"), os.Getenv("REGISTRY_PASSWORD"))), "").decode(t, &tok)
+	r, st, tok := lambdaWithStore(t)
 	var a wire.Artifact
 	r.do(http.MethodPost, "/artifact/code", mustJSON(t, map[string]string{"url": "https://github.com/lambda/bundle-" + randomHex(t)}), tok).decode(t, &a)
 	id := string(a.Metadata.ID)
