@@ -50,12 +50,12 @@ type BlobInfo struct {
 // artifacts/<id>/files/ in the same bucket, SQLite in a folder beside the
 // database, memory in process memory.
 type Blobs interface {
-	// Put streams r into a new blob of artifact id, reading at most max
+	// Put streams r into a new blob of artifact id, reading at most limit
 	// bytes (ErrTooLarge past it) with bounded memory, and returns the
 	// bundle with its digest and size. A failed or interrupted Put leaves
 	// nothing that a reader sees; a completed one is seen only through a
 	// record that refers to it.
-	Put(ctx context.Context, id string, r io.Reader, max int64) (Bundle, error)
+	Put(ctx context.Context, id string, r io.Reader, limit int64) (Bundle, error)
 	// Open reads a stored blob; the result seeks, for Range requests
 	// (http.ServeContent). ErrNotFound when it is gone.
 	Open(ctx context.Context, b Bundle) (io.ReadSeekCloser, error)
@@ -78,19 +78,19 @@ func blobName(now time.Time) string {
 }
 
 // capReader is what every Put reads: it hashes and counts the bytes, and
-// fails with ErrTooLarge once more than max came, or with ctx's error
+// fails with ErrTooLarge once more than limit came, or with ctx's error
 // once ctx ends (a client gone, a deadline), so that no backend reads a
 // source past its cap or its deadline.
 type capReader struct {
-	ctx context.Context
-	r   io.Reader
-	max int64
-	n   int64
-	h   hash.Hash
+	ctx   context.Context
+	r     io.Reader
+	limit int64
+	n     int64
+	h     hash.Hash
 }
 
-func newCapReader(ctx context.Context, r io.Reader, max int64) *capReader {
-	return &capReader{ctx: ctx, r: r, max: max, h: sha256.New()}
+func newCapReader(ctx context.Context, r io.Reader, limit int64) *capReader {
+	return &capReader{ctx: ctx, r: r, limit: limit, h: sha256.New()}
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
@@ -106,8 +106,8 @@ func (c *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// over reports whether more than max bytes came.
-func (c *capReader) over() bool { return c.n > c.max }
+// over reports whether more than limit bytes came.
+func (c *capReader) over() bool { return c.n > c.limit }
 
 // bundle is what was read, as a Bundle without its key and version.
 func (c *capReader) bundle(storedAt time.Time) Bundle {

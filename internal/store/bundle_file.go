@@ -69,7 +69,7 @@ func (f *FileBlobs) removeStaleTemps() error {
 	return nil
 }
 
-func (f *FileBlobs) Put(ctx context.Context, id string, r io.Reader, max int64) (Bundle, error) {
+func (f *FileBlobs) Put(ctx context.Context, id string, r io.Reader, limit int64) (Bundle, error) {
 	if !artifact.ValidID(id) {
 		return Bundle{}, fmt.Errorf("artifact id %q cannot name a bundle folder", id)
 	}
@@ -81,7 +81,7 @@ func (f *FileBlobs) Put(ctx context.Context, id string, r io.Reader, max int64) 
 	if err != nil {
 		return Bundle{}, err
 	}
-	cr := newCapReader(ctx, r, max)
+	cr := newCapReader(ctx, r, limit)
 	_, err = io.Copy(tmp, cr)
 	if err == nil {
 		err = tmp.Sync()
@@ -162,7 +162,7 @@ func (f *FileBlobs) Stat(_ context.Context, b Bundle) (BlobInfo, error) {
 	return BlobInfo{Size: info.Size(), Version: fileVersion(info)}, nil
 }
 
-// Presign: files are served by the server itself.
+// Presign returns "": files are served by the server itself.
 func (f *FileBlobs) Presign(context.Context, Bundle, time.Duration) (string, error) { return "", nil }
 
 func (f *FileBlobs) Delete(_ context.Context, b Bundle) error {

@@ -21,9 +21,9 @@ func NewMemoryBlobs() *MemoryBlobs {
 	return &MemoryBlobs{blobs: map[string][]byte{}, now: time.Now}
 }
 
-func (m *MemoryBlobs) Put(ctx context.Context, id string, r io.Reader, max int64) (Bundle, error) {
+func (m *MemoryBlobs) Put(ctx context.Context, id string, r io.Reader, limit int64) (Bundle, error) {
 	var buf bytes.Buffer
-	cr := newCapReader(ctx, r, max)
+	cr := newCapReader(ctx, r, limit)
 	if _, err := io.Copy(&buf, cr); err != nil {
 		if cr.over() {
 			return Bundle{}, ErrTooLarge
@@ -58,7 +58,7 @@ func (m *MemoryBlobs) Stat(_ context.Context, b Bundle) (BlobInfo, error) {
 	return BlobInfo{Size: int64(len(data)), Version: b.Version}, nil
 }
 
-// Presign: memory blobs are served only by the server itself.
+// Presign returns "": memory blobs are served only by the server itself.
 func (m *MemoryBlobs) Presign(context.Context, Bundle, time.Duration) (string, error) { return "", nil }
 
 func (m *MemoryBlobs) Delete(_ context.Context, b Bundle) error {

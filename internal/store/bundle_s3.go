@@ -25,7 +25,7 @@ import (
 type S3Blobs struct {
 	client  *s3.Client
 	bucket  string
-	up      *manager.Uploader
+	up      *manager.Uploader //nolint:staticcheck // SA1019: see newS3Blobs.
 	presign *s3.PresignClient
 	now     func() time.Time
 }
@@ -49,10 +49,10 @@ func newS3Blobs(client *s3.Client, bucket string, now func() time.Time) *S3Blobs
 // filesPrefix is where the blobs of artifact id live.
 func filesPrefix(id string) string { return s3bucket.ArtifactsPrefix + id + s3FilesDir }
 
-func (b *S3Blobs) Put(ctx context.Context, id string, r io.Reader, max int64) (Bundle, error) {
+func (b *S3Blobs) Put(ctx context.Context, id string, r io.Reader, limit int64) (Bundle, error) {
 	now := b.now()
 	key := filesPrefix(id) + blobName(now)
-	cr := newCapReader(ctx, r, max)
+	cr := newCapReader(ctx, r, limit)
 	//nolint:staticcheck // SA1019: see newS3Blobs.
 	out, err := b.up.Upload(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(b.bucket), Key: aws.String(key), Body: cr, ContentType: aws.String("application/octet-stream"),
