@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
@@ -164,5 +165,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request, p princi
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("ETag", `"`+b.SHA256+`"`)
 	h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
-	http.ServeContent(w, r, "", b.StoredAt, f)
+	// No Last-Modified: a bundle replaced out of band keeps its StoredAt,
+	// so only the ETag (its digest) tells versions apart.
+	http.ServeContent(w, r, "", time.Time{}, f)
 }
