@@ -36,7 +36,7 @@ func (s *Server) currentBundle(ctx context.Context, rec store.Record) (store.Rec
 	if b == nil {
 		return rec, nil
 	}
-	info, err := s.blobs.Stat(ctx, *b)
+	info, err := s.cfg.Storage.Blobs.Stat(ctx, *b)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.log.Warn("a stored bundle is missing: it was removed outside the registry", "artifact_id", rec.ID(), "key", b.Key)
@@ -81,11 +81,11 @@ func (s *Server) lookupCurrent(w http.ResponseWriter, r *http.Request, typ, id s
 func (s *Server) rehashBundle(ctx context.Context, id string, old store.Bundle) (store.Bundle, error) {
 	const attempts = 3
 	for range attempts {
-		before, err := s.blobs.Stat(ctx, old)
+		before, err := s.cfg.Storage.Blobs.Stat(ctx, old)
 		if err != nil {
 			return store.Bundle{}, err
 		}
-		f, err := s.blobs.Open(ctx, old)
+		f, err := s.cfg.Storage.Blobs.Open(ctx, old)
 		if err != nil {
 			return store.Bundle{}, err
 		}
@@ -94,7 +94,7 @@ func (s *Server) rehashBundle(ctx context.Context, id string, old store.Bundle) 
 		if err = errors.Join(err, f.Close()); err != nil {
 			return store.Bundle{}, err
 		}
-		after, err := s.blobs.Stat(ctx, old)
+		after, err := s.cfg.Storage.Blobs.Stat(ctx, old)
 		if err != nil {
 			return store.Bundle{}, err
 		}
@@ -138,7 +138,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request, p princi
 		http.Redirect(w, r, rec.URL, http.StatusFound)
 		return
 	}
-	presigned, err := s.blobs.Presign(r.Context(), *b, s.cfg.PresignTTL)
+	presigned, err := s.cfg.Storage.Blobs.Presign(r.Context(), *b, s.cfg.PresignTTL)
 	if err != nil {
 		s.storeError(w, r, err)
 		return
@@ -149,7 +149,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request, p princi
 		http.Redirect(w, r, presigned, http.StatusFound)
 		return
 	}
-	f, err := s.blobs.Open(r.Context(), *b)
+	f, err := s.cfg.Storage.Blobs.Open(r.Context(), *b)
 	if err != nil {
 		s.storeError(w, r, err)
 		return

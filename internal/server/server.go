@@ -78,7 +78,6 @@ type Config struct {
 type Server struct {
 	cfg       Config
 	store     store.Store
-	blobs     store.Blobs
 	rehash    singleflight.Group // re-hashes of bundles changed out of band, by key
 	users     map[string]user
 	dummyHash []byte
@@ -98,6 +97,11 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Storage == nil || cfg.Storage.Store == nil {
 		return nil, errors.New("server: no storage")
+	}
+	if cfg.Storage.Blobs == nil { // an Opened made by hand (tests): the store's own
+		opened := *cfg.Storage
+		opened.Blobs = opened.Store.Blobs()
+		cfg.Storage = &opened
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -133,7 +137,6 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:       cfg,
 		store:     visibleStore{cfg.Storage.Store},
-		blobs:     cfg.Storage.Blobs,
 		users:     users,
 		dummyHash: dummy,
 		tokens:    tokens,
@@ -143,9 +146,6 @@ func New(cfg Config) (*Server, error) {
 		throttle:  newThrottler(cfg.Throttle),
 		log:       cfg.Logger,
 		started:   cfg.Now(),
-	}
-	if s.blobs == nil { // an Opened made by hand (tests)
-		s.blobs = cfg.Storage.Store.Blobs()
 	}
 	if err := s.startTrust(); err != nil {
 		return nil, err
