@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -188,6 +189,28 @@ func TestDownloadRedirectsToPresignedBundleOnS3(t *testing.T) {
 	if want := "artifacts/" + id + "/files/"; len(b.Key) <= len(want) || b.Key[:len(want)] != want {
 		t.Errorf("bundle key %q, want under %s as the guide lays the bucket out", b.Key, want)
 	}
+	// metadata.json keeps the guide's fields and names the bundle in data.
+	out, err := loc.client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(loc.bucket), Key: aws.String(store.MetadataKey(id))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Data struct {
+			URL    string           `json:"url"`
+			HFData []map[string]any `json:"hf_data"`
+			Bundle map[string]any   `json:"bundle"`
+		} `json:"data"`
+		CreatedAt string `json:"created_at"`
+		CreatedBy string `json:"created_by"`
+	}
+	err = json.NewDecoder(out.Body).Decode(&doc)
+	out.Body.Close()
+	if err != nil || doc.Data.URL == "" || doc.Data.HFData == nil || doc.CreatedAt == "" || doc.CreatedBy != defaultadmin.Name {
+		t.Errorf("metadata.json lost the guide's fields: %+v %v", doc, err)
+	}
+	if bb := doc.Data.Bundle; bb["sha256"] != sha256Hex(data) || bb["size_bytes"] != float64(len(data)) || bb["key"] != b.Key || bb["stored_at"] == nil {
+		t.Errorf("data.bundle in metadata.json = %v, want sha256, size_bytes, stored_at and key", bb)
+	}
 
 	res := h.download(tok, id)
 	readBody(t, res)
@@ -205,9 +228,9 @@ func TestDownloadRedirectsToPresignedBundleOnS3(t *testing.T) {
 	if res := h.do(http.MethodDelete, "/artifacts/dataset/"+id, nil, tok); res.status != http.StatusOK {
 		t.Fatalf("delete: %d", res.status)
 	}
-	out, err := loc.client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(loc.bucket), Prefix: aws.String("artifacts/" + id + "/")})
-	if err != nil || len(out.Contents) != 0 {
-		t.Errorf("objects left under artifacts/%s/ after the delete: %d (%v)", id, len(out.Contents), err)
+	left, err := loc.client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(loc.bucket), Prefix: aws.String("artifacts/" + id + "/")})
+	if err != nil || len(left.Contents) != 0 {
+		t.Errorf("objects left under artifacts/%s/ after the delete: %v (%v)", id, left, err)
 	}
 }
 
