@@ -254,7 +254,9 @@ func insertAudit(ctx context.Context, tx *sql.Tx, id string, e wire.ArtifactAudi
 }
 
 func (s *SQLite) Backend() string  { return "sqlite" }
-func (s *SQLite) Describe() string { return "SQLite database " + s.path }
+func (s *SQLite) Describe() string {
+	return "SQLite database " + s.path + " with its bundles in " + s.blobs.dir
+}
 
 func isUniqueViolation(err error) bool {
 	var se *sqlite.Error
