@@ -253,7 +253,7 @@ func insertAudit(ctx context.Context, tx *sql.Tx, id string, e wire.ArtifactAudi
 	return err
 }
 
-func (s *SQLite) Backend() string  { return "sqlite" }
+func (s *SQLite) Backend() string { return "sqlite" }
 func (s *SQLite) Describe() string {
 	return "SQLite database " + s.path + " with its bundles in " + s.blobs.dir
 }
