@@ -398,3 +398,29 @@ func TestLambdaDownloadRedirectsToPresignedBundle(t *testing.T) {
 		t.Errorf("the bundle after the delete: %v, want gone", err)
 	}
 }
+
+// The plan path stays cheap on S3: a GET of an artifact costs one read of
+// its metadata, plus one HEAD of its bundle when it has one.
+func TestS3BundleCheckCostsOneHead(t *testing.T) {
+	loc := newLocation(t, "s3")
+	var calls s3Calls
+	loc.client = countingClient(loc.client, &calls)
+	h := newHarness(t, loc)
+	tok := h.login(defaultadmin.Name, adminPassword)
+	plain := string(h.create(tok, "code", "https://github.com/org/plain").Metadata.ID)
+	bundled := string(h.create(tok, "code", "https://github.com/org/bundled").Metadata.ID)
+	storeBundle(t, h.st, bundled, []byte("a small bundle"))
+
+	for id, heads := range map[string]int{plain: 0, bundled: 1} {
+		calls.reset()
+		if res := h.do(http.MethodGet, "/artifacts/code/"+id, nil, tok); res.status != http.StatusOK {
+			t.Fatalf("GET %s: %d", id, res.status)
+		}
+		if got := calls.get("GetObject"); got != 1 {
+			t.Errorf("GET %s: %d object reads, want 1 (the metadata)", id, got)
+		}
+		if got := calls.get("HeadObject"); got != heads {
+			t.Errorf("GET %s: %d HEADs, want %d", id, got, heads)
+		}
+	}
+}
