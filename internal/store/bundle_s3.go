@@ -17,8 +17,9 @@ import (
 // S3Blobs keeps bundles in the store's bucket at
 // artifacts/<id>/files/<blob name>, as the guide lays the bucket out. A
 // Put streams through the SDK's upload manager: one PUT for a small
-// bundle, else a multipart upload holding at most s3UploadParts parts of
-// s3PartSize in memory, aborted when the source fails or passes the cap;
+// bundle, else a multipart upload sending s3UploadParts parts of
+// s3PartSize at once (holding one more in memory, the one being read),
+// aborted when the source fails or passes the cap;
 // either way the object exists only once it is complete. (An upload cut
 // short by a crash leaves parts that no reader sees; a lifecycle rule that
 // aborts incomplete multipart uploads removes them.)
@@ -32,8 +33,8 @@ type S3Blobs struct {
 
 const (
 	s3FilesDir = "/files/"
-	// s3PartSize and s3UploadParts bound a Put's memory: about their
-	// product, whatever the bundle's size.
+	// s3PartSize and s3UploadParts bound a Put's memory: (s3UploadParts+1)
+	// parts of s3PartSize (32 MiB), whatever the bundle's size.
 	s3PartSize    = 8 << 20
 	s3UploadParts = 3
 )
