@@ -43,6 +43,9 @@ func newS3Blobs(client *s3.Client, bucket string, now func() time.Time) *S3Blobs
 	//nolint:staticcheck // SA1019: its successor, feature/s3/transfermanager, is not stable (v0) yet; the upload manager is kept and maintained.
 	up := manager.NewUploader(client, func(u *manager.Uploader) {
 		u.PartSize, u.Concurrency = s3PartSize, s3UploadParts
+		// As the client: checksums "when required" on S3-compatible servers
+		// (s3bucket.NewClient), which the uploader would add otherwise.
+		u.RequestChecksumCalculation = client.Options().RequestChecksumCalculation
 	})
 	return &S3Blobs{client: client, bucket: bucket, up: up, presign: s3.NewPresignClient(client), now: now}
 }
