@@ -11,8 +11,11 @@
 //     header is the offset of the next page and is sent only when more
 //     results follow (absent on the last page).
 //   - download_url is <scheme>://<host of the request>/download/<id>;
-//     GET there (authenticated) records a DOWNLOAD audit entry and redirects
-//     to the source url, since this server stores no bundles.
+//     GET there (authenticated) records a DOWNLOAD audit entry.
+//   - Ingest (with IngestConfig.Ingest, as registry-server runs): a create
+//     fetches the artifact's facts and bundle before it answers, and a
+//     failed fetch still registers the artifact, saying why in
+//     bundle_not_stored; see ingest.go.
 //   - Rating, cost, lineage and license-check: see trust.go (the rating
 //     pipeline), trust_endpoints.go (their handlers) and RATING.md;
 //     the package confusion audit answers 501 with a JSON error.
@@ -64,6 +67,8 @@ type Config struct {
 	Now func() time.Time
 	// TrustConfig: upstreams and rating mode (trust.go).
 	TrustConfig
+	// IngestConfig: what a create fetches and keeps (ingest.go).
+	IngestConfig
 }
 
 // Server answers the registry API.
