@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,8 +38,10 @@ func hfFile(w http.ResponseWriter, p string) bool {
 	if !ok || !listed(kind, repo, file) {
 		return false
 	}
+	body := Synthetic(repo, file)
 	w.Header().Set("Content-Type", "application/octet-stream")
-	_, _ = w.Write([]byte(Synthetic(repo, file)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write([]byte(body))
 	return true
 }
 
@@ -73,8 +76,10 @@ func gitHubBundle(w http.ResponseWriter, r *http.Request, p string) bool {
 		if !ok || !recordedRepo(repo) {
 			return false
 		}
+		body := GitHubTarball(repo)
 		w.Header().Set("Content-Type", "application/x-gzip")
-		_, _ = w.Write(GitHubTarball(repo))
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
 		return true
 	}
 	rest := strings.TrimPrefix(p, "/repos/")

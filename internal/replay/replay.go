@@ -34,6 +34,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -80,6 +81,7 @@ func Handler() http.Handler {
 		}
 		w.Header().Set("Content-Type", contentType)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.Write(body) //nolint:gosec // G705: the body is an embedded recording, not request input
 	})
 }
