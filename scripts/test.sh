@@ -103,11 +103,17 @@ mkdir -p "$LOGS"
 # which has every feature; the provider's acceptance tests again under the
 # oldest supported Terraform (the machine's, also the one the examples, docs
 # and quickstart steps below use) and under OpenTofu, except those whose
-# subject does not depend on the CLI: the registry as a Lambda function and
-# the provider's retries under injected faults. -parallel 4: the provider's
-# tests that run in parallel (resource.ParallelTest) overlap their terraform
-# processes' waits.
-cli_independent='^TestAccLambda$|^TestAccFaults_'
+# subject is the registry or the provider's HTTP client rather than what the
+# CLI does with the provider: the registry as a Lambda function, faults,
+# flapping and other registries, the transport (TLS, proxy, headers), the
+# client's authentication, S3 servers other than versitygw, paging and the
+# asynchronous rating. -parallel 4: the provider's tests that run in
+# parallel (resource.ParallelTest) overlap their terraform processes' waits.
+cli_independent='^TestAccLambda$|^TestAccFaults_|^TestAccFlappingStore_|^TestAccOtherRegistry_|^TestAccSparseRegistry_'
+cli_independent+='|^TestAccTransport_|^TestAccTrustDataSources_|^TestAccArtifactsDataSource_pagination$'
+cli_independent+='|^TestAccProvider_(reauthenticatesWhenTheTokenExpires|wrongPassword|wrongPasswordAuthenticatesOnce|token|noCredentials)$'
+cli_independent+='|^TestAccStorageResource_(moto|motoSettings|verifyAccessDenied)$'
+cli_independent+='|^TestAccArtifactResource_ratingAsync$|^TestAccModelRatingDataSource_deferredRating$'
 export TF_ACC=1
 step "go test (TF_ACC=1, $(cli_version "$terraform_newest"))"
 TF_ACC_TERRAFORM_PATH=$terraform_newest \
@@ -140,8 +146,8 @@ for target in FuzzRequests FuzzRegex; do
   echo "$target: $(grep -E '^fuzz: elapsed' "$flog" | tail -n 1)"
 done
 
-step "benchmarks (smoke: each runs a few iterations)"
-go test -run '^$' -bench . -benchtime 20x ./internal/... >"$LOGS/bench.log" 2>&1 || { cat "$LOGS/bench.log"; exit 1; }
+step "benchmarks (smoke: each runs a few iterations, at its smallest size)"
+go test -short -run '^$' -bench . -benchtime 20x ./internal/... >"$LOGS/bench.log" 2>&1 || { cat "$LOGS/bench.log"; exit 1; }
 grep -E '^(Benchmark|ok|FAIL)' "$LOGS/bench.log"
 
 step "scale benchmark (smoke: 20 artifacts on SQLite and on S3; make bench runs 1,000)"

@@ -103,7 +103,7 @@ func (c *Client) CreateArtifact(ctx context.Context, artifactType, sourceURL str
 			c.logger.Debug(ctx, "create failed before the registry acted (lookup by url found nothing); sending it again",
 				map[string]any{"path": cl.path, "attempt": attempt + 1})
 		}
-		timer := time.NewTimer(backoff(defaultRetryWaitMin, defaultRetryWaitMax, attempt-1, nil))
+		timer := time.NewTimer(backoff(c.retryWaitMin, c.retryWaitMax, attempt-1, nil))
 		select {
 		case <-ctx.Done():
 			timer.Stop()

@@ -10,6 +10,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,11 +42,14 @@ const (
 	DefaultUserAgent  = "terraform-provider-registry"
 )
 
+// The waits between attempts (Config.RetryWaitMin and RetryWaitMax): 0.5 s
+// doubling up to 5 s, so that 20 retries wait at most about 90 s in all.
 const (
-	// The waits between attempts: 0.5 s doubling up to 5 s, so that 20
-	// retries wait at most about 90 s in all.
-	defaultRetryWaitMin = 500 * time.Millisecond
-	defaultRetryWaitMax = 5 * time.Second
+	DefaultRetryWaitMin = 500 * time.Millisecond
+	DefaultRetryWaitMax = 5 * time.Second
+)
+
+const (
 	// maxRetryAfter caps the wait a server may ask for with Retry-After, so
 	// that a misconfigured gateway cannot stall an apply for hours; the
 	// caller's context still bounds the total.
@@ -82,6 +86,10 @@ type Config struct {
 	// MaxRetries is the number of retries of an idempotent call after the
 	// first attempt; 0 means DefaultMaxRetries, a negative value disables retries.
 	MaxRetries int
+	// RetryWaitMin and RetryWaitMax bound the wait before a retry, which
+	// doubles from the first to the second (with jitter); 0 means
+	// DefaultRetryWaitMin and DefaultRetryWaitMax.
+	RetryWaitMin, RetryWaitMax time.Duration
 	// UserAgent is sent in the User-Agent header; empty means
 	// "terraform-provider-registry".
 	UserAgent string
@@ -112,8 +120,10 @@ type Client struct {
 	isAdmin   bool
 	userAgent string
 	logger    Logger
-	// createRetries bounds the re-sends of a create proven absent.
-	createRetries int
+	// createRetries bounds the re-sends of a create proven absent, which
+	// wait from retryWaitMin to retryWaitMax as the other retries do.
+	createRetries              int
+	retryWaitMin, retryWaitMax time.Duration
 	// authUnsupported: /authenticate answered 501, so the configured
 	// username and password are not used.
 	authUnsupported atomic.Bool
@@ -167,6 +177,10 @@ func New(cfg Config) (*Client, error) {
 	case retries < 0:
 		retries = 0
 	}
+	waitMin, waitMax := cmp.Or(cfg.RetryWaitMin, DefaultRetryWaitMin), cmp.Or(cfg.RetryWaitMax, DefaultRetryWaitMax)
+	if waitMin < 0 || waitMax < waitMin {
+		return nil, fmt.Errorf("retry waits from %s to %s: the first must be positive and not above the second", waitMin, waitMax)
+	}
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = DefaultUserAgent
@@ -211,8 +225,10 @@ func New(cfg Config) (*Client, error) {
 		// have returned.
 		clientCert:    cfg.Transport.ClientCertificate != "",
 		createRetries: retries,
-		retrying:      newRetryClient(&hc, retries, retryIdempotent),
-		once:          newRetryClient(&hc, retries, retryNotActed),
+		retryWaitMin:  waitMin,
+		retryWaitMax:  waitMax,
+		retrying:      newRetryClient(&hc, retries, waitMin, waitMax, retryIdempotent),
+		once:          newRetryClient(&hc, retries, waitMin, waitMax, retryNotActed),
 	}
 	c.addSecretLocked(cfg.Password)
 	c.addSecretLocked(cfg.Token)
@@ -258,11 +274,11 @@ func ParseEndpoint(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-func newRetryClient(hc *http.Client, retries int, policy retryablehttp.CheckRetry) *retryablehttp.Client {
+func newRetryClient(hc *http.Client, retries int, waitMin, waitMax time.Duration, policy retryablehttp.CheckRetry) *retryablehttp.Client {
 	return &retryablehttp.Client{
 		HTTPClient:   hc,
-		RetryWaitMin: defaultRetryWaitMin,
-		RetryWaitMax: defaultRetryWaitMax,
+		RetryWaitMin: waitMin,
+		RetryWaitMax: waitMax,
 		RetryMax:     retries,
 		CheckRetry:   policy,
 		Backoff:      backoff,

@@ -66,6 +66,9 @@ func TestNewValidatesEndpoint(t *testing.T) {
 	if _, err := New(Config{Endpoint: "http://127.0.0.1:1", RequestTimeout: -time.Second}); err == nil {
 		t.Error("negative request timeout: want an error")
 	}
+	if _, err := New(Config{Endpoint: "http://127.0.0.1:1", RetryWaitMin: 10 * time.Second}); err == nil {
+		t.Error("retry_wait_min above the default retry_wait_max: want an error")
+	}
 	c, err := New(Config{Endpoint: "https://registry.example.com/api/v1/"})
 	if err != nil {
 		t.Fatal(err)

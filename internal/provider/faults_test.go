@@ -232,7 +232,10 @@ func TestAccFaults_applyConverges(t *testing.T) {
 			t.Cleanup(front.Close)
 
 			urls, want := faultURLs(6)
-			config := faultConfig(front.URL, "request_timeout = \"1s\"\n  max_retries = 4", true, urls)
+			config := faultConfig(front.URL, `request_timeout = "1s"
+  max_retries = 4
+  retry_wait_min = "50ms"
+  retry_wait_max = "200ms"`, true, urls)
 			resource.ParallelTest(t, convergesCase(t, reg, config, want))
 			// The apply authenticates once, then sends the six creates: the
 			// fifth request is one of them.
@@ -246,8 +249,9 @@ func TestAccFaults_applyConverges(t *testing.T) {
 
 // 50 artifacts through a proxy that faults 60% of the requests (20% reset
 // and 20% 503 before forwarding, 20% answers dropped after the registry
-// acted), with the provider's default retries and timeouts and without
-// adopt_existing: one apply creates each artifact exactly once (no
+// acted), with the provider's default retries and timeouts (the waits
+// between retries shortened, which changes only how long it takes) and
+// without adopt_existing: one apply creates each artifact exactly once (no
 // duplicates, no orphans: the registry holds exactly the configured
 // artifacts), the next plan is empty, and destroy empties the registry
 // (finding 2 of issue 19: with the former default of 4 retries no run
@@ -265,7 +269,9 @@ func TestAccFaults_heavyMixConverges(t *testing.T) {
 	t.Cleanup(front.Close)
 
 	urls, want := faultURLs(50)
-	config := faultConfig(front.URL, "", false, urls)
+	config := faultConfig(front.URL, `retry_wait_min = "20ms"
+  retry_wait_max = "200ms"
+  delete_confirm_window = "100ms"`, false, urls)
 	start := time.Now()
 	resource.ParallelTest(t, convergesCase(t, reg, config, want))
 	t.Logf("converged in one apply; %d of %d requests faulted (%d creates); %s with destroy",

@@ -76,6 +76,8 @@ type registryProviderModel struct {
 	Token          types.String `tfsdk:"token"`
 	RequestTimeout types.String `tfsdk:"request_timeout"`
 	MaxRetries     types.Int64  `tfsdk:"max_retries"`
+	RetryWaitMin   types.String `tfsdk:"retry_wait_min"`
+	RetryWaitMax   types.String `tfsdk:"retry_wait_max"`
 
 	DeleteConfirmReads  types.Int64  `tfsdk:"delete_confirm_reads"`
 	DeleteConfirmWindow types.String `tfsdk:"delete_confirm_window"`
@@ -167,9 +169,22 @@ func (p *RegistryProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"looks for the artifact it may have created, and sends the create again (at most this many times) " +
 					"only when that lookup proves it was not. The waits grow from 0.5 s, doubling up to 5 s apart, with " +
 					"jitter. Defaults to `20`, enough to ride out a registry or network that fails more than half of the " +
-					"requests for a while; `0` disables retries.",
+					"requests for a while; `0` disables retries. `retry_wait_min` and `retry_wait_max` set the waits.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 100)},
+			},
+			"retry_wait_min": schema.StringAttribute{
+				MarkdownDescription: "The wait before the first retry, as a Go duration such as `500ms`; each " +
+					"following wait doubles, up to `retry_wait_max`, with jitter (a `Retry-After` from the registry " +
+					"is followed instead, up to 2 minutes). Defaults to `500ms`.",
+				Optional:   true,
+				Validators: []validator.String{positiveDuration()},
+			},
+			"retry_wait_max": schema.StringAttribute{
+				MarkdownDescription: "The longest wait between two retries, as a Go duration such as `5s`; not " +
+					"below `retry_wait_min`. Defaults to `5s`.",
+				Optional:   true,
+				Validators: []validator.String{positiveDuration()},
 			},
 			"delete_confirm_reads": schema.Int64Attribute{
 				MarkdownDescription: "How many reads in a row must find no artifact before the provider believes a " +
@@ -290,6 +305,9 @@ func (p *RegistryProvider) Configure(ctx context.Context, req provider.Configure
 		Timeout:  defaultRequestTimeout,
 		Retries:  defaultMaxRetries,
 
+		RetryWaitMin: client.DefaultRetryWaitMin,
+		RetryWaitMax: client.DefaultRetryWaitMax,
+
 		DeleteConfirmReads:  defaultDeleteConfirmReads,
 		DeleteConfirmWindow: defaultDeleteConfirmWindow,
 	}
@@ -302,6 +320,8 @@ func (p *RegistryProvider) Configure(ctx context.Context, req provider.Configure
 	}
 	durationSetting(config.RequestTimeout, "request_timeout", &settings.Timeout, &data.unknown, &resp.Diagnostics)
 	durationSetting(config.DeleteConfirmWindow, "delete_confirm_window", &settings.DeleteConfirmWindow, &data.unknown, &resp.Diagnostics)
+	durationSetting(config.RetryWaitMin, "retry_wait_min", &settings.RetryWaitMin, &data.unknown, &resp.Diagnostics)
+	durationSetting(config.RetryWaitMax, "retry_wait_max", &settings.RetryWaitMax, &data.unknown, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/client"
 )
 
 var _ provider.ProviderWithValidateConfig = (*RegistryProvider)(nil)
@@ -35,6 +37,29 @@ func (p *RegistryProvider) ValidateConfig(ctx context.Context, req provider.Vali
 	if !config.ClientCertificate.IsUnknown() && !config.ClientKey.IsUnknown() {
 		resp.Diagnostics.Append(clientCertificatePair(config, cert, key)...)
 	}
+	resp.Diagnostics.Append(retryWaitOrder(config)...)
+}
+
+// retryWaitOrder reports a retry_wait_min above retry_wait_max (either
+// one's default counts; a value that does not parse has its own error).
+func retryWaitOrder(config registryProviderModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if config.RetryWaitMin.IsUnknown() || config.RetryWaitMax.IsUnknown() {
+		return diags
+	}
+	waitMin, waitMax := client.DefaultRetryWaitMin, client.DefaultRetryWaitMax
+	var unknown []string
+	durationSetting(config.RetryWaitMin, "retry_wait_min", &waitMin, &unknown, &diags)
+	durationSetting(config.RetryWaitMax, "retry_wait_max", &waitMax, &unknown, &diags)
+	if !diags.HasError() && waitMin > waitMax {
+		attr := "retry_wait_min"
+		if config.RetryWaitMin.IsNull() {
+			attr = "retry_wait_max"
+		}
+		diags.AddAttributeError(path.Root(attr), "Retry waits out of order",
+			fmt.Sprintf("retry_wait_min (%s) is above retry_wait_max (%s): the waits grow from the first to the second, so raise retry_wait_max or lower retry_wait_min.", waitMin, waitMax))
+	}
+	return diags
 }
 
 // credentialSettings resolves username, password and token from the

@@ -46,6 +46,11 @@ resource "registry_artifact" "never_created" {
 				ExpectError: wordsRE("Missing client_key", "client_certificate is set (from the provider configuration)", `"client_key"`, envClientKey),
 			},
 			{
+				Config:      provider(`  retry_wait_min = "10s"`) + artifact,
+				PlanOnly:    true,
+				ExpectError: wordsRE("Retry waits out of order", "retry_wait_min (10s) is above retry_wait_max (5s)"),
+			},
+			{
 				// The password from the environment completes the pair; the
 				// plan creates the artifact (no registry call yet).
 				PreConfig:          func() { t.Setenv(envPassword, "secret") },

@@ -27,14 +27,16 @@ var ErrConfigUnknown = errors.New("the provider configuration is not known yet")
 // registrySettings are the resolved registry settings (attributes, else
 // environment variables, else defaults).
 type registrySettings struct {
-	Endpoint  string
-	Username  string
-	Password  string
-	Token     string
-	IsAdmin   bool
-	Timeout   time.Duration
-	Retries   int
-	UserAgent string
+	Endpoint string
+	Username string
+	Password string
+	Token    string
+	IsAdmin  bool
+	Timeout  time.Duration
+	Retries  int
+	// RetryWaitMin and RetryWaitMax bound the waits between retries.
+	RetryWaitMin, RetryWaitMax time.Duration
+	UserAgent                  string
 	// DeleteConfirmReads reads in a row, spread over DeleteConfirmWindow,
 	// must find no artifact before a DELETE answered 404 is believed.
 	DeleteConfirmReads  int
@@ -157,6 +159,8 @@ func (d *ProviderData) newRegistryClient() (*client.Client, error) {
 		Token:          s.Token,
 		RequestTimeout: s.Timeout,
 		MaxRetries:     retries,
+		RetryWaitMin:   s.RetryWaitMin,
+		RetryWaitMax:   s.RetryWaitMax,
 		UserAgent:      s.UserAgent,
 		Transport:      s.Transport,
 		Logger:         newClientLogger(append([]string{s.Password, s.Token, s.Transport.ClientKey}, slices.Collect(maps.Values(s.Transport.Headers))...)...),

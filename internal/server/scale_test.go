@@ -51,12 +51,12 @@ func countingClient(client *s3.Client, calls *s3Calls) *s3.Client {
 	})
 }
 
-// Paging through 1,000 artifacts on S3 costs one LIST per page (plus one
+// Paging through 300 artifacts on S3 costs one LIST per page (plus one
 // to count the matches against the cap) and one read per artifact: the
 // server reads the objects of the page only. Type filters read only the
 // artifacts of that type; byName reads only the artifacts of that name.
 func TestS3PagingRequestCount(t *testing.T) {
-	const n, pageSize = 1000, 100
+	const n, pageSize = 300, 30
 	loc := newLocation(t, "s3")
 	var calls s3Calls
 	loc.client = countingClient(loc.client, &calls)
