@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
+)
+
+// bigModelUpstream plays Hugging Face for one model, org/big, whose one
+// file of size bytes is sent slowly the first time: half of it, then
+// nothing until the test ends; later requests get it whole. started is
+// closed once the first half was sent.
+func bigModelUpstream(t *testing.T, size int) (url string, started <-chan struct{}) {
+	t.Helper()
+	var calls atomic.Int64
+	halfSent := make(chan struct{})
+	done := make(chan struct{})
+	chunk := bytes.Repeat([]byte("B"), 1<<20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/models/org/big":
+			_, _ = w.Write([]byte(`{"id":"org/big","pipeline_tag":"fill-mask","siblings":[{"rfilename":"big.bin","size":` + strconv.Itoa(size) + `}]}`))
+		case "/org/big/resolve/main/big.bin":
+			w.Header().Set("Content-Length", strconv.Itoa(size))
+			first := calls.Add(1) == 1
+			for sent := 0; sent < size; sent += len(chunk) {
+				if first && sent >= size/2 {
+					w.(http.Flusher).Flush()
+					close(halfSent)
+					select {
+					case <-done:
+					case <-r.Context().Done():
+					}
+					return
+				}
+				if _, err := w.Write(chunk[:min(len(chunk), size-sent)]); err != nil {
+					return
+				}
+			}
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(func() { close(done); srv.Close() })
+	return srv.URL, halfSent
+}
+
+// kill -9 while a create writes its bundle: after the restart nothing of
+// it is visible (not listed, the url not taken), and the same create then
+// stores the whole bundle.
+func TestBinaryKillDuringBundleUploadLeavesNothing(t *testing.T) {
+	backends := map[string]func(t *testing.T) []string{
+		"sqlite": func(t *testing.T) []string {
+			return []string{"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///" + filepath.Join(t.TempDir(), "registry.db")}
+		},
+		"s3": func(t *testing.T) []string { return teststack.VersitygwServerEnv(t, "ingestkill") },
+	}
+	for _, backend := range []string{"sqlite", "s3"} {
+		t.Run(backend, func(t *testing.T) {
+			const size = 16 << 20
+			up, started := bigModelUpstream(t, size)
+			env := append(backends[backend](t), "INGEST=1", "HF_ENDPOINT="+up, "GITHUB_API_URL="+up, "TOKEN_SECRET=ingest kill test")
+			p := start(t, env...)
+			tok := p.login(t)
+			body := []byte(`{"url":"https://huggingface.co/org/big"}`)
+			go func() {
+				req, _ := http.NewRequest(http.MethodPost, p.URL+"/artifact/model", bytes.NewReader(body))
+				req.Header.Set("X-Authorization", tok)
+				if res, err := http.DefaultClient.Do(req); err == nil {
+					res.Body.Close()
+				}
+			}()
+			select {
+			case <-started:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the server never fetched the bundle")
+			}
+			time.Sleep(300 * time.Millisecond) // the half sent reaches storage
+			p.Signal(t, syscall.SIGKILL)
+			<-p.Done()
+
+			p = start(t, env...)
+			st, b := p.call(t, http.MethodPost, "/artifacts", tok, bytes.NewReader([]byte(`[{"name":"*"}]`)))
+			if st != http.StatusOK || string(bytes.TrimSpace(b)) != "[]" {
+				t.Errorf("artifacts after the restart: %d %s, want none", st, b)
+			}
+			st, b = p.call(t, http.MethodPost, "/artifact/model", tok, bytes.NewReader(body))
+			var a struct {
+				Data struct {
+					Bundle *struct {
+						SHA256    string `json:"sha256"`
+						SizeBytes int64  `json:"size_bytes"`
+					} `json:"bundle"`
+					BundleNotStored string `json:"bundle_not_stored"`
+				} `json:"data"`
+			}
+			if st != http.StatusCreated || json.Unmarshal(b, &a) != nil || a.Data.Bundle == nil || a.Data.Bundle.SizeBytes < size {
+				t.Errorf("the same create after the restart: %d %s, want 201 with the whole bundle", st, b)
+			}
+			p.stop(t)
+		})
+	}
+}
