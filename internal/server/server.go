@@ -11,14 +11,16 @@
 //     header is the offset of the next page and is sent only when more
 //     results follow (absent on the last page).
 //   - download_url is <scheme>://<host of the request>/download/<id>;
-//     GET there (authenticated) records a DOWNLOAD audit entry.
-//   - Ingest (with IngestConfig.Ingest, as registry-server runs): a create
-//     fetches the artifact's facts and bundle before it answers, and a
-//     failed fetch still registers the artifact, saying why in
-//     bundle_not_stored; see ingest.go.
+//     GET there (authenticated) records a DOWNLOAD audit entry and redirects
+//     to the source url, since this server stores no bundles.
 //   - Rating, cost, lineage and license-check: see trust.go (the rating
 //     pipeline), trust_endpoints.go (their handlers) and RATING.md;
 //     the package confusion audit answers 501 with a JSON error.
+//
+// Ingest (with IngestConfig.Ingest, as registry-server runs): a create
+// fetches the artifact's facts and bundle before it answers (in async mode
+// a model's behind the 202), and a failed fetch still registers the
+// artifact, saying why in bundle_not_stored; see ingest.go.
 //
 // Files: routes.go is the route table; middleware.go the token check,
 // request log and JSON 404/405; respond.go the JSON answers and errors;
