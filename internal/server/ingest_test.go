@@ -62,7 +62,7 @@ func (h *harness) blob(b *store.Bundle) []byte {
 	return data
 }
 
-func sha256Hex(b []byte) string {
+func hexSHA256(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
@@ -98,7 +98,7 @@ func TestIngestStoresFactsAndBundle(t *testing.T) {
 		t.Errorf("hf_data: %+v", rec.HFData)
 	}
 	data := h.blob(rec.Bundle)
-	if rec.Bundle.SHA256 != sha256Hex(data) || rec.Bundle.Size != int64(len(data)) {
+	if rec.Bundle.SHA256 != hexSHA256(data) || rec.Bundle.Size != int64(len(data)) {
 		t.Errorf("bundle %+v: digest or size differ from the %d bytes stored", rec.Bundle, len(data))
 	}
 	// The tar holds every listed file, with the bytes the replay serves.
@@ -131,8 +131,8 @@ func TestIngestStoresFactsAndBundle(t *testing.T) {
 	code := h.create(tok, "code", bertCodeURL)
 	crec := h.stored(string(code.Metadata.ID))
 	served := get(t, rp.URL+"/repos/google-research/bert/tarball")
-	if crec.Bundle == nil || crec.Bundle.SHA256 != sha256Hex(served) || crec.Bundle.SHA256 != sha256Hex(replay.GitHubTarball("google-research/bert")) {
-		t.Errorf("GitHub bundle %+v, want the digest %s of the archive served", crec.Bundle, sha256Hex(served))
+	if crec.Bundle == nil || crec.Bundle.SHA256 != hexSHA256(served) || crec.Bundle.SHA256 != hexSHA256(replay.GitHubTarball("google-research/bert")) {
+		t.Errorf("GitHub bundle %+v, want the digest %s of the archive served", crec.Bundle, hexSHA256(served))
 	}
 	if !strings.Contains(crec.ReadmeText(), "BookCorpus") || crec.HFData[0]["license"] != "Apache-2.0" {
 		t.Errorf("GitHub facts: %+v", crec.HFData)
@@ -218,7 +218,7 @@ func TestIngestHostPolicy(t *testing.T) {
 	open := newHarness(t, newLocation(t, "memory"), withIngest(lo.URL, RatingOff, func(c *IngestConfig) { c.IngestAllowedHosts = []string{"127.0.0.1"} }))
 	tok := open.login(defaultadmin.Name, adminPassword)
 	a := open.create(tok, "dataset", lo.URL+"/bundle.bin")
-	if rec := open.stored(string(a.Metadata.ID)); rec.Bundle == nil || rec.Bundle.SHA256 != sha256Hex([]byte(content)) {
+	if rec := open.stored(string(a.Metadata.ID)); rec.Bundle == nil || rec.Bundle.SHA256 != hexSHA256([]byte(content)) {
 		t.Errorf("an allowed loopback host: %+v %q", rec.Bundle, rec.BundleNotStored)
 	}
 	a = open.create(tok, "dataset", lo.URL+"/to-private.bin")
