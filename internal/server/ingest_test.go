@@ -314,3 +314,21 @@ func TestIngestRestartRemovesOrFinishesHidden(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// byRegEx finds a model by a word only its README holds, on every backend
+// (the README text is stored with the record, data.hf_data).
+func TestIngestReadmeSearchable(t *testing.T) {
+	rp := startReplay(t)
+	forEachBackend(t, func(t *testing.T, loc location) {
+		h := newHarness(t, loc, withIngest(rp.URL, RatingOff, nil))
+		tok := h.login(defaultadmin.Name, adminPassword)
+		bert := h.create(tok, "model", bertURL)
+		whisper := h.create(tok, "model", whisperURL)
+		res := h.do(http.MethodPost, "/artifact/byRegEx", map[string]string{"regex": "Book[Cc]orpus"}, tok)
+		var found []wire.ArtifactMetadata
+		res.decode(t, &found)
+		if len(found) != 1 || found[0].ID != bert.Metadata.ID {
+			t.Errorf("byRegEx Book[Cc]orpus: %+v, want only %s (not %s)", found, bert.Metadata.ID, whisper.Metadata.ID)
+		}
+	})
+}
