@@ -55,8 +55,9 @@ func bigModelUpstream(t *testing.T, size int) (url string, started <-chan struct
 }
 
 // kill -9 while a create writes its bundle: after the restart nothing of
-// it is visible (not listed, the url not taken), and the same create then
-// stores the whole bundle.
+// it is visible (not listed), its hidden record is removed once no server
+// can still be running that create, and the same create then stores the
+// whole bundle.
 func TestBinaryKillDuringBundleUploadLeavesNothing(t *testing.T) {
 	backends := map[string]func(t *testing.T) []string{
 		"sqlite": func(t *testing.T) []string {
@@ -68,7 +69,9 @@ func TestBinaryKillDuringBundleUploadLeavesNothing(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			const size = 16 << 20
 			up, started := bigModelUpstream(t, size)
-			env := append(backends[backend](t), "INGEST=1", "HF_ENDPOINT="+up, "GITHUB_API_URL="+up, "TOKEN_SECRET=ingest kill test")
+			// A short INGEST_TIMEOUT: the restarted server removes the
+			// hidden record 30 s after that (abandonMargin).
+			env := append(backends[backend](t), "INGEST=1", "INGEST_TIMEOUT=2s", "HF_ENDPOINT="+up, "GITHUB_API_URL="+up, "TOKEN_SECRET=ingest kill test")
 			p := start(t, env...)
 			tok := p.login(t)
 			body := []byte(`{"url":"https://huggingface.co/org/big"}`)
@@ -93,7 +96,15 @@ func TestBinaryKillDuringBundleUploadLeavesNothing(t *testing.T) {
 			if st != http.StatusOK || string(bytes.TrimSpace(b)) != "[]" {
 				t.Errorf("artifacts after the restart: %d %s, want none", st, b)
 			}
-			st, b = p.call(t, http.MethodPost, "/artifact/model", tok, bytes.NewReader(body))
+			// The url is taken (409) until the hidden record is removed.
+			deadline := time.Now().Add(90 * time.Second)
+			for {
+				st, b = p.call(t, http.MethodPost, "/artifact/model", tok, bytes.NewReader(body))
+				if st != http.StatusConflict || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(time.Second)
+			}
 			var a struct {
 				Data struct {
 					Bundle *struct {

@@ -154,6 +154,9 @@ func (s *Server) createIngested(w http.ResponseWriter, r *http.Request, p princi
 		if err = s.trust.raw.Update(ctx, done, s.auditEntry(p, done.Metadata, publishAction)); err != nil {
 			s.dropBlob(ctx, done.Bundle)
 		}
+		if errors.Is(err, store.ErrNotFound) {
+			err = store.ErrResetting // only a reset removes a hidden record meanwhile
+		}
 	}
 	if err != nil {
 		s.removeHidden(ctx, created.ID())
@@ -187,6 +190,34 @@ func (s *Server) reingest(ctx context.Context, rec store.Record, e wire.Artifact
 		s.dropBlob(ctx, old)
 	}
 	return nil
+}
+
+// abandonMargin is how long after INGEST_TIMEOUT a hidden record of a
+// synchronous create may still be published by the server running it
+// (its rating in sync mode, the publish itself, clocks of other servers).
+const abandonMargin = 30 * time.Second
+
+// removeWhenAbandoned removes the hidden record of a synchronous create
+// that a crash interrupted (its client got no 201, so its url is freed).
+// Another server sharing the storage may be running that create right
+// now (S3: several processes or Lambda instances, each starting this), so
+// the record is removed only once no ingest can still be running:
+// INGEST_TIMEOUT plus abandonMargin after its creation.
+func (s *Server) removeWhenAbandoned(rec store.Record) {
+	ctx := s.trust.ctx
+	if wait := time.Until(rec.CreatedAt.Add(s.cfg.IngestTimeout + abandonMargin)); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return // still hidden; the next start looks again
+		}
+	}
+	cur, err := s.trust.raw.Get(ctx, rec.ID())
+	if err != nil || !cur.PendingRating {
+		return // published or removed meanwhile
+	}
+	s.log.Info("removing an artifact whose create was interrupted (its client got no answer)", "artifact_id", rec.ID())
+	s.removeHidden(ctx, rec.ID())
 }
 
 // deferredAtStart reports whether a hidden record left by an interrupted

@@ -294,6 +294,11 @@ func TestIngestRestartRemovesOrFinishesHidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Created a moment ago: another server may still be ingesting it.
+	young, err := st.Create(ctx, store.Record{Metadata: wire.ArtifactMetadata{Name: "whisper", Type: "code"}, URL: whisperCode, PendingRating: true, CreatedAt: time.Now()}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := Config{Storage: &store.Opened{Store: st, Blobs: store.NewMemoryBlobs()}, Users: testUsers}
 	withIngest(rp.URL, RatingAsync, nil)(&cfg)
 	srv, err := New(cfg)
@@ -312,6 +317,9 @@ func TestIngestRestartRemovesOrFinishesHidden(t *testing.T) {
 			t.Fatalf("after the start: the synchronous one %v, the asynchronous one %+v %v", errSync, rec, errAsync)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if rec, err := st.Get(ctx, young.ID()); err != nil || !rec.PendingRating {
+		t.Errorf("a hidden record created a moment ago: %+v %v, want it kept hidden for INGEST_TIMEOUT and a margin", rec, err)
 	}
 }
 

@@ -176,8 +176,7 @@ func (s *Server) requeuePending() {
 			continue
 		}
 		if !s.deferredAtStart(rec) {
-			s.log.Info("removing an artifact whose create a restart interrupted (its client was not answered)", "artifact_id", rec.ID())
-			s.removeHidden(s.trust.ctx, rec.ID())
+			s.trust.wg.Go(func() { s.removeWhenAbandoned(rec) })
 			continue
 		}
 		select {
