@@ -67,6 +67,7 @@ func TestBinaryKillDuringBundleUploadLeavesNothing(t *testing.T) {
 	}
 	for _, backend := range []string{"sqlite", "s3"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel() // most of it is waiting for the removal
 			const size = 16 << 20
 			up, started := bigModelUpstream(t, size)
 			// A short INGEST_TIMEOUT: the restarted server removes the
