@@ -162,8 +162,11 @@ func measure(bin, backend string, mib int, upURL string, env []string) error {
 	body := fmt.Sprintf(`{"url":"https://huggingface.co/bench/synthetic-%d"}`, mib)
 	st, b, err := call(http.MethodPost, base+"/artifact/model", tok, body)
 	took := time.Since(t0)
-	if err != nil || st != http.StatusCreated {
-		return fmt.Errorf("%s %d MiB: create: %d %s %v", backend, mib, st, b, err)
+	if err != nil {
+		return fmt.Errorf("%s %d MiB: create: %w", backend, mib, err)
+	}
+	if st != http.StatusCreated {
+		return fmt.Errorf("%s %d MiB: create: %d %s", backend, mib, st, b)
 	}
 	var a struct {
 		Data struct {
@@ -194,7 +197,10 @@ func login(base string) (string, error) {
 			return tok, nil
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no token within a minute: %d %s %v", st, body, err)
+			if err != nil {
+				return "", fmt.Errorf("no token within a minute: %w", err)
+			}
+			return "", fmt.Errorf("no token within a minute: %d %s", st, body)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -41,8 +41,8 @@ import (
 // its first MAX_README_BYTES).
 const MaxReadmeBytes = 1 << 20
 
-// ErrNotAllowed: the url's host is neither Hugging Face, GitHub nor named
-// by INGEST_ALLOWED_HOSTS, so its bundle is not fetched.
+// ErrNotAllowed means the url's host is neither Hugging Face, GitHub nor
+// named by INGEST_ALLOWED_HOSTS, so its bundle is not fetched.
 var ErrNotAllowed = errors.New("host not allowed")
 
 // Config configures an Ingester.
@@ -182,13 +182,17 @@ func (in *Ingester) packFile(ctx context.Context, tw *tar.Writer, dataset bool, 
 		size = *f.Size
 	}
 	if size < 0 {
-		return fmt.Errorf("Hugging Face sent %s of %s without a length, and its info lists none", f.RFilename, repo)
+		return fmt.Errorf("the file %s of %s came from Hugging Face without a length, and its info lists none", f.RFilename, repo)
 	}
 	if err := tw.WriteHeader(&tar.Header{Name: f.RFilename, Mode: 0o644, Size: size, ModTime: epoch, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
 		return err
 	}
-	if n, err := io.Copy(tw, res.Body); err != nil || n != size {
-		return fmt.Errorf("reading %s of %s from Hugging Face: got %d of %d bytes: %v", f.RFilename, repo, n, size, err)
+	n, err := io.Copy(tw, res.Body)
+	if err != nil {
+		return fmt.Errorf("reading the file %s of %s from Hugging Face after %d of its %d bytes: %w", f.RFilename, repo, n, size, err)
+	}
+	if n != size {
+		return fmt.Errorf("Hugging Face sent %d of the %d bytes of the file %s of %s", n, size, f.RFilename, repo) //nolint:staticcheck // ST1005: a name
 	}
 	return nil
 }
@@ -216,7 +220,7 @@ func (in *Ingester) gitHub(ctx context.Context, p artifact.Parsed) ([]map[string
 		return hfData, nil, err
 	}
 	if res.ContentLength > in.max {
-		res.Body.Close()
+		_ = res.Body.Close()
 		return hfData, nil, fmt.Errorf("%w: GitHub's archive of %s/%s is %d bytes, more than BUNDLE_MAX_BYTES (%d)", store.ErrTooLarge, p.Owner, p.Name, res.ContentLength, in.max)
 	}
 	return hfData, res.Body, nil
@@ -245,10 +249,10 @@ func (in *Ingester) direct(ctx context.Context, rawURL string) (io.ReadCloser, e
 	}
 	switch {
 	case res.StatusCode != http.StatusOK:
-		res.Body.Close()
+		_ = res.Body.Close()
 		return nil, fmt.Errorf("fetching %s: the host answered %d", req.URL.Redacted(), res.StatusCode)
 	case res.ContentLength > in.max:
-		res.Body.Close()
+		_ = res.Body.Close()
 		return nil, fmt.Errorf("%w: %s is %d bytes, more than BUNDLE_MAX_BYTES (%d)", store.ErrTooLarge, req.URL.Redacted(), res.ContentLength, in.max)
 	}
 	return res.Body, nil

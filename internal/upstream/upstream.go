@@ -219,10 +219,10 @@ func (c *Client) open(ctx context.Context, hc *http.Client, upstream, base, path
 	}
 	switch {
 	case res.StatusCode == http.StatusNotFound:
-		res.Body.Close()
+		_ = res.Body.Close()
 		return nil, &Error{Upstream: upstream, URL: u, Status: res.StatusCode, Reason: "no such repository or file", kind: ErrNotFound}
 	case res.StatusCode != http.StatusOK:
-		res.Body.Close()
+		_ = res.Body.Close()
 		return nil, &Error{Upstream: upstream, URL: u, Status: res.StatusCode, Reason: "unexpected status", kind: ErrUnavailable}
 	}
 	return res, nil
