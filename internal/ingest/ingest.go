@@ -187,9 +187,9 @@ func (in *Ingester) packFile(ctx context.Context, tw *tar.Writer, dataset bool, 
 	if err := tw.WriteHeader(&tar.Header{Name: f.RFilename, Mode: 0o644, Size: size, ModTime: epoch, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
 		return err
 	}
-	n, err := io.Copy(tw, res.Body)
+	n, err := io.Copy(tw, &transfer{r: res.Body, what: fmt.Sprintf("the file %s of %s from Hugging Face", f.RFilename, repo)})
 	if err != nil {
-		return fmt.Errorf("reading the file %s of %s from Hugging Face after %d of its %d bytes: %w", f.RFilename, repo, n, size, err)
+		return err
 	}
 	if n != size {
 		return fmt.Errorf("Hugging Face sent %d of the %d bytes of the file %s of %s", n, size, f.RFilename, repo) //nolint:staticcheck // ST1005: a name
@@ -223,7 +223,7 @@ func (in *Ingester) gitHub(ctx context.Context, p artifact.Parsed) ([]map[string
 		_ = res.Body.Close()
 		return hfData, nil, fmt.Errorf("%w: GitHub's archive of %s/%s is %d bytes, more than BUNDLE_MAX_BYTES (%d)", store.ErrTooLarge, p.Owner, p.Name, res.ContentLength, in.max)
 	}
-	return hfData, res.Body, nil
+	return hfData, &transfer{r: res.Body, what: fmt.Sprintf("GitHub's archive of %s/%s", p.Owner, p.Name)}, nil
 }
 
 // direct fetches a url of an allowed host.
@@ -255,8 +255,30 @@ func (in *Ingester) direct(ctx context.Context, rawURL string) (io.ReadCloser, e
 		_ = res.Body.Close()
 		return nil, fmt.Errorf("%w: %s is %d bytes, more than BUNDLE_MAX_BYTES (%d)", store.ErrTooLarge, req.URL.Redacted(), res.ContentLength, in.max)
 	}
-	return res.Body, nil
+	return &transfer{r: res.Body, what: req.URL.Redacted()}, nil
 }
+
+// transfer names its stream in its read errors, which a person reads in
+// bundle_not_stored.
+type transfer struct {
+	r    io.ReadCloser
+	what string
+	n    int64
+}
+
+func (t *transfer) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.n += int64(n)
+	switch {
+	case err == nil, err == io.EOF, errors.Is(err, context.Canceled):
+		return n, err
+	case errors.Is(err, context.DeadlineExceeded):
+		return n, fmt.Errorf("reading %s: the time limit ran out after %d bytes", t.what, t.n)
+	}
+	return n, fmt.Errorf("reading %s: the transfer broke off after %d bytes", t.what, t.n)
+}
+
+func (t *transfer) Close() error { return t.r.Close() }
 
 // stream is the reading end of a packing goroutine; closing it stops the
 // goroutine (its next write fails, its requests are cancelled).
