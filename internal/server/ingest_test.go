@@ -340,3 +340,27 @@ func TestIngestReadmeSearchable(t *testing.T) {
 		}
 	})
 }
+
+// A source that stops sending is cut at INGEST_TIMEOUT: the create
+// answers, without a bundle, saying so.
+func TestIngestTimeLimit(t *testing.T) {
+	stalled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		_, _ = w.Write([]byte("first bytes"))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer stalled.Close()
+	h := newHarness(t, newLocation(t, "memory"), withIngest(stalled.URL, RatingOff, func(c *IngestConfig) {
+		c.IngestTimeout, c.IngestAllowedHosts = 500*time.Millisecond, []string{"127.0.0.1"}
+	}))
+	tok := h.login(defaultadmin.Name, adminPassword)
+	start := time.Now()
+	a := h.create(tok, "dataset", stalled.URL+"/stalls.bin")
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the create took %s", took)
+	}
+	if rec := h.stored(string(a.Metadata.ID)); rec.Bundle != nil || rec.BundleNotStored != "fetching the bundle took longer than INGEST_TIMEOUT (500ms)" {
+		t.Errorf("bundle %+v, bundle_not_stored %q", rec.Bundle, rec.BundleNotStored)
+	}
+}
