@@ -71,7 +71,7 @@ func run(sizes, backends []string) error {
 				return err
 			}
 		}
-		for _, s := range sizes {
+		for i, s := range sizes {
 			mib, err := strconv.Atoi(strings.TrimSpace(s))
 			if err != nil || mib <= 0 {
 				return fmt.Errorf("size %q: want a positive number of MiB", s)
@@ -79,9 +79,9 @@ func run(sizes, backends []string) error {
 			var env []string
 			switch backend {
 			case "sqlite":
-				env = []string{"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///" + filepath.Join(dir, backend+s+".db")}
+				env = []string{"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///" + filepath.Join(dir, fmt.Sprintf("run-%d.db", i))}
 			case "s3":
-				env = st.S3Env("ingest-bench-" + s)
+				env = st.S3Env(fmt.Sprintf("ingest-bench-%d", i))
 			case "memory":
 			default:
 				return fmt.Errorf("backend %q: want sqlite, s3 or memory", backend)
