@@ -38,10 +38,13 @@ func baseURL(r *http.Request) string {
 }
 
 func (s *Server) toArtifact(r *http.Request, rec store.Record) wire.Artifact {
-	return wire.Artifact{
-		Metadata: rec.Metadata,
-		Data:     wire.ArtifactData{URL: rec.URL, DownloadURL: baseURL(r) + "/download/" + rec.ID()},
+	data := wire.ArtifactData{URL: rec.URL, DownloadURL: baseURL(r) + "/download/" + rec.ID()}
+	if b := rec.Bundle; b != nil {
+		data.Bundle = &wire.ArtifactBundle{Sha256: b.SHA256, SizeBytes: b.Size, StoredAt: b.StoredAt.UTC()}
+	} else {
+		data.BundleNotStored = rec.BundleNotStored
 	}
+	return wire.Artifact{Metadata: rec.Metadata, Data: data}
 }
 
 // auditEntry is the entry of an action of p on md, now.
@@ -149,7 +152,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, _ principal) 
 	if !ok {
 		return
 	}
-	rec, ok := s.lookup(w, r, typ, id)
+	rec, ok := s.lookupCurrent(w, r, typ, id)
 	if !ok {
 		return
 	}
@@ -234,19 +237,6 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, _ principa
 		return
 	}
 	w.WriteHeader(http.StatusOK)
-}
-
-func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request, p principal) {
-	_, id, ok := pathArtifact(w, r)
-	if !ok {
-		return
-	}
-	rec, ok := s.lookup(w, r, "", id)
-	if !ok {
-		return
-	}
-	s.audit(r, p, rec.Metadata, store.ActionDownload)
-	http.Redirect(w, r, rec.URL, http.StatusFound)
 }
 
 func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, _ principal) {

@@ -148,15 +148,7 @@ func TestLambdaAnswersAsTheProcess(t *testing.T) {
 // found by name through the gateway: the HTTP API decodes the path, so the
 // function rebuilds it from the route's path parameter.
 func TestLambdaNamesRoundTrip(t *testing.T) {
-	lambda, _ := lambdaEndpoints(t)
-	bucket := teststack.Getenv(t, "REGISTRY_LAMBDA_BUCKET", "the test reads the Lambda function's bucket")
-	st, err := store.OpenS3(context.Background(), teststack.VersitygwClient(t), bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := remote{t, lambda}
-	var tok string
-	r.do(http.MethodPut, "/authenticate", mustJSON(t, authBody(os.Getenv("REGISTRY_USERNAME"), os.Getenv("REGISTRY_PASSWORD"))), "").decode(t, &tok)
+	r, st, tok := lambdaWithStore(t)
 	suffix := randomHex(t)
 	for i, name := range keyboardNames {
 		rec, err := st.Create(context.Background(), store.Record{
@@ -176,6 +168,22 @@ func TestLambdaNamesRoundTrip(t *testing.T) {
 			t.Errorf("byName %q through the Lambda: %d %s", name, res.status, res.body)
 		}
 	}
+}
+
+// lambdaWithStore is the Lambda function, a store on its bucket (to
+// write what its API cannot) and a token of the default admin.
+func lambdaWithStore(t *testing.T) (remote, *store.S3, string) {
+	t.Helper()
+	lambda, _ := lambdaEndpoints(t)
+	bucket := teststack.Getenv(t, "REGISTRY_LAMBDA_BUCKET", "the test writes to the Lambda function's bucket")
+	st, err := store.OpenS3(context.Background(), teststack.VersitygwClient(t), bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := remote{t, lambda}
+	var tok string
+	r.do(http.MethodPut, "/authenticate", mustJSON(t, authBody(os.Getenv("REGISTRY_USERNAME"), os.Getenv("REGISTRY_PASSWORD"))), "").decode(t, &tok)
+	return r, st, tok
 }
 
 // jsonShape lists the JSON paths of a body's object fields (array elements

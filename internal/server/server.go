@@ -11,8 +11,11 @@
 //     header is the offset of the next page and is sent only when more
 //     results follow (absent on the last page).
 //   - download_url is <scheme>://<host of the request>/download/<id>;
-//     GET there (authenticated) records a DOWNLOAD audit entry and redirects
-//     to the source url, since this server stores no bundles.
+//     GET there (authenticated) records a DOWNLOAD audit entry and serves
+//     the bundle the registry stored at ingest (http.ServeContent: Range,
+//     Repr-Digest, ETag), or redirects to a short-lived presigned url of it
+//     on S3, or, for an artifact without a stored bundle, to its source url
+//     (see bundles.go).
 //   - Rating, cost, lineage and license-check: see trust.go (the rating
 //     pipeline), trust_endpoints.go (their handlers) and RATING.md;
 //     the package confusion audit answers 501 with a JSON error.
@@ -24,8 +27,9 @@
 //
 // Files: routes.go is the route table; middleware.go the token check,
 // request log and JSON 404/405; respond.go the JSON answers and errors;
-// the handlers by area in artifacts.go, search.go, authenticate.go,
-// health.go and trust_endpoints.go; the rating pipeline in trust.go.
+// the handlers by area in artifacts.go, bundles.go, search.go,
+// authenticate.go, health.go and trust_endpoints.go; the rating pipeline
+// in trust.go.
 package server
 
 import (
@@ -36,6 +40,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 )
@@ -57,6 +62,9 @@ type Config struct {
 	// MaxResults is the hard cap on the results of one POST /artifacts
 	// query; past it the answer is 413. 0 means no cap.
 	MaxResults int
+	// PresignTTL is how long a presigned download url stays valid
+	// (default 5m).
+	PresignTTL time.Duration
 	// Limits bound urls, names, searches (see Limits); zero: DefaultLimits.
 	Limits Limits
 	// Throttle limits password guessing and, optionally, each token's rate.
@@ -77,6 +85,7 @@ type Config struct {
 type Server struct {
 	cfg       Config
 	store     store.Store
+	rehash    singleflight.Group // re-hashes of bundles changed out of band, by key
 	users     map[string]user
 	dummyHash []byte
 	tokens    tokenSigner
@@ -96,6 +105,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Storage == nil || cfg.Storage.Store == nil {
 		return nil, errors.New("server: no storage")
 	}
+	if cfg.Storage.Blobs == nil { // an Opened made by hand (tests): the store's own
+		opened := *cfg.Storage
+		opened.Blobs = opened.Store.Blobs()
+		cfg.Storage = &opened
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
@@ -107,6 +121,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 100
+	}
+	if cfg.PresignTTL <= 0 {
+		cfg.PresignTTL = 5 * time.Minute
 	}
 	if len(cfg.TokenSecret) == 0 {
 		cfg.TokenSecret = RandomSecret()

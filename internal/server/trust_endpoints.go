@@ -196,9 +196,13 @@ func (s *Server) handleLineage(w http.ResponseWriter, r *http.Request, _ princip
 	writeJSON(w, http.StatusOK, g)
 }
 
-// standaloneBytes is an artifact's download size: the sum of its Hugging
-// Face files, or its GitHub repository's size (reported in KiB).
+// standaloneBytes is an artifact's download size: the size of the bundle
+// the registry stores, or, when it stores none, what upstream reports: the
+// sum of its Hugging Face files, or its GitHub repository's size (in KiB).
 func (s *Server) standaloneBytes(ctx context.Context, rec store.Record) (int64, error) {
+	if rec.Bundle != nil {
+		return rec.Bundle.Size, nil
+	}
 	up := s.trust.up
 	p, err := artifact.Parse(rec.URL)
 	if err != nil {

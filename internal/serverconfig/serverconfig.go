@@ -31,12 +31,15 @@ type Env struct {
 	Addr string `env:"ADDR" default:"{127.0.0.1:8000}" doc:"listen address (host:port)"`
 	Port string `env:"PORT" doc:"port on 127.0.0.1, when {ADDR} is not set"`
 
-	UseS3           bool   `env:"USE_S3" envDefault:"0" doc:"{1}: S3 storage (one object per artifact at {artifacts/<id>/metadata.json})"`
+	UseS3           bool   `env:"USE_S3" envDefault:"0" doc:"{1}: S3 storage (per artifact {artifacts/<id>/metadata.json}, and its bundle under {artifacts/<id>/files/})"`
 	S3BucketName    string `env:"S3_BUCKET_NAME" doc:"required with {USE_S3=1}; created at start when missing and permitted"`
 	AWSRegion       string `env:"AWS_REGION" default:"SDK chain" doc:"S3 region; the endpoint and credentials come from the SDK's variables ({AWS_ENDPOINT_URL_S3}, {AWS_ACCESS_KEY_ID}, ...): with an endpoint set, path-style addressing and checksums \"when required\" (S3-compatible servers)"`
 	UseSQLite       bool   `env:"USE_SQLITE" envDefault:"0" doc:"{1}: SQLite storage (pure Go, no cgo)"`
 	SQLiteURL       string `env:"SQLALCHEMY_DATABASE_URL" envDefault:"sqlite:///registry.db" doc:"{sqlite:///relative/path.db} or {sqlite:////absolute/path.db}"`
 	StorageFallback bool   `env:"STORAGE_FALLBACK" envDefault:"1" doc:"{0}: a backend that cannot start fails the start instead of falling back"`
+
+	BundleDir        string   `env:"BUNDLE_DIR" default:"{<database file>.bundles}" doc:"SQLite storage: the folder of the stored bundles, one sub-folder per artifact (created when missing)"`
+	BundlePresignTTL Duration `env:"BUNDLE_PRESIGN_TTL" envDefault:"5m" gt:"0" doc:"S3 storage: how long the presigned url that a download ({GET} of {download_url}) redirects to stays valid"`
 
 	Environment string   `env:"ENVIRONMENT" envDefault:"development" doc:"added to every log record and to {/health/components}"`
 	LogLevel    LogLevel `env:"LOG_LEVEL" envDefault:"INFO" want:"DEBUG, INFO, WARN (or WARNING) or ERROR (or CRITICAL)" doc:"{DEBUG}, {INFO}, {WARNING} or {ERROR} (JSON logs on stderr)"`
@@ -242,7 +245,7 @@ func (e Env) Lambda() bool { return e.LambdaRuntimeAPI != "" }
 func (e Env) Storage() store.Options {
 	return store.Options{
 		UseS3: e.UseS3, Bucket: e.S3BucketName, Region: e.AWSRegion,
-		UseSQLite: e.UseSQLite, SQLiteURL: e.SQLiteURL, Fallback: e.StorageFallback,
+		UseSQLite: e.UseSQLite, SQLiteURL: e.SQLiteURL, BundleDir: e.BundleDir, Fallback: e.StorageFallback,
 	}
 }
 
@@ -255,6 +258,7 @@ func (e Env) Server() server.Config {
 		PageSize:    e.PageSize,
 		MaxResults:  e.MaxQueryResults,
 		Environment: e.Environment,
+		PresignTTL:  time.Duration(e.BundlePresignTTL),
 		Limits: server.Limits{
 			MaxURLBytes: e.MaxURLBytes, MaxNameBytes: e.MaxNameBytes, MaxReadmeBytes: e.MaxReadmeBytes,
 			MaxRegexBytes: e.MaxRegexBytes, MaxQueries: e.MaxQueries, SearchTimeout: time.Duration(e.SearchTimeout),

@@ -3,10 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
-	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -14,8 +12,7 @@ import (
 // MemoryBlobs keeps bundles in process memory, for the memory store.
 type MemoryBlobs struct {
 	mu    sync.RWMutex
-	seq   int64
-	blobs map[string][]byte
+	blobs map[string][]byte // id + "/" + blobName -> bytes
 	now   func() time.Time
 }
 
@@ -24,22 +21,21 @@ func NewMemoryBlobs() *MemoryBlobs {
 	return &MemoryBlobs{blobs: map[string][]byte{}, now: time.Now}
 }
 
-func (m *MemoryBlobs) Put(ctx context.Context, id string, r io.Reader, max int64) (Bundle, error) {
+func (m *MemoryBlobs) Put(ctx context.Context, id string, r io.Reader, limit int64) (Bundle, error) {
 	var buf bytes.Buffer
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(&buf, h), io.LimitReader(contextReader{ctx, r}, max+1))
-	if err != nil {
+	cr := newCapReader(ctx, r, limit)
+	if _, err := io.Copy(&buf, cr); err != nil {
+		if cr.over() {
+			return Bundle{}, ErrTooLarge
+		}
 		return Bundle{}, err
 	}
-	if n > max {
-		return Bundle{}, ErrTooLarge
-	}
+	b := cr.bundle(m.now())
+	b.Key = id + "/" + blobName(b.StoredAt)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.seq++
-	key := id + "/" + strconv.FormatInt(m.seq, 10)
-	m.blobs[key] = buf.Bytes()
-	return Bundle{Key: key, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, StoredAt: m.now().UTC()}, nil
+	m.blobs[b.Key] = buf.Bytes()
+	return b, nil
 }
 
 func (m *MemoryBlobs) Open(_ context.Context, b Bundle) (io.ReadSeekCloser, error) {
@@ -62,7 +58,7 @@ func (m *MemoryBlobs) Stat(_ context.Context, b Bundle) (BlobInfo, error) {
 	return BlobInfo{Size: int64(len(data)), Version: b.Version}, nil
 }
 
-// Presign: memory blobs are served only by the server itself.
+// Presign returns "": memory blobs are served only by the server itself.
 func (m *MemoryBlobs) Presign(context.Context, Bundle, time.Duration) (string, error) { return "", nil }
 
 func (m *MemoryBlobs) Delete(_ context.Context, b Bundle) error {
@@ -72,19 +68,24 @@ func (m *MemoryBlobs) Delete(_ context.Context, b Bundle) error {
 	return nil
 }
 
+// deleteArtifact removes every blob of artifact id (Memory.Delete).
+func (m *MemoryBlobs) deleteArtifact(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.blobs {
+		if strings.HasPrefix(k, id+"/") {
+			delete(m.blobs, k)
+		}
+	}
+}
+
+// reset removes every blob (Memory.Reset).
+func (m *MemoryBlobs) reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.blobs = map[string][]byte{}
+}
+
 type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
-
-// contextReader stops a copy when ctx ends (a client gone, a deadline).
-type contextReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c contextReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}

@@ -20,6 +20,7 @@ type Memory struct {
 	audits map[string][]wire.ArtifactAuditEntry
 	gen    int64
 	now    func() time.Time
+	blobs  *MemoryBlobs
 }
 
 // NewMemory returns an empty in-memory store.
@@ -29,6 +30,7 @@ func NewMemory() *Memory {
 		byURL:  map[string]string{},
 		audits: map[string][]wire.ArtifactAuditEntry{},
 		now:    time.Now,
+		blobs:  NewMemoryBlobs(),
 	}
 }
 
@@ -91,8 +93,23 @@ func (m *Memory) Delete(_ context.Context, id string) error {
 	delete(m.byID, id)
 	delete(m.byURL, urlKey(r.Metadata.Type, r.URL))
 	delete(m.audits, id)
+	m.blobs.deleteArtifact(id)
 	return nil
 }
+
+func (m *Memory) RefreshBundle(_ context.Context, id string, b Bundle) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.byID[id]
+	if !ok || r.Bundle == nil || r.Bundle.Key != b.Key {
+		return ErrNotFound
+	}
+	r.Bundle = &b
+	m.byID[id] = r
+	return nil
+}
+
+func (m *Memory) Blobs() Blobs { return m.blobs }
 
 func (m *Memory) Page(_ context.Context, q Query, after string, limit int) ([]Record, string, error) {
 	m.mu.RLock()
@@ -164,6 +181,7 @@ func (m *Memory) Reset(_ context.Context) error {
 	m.byID = map[string]Record{}
 	m.byURL = map[string]string{}
 	m.audits = map[string][]wire.ArtifactAuditEntry{}
+	m.blobs.reset()
 	m.gen++
 	return nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,9 @@ type Options struct {
 	Region    string // AWS_REGION (endpoint and credentials: the SDK chain)
 	UseSQLite bool   // USE_SQLITE
 	SQLiteURL string // SQLALCHEMY_DATABASE_URL
+	// BundleDir is SQLite's bundle folder (BUNDLE_DIR); "" is
+	// DefaultBundleDir of the database.
+	BundleDir string
 	// Fallback allows falling back to the next backend when the chosen one
 	// cannot start (STORAGE_FALLBACK, default on).
 	Fallback bool
@@ -36,7 +40,7 @@ type Opened struct {
 	// Failures lists the backends tried before the active one; non-empty
 	// means the registry runs degraded on a fallback.
 	Failures []Failure
-	// Blobs keeps the bundles of the active backend.
+	// Blobs keeps the bundles of the active backend (its Store's Blobs).
 	Blobs Blobs
 }
 
@@ -58,10 +62,7 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Opened, error) {
 	for _, backend := range chain {
 		st, err := openOne(ctx, backend, o)
 		if err == nil {
-			res.Store = st
-			if backend == "memory" {
-				res.Blobs = NewMemoryBlobs()
-			}
+			res.Store, res.Blobs = st, st.Blobs()
 			log.Info(initMessage(st), "backend", backend)
 			if len(res.Failures) > 0 {
 				log.Error("storage fallback active: running on "+backend+" instead of "+res.Requested,
@@ -105,7 +106,7 @@ func openOne(ctx context.Context, backend string, o Options) (Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		return OpenSQLite(ctx, path)
+		return OpenSQLiteBundles(ctx, path, cmp.Or(o.BundleDir, DefaultBundleDir(path)))
 	default:
 		return NewMemory(), nil
 	}

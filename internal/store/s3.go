@@ -43,6 +43,9 @@ import (
 //   - audit/<id>/<time>-<random>.json holds one audit entry each, so that
 //     concurrent writers never overwrite each other's entries.
 //
+// The bundles live in the guide's layout, artifacts/<id>/files/ (S3Blobs),
+// and metadata.json names the one a record serves in data.bundle.
+//
 // Ids are unique across restarts and concurrent writers: the sequence
 // starts past the largest one in the bucket (under artifacts/ or audit/)
 // and every metadata object is written with If-None-Match: *, retrying with
@@ -75,8 +78,9 @@ import (
 //   - Delete first marks the metadata deleted with If-Match on the version
 //     it read (from then on the artifact reads as not found; a concurrent
 //     update fails or was applied before), then removes the metadata, the
-//     trail, the index entries and the url claim; a crash in between leaves
-//     objects that belong to no artifact, as in the first case.
+//     trail, the bundles, the index entries and the url claim; a crash in
+//     between leaves objects that belong to no artifact, as in the first
+//     case.
 //   - Reset raises the generation (state/reset-generation, a conditional
 //     write, so that two resets get two numbers) and marks it running
 //     before it deletes anything, so that a reset cut short still revokes
@@ -101,6 +105,7 @@ type S3 struct {
 	seq    atomic.Int64
 	gen    generationCache // the reset generation last read or written
 	now    func() time.Time
+	blobs  *S3Blobs
 }
 
 const (
@@ -135,6 +140,9 @@ type s3Document struct {
 	Data     struct {
 		URL    string           `json:"url"`
 		HFData []map[string]any `json:"hf_data"`
+		// Beyond the guide's format: the stored bundle, or why none is.
+		Bundle          *Bundle `json:"bundle,omitempty"`
+		BundleNotStored string  `json:"bundle_not_stored,omitempty"`
 	} `json:"data"`
 	CreatedAt string `json:"created_at"`
 	CreatedBy string `json:"created_by"`
@@ -156,6 +164,7 @@ func OpenS3(ctx context.Context, client *s3.Client, bucket string) (*S3, error) 
 		return nil, errors.New("S3_BUCKET_NAME is required when USE_S3=1")
 	}
 	s := &S3{client: client, bucket: bucket, now: time.Now, gen: generationCache{now: time.Now}}
+	s.blobs = newS3Blobs(client, bucket, s.now)
 	if err := s3bucket.New(client, bucket).Ensure(ctx); err != nil {
 		return nil, fmt.Errorf("accessing S3 bucket %s: %w", bucket, err)
 	}
@@ -385,6 +394,7 @@ func toDocument(r Record) s3Document {
 	d.CreatedAt = r.CreatedAt.UTC().Format(createdAtLayout)
 	d.CreatedBy = r.CreatedBy
 	d.Rating, d.PendingRating = r.Rating, r.PendingRating
+	d.Data.Bundle, d.Data.BundleNotStored = r.Bundle, r.BundleNotStored
 	return d
 }
 
@@ -398,7 +408,10 @@ func decodeDocument(b []byte) (Record, error) {
 	if d.Deleted {
 		return Record{}, ErrNotFound
 	}
-	r := Record{Metadata: d.Metadata, URL: d.Data.URL, HFData: d.Data.HFData, CreatedBy: d.CreatedBy, Rating: d.Rating, PendingRating: d.PendingRating}
+	r := Record{
+		Metadata: d.Metadata, URL: d.Data.URL, HFData: d.Data.HFData, CreatedBy: d.CreatedBy, Rating: d.Rating, PendingRating: d.PendingRating,
+		Bundle: d.Data.Bundle, BundleNotStored: d.Data.BundleNotStored,
+	}
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999", time.RFC3339Nano} {
 		if t, err := time.Parse(layout, d.CreatedAt); err == nil {
 			r.CreatedAt = t.UTC()
@@ -684,8 +697,9 @@ func (s *S3) Delete(ctx context.Context, id string) error {
 	}
 }
 
-// remove deletes r's metadata, then its trail, its index entries and its
-// url claim. A url that a concurrent update claimed for it is left to
+// remove deletes r's metadata, then its trail, its bundles (also one
+// written for it that no record names yet), its index entries and its url
+// claim. A url that a concurrent update claimed for it is left to
 // claimURL, which takes over a claim without artifact or trail at once.
 func (s *S3) remove(ctx context.Context, r Record) error {
 	if err := s.delete(ctx, MetadataKey(r.ID())); err != nil {
@@ -695,8 +709,40 @@ func (s *S3) remove(ctx context.Context, r Record) error {
 	if err != nil {
 		return err
 	}
-	return s.deleteAll(ctx, append(auditKeys, append(indexKeys(r.Metadata), urlIndexKey(r.Metadata.Type, r.URL))...))
+	files, err := s.keys(ctx, filesPrefix(r.ID()))
+	if err != nil {
+		return err
+	}
+	return s.deleteAll(ctx, slices.Concat(auditKeys, files, indexKeys(r.Metadata), []string{urlIndexKey(r.Metadata.Type, r.URL)}))
 }
+
+func (s *S3) RefreshBundle(ctx context.Context, id string, b Bundle) error {
+	for range s3UpdateAttempts {
+		r, etag, err := s.getTagged(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.Bundle == nil || r.Bundle.Key != b.Key {
+			return ErrNotFound
+		}
+		r.Bundle = &b
+		body, err := encodeDocument(r)
+		if err != nil {
+			return err
+		}
+		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(id)), Body: bytes.NewReader(body),
+			ContentType: aws.String("application/json"), IfMatch: etag,
+		})
+		if err == nil || !s3bucket.IsPreconditionFailed(err) {
+			return err
+		}
+		// Changed since it was read: look again.
+	}
+	return fmt.Errorf("artifact %s changed under %d concurrent updates in a row", id, s3UpdateAttempts)
+}
+
+func (s *S3) Blobs() Blobs { return s.blobs }
 
 func (s *S3) keys(ctx context.Context, prefix string) ([]string, error) {
 	var out []string

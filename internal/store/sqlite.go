@@ -32,6 +32,7 @@ type SQLite struct {
 	gen             generationCache
 	path            string
 	now             func() time.Time
+	blobs           *FileBlobs
 }
 
 // sqliteReaders is the size of the reader pool.
@@ -78,8 +79,9 @@ CREATE INDEX IF NOT EXISTS audit_artifact ON audit(artifact_id, n);
 `
 
 // migrateSQLite adds the columns a table made before them lacks: the
-// rating columns, and url_key (the url's normURL form, which the 409 rule
-// compares), which it fills in for the rows there are.
+// rating columns, url_key (the url's normURL form, which the 409 rule
+// compares), which it fills in for the rows there are, and the bundle
+// columns (bundle: the Bundle as JSON, NULL when none is stored).
 func migrateSQLite(ctx context.Context, db *sql.DB) error {
 	have := map[string]bool{}
 	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('artifacts')`)
@@ -101,6 +103,8 @@ func migrateSQLite(ctx context.Context, db *sql.DB) error {
 		{"rating", `ALTER TABLE artifacts ADD COLUMN rating TEXT`},
 		{"pending_rating", `ALTER TABLE artifacts ADD COLUMN pending_rating INTEGER NOT NULL DEFAULT 0`},
 		{"url_key", `ALTER TABLE artifacts ADD COLUMN url_key TEXT NOT NULL DEFAULT ''`},
+		{"bundle", `ALTER TABLE artifacts ADD COLUMN bundle TEXT`},
+		{"bundle_not_stored", `ALTER TABLE artifacts ADD COLUMN bundle_not_stored TEXT NOT NULL DEFAULT ''`},
 	} {
 		if !have[col.name] {
 			if _, err := db.ExecContext(ctx, col.ddl); err != nil {
@@ -154,8 +158,28 @@ func ratingColumn(r json.RawMessage) any {
 	return string(r)
 }
 
-// OpenSQLite opens (creating if needed) the database file at path.
+// bundleColumn is the SQL value of a bundle: its JSON, NULL when none.
+func bundleColumn(b *Bundle) (any, error) {
+	if b == nil {
+		return nil, nil
+	}
+	j, err := json.Marshal(b)
+	return string(j), err
+}
+
+// OpenSQLite opens (creating if needed) the database file at path, with
+// its bundles in DefaultBundleDir(path).
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	return OpenSQLiteBundles(ctx, path, DefaultBundleDir(path))
+}
+
+// OpenSQLiteBundles opens the database file at path with its bundles in
+// the folder bundleDir (created when missing).
+func OpenSQLiteBundles(ctx context.Context, path, bundleDir string) (*SQLite, error) {
+	blobs, err := OpenFileBlobs(bundleDir)
+	if err != nil {
+		return nil, err
+	}
 	const pragmas = "&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
 	// Every transaction of the writer writes, so it takes the write lock
 	// at BEGIN (_txlock=immediate): then another process on the same file
@@ -175,7 +199,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	if err := migrateSQLite(ctx, db); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("adding the rating and url_key columns to SQLite database %s: %w", path, err)
+		return nil, fmt.Errorf("adding the rating, url_key and bundle columns to SQLite database %s: %w", path, err)
 	}
 	read, err := sql.Open("sqlite", path+"?_txlock=deferred"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
@@ -194,7 +218,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		_ = errors.Join(get.Close(), read.Close(), db.Close())
 		return nil, fmt.Errorf("preparing the reads of SQLite database %s: %w", path, err)
 	}
-	s := &SQLite{db: db, read: read, get: get, generation: generation, path: path, now: time.Now, gen: generationCache{now: time.Now}}
+	s := &SQLite{db: db, read: read, get: get, generation: generation, path: path, now: time.Now, gen: generationCache{now: time.Now}, blobs: blobs}
 	if _, err := s.Generation(ctx, 0); err != nil {
 		_ = errors.Join(read.Close(), db.Close())
 		return nil, fmt.Errorf("reading the reset counter of SQLite database %s: %w", path, err)
@@ -229,8 +253,10 @@ func insertAudit(ctx context.Context, tx *sql.Tx, id string, e wire.ArtifactAudi
 	return err
 }
 
-func (s *SQLite) Backend() string  { return "sqlite" }
-func (s *SQLite) Describe() string { return "SQLite database " + s.path }
+func (s *SQLite) Backend() string { return "sqlite" }
+func (s *SQLite) Describe() string {
+	return "SQLite database " + s.path + " with its bundles in " + s.blobs.dir
+}
 
 func isUniqueViolation(err error) bool {
 	var se *sqlite.Error
@@ -239,6 +265,10 @@ func isUniqueViolation(err error) bool {
 
 func (s *SQLite) Create(ctx context.Context, r Record, e wire.ArtifactAuditEntry) (Record, error) {
 	hf, err := json.Marshal(nonNilHF(r.HFData))
+	if err != nil {
+		return Record{}, err
+	}
+	bundle, err := bundleColumn(r.Bundle)
 	if err != nil {
 		return Record{}, err
 	}
@@ -265,8 +295,8 @@ func (s *SQLite) Create(ctx context.Context, r Record, e wire.ArtifactAuditEntry
 	}
 	r.Metadata.ID = wire.ID(FormatID(r.Metadata.Type, seq, s.now()))
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO artifacts(seq, id, type, name, url, url_key, hf_data, created_at, created_by, rating, pending_rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy, ratingColumn(r.Rating), r.PendingRating)
+		`INSERT INTO artifacts(seq, id, type, name, url, url_key, hf_data, created_at, created_by, rating, pending_rating, bundle, bundle_not_stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy, ratingColumn(r.Rating), r.PendingRating, bundle, r.BundleNotStored)
 	if isUniqueViolation(err) {
 		return Record{}, ErrConflict
 	}
@@ -287,16 +317,22 @@ func nonNilHF(hf []map[string]any) []map[string]any {
 	return hf
 }
 
-const sqliteColumns = `id, type, name, url, hf_data, created_at, created_by, rating, pending_rating`
+const sqliteColumns = `id, type, name, url, hf_data, created_at, created_by, rating, pending_rating, bundle, bundle_not_stored`
 
 type rowScanner interface{ Scan(...any) error }
 
 func scanRecord(row rowScanner) (Record, error) {
 	var r Record
 	var hf, created string
-	var rating sql.NullString
-	if err := row.Scan(&r.Metadata.ID, &r.Metadata.Type, &r.Metadata.Name, &r.URL, &hf, &created, &r.CreatedBy, &rating, &r.PendingRating); err != nil {
+	var rating, bundle sql.NullString
+	if err := row.Scan(&r.Metadata.ID, &r.Metadata.Type, &r.Metadata.Name, &r.URL, &hf, &created, &r.CreatedBy, &rating, &r.PendingRating, &bundle, &r.BundleNotStored); err != nil {
 		return Record{}, err
+	}
+	if bundle.Valid {
+		r.Bundle = new(Bundle)
+		if err := json.Unmarshal([]byte(bundle.String), r.Bundle); err != nil {
+			return Record{}, fmt.Errorf("artifact %s: stored bundle is not JSON: %w", r.Metadata.ID, err)
+		}
 	}
 	// Most artifacts have no hf_data: skip the decoder for them.
 	if hf == "[]" {
@@ -324,6 +360,10 @@ func (s *SQLite) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry
 	if err != nil {
 		return err
 	}
+	bundle, err := bundleColumn(r.Bundle)
+	if err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -338,8 +378,8 @@ func (s *SQLite) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE artifacts SET name = ?, url = ?, url_key = ?, hf_data = ?, rating = ?, pending_rating = ? WHERE id = ?`,
-		r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), ratingColumn(r.Rating), r.PendingRating, r.Metadata.ID)
+	res, err := tx.ExecContext(ctx, `UPDATE artifacts SET name = ?, url = ?, url_key = ?, hf_data = ?, rating = ?, pending_rating = ?, bundle = ?, bundle_not_stored = ? WHERE id = ?`,
+		r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), ratingColumn(r.Rating), r.PendingRating, bundle, r.BundleNotStored, r.Metadata.ID)
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
@@ -371,8 +411,28 @@ func (s *SQLite) Delete(ctx context.Context, id string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM audit WHERE artifact_id = ?`, id); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	return s.blobs.deleteArtifact(id)
 }
+
+func (s *SQLite) RefreshBundle(ctx context.Context, id string, b Bundle) error {
+	bundle, err := bundleColumn(&b)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE artifacts SET bundle = ? WHERE id = ? AND json_extract(bundle, '$.key') = ?`, bundle, id, b.Key)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (s *SQLite) Blobs() Blobs { return s.blobs }
 
 // where is the SQL condition for q, with its arguments: one condition per
 // set of types, however many names share it, so that the expression stays
@@ -530,7 +590,7 @@ func (s *SQLite) Reset(ctx context.Context) error {
 		return err
 	}
 	s.gen.note(gen)
-	return nil
+	return s.blobs.reset()
 }
 
 func (s *SQLite) AppendAudit(ctx context.Context, id string, e wire.ArtifactAuditEntry) error {

@@ -111,9 +111,18 @@ type Store interface {
 	// Update replaces the stored record with the same id and appends its
 	// UPDATE audit entry e in the same way as Create.
 	Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) error
-	// Delete removes the record and its audit trail (SQLite: one
-	// transaction; S3: the record first, see S3).
+	// Delete removes the record, its audit trail and its bundles (SQLite:
+	// the records in one transaction, then the artifact's bundle folder;
+	// S3: the record first, see S3).
 	Delete(ctx context.Context, id string) error
+	// RefreshBundle records that the blob of id's bundle changed behind
+	// the registry's back: b, re-hashed (the same Key, its new digest,
+	// size and version), replaces the record's bundle. No audit entry is
+	// written, since no client changed the artifact. ErrNotFound when the
+	// artifact is gone or names another blob by now.
+	RefreshBundle(ctx context.Context, id string, b Bundle) error
+	// Blobs keeps the bundles of this store's artifacts.
+	Blobs() Blobs
 	// Page returns, in creation order, up to limit records matching q that
 	// come after the id after ("" = from the first; the record need not
 	// exist any more), and the id to continue after, "" on the last page.
@@ -133,8 +142,8 @@ type Store interface {
 	// Each calls f with every record, in no particular order, until f
 	// returns false or ctx ends (full-text search; O(N) by nature).
 	Each(ctx context.Context, f func(Record) bool) error
-	// Reset removes every record and audit entry and raises Generation
-	// before it removes anything. Ids are not reused.
+	// Reset removes every record, audit entry and bundle and raises
+	// Generation before it removes anything. Ids are not reused.
 	Reset(ctx context.Context) error
 	// Generation counts the resets of this storage, across restarts and
 	// the processes sharing it: tokens carry it, so that a reset revokes
