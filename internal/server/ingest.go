@@ -92,13 +92,8 @@ func (s *Server) ingestRecord(ctx context.Context, rec store.Record) (store.Reco
 		return rec, nil
 	}
 	defer body.Close()
-	blobs := s.cfg.Storage.Blobs
-	if blobs == nil {
-		rec.BundleNotStored = "the registry's storage backend (" + s.store.Backend() + ") keeps no bundles"
-		return rec, nil
-	}
 	src := &sourceReader{r: body}
-	b, err := blobs.Put(ctx, rec.ID(), src, s.cfg.BundleMaxBytes)
+	b, err := s.cfg.Storage.Blobs.Put(ctx, rec.ID(), src, s.cfg.BundleMaxBytes)
 	switch {
 	case err == nil:
 		rec.Bundle = &b

@@ -3,8 +3,6 @@ package server
 import (
 	"archive/tar"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -21,11 +19,10 @@ import (
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/wire"
 )
 
-// withIngest turns ingest on, with memory blobs, upstreams at base.
+// withIngest turns ingest on, with upstreams at base.
 func withIngest(base string, mode RatingMode, mod func(*IngestConfig)) harnessOption {
 	return func(c *Config) {
 		withUpstream(base, mode)(c)
-		c.Storage.Blobs = store.NewMemoryBlobs()
 		c.Ingest = true
 		c.IngestTimeout = 20 * time.Second
 		if mod != nil {
@@ -62,11 +59,6 @@ func (h *harness) blob(b *store.Bundle) []byte {
 	return data
 }
 
-func hexSHA256(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 func get(t *testing.T, u string) []byte {
 	t.Helper()
 	res, err := http.Get(u)
@@ -86,7 +78,25 @@ func get(t *testing.T, u string) []byte {
 // served; the create answers once both are stored.
 func TestIngestStoresFactsAndBundle(t *testing.T) {
 	rp := startReplay(t)
-	h := newHarness(t, newLocation(t, "memory"), withIngest(rp.URL, RatingOff, nil))
+	forEachBackend(t, func(t *testing.T, loc location) { checkIngest(t, rp, loc) })
+}
+
+// downloadedBytes GETs download_url as a client does, following the
+// presigned redirect of S3.
+func (h *harness) downloadedBytes(tok, id string) []byte {
+	h.t.Helper()
+	res := h.download(tok, id)
+	if res.StatusCode == http.StatusFound && res.Header.Get("Registry-Bundle") == "presigned" {
+		return get(h.t, res.Header.Get("Location"))
+	}
+	if res.StatusCode != http.StatusOK {
+		h.t.Fatalf("download of %s: %d", id, res.StatusCode)
+	}
+	return readBody(h.t, res)
+}
+
+func checkIngest(t *testing.T, rp *httptest.Server, loc location) {
+	h := newHarness(t, loc, withIngest(rp.URL, RatingOff, nil))
 	tok := h.login(defaultadmin.Name, adminPassword)
 
 	bert := h.create(tok, "model", bertURL)
@@ -94,11 +104,17 @@ func TestIngestStoresFactsAndBundle(t *testing.T) {
 	if rec.PendingRating || rec.Bundle == nil || rec.BundleNotStored != "" {
 		t.Fatalf("after the 201: pending %v, bundle %+v, not stored %q", rec.PendingRating, rec.Bundle, rec.BundleNotStored)
 	}
+	if b := bert.Data.Bundle; b == nil || b.Sha256 != rec.Bundle.SHA256 || b.SizeBytes != rec.Bundle.Size {
+		t.Errorf("the 201's data.bundle %+v, want the stored %+v", b, rec.Bundle)
+	}
+	if got := h.downloadedBytes(tok, string(bert.Metadata.ID)); sha256Hex(got) != rec.Bundle.SHA256 {
+		t.Errorf("the %d bytes downloaded have the digest %s, want %s", len(got), sha256Hex(got), rec.Bundle.SHA256)
+	}
 	if len(rec.HFData) != 1 || rec.HFData[0]["pipeline_tag"] != "fill-mask" || !strings.Contains(rec.ReadmeText(), "BookCorpus") {
 		t.Errorf("hf_data: %+v", rec.HFData)
 	}
 	data := h.blob(rec.Bundle)
-	if rec.Bundle.SHA256 != hexSHA256(data) || rec.Bundle.Size != int64(len(data)) {
+	if rec.Bundle.SHA256 != sha256Hex(data) || rec.Bundle.Size != int64(len(data)) {
 		t.Errorf("bundle %+v: digest or size differ from the %d bytes stored", rec.Bundle, len(data))
 	}
 	// The tar holds every listed file, with the bytes the replay serves.
@@ -131,8 +147,11 @@ func TestIngestStoresFactsAndBundle(t *testing.T) {
 	code := h.create(tok, "code", bertCodeURL)
 	crec := h.stored(string(code.Metadata.ID))
 	served := get(t, rp.URL+"/repos/google-research/bert/tarball")
-	if crec.Bundle == nil || crec.Bundle.SHA256 != hexSHA256(served) || crec.Bundle.SHA256 != hexSHA256(replay.GitHubTarball("google-research/bert")) {
-		t.Errorf("GitHub bundle %+v, want the digest %s of the archive served", crec.Bundle, hexSHA256(served))
+	if crec.Bundle == nil || crec.Bundle.SHA256 != sha256Hex(served) || crec.Bundle.SHA256 != sha256Hex(replay.GitHubTarball("google-research/bert")) {
+		t.Errorf("GitHub bundle %+v, want the digest %s of the archive served", crec.Bundle, sha256Hex(served))
+	}
+	if got := h.downloadedBytes(tok, string(code.Metadata.ID)); string(got) != string(served) {
+		t.Errorf("download_url of the GitHub artifact serves %d bytes, not the %d of the archive", len(got), len(served))
 	}
 	if !strings.Contains(crec.ReadmeText(), "BookCorpus") || crec.HFData[0]["license"] != "Apache-2.0" {
 		t.Errorf("GitHub facts: %+v", crec.HFData)
@@ -141,8 +160,8 @@ func TestIngestStoresFactsAndBundle(t *testing.T) {
 	trail := h.do(http.MethodGet, "/artifact/model/"+string(bert.Metadata.ID)+"/audit", nil, tok)
 	var entries []wire.ArtifactAuditEntry
 	trail.decode(t, &entries)
-	if len(entries) != 2 || entries[0].Action != store.ActionCreate || entries[1].Action != store.ActionUpdate {
-		t.Errorf("audit trail %+v, want CREATE then the publish's UPDATE", entries)
+	if len(entries) != 3 || entries[0].Action != store.ActionCreate || entries[1].Action != store.ActionUpdate || entries[2].Action != store.ActionDownload {
+		t.Errorf("audit trail %+v, want CREATE, the publish's UPDATE, then the DOWNLOAD", entries)
 	}
 
 	// A new url re-ingests: new bundle published, old one deleted.
@@ -184,9 +203,11 @@ func TestIngestOverCapRegisteredWithoutBundle(t *testing.T) {
 		{"dataset", "https://example.com/data.tar", "example.com is not one of them"},
 	} {
 		a := h.create(tok, c.typ, c.url)
-		rec := h.stored(string(a.Metadata.ID))
-		if rec.Bundle != nil || !strings.Contains(rec.BundleNotStored, c.want) {
-			t.Errorf("%s: bundle %+v, bundle_not_stored %q, want it to mention %q", c.url, rec.Bundle, rec.BundleNotStored, c.want)
+		if a.Data.Bundle != nil || !strings.Contains(a.Data.BundleNotStored, c.want) {
+			t.Errorf("%s: bundle %+v, bundle_not_stored %q, want it to mention %q", c.url, a.Data.Bundle, a.Data.BundleNotStored, c.want)
+		}
+		if res := h.download(tok, string(a.Metadata.ID)); res.StatusCode != http.StatusFound || res.Header.Get("Location") != c.url {
+			t.Errorf("%s: download %d to %q, want the redirect to the source", c.url, res.StatusCode, res.Header.Get("Location"))
 		}
 	}
 }
@@ -218,7 +239,7 @@ func TestIngestHostPolicy(t *testing.T) {
 	open := newHarness(t, newLocation(t, "memory"), withIngest(lo.URL, RatingOff, func(c *IngestConfig) { c.IngestAllowedHosts = []string{"127.0.0.1"} }))
 	tok := open.login(defaultadmin.Name, adminPassword)
 	a := open.create(tok, "dataset", lo.URL+"/bundle.bin")
-	if rec := open.stored(string(a.Metadata.ID)); rec.Bundle == nil || rec.Bundle.SHA256 != hexSHA256([]byte(content)) {
+	if rec := open.stored(string(a.Metadata.ID)); rec.Bundle == nil || rec.Bundle.SHA256 != sha256Hex([]byte(content)) {
 		t.Errorf("an allowed loopback host: %+v %q", rec.Bundle, rec.BundleNotStored)
 	}
 	a = open.create(tok, "dataset", lo.URL+"/to-private.bin")
@@ -299,7 +320,7 @@ func TestIngestRestartRemovesOrFinishesHidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Storage: &store.Opened{Store: st, Blobs: store.NewMemoryBlobs()}, Users: testUsers}
+	cfg := Config{Storage: &store.Opened{Store: st}, Users: testUsers}
 	withIngest(rp.URL, RatingAsync, nil)(&cfg)
 	srv, err := New(cfg)
 	if err != nil {
