@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // bigModelUpstream plays Hugging Face for one model, org/big, whose one
@@ -59,12 +56,6 @@ func bigModelUpstream(t *testing.T, size int) (url string, started <-chan struct
 // can still be running that create, and the same create then stores the
 // whole bundle.
 func TestBinaryKillDuringBundleUploadLeavesNothing(t *testing.T) {
-	backends := map[string]func(t *testing.T) []string{
-		"sqlite": func(t *testing.T) []string {
-			return []string{"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///" + filepath.Join(t.TempDir(), "registry.db")}
-		},
-		"s3": func(t *testing.T) []string { return teststack.VersitygwServerEnv(t, "ingestkill") },
-	}
 	for _, backend := range []string{"sqlite", "s3"} {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel() // most of it is waiting for the removal
@@ -72,7 +63,7 @@ func TestBinaryKillDuringBundleUploadLeavesNothing(t *testing.T) {
 			up, started := bigModelUpstream(t, size)
 			// A short INGEST_TIMEOUT: the restarted server removes the
 			// hidden record 30 s after that (abandonMargin).
-			env := append(backends[backend](t), "INGEST=1", "INGEST_TIMEOUT=2s", "HF_ENDPOINT="+up, "GITHUB_API_URL="+up, "TOKEN_SECRET=ingest kill test")
+			env := append(storageEnv(t, backend, "ingestkill"), "INGEST=1", "INGEST_TIMEOUT=2s", "HF_ENDPOINT="+up, "GITHUB_API_URL="+up, "TOKEN_SECRET=ingest kill test")
 			p := start(t, env...)
 			tok := p.login(t)
 			body := []byte(`{"url":"https://huggingface.co/org/big"}`)
