@@ -206,7 +206,9 @@ func TestIngestOverCapRegisteredWithoutBundle(t *testing.T) {
 		if a.Data.Bundle != nil || !strings.Contains(a.Data.BundleNotStored, c.want) {
 			t.Errorf("%s: bundle %+v, bundle_not_stored %q, want it to mention %q", c.url, a.Data.Bundle, a.Data.BundleNotStored, c.want)
 		}
-		if res := h.download(tok, string(a.Metadata.ID)); res.StatusCode != http.StatusFound || res.Header.Get("Location") != c.url {
+		res := h.download(tok, string(a.Metadata.ID))
+		_ = res.Body.Close()
+		if res.StatusCode != http.StatusFound || res.Header.Get("Location") != c.url {
 			t.Errorf("%s: download %d to %q, want the redirect to the source", c.url, res.StatusCode, res.Header.Get("Location"))
 		}
 	}
