@@ -19,7 +19,7 @@ import (
 // on (INGEST), a Config built without it stores urls only.
 //
 // The order of writes makes an ingest safe to interrupt: the record is
-// created hidden (PendingRating: "ingest not done", 404 on every
+// created hidden (IngestPending, 404 on every
 // endpoint), the bundle is written under its id (Blobs.Put: never visible
 // half-written), then the record is published with the bundle, or with
 // bundle_not_stored saying why there is none. A crash in between leaves a
@@ -137,7 +137,7 @@ func (s *Server) dropBlob(ctx context.Context, b *store.Bundle) {
 // rated before (sync), UPDATE otherwise.
 func (s *Server) createIngested(w http.ResponseWriter, r *http.Request, p principal, rec store.Record, publishAction string) {
 	ctx := context.WithoutCancel(r.Context())
-	rec.PendingRating = true
+	rec.IngestPending = true
 	created, err := s.trust.raw.Create(ctx, rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
 	if err != nil {
 		s.storeError(w, r, err)
@@ -145,7 +145,7 @@ func (s *Server) createIngested(w http.ResponseWriter, r *http.Request, p princi
 	}
 	done, err := s.ingestRecord(ctx, created)
 	if err == nil {
-		done.PendingRating = false
+		done.IngestPending = false
 		if err = s.trust.raw.Update(ctx, done, s.auditEntry(p, done.Metadata, publishAction)); err != nil {
 			s.dropBlob(ctx, done.Bundle)
 		}
@@ -208,7 +208,7 @@ func (s *Server) removeWhenAbandoned(rec store.Record) {
 		}
 	}
 	cur, err := s.trust.raw.Get(ctx, rec.ID())
-	if err != nil || !cur.PendingRating {
+	if err != nil || !cur.IngestPending {
 		return // published or removed meanwhile
 	}
 	s.log.Info("removing an artifact whose create was interrupted (its client got no answer)", "artifact_id", rec.ID())

@@ -101,8 +101,8 @@ func checkIngest(t *testing.T, rp *httptest.Server, loc location) {
 
 	bert := h.create(tok, "model", bertURL)
 	rec := h.stored(string(bert.Metadata.ID))
-	if rec.PendingRating || rec.Bundle == nil || rec.BundleNotStored != "" {
-		t.Fatalf("after the 201: pending %v, bundle %+v, not stored %q", rec.PendingRating, rec.Bundle, rec.BundleNotStored)
+	if rec.IngestPending || rec.Bundle == nil || rec.BundleNotStored != "" {
+		t.Fatalf("after the 201: pending %v, bundle %+v, not stored %q", rec.IngestPending, rec.Bundle, rec.BundleNotStored)
 	}
 	if b := bert.Data.Bundle; b == nil || b.Sha256 != rec.Bundle.SHA256 || b.SizeBytes != rec.Bundle.Size {
 		t.Errorf("the 201's data.bundle %+v, want the stored %+v", b, rec.Bundle)
@@ -283,8 +283,8 @@ func TestIngestAsyncDefersFetch(t *testing.T) {
 	}
 	var a wire.Artifact
 	res.decode(t, &a)
-	if rec := h.stored(string(a.Metadata.ID)); !rec.PendingRating || rec.Bundle != nil {
-		t.Errorf("at the 202: pending %v, bundle %+v", rec.PendingRating, rec.Bundle)
+	if rec := h.stored(string(a.Metadata.ID)); !rec.IngestPending || rec.Bundle != nil {
+		t.Errorf("at the 202: pending %v, bundle %+v", rec.IngestPending, rec.Bundle)
 	}
 	if st := h.do(http.MethodGet, "/artifacts/model/"+string(a.Metadata.ID), nil, tok).status; st != http.StatusNotFound {
 		t.Errorf("GET while the ingest runs: %d, want 404", st)
@@ -309,16 +309,16 @@ func TestIngestRestartRemovesOrFinishesHidden(t *testing.T) {
 	loc := newLocation(t, "memory")
 	st := loc.open(t)
 	ctx := context.Background()
-	sync, err := st.Create(ctx, store.Record{Metadata: wire.ArtifactMetadata{Name: "squad", Type: "dataset"}, URL: squadURL, PendingRating: true}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
+	sync, err := st.Create(ctx, store.Record{Metadata: wire.ArtifactMetadata{Name: "squad", Type: "dataset"}, URL: squadURL, IngestPending: true}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
-	async, err := st.Create(ctx, store.Record{Metadata: wire.ArtifactMetadata{Name: "bert-base-uncased", Type: "model"}, URL: bertURL, PendingRating: true}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
+	async, err := st.Create(ctx, store.Record{Metadata: wire.ArtifactMetadata{Name: "bert-base-uncased", Type: "model"}, URL: bertURL, IngestPending: true}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Created a moment ago: another server may still be ingesting it.
-	young, err := st.Create(ctx, store.Record{Metadata: wire.ArtifactMetadata{Name: "whisper", Type: "code"}, URL: whisperCode, PendingRating: true, CreatedAt: time.Now()}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
+	young, err := st.Create(ctx, store.Record{Metadata: wire.ArtifactMetadata{Name: "whisper", Type: "code"}, URL: whisperCode, IngestPending: true, CreatedAt: time.Now()}, wire.ArtifactAuditEntry{Action: store.ActionCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestIngestRestartRemovesOrFinishesHidden(t *testing.T) {
 	for {
 		_, errSync := st.Get(ctx, sync.ID())
 		rec, errAsync := st.Get(ctx, async.ID())
-		if errors.Is(errSync, store.ErrNotFound) && errAsync == nil && !rec.PendingRating && rec.Bundle != nil {
+		if errors.Is(errSync, store.ErrNotFound) && errAsync == nil && !rec.IngestPending && rec.Bundle != nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -341,7 +341,7 @@ func TestIngestRestartRemovesOrFinishesHidden(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if rec, err := st.Get(ctx, young.ID()); err != nil || !rec.PendingRating {
+	if rec, err := st.Get(ctx, young.ID()); err != nil || !rec.IngestPending {
 		t.Errorf("a hidden record created a moment ago: %+v %v, want it kept hidden for INGEST_TIMEOUT and a margin", rec, err)
 	}
 }

@@ -172,7 +172,7 @@ func (s *Server) requeuePending() {
 		return
 	}
 	for _, rec := range all {
-		if !rec.PendingRating {
+		if !rec.IngestPending {
 			continue
 		}
 		if !s.deferredAtStart(rec) {
@@ -199,14 +199,14 @@ func (t *trust) reserveRating() bool {
 	}
 }
 
-// visibleStore hides artifacts whose ingest is not done (PendingRating):
+// visibleStore hides artifacts whose ingest is not done (IngestPending):
 // an asynchronous rating, the spec's "404 until a rating result exists"
 // for every endpoint, or a synchronous create writing its bundle.
 type visibleStore struct{ store.Store }
 
 func (v visibleStore) Get(ctx context.Context, id string) (store.Record, error) {
 	r, err := v.Store.Get(ctx, id)
-	if err == nil && r.PendingRating {
+	if err == nil && r.IngestPending {
 		return store.Record{}, store.ErrNotFound
 	}
 	return r, err
@@ -221,7 +221,7 @@ func (v visibleStore) Page(ctx context.Context, q store.Query, after string, lim
 	}
 	out := all[:0]
 	for _, r := range all {
-		if !r.PendingRating {
+		if !r.IngestPending {
 			out = append(out, r)
 		}
 	}
@@ -229,7 +229,7 @@ func (v visibleStore) Page(ctx context.Context, q store.Query, after string, lim
 }
 
 func (v visibleStore) Each(ctx context.Context, f func(store.Record) bool) error {
-	return v.Store.Each(ctx, func(r store.Record) bool { return r.PendingRating || f(r) })
+	return v.Store.Each(ctx, func(r store.Record) bool { return r.IngestPending || f(r) })
 }
 
 // hfRepoID is the Hugging Face repository of an artifact url.
@@ -355,7 +355,7 @@ func (s *Server) storeRating(ctx context.Context, id string, r wire.ModelRating,
 func (s *Server) rateInBackground(j ratingJob) {
 	ctx := s.trust.ctx
 	rec, err := s.trust.raw.Get(ctx, j.id)
-	if err != nil || !rec.PendingRating {
+	if err != nil || !rec.IngestPending {
 		return // deleted or reset meanwhile, or already rated
 	}
 	if s.trust.in != nil {
@@ -371,7 +371,7 @@ func (s *Server) rateInBackground(j ratingJob) {
 	}
 	if err == nil && r.NetScore >= s.cfg.RatingMinNetScore {
 		rec.Rating, _ = json.Marshal(r)
-		rec.PendingRating = false
+		rec.IngestPending = false
 		if err = s.trust.raw.Update(ctx, rec, s.auditEntry(j.user, rec.Metadata, store.ActionRate)); err == nil {
 			return
 		}

@@ -391,7 +391,7 @@ func (s *Server) createDeferred(w http.ResponseWriter, r *http.Request, p princi
 		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the rating queue is full (%d models waiting for a rating) and nothing was stored; try again in %d s", s.cfg.RatingQueue, ratingQueueRetryAfter))
 		return
 	}
-	rec.PendingRating = true
+	rec.IngestPending = true
 	created, err := s.trust.raw.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
 	if err != nil {
 		<-s.trust.slots
