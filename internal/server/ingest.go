@@ -19,11 +19,11 @@ import (
 // on (INGEST), a Config built without it stores urls only.
 //
 // The order of writes makes an ingest safe to interrupt: the record is
-// created hidden (IngestPending, 404 on every
-// endpoint), the bundle is written under its id (Blobs.Put: never visible
-// half-written), then the record is published with the bundle, or with
-// bundle_not_stored saying why there is none. A crash in between leaves a
-// hidden record, which the next start removes or finishes (requeuePending).
+// created hidden (IngestPending, 404 on every endpoint), the bundle is
+// written under its id (Blobs.Put: never visible half-written), then the
+// record is published with the bundle, or with bundle_not_stored saying
+// why there is none. A crash in between leaves a hidden record, which the
+// next start removes or finishes (requeuePending).
 type IngestConfig struct {
 	// Ingest turns fetching on (INGEST).
 	Ingest bool
