@@ -143,6 +143,12 @@ func checkIngest(t *testing.T, rp *httptest.Server, loc location) {
 		t.Errorf("byRegEx over a README-only word: %d %s", res.status, res.body)
 	}
 
+	// A dataset: its card and files through the /datasets/ endpoints.
+	squad := h.create(tok, "dataset", squadURL)
+	if srec := h.stored(string(squad.Metadata.ID)); srec.Bundle == nil || !strings.Contains(srec.ReadmeText(), "Stanford Question Answering Dataset") {
+		t.Errorf("dataset: bundle %+v (%q), README %.60q", srec.Bundle, srec.BundleNotStored, srec.ReadmeText())
+	}
+
 	// GitHub: the archive, exactly as served.
 	code := h.create(tok, "code", bertCodeURL)
 	crec := h.stored(string(code.Metadata.ID))
