@@ -150,7 +150,7 @@ type s3Document struct {
 	// the ModelRating once computed, the async-ingest marker, and the mark
 	// of a Delete in progress (the artifact reads as not found).
 	Rating        json.RawMessage `json:"rating,omitempty"`
-	PendingRating bool            `json:"pending_rating,omitempty"`
+	IngestPending bool            `json:"pending_rating,omitempty"`
 	Deleted       bool            `json:"deleted,omitempty"`
 }
 
@@ -393,7 +393,7 @@ func toDocument(r Record) s3Document {
 	d.Data.HFData = nonNilHF(r.HFData)
 	d.CreatedAt = r.CreatedAt.UTC().Format(createdAtLayout)
 	d.CreatedBy = r.CreatedBy
-	d.Rating, d.PendingRating = r.Rating, r.PendingRating
+	d.Rating, d.IngestPending = r.Rating, r.IngestPending
 	d.Data.Bundle, d.Data.BundleNotStored = r.Bundle, r.BundleNotStored
 	return d
 }
@@ -409,7 +409,7 @@ func decodeDocument(b []byte) (Record, error) {
 		return Record{}, ErrNotFound
 	}
 	r := Record{
-		Metadata: d.Metadata, URL: d.Data.URL, HFData: d.Data.HFData, CreatedBy: d.CreatedBy, Rating: d.Rating, PendingRating: d.PendingRating,
+		Metadata: d.Metadata, URL: d.Data.URL, HFData: d.Data.HFData, CreatedBy: d.CreatedBy, Rating: d.Rating, IngestPending: d.IngestPending,
 		Bundle: d.Data.Bundle, BundleNotStored: d.Data.BundleNotStored,
 	}
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999", time.RFC3339Nano} {

@@ -37,21 +37,23 @@ type Record struct {
 	Metadata wire.ArtifactMetadata
 	URL      string
 	// HFData is the guide's data.hf_data: Hugging Face facts such as
-	// readme_text, kept as stored (this server does not fetch them, but an
-	// ingest that did, e.g. the Lambda deployment sharing the bucket, leaves
-	// them here and byRegEx searches their readme_text).
+	// readme_text, as the server's ingest (internal/ingest) or another
+	// deployment sharing the bucket wrote them; byRegEx searches their
+	// readme_text.
 	HFData    []map[string]any
 	CreatedAt time.Time
 	CreatedBy string
 	// Rating is the model's ModelRating as JSON once computed, nil before.
-	// S3 keeps it in metadata.json as "rating" and PendingRating as
-	// "pending_rating" (true only while an async rating runs), so that the
-	// rating lives with the artifact and goes away with it; SQLite in the
-	// columns rating (JSON text, NULL before) and pending_rating.
+	// S3 keeps it in metadata.json as "rating" and IngestPending as
+	// "pending_rating" (true only while an ingest runs; the name is from
+	// when only an async rating did), so that the rating lives with the
+	// artifact and goes away with it; SQLite in the columns rating (JSON
+	// text, NULL before) and pending_rating.
 	Rating json.RawMessage
-	// PendingRating marks an artifact stored by an asynchronous ingest
-	// whose rating is not done yet; the API answers 404 for it.
-	PendingRating bool
+	// IngestPending marks an artifact whose ingest is not done: its bundle
+	// being written, or its asynchronous fetch and rating not done yet; the
+	// API answers 404 for it (write, then publish).
+	IngestPending bool
 	// Bundle is the stored bundle, nil when none is stored; then
 	// BundleNotStored says why (over the size cap, the source could not be
 	// fetched), never empty for an artifact whose ingest ended.
