@@ -108,7 +108,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		CreatedAt: s.cfg.Now().UTC(),
 		CreatedBy: p.Name,
 	}
-	publishAction := store.ActionUpdate
+	rated := false
 	if typ == artifact.TypeModel && s.cfg.RatingMode == RatingAsync {
 		s.createDeferred(w, r, p, rec)
 		return
@@ -117,10 +117,10 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		if !s.rateBeforeCreate(w, r, p, &rec) {
 			return
 		}
-		publishAction = store.ActionRate
+		rated = true
 	}
 	if s.trust.in != nil {
-		s.createIngested(w, r, p, rec, publishAction)
+		s.createIngested(w, r, p, rec, rated)
 		return
 	}
 	rec, err = s.store.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
@@ -128,7 +128,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		s.storeError(w, r, err)
 		return
 	}
-	if publishAction == store.ActionRate {
+	if rated {
 		s.audit(r, p, rec.Metadata, store.ActionRate)
 	}
 	writeJSON(w, http.StatusCreated, s.toArtifact(r, rec))
@@ -210,14 +210,14 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 	e := s.auditEntry(p, rec.Metadata, store.ActionUpdate)
 	if changed && s.trust.in != nil {
 		// Finished or undone even when the client goes away.
-		if err := s.reingest(context.WithoutCancel(r.Context()), rec, e); err != nil {
+		if err := s.reingest(context.WithoutCancel(r.Context()), rec, &e); err != nil {
 			s.storeError(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := s.store.Update(r.Context(), rec, e); err != nil {
+	if err := s.store.Update(r.Context(), rec, &e); err != nil {
 		s.storeError(w, r, err)
 		return
 	}

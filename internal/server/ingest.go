@@ -133,9 +133,9 @@ func (s *Server) dropBlob(ctx context.Context, b *store.Bundle) {
 // createIngested stores rec hidden, ingests it and publishes it (201), or
 // removes it again when the registry's storage fails. The work goes on
 // when the client goes away: it is finished or undone, never left half.
-// publishAction is the audit action of the publish: RATE for a model
-// rated before (sync), UPDATE otherwise.
-func (s *Server) createIngested(w http.ResponseWriter, r *http.Request, p principal, rec store.Record, publishAction string) {
+// rated says that a model was rated before (sync mode): the publish then
+// records the RATE entry, and otherwise none (the CREATE entry is written).
+func (s *Server) createIngested(w http.ResponseWriter, r *http.Request, p principal, rec store.Record, rated bool) {
 	ctx := context.WithoutCancel(r.Context())
 	rec.IngestPending = true
 	created, err := s.trust.raw.Create(ctx, rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
@@ -146,7 +146,12 @@ func (s *Server) createIngested(w http.ResponseWriter, r *http.Request, p princi
 	done, err := s.ingestRecord(ctx, created)
 	if err == nil {
 		done.IngestPending = false
-		if err = s.trust.raw.Update(ctx, done, s.auditEntry(p, done.Metadata, publishAction)); err != nil {
+		var e *wire.ArtifactAuditEntry
+		if rated {
+			rate := s.auditEntry(p, done.Metadata, store.ActionRate)
+			e = &rate
+		}
+		if err = s.trust.raw.Update(ctx, done, e); err != nil {
 			s.dropBlob(ctx, done.Bundle)
 		}
 		if errors.Is(err, store.ErrNotFound) {
@@ -171,7 +176,7 @@ func (s *Server) removeHidden(ctx context.Context, id string) {
 
 // reingest is PUT with a new url: the new bundle is written, the record
 // published with it, then the old bundle deleted.
-func (s *Server) reingest(ctx context.Context, rec store.Record, e wire.ArtifactAuditEntry) error {
+func (s *Server) reingest(ctx context.Context, rec store.Record, e *wire.ArtifactAuditEntry) error {
 	old := rec.Bundle
 	rec, err := s.ingestRecord(ctx, rec)
 	if err != nil {

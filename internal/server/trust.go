@@ -346,7 +346,8 @@ func (s *Server) storeRating(ctx context.Context, id string, r wire.ModelRating,
 		return err
 	}
 	cur.Rating = b
-	return s.trust.raw.Update(ctx, cur, s.auditEntry(user, cur.Metadata, store.ActionRate))
+	e := s.auditEntry(user, cur.Metadata, store.ActionRate)
+	return s.trust.raw.Update(ctx, cur, &e)
 }
 
 // rateInBackground finishes an asynchronous ingest: the artifact's facts
@@ -372,7 +373,8 @@ func (s *Server) rateInBackground(j ratingJob) {
 	if err == nil && r.NetScore >= s.cfg.RatingMinNetScore {
 		rec.Rating, _ = json.Marshal(r)
 		rec.IngestPending = false
-		if err = s.trust.raw.Update(ctx, rec, s.auditEntry(j.user, rec.Metadata, store.ActionRate)); err == nil {
+		e := s.auditEntry(j.user, rec.Metadata, store.ActionRate)
+		if err = s.trust.raw.Update(ctx, rec, &e); err == nil {
 			return
 		}
 	}

@@ -601,7 +601,7 @@ func (s *S3) getTagged(ctx context.Context, id string) (Record, *string, error) 
 	return r, out.ETag, nil
 }
 
-func (s *S3) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) error {
+func (s *S3) Update(ctx context.Context, r Record, e *wire.ArtifactAuditEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -632,9 +632,11 @@ func (s *S3) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) er
 		if err != nil {
 			return fail(err)
 		}
-		auditKey, err := s.putAudit(ctx, r.ID(), e)
-		if err != nil {
-			return fail(err)
+		var auditKey string
+		if e != nil {
+			if auditKey, err = s.putAudit(ctx, r.ID(), *e); err != nil {
+				return fail(err)
+			}
 		}
 		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(r.ID())), Body: bytes.NewReader(body),
@@ -655,7 +657,11 @@ func (s *S3) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) er
 		}
 		// Deleted or changed since it was read: this entry belongs to no
 		// applied update.
-		if derr := s.delete(ctx, auditKey); derr != nil || !s3bucket.IsPreconditionFailed(err) && !s3bucket.IsNotFound(err) {
+		var derr error
+		if auditKey != "" {
+			derr = s.delete(ctx, auditKey)
+		}
+		if derr != nil || !s3bucket.IsPreconditionFailed(err) && !s3bucket.IsNotFound(err) {
 			return fail(errors.Join(err, derr))
 		}
 	}

@@ -355,7 +355,7 @@ func (s *SQLite) Get(ctx context.Context, id string) (Record, error) {
 	return r, err
 }
 
-func (s *SQLite) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) error {
+func (s *SQLite) Update(ctx context.Context, r Record, e *wire.ArtifactAuditEntry) error {
 	hf, err := json.Marshal(nonNilHF(r.HFData))
 	if err != nil {
 		return err
@@ -389,8 +389,10 @@ func (s *SQLite) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
-	if err := insertAudit(ctx, tx, r.ID(), e); err != nil {
-		return err
+	if e != nil {
+		if err := insertAudit(ctx, tx, r.ID(), *e); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }

@@ -59,7 +59,7 @@ func checkRatingRoundTrip(t *testing.T, st Store) {
 		t.Fatalf("pending record read back as %+v %v", got, err)
 	}
 	got.Rating, got.IngestPending = json.RawMessage(`{"net_score":0.75}`), false
-	if err := st.Update(ctx, got, wire.ArtifactAuditEntry{Action: ActionRate}); err != nil {
+	if err := st.Update(ctx, got, &wire.ArtifactAuditEntry{Action: ActionRate}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = st.Get(ctx, rec.ID())

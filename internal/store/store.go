@@ -110,9 +110,11 @@ type Store interface {
 	Create(ctx context.Context, r Record, e wire.ArtifactAuditEntry) (Record, error)
 	// Get reads one record by id without scanning.
 	Get(ctx context.Context, id string) (Record, error)
-	// Update replaces the stored record with the same id and appends its
-	// UPDATE audit entry e in the same way as Create.
-	Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) error
+	// Update replaces the stored record with the same id and appends the
+	// audit entry e (UPDATE, RATE) in the same way as Create; e is nil when
+	// no one acted on the artifact (the publish of a create's own ingest,
+	// whose CREATE entry is written).
+	Update(ctx context.Context, r Record, e *wire.ArtifactAuditEntry) error
 	// Delete removes the record, its audit trail and its bundles (SQLite:
 	// the records in one transaction, then the artifact's bundle folder;
 	// S3: the record first, see S3).
