@@ -68,6 +68,17 @@ func (p *proc) login(t *testing.T) string {
 
 func (p *proc) stop(t *testing.T) { p.Stop(t) }
 
+// storageEnv is the environment of a server on backend: "sqlite" in a new
+// temporary folder, or "s3" on a new bucket (named after prefix) of the
+// stack's versitygw.
+func storageEnv(t *testing.T, backend, prefix string) []string {
+	t.Helper()
+	if backend == "s3" {
+		return teststack.VersitygwServerEnv(t, prefix)
+	}
+	return []string{"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///" + filepath.Join(t.TempDir(), "registry.db")}
+}
+
 // On SIGTERM the server stops accepting, finishes the request in flight and
 // exits 0; its SQLite data survives, its tokens (random secret) do not.
 func TestBinaryGracefulShutdownAndRestart(t *testing.T) {

@@ -8,14 +8,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
 // createdID is the id of a 201 answer.
@@ -120,15 +117,9 @@ func checkEveryArtifactAudited(t *testing.T, p *proc, tok string, acked []string
 // restart every 201 has its artifact, and every artifact its CREATE entry
 // (they are written in one transaction on SQLite, entry first on S3).
 func TestBinaryAuditSurvivesKill(t *testing.T) {
-	backends := map[string]func(t *testing.T) []string{
-		"sqlite": func(t *testing.T) []string {
-			return []string{"USE_SQLITE=1", "SQLALCHEMY_DATABASE_URL=sqlite:///" + filepath.Join(t.TempDir(), "registry.db")}
-		},
-		"s3": func(t *testing.T) []string { return teststack.VersitygwServerEnv(t, "crash") },
-	}
 	for _, backend := range []string{"sqlite", "s3"} {
 		t.Run(backend, func(t *testing.T) {
-			env := backends[backend](t)
+			env := storageEnv(t, backend, "crash")
 			env = append(env, "TOKEN_SECRET=crash test secret", "PAGE_SIZE=100000")
 			var acked []string
 			for round := range 3 {

@@ -4,7 +4,8 @@
 // and the quickstart serve them in-process, internal/teststack). Point both
 // HF_ENDPOINT and GITHUB_API_URL of the registry server at the URL it
 // prints. The recordings were written to the documented shapes, not
-// fetched (see internal/replay/testdata/README.md).
+// fetched; the files and archives it serves for the registry's ingest are
+// synthetic (see internal/replay/testdata/README.md).
 //
 //	upstream-replay [-addr 127.0.0.1:0] [-url-file path]
 package main

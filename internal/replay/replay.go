@@ -16,6 +16,13 @@
 //	/datasets/{repo}/resolve/main/README.md      -> testdata/hf/datasets/{repo}/resolve/main/README.md
 //	/repos/{owner}/{repo}[/...]                  -> testdata/github/repos/{owner}/{repo}[/...].json
 //
+// and the bundle endpoints that the registry's ingest reads (bundles.go),
+// whose content is synthetic:
+//
+//	/[datasets/]{repo}/resolve/main/{file}       -> a listed file without a recording: synthetic text
+//	/repos/{owner}/{repo}/readme                 -> testdata/github/repos/{owner}/{repo}/README.md, base64 in JSON
+//	/repos/{owner}/{repo}/tarball                -> 302 to /codeload/{owner}/{repo}/tar.gz, a synthetic archive
+//
 // Query strings are ignored (the recordings are the blobs=true and
 // state=closed answers). Anything not recorded answers 404 the way the
 // service does, which is also how "no license file" looks on GitHub.
@@ -27,6 +34,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -42,6 +50,9 @@ func Handler() http.Handler {
 			return
 		}
 		p := path.Clean("/" + r.URL.Path)
+		if (strings.HasPrefix(p, "/repos/") || strings.HasPrefix(p, "/codeload/")) && gitHubBundle(w, r, p) {
+			return
+		}
 		var file, contentType string
 		switch {
 		case strings.HasPrefix(p, "/api/"):
@@ -55,6 +66,9 @@ func Handler() http.Handler {
 			}
 		}
 		body, err := fs.ReadFile(recordings, file)
+		if err != nil && !strings.HasPrefix(p, "/api/") && !strings.HasPrefix(p, "/repos/") && hfFile(w, p) {
+			return
+		}
 		if err != nil {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusNotFound)
@@ -67,6 +81,7 @@ func Handler() http.Handler {
 		}
 		w.Header().Set("Content-Type", contentType)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.Write(body) //nolint:gosec // G705: the body is an embedded recording, not request input
 	})
 }

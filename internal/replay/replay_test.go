@@ -46,6 +46,13 @@ func TestServesRecordingsAndNotFound(t *testing.T) {
 		{"/repos/example-org/tiny-unlicensed-model/license", http.StatusNotFound, "application/json"},
 		{"/api/models/no/such", http.StatusNotFound, "application/json"},
 		{"/../../etc/passwd", http.StatusNotFound, "application/json"},
+		// The bundle endpoints: synthetic files that the info lists, none else.
+		{"/google-bert/bert-base-uncased/resolve/main/model.safetensors", http.StatusOK, "application/octet-stream"},
+		{"/datasets/rajpurkar/squad/resolve/main/README.md", http.StatusOK, "text/plain; charset=utf-8"},
+		{"/google-bert/bert-base-uncased/resolve/main/not-listed.bin", http.StatusNotFound, "application/json"},
+		{"/repos/openai/whisper/readme", http.StatusOK, "application/json; charset=utf-8"},
+		{"/repos/openai/whisper/tarball", http.StatusOK, "application/x-gzip"}, // after the redirect
+		{"/repos/no/such/tarball", http.StatusNotFound, "application/json"},
 	} {
 		res, err := http.Get(srv.URL + c.path)
 		if err != nil {
@@ -64,5 +71,24 @@ func TestServesRecordingsAndNotFound(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %d, want 405", res.StatusCode)
+	}
+}
+
+// The synthetic content says what it is, and an archive is the same bytes
+// every time (its digest is what the registry records).
+func TestSyntheticBundles(t *testing.T) {
+	srv := NewServer()
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/google-bert/bert-base-uncased/resolve/main/model.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != Synthetic("google-bert/bert-base-uncased", "model.safetensors") || !strings.HasPrefix(string(b), "SYNTHETIC") {
+		t.Errorf("synthetic file: %q", b)
+	}
+	if a, b := GitHubTarball("openai/whisper"), GitHubTarball("openai/whisper"); string(a) != string(b) || len(a) == 0 {
+		t.Error("two archives of one repository differ")
 	}
 }

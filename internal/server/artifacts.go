@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -107,14 +108,28 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p principa
 		CreatedAt: s.cfg.Now().UTC(),
 		CreatedBy: p.Name,
 	}
-	if typ == artifact.TypeModel && s.cfg.RatingMode != RatingOff {
-		s.createRated(w, r, p, rec)
+	rated := false
+	if typ == artifact.TypeModel && s.cfg.RatingMode == RatingAsync {
+		s.createDeferred(w, r, p, rec)
+		return
+	}
+	if typ == artifact.TypeModel && s.cfg.RatingMode == RatingSync {
+		if !s.rateBeforeCreate(w, r, p, &rec) {
+			return
+		}
+		rated = true
+	}
+	if s.trust.in != nil {
+		s.createIngested(w, r, p, rec, rated)
 		return
 	}
 	rec, err = s.store.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
 	if err != nil {
 		s.storeError(w, r, err)
 		return
+	}
+	if rated {
+		s.audit(r, p, rec.Metadata, store.ActionRate)
 	}
 	writeJSON(w, http.StatusCreated, s.toArtifact(r, rec))
 }
@@ -186,12 +201,23 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p principa
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("metadata.name %q does not match the stored name %q", body.Metadata.Name, rec.Metadata.Name))
 		return
 	}
-	if url != rec.URL {
+	changed := url != rec.URL
+	if changed {
 		// A new source replaces the previous contents, README included.
 		rec.HFData, rec.Rating = nil, nil
 	}
 	rec.URL = url
-	if err := s.store.Update(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionUpdate)); err != nil {
+	e := s.auditEntry(p, rec.Metadata, store.ActionUpdate)
+	if changed && s.trust.in != nil {
+		// Finished or undone even when the client goes away.
+		if err := s.reingest(context.WithoutCancel(r.Context()), rec, &e); err != nil {
+			s.storeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if err := s.store.Update(r.Context(), rec, &e); err != nil {
 		s.storeError(w, r, err)
 		return
 	}

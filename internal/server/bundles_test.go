@@ -38,18 +38,10 @@ func storeBundle(t *testing.T, st store.Store, id string, data []byte) store.Bun
 		t.Fatal(err)
 	}
 	rec.Bundle, rec.BundleNotStored = &b, ""
-	if err := st.Update(ctx, rec, ingestEntry(rec)); err != nil {
+	if err := st.Update(ctx, rec, nil); err != nil {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// ingestEntry is the UPDATE entry of a test's ingest of rec.
-func ingestEntry(rec store.Record) wire.ArtifactAuditEntry {
-	return wire.ArtifactAuditEntry{
-		User: wire.User{Name: defaultadmin.Name, IsAdmin: true}, Date: store.AuditDate(time.Now()),
-		Artifact: rec.Metadata, Action: store.ActionUpdate,
-	}
 }
 
 // bundleBytes is n bytes that differ from offset to offset, starting
@@ -319,7 +311,7 @@ func TestDownloadWithoutBundleAndCost(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec.BundleNotStored = "the bundle is larger than the size cap"
-		if err := h.st.Update(ctx, rec, ingestEntry(rec)); err != nil {
+		if err := h.st.Update(ctx, rec, nil); err != nil {
 			t.Fatal(err)
 		}
 		notStored := func(want string) {

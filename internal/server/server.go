@@ -20,6 +20,11 @@
 //     pipeline), trust_endpoints.go (their handlers) and RATING.md;
 //     the package confusion audit answers 501 with a JSON error.
 //
+// Ingest (with IngestConfig.Ingest, as registry-server runs): a create
+// fetches the artifact's facts and bundle before it answers (in async mode
+// a model's behind the 202), and a failed fetch still registers the
+// artifact, saying why in bundle_not_stored; see ingest.go.
+//
 // Files: routes.go is the route table; middleware.go the token check,
 // request log and JSON 404/405; respond.go the JSON answers and errors;
 // the handlers by area in artifacts.go, bundles.go, search.go,
@@ -72,6 +77,8 @@ type Config struct {
 	Now func() time.Time
 	// TrustConfig: upstreams and rating mode (trust.go).
 	TrustConfig
+	// IngestConfig: what a create fetches and keeps (ingest.go).
+	IngestConfig
 }
 
 // Server answers the registry API.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/artifact"
+	"github.com/trustworthy-registry/terraform-provider-registry/internal/ingest"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/rating"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/store"
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/upstream"
@@ -95,6 +96,7 @@ type ratingJob struct {
 // trust is the state of the trust pipeline.
 type trust struct {
 	up    *upstream.Client
+	in    *ingest.Ingester // nil when IngestConfig.Ingest is off
 	rater *rating.Rater
 	raw   store.Store // sees pending artifacts
 	// jobs holds the ratings waiting for a worker; slots counts them plus
@@ -136,6 +138,7 @@ func (s *Server) startTrust() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &trust{up: up, rater: &rating.Rater{Upstream: up}, raw: s.cfg.Storage.Store, jobs: make(chan ratingJob, c.RatingQueue), slots: make(chan struct{}, c.RatingQueue), ctx: ctx, cancel: cancel}
 	s.trust = t
+	s.startIngest()
 	for range c.RatingWorkers {
 		t.wg.Go(func() {
 			for {
@@ -169,7 +172,11 @@ func (s *Server) requeuePending() {
 		return
 	}
 	for _, rec := range all {
-		if !rec.PendingRating {
+		if !rec.IngestPending {
+			continue
+		}
+		if !s.deferredAtStart(rec) {
+			s.trust.wg.Go(func() { s.removeWhenAbandoned(rec) })
 			continue
 		}
 		select {
@@ -192,13 +199,14 @@ func (t *trust) reserveRating() bool {
 	}
 }
 
-// visibleStore hides artifacts whose asynchronous rating is not done: the
-// spec's "404 until a rating result exists" for every endpoint.
+// visibleStore hides artifacts whose ingest is not done (IngestPending):
+// an asynchronous rating, the spec's "404 until a rating result exists"
+// for every endpoint, or a synchronous create writing its bundle.
 type visibleStore struct{ store.Store }
 
 func (v visibleStore) Get(ctx context.Context, id string) (store.Record, error) {
 	r, err := v.Store.Get(ctx, id)
-	if err == nil && r.PendingRating {
+	if err == nil && r.IngestPending {
 		return store.Record{}, store.ErrNotFound
 	}
 	return r, err
@@ -213,7 +221,7 @@ func (v visibleStore) Page(ctx context.Context, q store.Query, after string, lim
 	}
 	out := all[:0]
 	for _, r := range all {
-		if !r.PendingRating {
+		if !r.IngestPending {
 			out = append(out, r)
 		}
 	}
@@ -221,7 +229,7 @@ func (v visibleStore) Page(ctx context.Context, q store.Query, after string, lim
 }
 
 func (v visibleStore) Each(ctx context.Context, f func(store.Record) bool) error {
-	return v.Store.Each(ctx, func(r store.Record) bool { return r.PendingRating || f(r) })
+	return v.Store.Each(ctx, func(r store.Record) bool { return r.IngestPending || f(r) })
 }
 
 // hfRepoID is the Hugging Face repository of an artifact url.
@@ -299,7 +307,7 @@ func (s *Server) ensureRating(ctx context.Context, rec store.Record, user princi
 		if err != nil {
 			return nil, err
 		}
-		if err := s.storeRating(ctx, cur.ID(), r, false, user); err != nil {
+		if err := s.storeRating(ctx, cur.ID(), r, user); err != nil {
 			return nil, err
 		}
 		return r, nil
@@ -328,7 +336,7 @@ func storedRating(rec store.Record) (wire.ModelRating, bool, error) {
 
 // storeRating writes r into the stored artifact (reading it afresh so that
 // a concurrent update is not undone) together with its RATE entry.
-func (s *Server) storeRating(ctx context.Context, id string, r wire.ModelRating, clearPending bool, user principal) error {
+func (s *Server) storeRating(ctx context.Context, id string, r wire.ModelRating, user principal) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -338,29 +346,39 @@ func (s *Server) storeRating(ctx context.Context, id string, r wire.ModelRating,
 		return err
 	}
 	cur.Rating = b
-	if clearPending {
-		cur.PendingRating = false
-	}
-	return s.trust.raw.Update(ctx, cur, s.auditEntry(user, cur.Metadata, store.ActionRate))
+	e := s.auditEntry(user, cur.Metadata, store.ActionRate)
+	return s.trust.raw.Update(ctx, cur, &e)
 }
 
-// rateInBackground finishes an asynchronous ingest: the artifact becomes
-// visible with its rating, or is dropped.
+// rateInBackground finishes an asynchronous ingest: the artifact's facts
+// and bundle are fetched (with ingest on) and it is rated; it becomes
+// visible with them, or is dropped.
 func (s *Server) rateInBackground(j ratingJob) {
 	ctx := s.trust.ctx
 	rec, err := s.trust.raw.Get(ctx, j.id)
-	if err != nil || !rec.PendingRating {
+	if err != nil || !rec.IngestPending {
 		return // deleted or reset meanwhile, or already rated
 	}
-	r, err := s.computeRating(ctx, rec, j.user)
+	if s.trust.in != nil {
+		rec, err = s.ingestRecord(ctx, rec)
+	}
+	var r wire.ModelRating
+	if err == nil {
+		r, err = s.computeRating(ctx, rec, j.user)
+	}
 	if ctx.Err() != nil {
+		s.dropBlob(context.WithoutCancel(ctx), rec.Bundle)
 		return // shutting down: stays pending, requeued at the next start
 	}
 	if err == nil && r.NetScore >= s.cfg.RatingMinNetScore {
-		if err = s.storeRating(ctx, j.id, r, true, j.user); err == nil {
+		rec.Rating, _ = json.Marshal(r)
+		rec.IngestPending = false
+		e := s.auditEntry(j.user, rec.Metadata, store.ActionRate)
+		if err = s.trust.raw.Update(ctx, rec, &e); err == nil {
 			return
 		}
 	}
+	s.dropBlob(ctx, rec.Bundle)
 	reason := "net_score below the minimum"
 	if err != nil {
 		reason = err.Error()

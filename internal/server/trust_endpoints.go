@@ -380,46 +380,45 @@ func (s *Server) handleLicenseCheck(w http.ResponseWriter, r *http.Request, _ pr
 	writeJSON(w, http.StatusOK, rating.Compatible(rating.ModelLicense(info), lic.SPDXID))
 }
 
-// createRated is POST /artifact/model in the sync and async modes.
-func (s *Server) createRated(w http.ResponseWriter, r *http.Request, p principal, rec store.Record) {
-	if s.cfg.RatingMode == RatingAsync {
-		// The place in the queue first: a create never waits for one, and
-		// an artifact stored hidden is always queued for its rating.
-		if !s.trust.reserveRating() {
-			w.Header().Set("Retry-After", strconv.Itoa(ratingQueueRetryAfter))
-			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the rating queue is full (%d models waiting for a rating) and nothing was stored; try again in %d s", s.cfg.RatingQueue, ratingQueueRetryAfter))
-			return
-		}
-		rec.PendingRating = true
-		created, err := s.trust.raw.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
-		if err != nil {
-			<-s.trust.slots
-			s.storeError(w, r, err)
-			return
-		}
-		s.trust.jobs <- ratingJob{id: created.ID(), user: p}
-		writeJSON(w, http.StatusAccepted, s.toArtifact(r, created))
+// createDeferred is POST /artifact/model in async mode: the model is
+// stored hidden and queued; its ingest and rating run in the background
+// (rateInBackground), and the answer is 202.
+func (s *Server) createDeferred(w http.ResponseWriter, r *http.Request, p principal, rec store.Record) {
+	// The place in the queue first: a create never waits for one, and
+	// an artifact stored hidden is always queued for its rating.
+	if !s.trust.reserveRating() {
+		w.Header().Set("Retry-After", strconv.Itoa(ratingQueueRetryAfter))
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the rating queue is full (%d models waiting for a rating) and nothing was stored; try again in %d s", s.cfg.RatingQueue, ratingQueueRetryAfter))
 		return
 	}
-	rt, err := s.computeRating(r.Context(), rec, p)
+	rec.IngestPending = true
+	created, err := s.trust.raw.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
+	if err != nil {
+		<-s.trust.slots
+		s.storeError(w, r, err)
+		return
+	}
+	s.trust.jobs <- ratingJob{id: created.ID(), user: p}
+	writeJSON(w, http.StatusAccepted, s.toArtifact(r, created))
+}
+
+// rateBeforeCreate is the sync mode's rating of a model before anything is
+// stored: 424 (false) when it is disqualified or cannot be computed,
+// otherwise the rating is set in rec.
+func (s *Server) rateBeforeCreate(w http.ResponseWriter, r *http.Request, p principal, rec *store.Record) bool {
+	rt, err := s.computeRating(r.Context(), *rec, p)
 	if err != nil {
 		writeError(w, http.StatusFailedDependency, "the artifact is not registered: its rating could not be computed: "+err.Error())
-		return
+		return false
 	}
 	if rt.NetScore < s.cfg.RatingMinNetScore {
 		writeError(w, http.StatusFailedDependency, fmt.Sprintf(
 			"the artifact is not registered: net_score %.4f is below the minimum %.4f (RATING_MIN_NET_SCORE); lowest scores: %s",
 			rt.NetScore, s.cfg.RatingMinNetScore, lowestScores(rt)))
-		return
+		return false
 	}
 	rec.Rating, _ = json.Marshal(rt)
-	created, err := s.store.Create(r.Context(), rec, s.auditEntry(p, rec.Metadata, store.ActionCreate))
-	if err != nil {
-		s.storeError(w, r, err)
-		return
-	}
-	s.audit(r, p, created.Metadata, store.ActionRate)
-	writeJSON(w, http.StatusCreated, s.toArtifact(r, created))
+	return true
 }
 
 // lowestScores names the three weakest metrics, for the 424 message.

@@ -207,8 +207,8 @@ func TestRatingModeAsync(t *testing.T) {
 			t.Errorf("the disqualified model %s is still stored", poorArt.Metadata.ID)
 		}
 		rec, _, ok := h.storedRating(string(bert.Metadata.ID))
-		if !ok || rec.PendingRating {
-			t.Errorf("bert after its rating: pending %v, rating stored %v", rec.PendingRating, ok)
+		if !ok || rec.IngestPending {
+			t.Errorf("bert after its rating: pending %v, rating stored %v", rec.IngestPending, ok)
 		}
 	})
 }
@@ -253,8 +253,8 @@ func TestRatingAsyncPendingHiddenAndResumedAfterRestart(t *testing.T) {
 		// the same storage (upstream reachable) finishes it. Process memory
 		// does not survive a restart, so memory stops here.
 		down.srv.Close()
-		if rec, err := down.st.Get(context.Background(), string(id)); err != nil || !rec.PendingRating {
-			t.Fatalf("after a shutdown mid-rating: %v, pending %v; want still stored and pending", err, rec.PendingRating)
+		if rec, err := down.st.Get(context.Background(), string(id)); err != nil || !rec.IngestPending {
+			t.Fatalf("after a shutdown mid-rating: %v, pending %v; want still stored and pending", err, rec.IngestPending)
 		}
 		if loc.backend == "memory" {
 			return

@@ -77,6 +77,11 @@ type Env struct {
 	RatingQueue       int               `env:"RATING_QUEUE" envDefault:"256" min:"1" doc:"models waiting for a background rating ({async}); past it a create answers 503 with {Retry-After: 5} and stores nothing"`
 	UpstreamTimeout   Duration          `env:"UPSTREAM_TIMEOUT" envDefault:"10s" gt:"0" doc:"timeout of one Hugging Face or GitHub call"`
 
+	Ingest             bool     `env:"INGEST" envDefault:"1" doc:"{1}: a create or a url change fetches the artifact's facts (README, card metadata: {data.hf_data}) and its bundle and stores them (see Ingest below); {0}: urls only"`
+	BundleMaxBytes     int64    `env:"BUNDLE_MAX_BYTES" envDefault:"4294967296" min:"1" doc:"largest bundle stored (4 GiB); a larger artifact is registered without one, {bundle_not_stored} saying so"`
+	IngestAllowedHosts []string `env:"INGEST_ALLOWED_HOSTS" want:"host names or IP addresses, comma-separated" doc:"hosts other than Hugging Face and GitHub whose urls are fetched as bundles, at any address (naming a loopback or private host allows it); others are registered without a bundle"`
+	IngestTimeout      Duration `env:"INGEST_TIMEOUT" envDefault:"10m" gt:"0" doc:"time limit of one artifact's ingest (facts and bundle); past it the artifact is registered without a bundle"`
+
 	TLSCertFile     string `env:"TLS_CERT_FILE" doc:"serve HTTPS with this PEM certificate (chain) instead of plain HTTP; needs {TLS_KEY_FILE}"`
 	TLSKeyFile      string `env:"TLS_KEY_FILE" doc:"the PEM key of {TLS_CERT_FILE}; both or neither"`
 	TLSClientCAFile string `env:"TLS_CLIENT_CA_FILE" doc:"with the two above: require a client certificate issued by a CA in this PEM file (mutual TLS)"`
@@ -170,7 +175,7 @@ func want(f reflect.StructField) string {
 		what = "duration such as 10s or 250ms, or a number of seconds"
 	case f.Type.Kind() == reflect.Bool:
 		return "1, true, 0 or false"
-	case f.Type.Kind() == reflect.Int:
+	case f.Type.Kind() == reflect.Int, f.Type.Kind() == reflect.Int64:
 		what = "integer"
 	case f.Type.Kind() == reflect.Float64:
 		what = "number"
@@ -267,6 +272,10 @@ func (e Env) Server() server.Config {
 			HFEndpoint: e.HFEndpoint, GitHubAPIURL: e.GitHubAPIURL, GitHubToken: e.GitHubToken,
 			UpstreamTimeout: time.Duration(e.UpstreamTimeout), RatingMode: e.RatingMode,
 			RatingMinNetScore: e.RatingMinNetScore, RatingWorkers: e.RatingWorkers, RatingQueue: e.RatingQueue,
+		},
+		IngestConfig: server.IngestConfig{
+			Ingest: e.Ingest, BundleMaxBytes: e.BundleMaxBytes, IngestAllowedHosts: e.IngestAllowedHosts,
+			IngestTimeout: time.Duration(e.IngestTimeout),
 		},
 	}
 	if e.TokenSecret != "" {

@@ -24,7 +24,7 @@ func TestSQLiteCreateAndAuditAreOneTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Update(ctx, r, wire.ArtifactAuditEntry{Action: ActionUpdate}); err != nil {
+	if err := st.Update(ctx, r, &wire.ArtifactAuditEntry{Action: ActionUpdate}); err != nil {
 		t.Fatal(err)
 	}
 	trail, err := st.Audit(ctx, r.ID())
@@ -44,7 +44,7 @@ func TestSQLiteCreateAndAuditAreOneTransaction(t *testing.T) {
 		t.Fatal("create succeeded without its audit entry")
 	}
 	r.URL = "https://example.com/moved"
-	if err := st.Update(ctx, r, wire.ArtifactAuditEntry{Action: ActionUpdate}); err == nil {
+	if err := st.Update(ctx, r, &wire.ArtifactAuditEntry{Action: ActionUpdate}); err == nil {
 		t.Fatal("update succeeded without its audit entry")
 	}
 	var n int

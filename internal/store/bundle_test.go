@@ -160,7 +160,7 @@ func TestBlobsPutOpenStatDelete(t *testing.T) {
 		}
 
 		rec.Bundle = &b
-		if err := be.st.Update(ctx, rec, wire.ArtifactAuditEntry{Action: ActionUpdate}); err != nil {
+		if err := be.st.Update(ctx, rec, &wire.ArtifactAuditEntry{Action: ActionUpdate}); err != nil {
 			t.Fatal(err)
 		}
 		st := be.st
@@ -258,7 +258,7 @@ func TestRefreshBundle(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec.Bundle = &b
-		if err := be.st.Update(ctx, rec, wire.ArtifactAuditEntry{Action: ActionUpdate}); err != nil {
+		if err := be.st.Update(ctx, rec, &wire.ArtifactAuditEntry{Action: ActionUpdate}); err != nil {
 			t.Fatal(err)
 		}
 		other := b
@@ -309,7 +309,7 @@ func TestSQLiteMigratesBundleColumns(t *testing.T) {
 		t.Fatalf("old row: %+v %v", r, err)
 	}
 	r.BundleNotStored = "larger than the size cap"
-	if err := st.Update(ctx, r, wire.ArtifactAuditEntry{Action: ActionUpdate}); err != nil {
+	if err := st.Update(ctx, r, &wire.ArtifactAuditEntry{Action: ActionUpdate}); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := st.Get(ctx, "model-1-1"); err != nil || r.BundleNotStored != "larger than the size cap" {

@@ -65,7 +65,7 @@ func (m *Memory) Get(_ context.Context, id string) (Record, error) {
 	return r, nil
 }
 
-func (m *Memory) Update(_ context.Context, r Record, e wire.ArtifactAuditEntry) error {
+func (m *Memory) Update(_ context.Context, r Record, e *wire.ArtifactAuditEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, ok := m.byID[r.ID()]
@@ -79,7 +79,9 @@ func (m *Memory) Update(_ context.Context, r Record, e wire.ArtifactAuditEntry) 
 	delete(m.byURL, urlKey(old.Metadata.Type, old.URL))
 	m.byURL[newKey] = r.ID()
 	m.byID[r.ID()] = r
-	m.audits[r.ID()] = append(m.audits[r.ID()], e)
+	if e != nil {
+		m.audits[r.ID()] = append(m.audits[r.ID()], *e)
+	}
 	return nil
 }
 

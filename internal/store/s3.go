@@ -150,7 +150,7 @@ type s3Document struct {
 	// the ModelRating once computed, the async-ingest marker, and the mark
 	// of a Delete in progress (the artifact reads as not found).
 	Rating        json.RawMessage `json:"rating,omitempty"`
-	PendingRating bool            `json:"pending_rating,omitempty"`
+	IngestPending bool            `json:"pending_rating,omitempty"`
 	Deleted       bool            `json:"deleted,omitempty"`
 }
 
@@ -393,7 +393,7 @@ func toDocument(r Record) s3Document {
 	d.Data.HFData = nonNilHF(r.HFData)
 	d.CreatedAt = r.CreatedAt.UTC().Format(createdAtLayout)
 	d.CreatedBy = r.CreatedBy
-	d.Rating, d.PendingRating = r.Rating, r.PendingRating
+	d.Rating, d.IngestPending = r.Rating, r.IngestPending
 	d.Data.Bundle, d.Data.BundleNotStored = r.Bundle, r.BundleNotStored
 	return d
 }
@@ -409,7 +409,7 @@ func decodeDocument(b []byte) (Record, error) {
 		return Record{}, ErrNotFound
 	}
 	r := Record{
-		Metadata: d.Metadata, URL: d.Data.URL, HFData: d.Data.HFData, CreatedBy: d.CreatedBy, Rating: d.Rating, PendingRating: d.PendingRating,
+		Metadata: d.Metadata, URL: d.Data.URL, HFData: d.Data.HFData, CreatedBy: d.CreatedBy, Rating: d.Rating, IngestPending: d.IngestPending,
 		Bundle: d.Data.Bundle, BundleNotStored: d.Data.BundleNotStored,
 	}
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999", time.RFC3339Nano} {
@@ -601,7 +601,7 @@ func (s *S3) getTagged(ctx context.Context, id string) (Record, *string, error) 
 	return r, out.ETag, nil
 }
 
-func (s *S3) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) error {
+func (s *S3) Update(ctx context.Context, r Record, e *wire.ArtifactAuditEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -632,9 +632,11 @@ func (s *S3) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) er
 		if err != nil {
 			return fail(err)
 		}
-		auditKey, err := s.putAudit(ctx, r.ID(), e)
-		if err != nil {
-			return fail(err)
+		var auditKey string
+		if e != nil {
+			if auditKey, err = s.putAudit(ctx, r.ID(), *e); err != nil {
+				return fail(err)
+			}
 		}
 		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(s.bucket), Key: aws.String(MetadataKey(r.ID())), Body: bytes.NewReader(body),
@@ -655,7 +657,11 @@ func (s *S3) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) er
 		}
 		// Deleted or changed since it was read: this entry belongs to no
 		// applied update.
-		if derr := s.delete(ctx, auditKey); derr != nil || !s3bucket.IsPreconditionFailed(err) && !s3bucket.IsNotFound(err) {
+		var derr error
+		if auditKey != "" {
+			derr = s.delete(ctx, auditKey)
+		}
+		if derr != nil || !s3bucket.IsPreconditionFailed(err) && !s3bucket.IsNotFound(err) {
 			return fail(errors.Join(err, derr))
 		}
 	}

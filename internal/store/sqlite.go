@@ -296,7 +296,7 @@ func (s *SQLite) Create(ctx context.Context, r Record, e wire.ArtifactAuditEntry
 	r.Metadata.ID = wire.ID(FormatID(r.Metadata.Type, seq, s.now()))
 	_, err = tx.ExecContext(ctx,
 		`INSERT INTO artifacts(seq, id, type, name, url, url_key, hf_data, created_at, created_by, rating, pending_rating, bundle, bundle_not_stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy, ratingColumn(r.Rating), r.PendingRating, bundle, r.BundleNotStored)
+		seq, r.Metadata.ID, r.Metadata.Type, r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), r.CreatedAt.UTC().Format(time.RFC3339Nano), r.CreatedBy, ratingColumn(r.Rating), r.IngestPending, bundle, r.BundleNotStored)
 	if isUniqueViolation(err) {
 		return Record{}, ErrConflict
 	}
@@ -325,7 +325,7 @@ func scanRecord(row rowScanner) (Record, error) {
 	var r Record
 	var hf, created string
 	var rating, bundle sql.NullString
-	if err := row.Scan(&r.Metadata.ID, &r.Metadata.Type, &r.Metadata.Name, &r.URL, &hf, &created, &r.CreatedBy, &rating, &r.PendingRating, &bundle, &r.BundleNotStored); err != nil {
+	if err := row.Scan(&r.Metadata.ID, &r.Metadata.Type, &r.Metadata.Name, &r.URL, &hf, &created, &r.CreatedBy, &rating, &r.IngestPending, &bundle, &r.BundleNotStored); err != nil {
 		return Record{}, err
 	}
 	if bundle.Valid {
@@ -355,7 +355,7 @@ func (s *SQLite) Get(ctx context.Context, id string) (Record, error) {
 	return r, err
 }
 
-func (s *SQLite) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) error {
+func (s *SQLite) Update(ctx context.Context, r Record, e *wire.ArtifactAuditEntry) error {
 	hf, err := json.Marshal(nonNilHF(r.HFData))
 	if err != nil {
 		return err
@@ -379,7 +379,7 @@ func (s *SQLite) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry
 		return err
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE artifacts SET name = ?, url = ?, url_key = ?, hf_data = ?, rating = ?, pending_rating = ?, bundle = ?, bundle_not_stored = ? WHERE id = ?`,
-		r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), ratingColumn(r.Rating), r.PendingRating, bundle, r.BundleNotStored, r.Metadata.ID)
+		r.Metadata.Name, strings.TrimSpace(r.URL), normURL(r.URL), string(hf), ratingColumn(r.Rating), r.IngestPending, bundle, r.BundleNotStored, r.Metadata.ID)
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
@@ -389,8 +389,10 @@ func (s *SQLite) Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
-	if err := insertAudit(ctx, tx, r.ID(), e); err != nil {
-		return err
+	if e != nil {
+		if err := insertAudit(ctx, tx, r.ID(), *e); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }

@@ -37,7 +37,7 @@ func TestSQLiteMigratesRatingColumns(t *testing.T) {
 	}
 	defer st.Close()
 	old, err := st.Get(ctx, "model-1-1")
-	if err != nil || old.Metadata.Name != "old" || old.Rating != nil || old.PendingRating {
+	if err != nil || old.Metadata.Name != "old" || old.Rating != nil || old.IngestPending {
 		t.Fatalf("the old row after the migration: %+v %v", old, err)
 	}
 	checkRatingRoundTrip(t, st)
@@ -50,21 +50,21 @@ func checkRatingRoundTrip(t *testing.T, st Store) {
 	t.Helper()
 	ctx := context.Background()
 	rec, err := st.Create(ctx, Record{Metadata: wire.ArtifactMetadata{Name: "m", Type: "model"}, URL: "https://huggingface.co/a/m",
-		CreatedAt: time.Now().UTC(), CreatedBy: "alice", PendingRating: true}, wire.ArtifactAuditEntry{Action: ActionCreate})
+		CreatedAt: time.Now().UTC(), CreatedBy: "alice", IngestPending: true}, wire.ArtifactAuditEntry{Action: ActionCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.Get(ctx, rec.ID())
-	if err != nil || !got.PendingRating || got.Rating != nil {
+	if err != nil || !got.IngestPending || got.Rating != nil {
 		t.Fatalf("pending record read back as %+v %v", got, err)
 	}
-	got.Rating, got.PendingRating = json.RawMessage(`{"net_score":0.75}`), false
-	if err := st.Update(ctx, got, wire.ArtifactAuditEntry{Action: ActionRate}); err != nil {
+	got.Rating, got.IngestPending = json.RawMessage(`{"net_score":0.75}`), false
+	if err := st.Update(ctx, got, &wire.ArtifactAuditEntry{Action: ActionRate}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = st.Get(ctx, rec.ID())
-	if err != nil || got.PendingRating || string(got.Rating) != `{"net_score":0.75}` {
-		t.Fatalf("rated record read back as pending=%v rating=%s %v", got.PendingRating, got.Rating, err)
+	if err != nil || got.IngestPending || string(got.Rating) != `{"net_score":0.75}` {
+		t.Fatalf("rated record read back as pending=%v rating=%s %v", got.IngestPending, got.Rating, err)
 	}
 }
 

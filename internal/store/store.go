@@ -37,21 +37,23 @@ type Record struct {
 	Metadata wire.ArtifactMetadata
 	URL      string
 	// HFData is the guide's data.hf_data: Hugging Face facts such as
-	// readme_text, kept as stored (this server does not fetch them, but an
-	// ingest that did, e.g. the Lambda deployment sharing the bucket, leaves
-	// them here and byRegEx searches their readme_text).
+	// readme_text, as the server's ingest (internal/ingest) or another
+	// deployment sharing the bucket wrote them; byRegEx searches their
+	// readme_text.
 	HFData    []map[string]any
 	CreatedAt time.Time
 	CreatedBy string
 	// Rating is the model's ModelRating as JSON once computed, nil before.
-	// S3 keeps it in metadata.json as "rating" and PendingRating as
-	// "pending_rating" (true only while an async rating runs), so that the
-	// rating lives with the artifact and goes away with it; SQLite in the
-	// columns rating (JSON text, NULL before) and pending_rating.
+	// S3 keeps it in metadata.json as "rating" and IngestPending as
+	// "pending_rating" (true only while an ingest runs; the name is from
+	// when only an async rating did), so that the rating lives with the
+	// artifact and goes away with it; SQLite in the columns rating (JSON
+	// text, NULL before) and pending_rating.
 	Rating json.RawMessage
-	// PendingRating marks an artifact stored by an asynchronous ingest
-	// whose rating is not done yet; the API answers 404 for it.
-	PendingRating bool
+	// IngestPending marks an artifact whose ingest is not done: its bundle
+	// being written, or its asynchronous fetch and rating not done yet; the
+	// API answers 404 for it (write, then publish).
+	IngestPending bool
 	// Bundle is the stored bundle, nil when none is stored; then
 	// BundleNotStored says why (over the size cap, the source could not be
 	// fetched), never empty for an artifact whose ingest ended.
@@ -108,9 +110,11 @@ type Store interface {
 	Create(ctx context.Context, r Record, e wire.ArtifactAuditEntry) (Record, error)
 	// Get reads one record by id without scanning.
 	Get(ctx context.Context, id string) (Record, error)
-	// Update replaces the stored record with the same id and appends its
-	// UPDATE audit entry e in the same way as Create.
-	Update(ctx context.Context, r Record, e wire.ArtifactAuditEntry) error
+	// Update replaces the stored record with the same id and appends the
+	// audit entry e (UPDATE, RATE) in the same way as Create; e is nil when
+	// no one acted on the artifact (the publish of a create's own ingest,
+	// whose CREATE entry is written).
+	Update(ctx context.Context, r Record, e *wire.ArtifactAuditEntry) error
 	// Delete removes the record, its audit trail and its bundles (SQLite:
 	// the records in one transaction, then the artifact's bundle folder;
 	// S3: the record first, see S3).

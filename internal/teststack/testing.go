@@ -134,7 +134,8 @@ type Server struct {
 }
 
 // StartServer starts the registry server binary on addr (a free loopback
-// port when empty) with PATH, HOME and env ("NAME=value"), waits until it
+// port when empty) with PATH, HOME, INGEST=0 and env ("NAME=value"; a
+// name given again wins), waits until it
 // answers GET /health (healthy or not: some tests start it degraded), and
 // kills it when the test ends.
 func StartServer(t testing.TB, addr string, env ...string) *Server {
@@ -148,7 +149,10 @@ func StartServer(t testing.TB, addr string, env ...string) *Server {
 	}
 	cmd := exec.CommandContext(context.Background(), bin) //nolint:gosec // G204: the binary the stack built
 	cmd.Dir = t.TempDir()
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=" + addr}, env...)
+	// INGEST=0 unless env says otherwise: these servers have no upstream
+	// (HF_ENDPOINT is the real Hub unless env names the replay), and a
+	// create must not download a real model's files.
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=" + addr, "INGEST=0"}, env...)
 	out := &LockedBuffer{}
 	p, err := spawn("registry server", cmd, out)
 	if err != nil {

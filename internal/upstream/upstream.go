@@ -153,6 +153,12 @@ func sameHostRedirects(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
+// RefusedError is a connection or redirect that a caller's client refused
+// by its policy (internal/ingest's host rules); Reason says which and why.
+type RefusedError struct{ Reason string }
+
+func (e RefusedError) Error() string { return e.Reason }
+
 const (
 	hubName    = "Hugging Face"
 	githubName = "GitHub"
@@ -162,6 +168,26 @@ const (
 func (c *Client) get(ctx context.Context, upstream, base, path string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
+	res, err := c.open(ctx, c.hc, upstream, base, path)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	u := base + path
+	body, err := io.ReadAll(io.LimitReader(res.Body, c.cfg.MaxBytes+1))
+	if err != nil {
+		return nil, &Error{Upstream: upstream, URL: u, Status: res.StatusCode, Reason: "reading the answer failed", kind: ErrUnavailable}
+	}
+	if int64(len(body)) > c.cfg.MaxBytes {
+		return nil, &Error{Upstream: upstream, URL: u, Status: res.StatusCode, Reason: fmt.Sprintf("answer larger than %d bytes", c.cfg.MaxBytes), kind: ErrUnavailable}
+	}
+	return body, nil
+}
+
+// open sends GET base+path with hc and returns the answer of a 200, whose
+// body the caller closes; any other answer is an Error. The deadline is
+// ctx's: a stream (internal/ingest) may take longer than one call.
+func (c *Client) open(ctx context.Context, hc *http.Client, upstream, base, path string) (*http.Response, error) {
 	u := base + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -174,32 +200,32 @@ func (c *Client) get(ctx context.Context, upstream, base, path string) ([]byte, 
 			req.Header.Set("Authorization", "Bearer "+c.cfg.GitHubToken)
 		}
 	}
-	res, err := c.hc.Do(req)
+	res, err := hc.Do(req)
 	if err != nil {
 		reason := "connection failed"
 		var other otherHostError
+		var refused RefusedError
 		switch {
-		case errors.Is(err, context.DeadlineExceeded):
+		case errors.Is(err, context.DeadlineExceeded) && hc == c.hc:
 			reason = fmt.Sprintf("no answer within %s", c.cfg.Timeout)
+		case errors.Is(err, context.DeadlineExceeded):
+			reason = "no answer within the time limit"
 		case errors.As(err, &other):
 			reason = fmt.Sprintf("it redirected to another host, %s, which is not followed (only redirects within the configured upstream's host are)", other.host)
+		case errors.As(err, &refused):
+			reason = refused.Reason
 		}
 		return nil, &Error{Upstream: upstream, URL: u, Reason: reason, kind: ErrUnavailable}
 	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, c.cfg.MaxBytes+1))
-	if err != nil {
-		return nil, &Error{Upstream: upstream, URL: u, Status: res.StatusCode, Reason: "reading the answer failed", kind: ErrUnavailable}
-	}
 	switch {
 	case res.StatusCode == http.StatusNotFound:
+		_ = res.Body.Close()
 		return nil, &Error{Upstream: upstream, URL: u, Status: res.StatusCode, Reason: "no such repository or file", kind: ErrNotFound}
 	case res.StatusCode != http.StatusOK:
+		_ = res.Body.Close()
 		return nil, &Error{Upstream: upstream, URL: u, Status: res.StatusCode, Reason: "unexpected status", kind: ErrUnavailable}
-	case int64(len(body)) > c.cfg.MaxBytes:
-		return nil, &Error{Upstream: upstream, URL: u, Status: res.StatusCode, Reason: fmt.Sprintf("answer larger than %d bytes", c.cfg.MaxBytes), kind: ErrUnavailable}
 	}
-	return body, nil
+	return res, nil
 }
 
 func (c *Client) getJSON(ctx context.Context, upstream, base, path string, v any) error {
