@@ -106,14 +106,16 @@ mkdir -p "$LOGS"
 # subject is the registry or the provider's HTTP client rather than what the
 # CLI does with the provider: the registry as a Lambda function, faults,
 # flapping and other registries, the transport (TLS, proxy, headers), the
-# client's authentication, S3 servers other than versitygw, paging and the
-# asynchronous rating. -parallel 4: the provider's tests that run in
+# client's authentication, S3 servers other than versitygw, paging, the
+# asynchronous rating and the digests of stored bundles against the bytes
+# served. -parallel 4: the provider's tests that run in
 # parallel (resource.ParallelTest) overlap their terraform processes' waits.
 cli_independent='^TestAccLambda$|^TestAccFaults_|^TestAccFlappingStore_|^TestAccOtherRegistry_|^TestAccSparseRegistry_'
 cli_independent+='|^TestAccTransport_|^TestAccTrustDataSources_|^TestAccArtifactsDataSource_pagination$'
 cli_independent+='|^TestAccProvider_(reauthenticatesWhenTheTokenExpires|wrongPassword|wrongPasswordAuthenticatesOnce|token|noCredentials)$'
 cli_independent+='|^TestAccStorageResource_(moto|motoSettings|verifyAccessDenied)$'
 cli_independent+='|^TestAccArtifactResource_ratingAsync$|^TestAccModelRatingDataSource_deferredRating$'
+cli_independent+='|^TestAccArtifactResource_storedBundle$'
 export TF_ACC=1
 step "go test (TF_ACC=1, $(cli_version "$terraform_newest"))"
 TF_ACC_TERRAFORM_PATH=$terraform_newest \

@@ -100,7 +100,8 @@ resource "aws_iam_role_policy_attachment" "logs" {
   policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 }
 
-# Least privilege on the bucket: Put/Get/DeleteObject on its objects and
+# Least privilege on the bucket: Put/Get/DeleteObject and
+# AbortMultipartUpload (bundles are uploaded in parts) on its objects and
 # ListBucket on the bucket (the guide's S3AccessPolicy).
 resource "aws_iam_role_policy" "registry_s3" {
   name   = "S3AccessPolicy"

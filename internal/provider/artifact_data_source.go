@@ -32,11 +32,14 @@ type ArtifactDataSource struct {
 }
 
 type artifactDataSourceModel struct {
-	ID          types.String `tfsdk:"id"`
-	Type        types.String `tfsdk:"type"`
-	Name        types.String `tfsdk:"name"`
-	URL         types.String `tfsdk:"url"`
-	DownloadURL types.String `tfsdk:"download_url"`
+	ID              types.String `tfsdk:"id"`
+	Type            types.String `tfsdk:"type"`
+	Name            types.String `tfsdk:"name"`
+	URL             types.String `tfsdk:"url"`
+	DownloadURL     types.String `tfsdk:"download_url"`
+	SHA256          types.String `tfsdk:"sha256"`
+	SizeBytes       types.Int64  `tfsdk:"size_bytes"`
+	BundleNotStored types.String `tfsdk:"bundle_not_stored"`
 }
 
 func (d *ArtifactDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -83,6 +86,23 @@ func (d *ArtifactDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			"download_url": schema.StringAttribute{
 				MarkdownDescription: "The link from which the registry serves the stored artifact bundle; `null` when " +
 					"the registry does not offer one.",
+				Computed: true,
+			},
+			"sha256": schema.StringAttribute{
+				MarkdownDescription: "Lowercase hex SHA-256 of the bundle the registry stores for the artifact and " +
+					"serves from `download_url`, as the registry reports it; `null` when it stores no bundle " +
+					"(`bundle_not_stored` says why) or does not report one. A `registry_artifact` resource's " +
+					"`expected_sha256` can pin it.",
+				Computed: true,
+			},
+			"size_bytes": schema.Int64Attribute{
+				MarkdownDescription: "Size in bytes of the bundle the registry stores for the artifact; `null` when " +
+					"`sha256` is.",
+				Computed: true,
+			},
+			"bundle_not_stored": schema.StringAttribute{
+				MarkdownDescription: "Why the registry stores no bundle for the artifact, in its words; `null` when a " +
+					"bundle is stored, or when the registry does not say.",
 				Computed: true,
 			},
 		},
@@ -157,12 +177,18 @@ func (d *ArtifactDataSource) Read(ctx context.Context, req datasource.ReadReques
 		resp.Diagnostics.AddError(summary, detail)
 		return
 	}
+	// The resource's reading of an artifact, so that both say the same.
+	var read artifactResourceModel
+	read.fromArtifact(art)
 	state := artifactDataSourceModel{
-		ID:          types.StringValue(string(art.Metadata.ID)),
-		Type:        types.StringValue(typ),
-		Name:        types.StringValue(art.Metadata.Name),
-		URL:         types.StringValue(art.Data.URL),
-		DownloadURL: nullIfEmpty(art.Data.DownloadURL),
+		ID:              read.ID,
+		Type:            types.StringValue(typ),
+		Name:            read.Name,
+		URL:             read.URL,
+		DownloadURL:     read.DownloadURL,
+		SHA256:          read.SHA256,
+		SizeBytes:       read.SizeBytes,
+		BundleNotStored: read.BundleNotStored,
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }

@@ -207,11 +207,14 @@ func createModel(ctx context.Context, r *ArtifactResource, value func(map[string
 	url string, extra map[string]tftypes.Value,
 ) fwresource.CreateResponse {
 	attrs := map[string]tftypes.Value{
-		"id":           tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
-		"type":         tftypes.NewValue(tftypes.String, "model"),
-		"url":          tftypes.NewValue(tftypes.String, url),
-		"name":         tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
-		"download_url": tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"id":                tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"type":              tftypes.NewValue(tftypes.String, "model"),
+		"url":               tftypes.NewValue(tftypes.String, url),
+		"name":              tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"download_url":      tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"sha256":            tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"size_bytes":        tftypes.NewValue(tftypes.Number, tftypes.UnknownValue),
+		"bundle_not_stored": tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
 	}
 	maps.Copy(attrs, extra)
 	resp := fwresource.CreateResponse{State: tfsdk.State{Schema: s, Raw: tftypes.NewValue(s.Type().TerraformType(ctx), nil)}}

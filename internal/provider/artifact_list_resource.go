@@ -194,6 +194,7 @@ func setListedArtifact(ctx context.Context, resource *tfsdk.Resource, typ string
 	// Attribute by attribute: the timeouts block stays null.
 	for name, v := range map[string]attr.Value{
 		"id": m.ID, "type": m.Type, "url": m.URL, "name": m.Name, "download_url": m.DownloadURL,
+		"sha256": m.SHA256, "size_bytes": m.SizeBytes, "bundle_not_stored": m.BundleNotStored,
 		"adopt_existing": types.BoolValue(false),
 	} {
 		diags.Append(resource.SetAttribute(ctx, path.Root(name), v)...)

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -35,6 +36,7 @@ const (
 var (
 	_ resource.ResourceWithConfigure   = (*ArtifactResource)(nil)
 	_ resource.ResourceWithImportState = (*ArtifactResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*ArtifactResource)(nil)
 )
 
 // NewArtifactResource returns the resource registry_artifact.
@@ -48,13 +50,17 @@ type ArtifactResource struct {
 }
 
 type artifactResourceModel struct {
-	ID            types.String   `tfsdk:"id"`
-	Type          types.String   `tfsdk:"type"`
-	URL           types.String   `tfsdk:"url"`
-	Name          types.String   `tfsdk:"name"`
-	DownloadURL   types.String   `tfsdk:"download_url"`
-	AdoptExisting types.Bool     `tfsdk:"adopt_existing"`
-	Timeouts      timeouts.Value `tfsdk:"timeouts"`
+	ID              types.String   `tfsdk:"id"`
+	Type            types.String   `tfsdk:"type"`
+	URL             types.String   `tfsdk:"url"`
+	Name            types.String   `tfsdk:"name"`
+	DownloadURL     types.String   `tfsdk:"download_url"`
+	SHA256          types.String   `tfsdk:"sha256"`
+	SizeBytes       types.Int64    `tfsdk:"size_bytes"`
+	BundleNotStored types.String   `tfsdk:"bundle_not_stored"`
+	ExpectedSHA256  types.String   `tfsdk:"expected_sha256"`
+	AdoptExisting   types.Bool     `tfsdk:"adopt_existing"`
+	Timeouts        timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (r *ArtifactResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -84,7 +90,12 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"`DELETE` is NON-BASELINE in the API spec, so a conforming registry may not offer it: when it " +
 			"answers 405, 501 or a 404 that is not its JSON error (a web framework's page for an unknown route) and the " +
 			"artifact is still there, destroy fails, the artifact stays in state, and the error says so. Then either " +
-			"remove it on the registry's side, or stop managing it with `terraform state rm`.",
+			"remove it on the registry's side, or stop managing it with `terraform state rm`.\n\n" +
+			"**Content.** A registry that stores the artifact's bundle reports its digest and size (`sha256`, " +
+			"`size_bytes`), or why it stores none (`bundle_not_stored`). Each refresh reads them again, so a bundle " +
+			"changed in the registry shows in the plan as a change made outside Terraform. `expected_sha256` pins the " +
+			"content: a create whose stored bundle differs fails and leaves nothing behind, and a later change of the " +
+			"stored bundle plans the artifact's replacement.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The artifact's id, assigned by the registry.",
@@ -115,6 +126,42 @@ func (r *ArtifactResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"when the registry does not offer one.",
 				Computed:      true,
 				PlanModifiers: []planmodifier.String{useStateUnlessURLChanges{}},
+			},
+			"sha256": schema.StringAttribute{
+				MarkdownDescription: "Lowercase hex SHA-256 of the bundle the registry stores for the artifact and serves " +
+					"from `download_url`, as the registry reports it. `null` when the registry stores no bundle " +
+					"(`bundle_not_stored` says why) or does not report one. Each refresh reads it again: a bundle " +
+					"changed in the registry shows in the plan as a change made outside Terraform, and with " +
+					"`expected_sha256` as a replacement. Unknown in a plan that changes `url` (the registry ingests the " +
+					"new source).",
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{useStateUnlessURLChanges{}},
+			},
+			"size_bytes": schema.Int64Attribute{
+				MarkdownDescription: "Size in bytes of the bundle the registry stores for the artifact; `null` when " +
+					"`sha256` is.",
+				Computed:      true,
+				PlanModifiers: []planmodifier.Int64{useStateUnlessURLChanges{}},
+			},
+			"bundle_not_stored": schema.StringAttribute{
+				MarkdownDescription: "Why the registry stores no bundle for the artifact, in its words (for example, " +
+					"the bundle is larger than its size cap, or the source could not be fetched); `download_url` then " +
+					"redirects to the source. `null` when a bundle is stored, or when the registry does not say.",
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{useStateUnlessURLChanges{}},
+			},
+			"expected_sha256": schema.StringAttribute{
+				MarkdownDescription: "Pins the artifact's content: the lowercase hex SHA-256 (64 characters) that the " +
+					"bundle the registry stores must have, e.g. the `sha256` of an artifact already vetted. A create " +
+					"whose stored bundle has another digest, or none, fails with both digests (or the registry's reason " +
+					"for storing none) after deleting the artifact it registered, so that nothing is left in the " +
+					"registry or in the state. When a refresh finds that the stored bundle no longer has this digest " +
+					"(changed in the registry's storage, say), the plan replaces the artifact: it is deleted, registered " +
+					"again from `url`, and the new bundle is checked. A `url` change checks the new bundle after the " +
+					"update: a mismatch fails the apply, and the next plan replaces the artifact. Changing only this " +
+					"attribute sends nothing to the registry. Needs a registry that reports its stored bundles.",
+				Optional:   true,
+				Validators: []validator.String{sha256Hex()},
 			},
 			"adopt_existing": schema.BoolAttribute{
 				MarkdownDescription: "When the registry already holds an artifact of this `type` with this `url` (it " +
@@ -183,8 +230,12 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 	typ, url := plan.Type.ValueString(), plan.URL.ValueString()
 	defer r.data.warnCredentialsUnused(&resp.Diagnostics)
 	res, err := c.CreateArtifact(ctx, typ, url)
+	// An artifact adopted with adopt_existing was not created here, so a
+	// failed pin leaves it alone.
+	adoptedExisting := false
 	if client.StatusCode(err) == http.StatusConflict && plan.AdoptExisting.ValueBool() {
 		res, err = r.adopt(ctx, c, typ, url, err, &resp.Diagnostics)
+		adoptedExisting = err == nil
 	}
 	if err != nil {
 		resp.Diagnostics.Append(r.createErrorDiagnostic(ctx, c, typ, url, err))
@@ -225,9 +276,11 @@ func (r *ArtifactResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 
-	plan.ID = types.StringValue(string(art.Metadata.ID))
-	plan.Name = types.StringValue(art.Metadata.Name)
-	plan.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
+	plan.setComputed(art)
+	if why := plan.pinMismatch(); why != "" {
+		r.rejectCreated(ctx, c, &plan, !adoptedExisting, why, resp)
+		return
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, string(art.Metadata.ID))...)
 }
@@ -405,13 +458,24 @@ func (r *ArtifactResource) Read(ctx context.Context, req resource.ReadRequest, r
 
 // fromArtifact sets the model from the registry's artifact.
 func (m *artifactResourceModel) fromArtifact(art *wire.Artifact) {
-	m.ID = types.StringValue(string(art.Metadata.ID))
+	m.setComputed(art)
 	if art.Metadata.Type != "" {
 		m.Type = types.StringValue(art.Metadata.Type)
 	}
-	m.Name = types.StringValue(art.Metadata.Name)
 	m.URL = types.StringValue(art.Data.URL)
+}
+
+// setComputed sets the attributes the registry assigns from its artifact:
+// id, name, download_url and the stored bundle's facts.
+func (m *artifactResourceModel) setComputed(art *wire.Artifact) {
+	m.ID = types.StringValue(string(art.Metadata.ID))
+	m.Name = types.StringValue(art.Metadata.Name)
 	m.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
+	m.SHA256, m.SizeBytes = types.StringNull(), types.Int64Null()
+	if b := art.Data.Bundle; b != nil {
+		m.SHA256, m.SizeBytes = types.StringValue(b.Sha256), types.Int64Value(b.SizeBytes)
+	}
+	m.BundleNotStored = nullIfEmpty(art.Data.BundleNotStored)
 }
 
 func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -433,9 +497,22 @@ func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateReques
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 
-	// Only url can change in place (type forces replacement). The API wants
-	// the stored name and id with the new url.
+	// Only url changes the artifact in place (type forces replacement). The
+	// API wants the stored name and id with the new url.
 	typ, id, url := state.Type.ValueString(), state.ID.ValueString(), plan.URL.ValueString()
+	if plan.URL.Equal(state.URL) {
+		// Only expected_sha256, adopt_existing or timeouts changed: nothing
+		// to send. The plan compared a known pin with the stored digest
+		// already; one unknown then is compared now.
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, id)...)
+		if why := plan.pinMismatch(); why != "" {
+			resp.Diagnostics.AddAttributeError(path.Root("expected_sha256"), pinMismatchSummary,
+				fmt.Sprintf("The %s %s (url %q) does not have the pinned content: %s. Run terraform apply again: the plan "+
+					"replaces the artifact.", typ, id, url, why))
+		}
+		return
+	}
 	defer r.data.warnCredentialsUnused(&resp.Diagnostics)
 	err := c.UpdateArtifact(ctx, wire.Artifact{
 		Metadata: wire.ArtifactMetadata{Name: state.Name.ValueString(), ID: wire.ID(id), Type: typ},
@@ -484,11 +561,19 @@ func (r *ArtifactResource) Update(ctx context.Context, req resource.UpdateReques
 				"(terraform apply -replace=<address>).", typ, id, art.Data.URL, url))
 		return
 	}
-	plan.ID = types.StringValue(id)
+	plan.setComputed(art)
+	// The name is the one given at creation (planned from state).
 	plan.Name = state.Name
-	plan.DownloadURL = nullIfEmpty(art.Data.DownloadURL)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setArtifactIdentity(ctx, resp.Identity, typ, id)...)
+	if why := plan.pinMismatch(); why != "" {
+		// The state records the new url and bundle the registry holds, so
+		// that the next plan replaces the artifact.
+		resp.Diagnostics.AddAttributeError(path.Root("expected_sha256"), pinMismatchSummary,
+			fmt.Sprintf("The url of the %s %s was changed to %q, but %s. The registry keeps the new url; the next plan "+
+				"replaces the artifact, which fails the same way while the source serves this content. Set expected_sha256 "+
+				"to the new digest if the new content is intended, or go back to the previous url.", typ, id, url, why))
+	}
 }
 
 func (r *ArtifactResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -530,8 +615,10 @@ func parseArtifactImportID(raw string) (typ, id string, err error) {
 	return typ, id, nil
 }
 
-// useStateUnlessURLChanges keeps download_url from state while the url stays
-// the same; a registry may serve a new url's bundle from a new link.
+// useStateUnlessURLChanges keeps a value the registry derives from the
+// artifact's source (download_url, the stored bundle's facts) from state
+// while the url stays the same; a new url's bundle is ingested anew and
+// may be served from a new link.
 type useStateUnlessURLChanges struct{}
 
 func (m useStateUnlessURLChanges) Description(_ context.Context) string {
@@ -543,18 +630,28 @@ func (m useStateUnlessURLChanges) MarkdownDescription(ctx context.Context) strin
 }
 
 func (m useStateUnlessURLChanges) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
-	// Nothing to keep on create or destroy, or when the value is already
-	// planned.
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || !req.PlanValue.IsUnknown() || req.ConfigValue.IsUnknown() {
-		return
+	if m.keep(ctx, req.State, req.Plan, req.PlanValue.IsUnknown() && !req.ConfigValue.IsUnknown(), &resp.Diagnostics) {
+		resp.PlanValue = req.StateValue
+	}
+}
+
+func (m useStateUnlessURLChanges) PlanModifyInt64(ctx context.Context, req planmodifier.Int64Request, resp *planmodifier.Int64Response) {
+	if m.keep(ctx, req.State, req.Plan, req.PlanValue.IsUnknown() && !req.ConfigValue.IsUnknown(), &resp.Diagnostics) {
+		resp.PlanValue = req.StateValue
+	}
+}
+
+// keep reports whether the state's value is planned: the value is still to
+// be planned (unknown), the resource exists and stays, and url is
+// unchanged.
+func (useStateUnlessURLChanges) keep(ctx context.Context, state tfsdk.State, plan tfsdk.Plan, toPlan bool, diags *diag.Diagnostics) bool {
+	if state.Raw.IsNull() || plan.Raw.IsNull() || !toPlan {
+		return false
 	}
 	var planURL, stateURL types.String
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("url"), &planURL)...)
-	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("url"), &stateURL)...)
-	if resp.Diagnostics.HasError() || !planURL.Equal(stateURL) {
-		return
-	}
-	resp.PlanValue = req.StateValue
+	diags.Append(plan.GetAttribute(ctx, path.Root("url"), &planURL)...)
+	diags.Append(state.GetAttribute(ctx, path.Root("url"), &stateURL)...)
+	return !diags.HasError() && planURL.Equal(stateURL)
 }
 
 // nullIfEmpty maps the API's absent value ("") to null.

@@ -22,7 +22,8 @@ import (
 // acceptance tests that run against the process run here, unchanged, with
 // the endpoint pointed at the gateway: create, read, update, import,
 // destroy, drift, both data sources, the token, and the bucket layout;
-// and the trust data sources, rating from the stack's upstream replay.
+// and the trust data sources, rating from the stack's upstream replay, and
+// the stored bundles' digests against what download_url serves.
 func TestAccLambda(t *testing.T) {
 	why := "the Lambda acceptance tests need the registry under the Lambda Runtime Interface Emulator"
 	endpoint, bucket := teststack.Getenv(t, "REGISTRY_LAMBDA_ENDPOINT", why), teststack.Getenv(t, "REGISTRY_LAMBDA_BUCKET", why)
@@ -38,6 +39,7 @@ func TestAccLambda(t *testing.T) {
 		{"ArtifactsDataSource", TestAccArtifactsDataSource},
 		{"TokenEphemeralResource", TestAccTokenEphemeralResource},
 		{"TrustDataSources", testAccTrustDataSources},
+		{"StoredBundle", testAccStoredBundle},
 		{"s3Metadata", func(t *testing.T) {
 			// The function's artifacts are in its own bucket, in the
 			// guide's layout.

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -61,6 +62,27 @@ func artifactTypesMarkdown(conjunction string) string {
 // artifactID accepts ids that match the spec's ArtifactID pattern.
 func artifactID() validator.String {
 	return stringvalidator.RegexMatches(artifact.IDPattern, "must be an artifact id: "+artifact.IDRule)
+}
+
+// sha256Pattern is the form of a digest the registry reports
+// (ArtifactBundle.sha256).
+var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// sha256Hex accepts a SHA-256 digest as the registry writes it: 64
+// lowercase hex digits.
+func sha256Hex() validator.String {
+	return stringCheck{
+		desc:    "value must be a SHA-256 digest: 64 lowercase hex digits",
+		summary: "Invalid SHA-256 digest",
+		check: func(s string) error {
+			if !sha256Pattern.MatchString(s) {
+				return fmt.Errorf("%q is not 64 lowercase hex digits", s)
+			}
+			return nil
+		},
+		hint: "Use the digest as sha256sum prints it (without a \"sha256:\" prefix, in lowercase), or the sha256 " +
+			"attribute of the registry_artifact data source.",
+	}
 }
 
 // httpURL validates that a string is an absolute http(s) URL, with the same

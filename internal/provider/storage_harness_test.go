@@ -82,10 +82,13 @@ func (s s3TestServer) facts(ctx context.Context, bucket string) (bucketFacts, er
 	lc, err := s.client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: in})
 	switch {
 	case err == nil:
-		f.NoncurrentDays = map[string]int32{}
+		f.NoncurrentDays, f.AbortUploads = map[string]int32{}, map[string]string{}
 		for _, r := range lc.Rules {
 			if r.NoncurrentVersionExpiration != nil {
 				f.NoncurrentDays[aws.ToString(r.ID)] = aws.ToInt32(r.NoncurrentVersionExpiration.NoncurrentDays)
+			}
+			if a := r.AbortIncompleteMultipartUpload; a != nil && r.Filter != nil {
+				f.AbortUploads[aws.ToString(r.ID)] = fmt.Sprintf("%d days under %q", aws.ToInt32(a.DaysAfterInitiation), aws.ToString(r.Filter.Prefix))
 			}
 		}
 	case !absent(err, "NoSuchLifecycleConfiguration"):
@@ -130,6 +133,13 @@ func (s s3TestServer) check(ctx context.Context, bucket string, want expectBucke
 	}
 	if got := f.NoncurrentDays["registry-noncurrent-version-expiration"]; got != want.noncurrentDays {
 		problems = append(problems, fmt.Sprintf("noncurrent version expiration %d days, want %d", got, want.noncurrentDays))
+	}
+	wantAbort := ""
+	if want.abortDays > 0 {
+		wantAbort = fmt.Sprintf("%d days under %q", want.abortDays, s3bucket.ArtifactsPrefix)
+	}
+	if got := f.AbortUploads["registry-abort-incomplete-multipart-uploads"]; got != wantAbort {
+		problems = append(problems, fmt.Sprintf("incomplete multipart uploads aborted after %q, want %q", got, wantAbort))
 	}
 	if tls := strings.Contains(f.Policy, `"aws:SecureTransport":"false"`); tls != want.enforceTLS {
 		problems = append(problems, fmt.Sprintf("policy denying insecure transport: %v, want %v (policy %s)", tls, want.enforceTLS, f.Policy))
@@ -305,7 +315,8 @@ type bucketFacts struct {
 	Versioning        string // "", Enabled or Suspended
 	PublicAccessBlock *types.PublicAccessBlockConfiguration
 	SSEAlgorithm      string
-	NoncurrentDays    map[string]int32 // lifecycle rule id => days
+	NoncurrentDays    map[string]int32  // lifecycle rule id => days
+	AbortUploads      map[string]string // lifecycle rule id => "<days> days under <prefix>"
 	Policy            string
 	Tags              map[string]string
 }
@@ -324,6 +335,7 @@ type expectBucket struct {
 	blockPublic    bool
 	sse            string
 	noncurrentDays int32 // 0: no lifecycle rule of the resource
+	abortDays      int32 // 0: no rule aborting incomplete uploads
 	enforceTLS     bool
 	tags           map[string]string
 }
@@ -397,7 +409,7 @@ func equal(what, got, want string) error {
 }
 
 // checkIAMPolicy checks that the policy is valid JSON granting exactly the
-// guide's four actions on the bucket.
+// guide's four actions on the bucket, and aborting multipart uploads.
 func checkIAMPolicy(policy, bucket string) error {
 	var doc struct {
 		Version   string
@@ -418,10 +430,11 @@ func checkIAMPolicy(policy, bucket string) error {
 	}
 	arn := "arn:aws:s3:::" + bucket
 	want := map[string]string{
-		"s3:PutObject":    "Allow " + arn + "/*",
-		"s3:GetObject":    "Allow " + arn + "/*",
-		"s3:DeleteObject": "Allow " + arn + "/*",
-		"s3:ListBucket":   "Allow " + arn,
+		"s3:PutObject":            "Allow " + arn + "/*",
+		"s3:GetObject":            "Allow " + arn + "/*",
+		"s3:DeleteObject":         "Allow " + arn + "/*",
+		"s3:AbortMultipartUpload": "Allow " + arn + "/*",
+		"s3:ListBucket":           "Allow " + arn,
 	}
 	if doc.Version != "2012-10-17" || !maps.Equal(grants, want) {
 		return fmt.Errorf("iam_policy_json grants %v (version %q), want %v", grants, doc.Version, want)

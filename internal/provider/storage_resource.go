@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -32,6 +33,11 @@ var (
 	_ resource.ResourceWithImportState    = (*StorageResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*StorageResource)(nil)
 )
+
+// defaultAbortIncompleteUploadsDays is abort_incomplete_multipart_upload_days's
+// default: AWS's own example of the rule, long enough for any upload still
+// in progress.
+const defaultAbortIncompleteUploadsDays = 7
 
 // NewStorageResource returns the resource registry_storage.
 func NewStorageResource() resource.Resource {
@@ -53,6 +59,7 @@ type storageResourceModel struct {
 	SSEAlgorithm                    types.String `tfsdk:"sse_algorithm"`
 	KMSKeyID                        types.String `tfsdk:"kms_key_id"`
 	NoncurrentVersionExpirationDays types.Int64  `tfsdk:"noncurrent_version_expiration_days"`
+	AbortIncompleteUploadsDays      types.Int64  `tfsdk:"abort_incomplete_multipart_upload_days"`
 	EnforceTLS                      types.Bool   `tfsdk:"enforce_tls"`
 	Tags                            types.Map    `tfsdk:"tags"`
 	ForceDestroy                    types.Bool   `tfsdk:"force_destroy"`
@@ -72,7 +79,8 @@ func (r *StorageResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The registry's S3 bucket, created and hardened as the registry's S3 operations guide " +
 			"describes: a uniquely named bucket with versioning, all public access blocked and default encryption, " +
-			"optionally a lifecycle rule for old versions and a policy that denies requests without TLS. Its outputs " +
+			"a lifecycle rule that aborts incomplete multipart uploads of artifact bundles, optionally a lifecycle rule " +
+			"for old versions and a policy that denies requests without TLS. Its outputs " +
 			"are the least-privilege IAM policy and the Lambda environment of a registry that stores its artifacts " +
 			"in the bucket.\n\n" +
 			"Every managed setting is read back from the bucket, so that a change made outside Terraform shows in " +
@@ -80,7 +88,8 @@ func (r *StorageResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			"`force_destroy` is set and applied first.\n\n" +
 			"S3-compatible servers (Ceph, MinIO, versitygw, ...) lack some S3 features; a setting that the server " +
 			"answers `NotImplemented` to fails with an error that names the setting and how to turn it off. For " +
-			"versitygw, set `block_public_access = false` and `sse_algorithm = \"\"`.\n\n" +
+			"versitygw, set `block_public_access = false`, `sse_algorithm = \"\"` and " +
+			"`abort_incomplete_multipart_upload_days = 0`.\n\n" +
 			"The provider's `s3` block configures the S3 client; this resource needs no registry endpoint.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -157,6 +166,18 @@ func (r *StorageResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(1, math.MaxInt32)},
 			},
+			"abort_incomplete_multipart_upload_days": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Abort multipart uploads under `%s` that are still incomplete this "+
+					"many days after they began, with a lifecycle rule. The registry uploads an artifact's bundle "+
+					"(`artifacts/<id>/files/`) in parts; an upload cut short (the registry crashed or timed out) leaves "+
+					"parts that are invisible in listings but stored and billed until they are aborted. The rule is the "+
+					"resource's own; other lifecycle rules of the bucket are kept. `0`: no such rule, for S3-compatible "+
+					"servers without lifecycle support (versitygw). Defaults to `%d`.", s3bucket.ArtifactsPrefix, defaultAbortIncompleteUploadsDays),
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(defaultAbortIncompleteUploadsDays),
+				Validators: []validator.Int64{int64validator.Between(0, math.MaxInt32)},
+			},
 			"enforce_tls": schema.BoolAttribute{
 				MarkdownDescription: "Add a bucket policy statement that denies every request not made over TLS " +
 					"(`aws:SecureTransport = false`). Other statements of the bucket policy are kept. Defaults to `false`.",
@@ -202,14 +223,16 @@ func (r *StorageResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			},
 			"artifacts_prefix": schema.StringAttribute{
 				MarkdownDescription: "The key prefix under which the registry stores its artifacts " +
-					"(`artifacts/<id>/metadata.json`): `artifacts/`.",
+					"(`artifacts/<id>/metadata.json`, and the stored bundle under `artifacts/<id>/files/`): `artifacts/`.",
 				Computed: true,
 				Default:  stringdefault.StaticString(s3bucket.ArtifactsPrefix),
 			},
 			"iam_policy_json": schema.StringAttribute{
 				MarkdownDescription: "The least-privilege IAM policy of the registry's role, ready for " +
-					"`aws_iam_role_policy`: `s3:PutObject`, `s3:GetObject` and `s3:DeleteObject` on the bucket's " +
-					"objects and `s3:ListBucket` on the bucket, nothing else.",
+					"`aws_iam_role_policy`: `s3:PutObject`, `s3:GetObject`, `s3:DeleteObject` and " +
+					"`s3:AbortMultipartUpload` on the bucket's objects and `s3:ListBucket` on the bucket, nothing else. " +
+					"The guide's policy lacks `s3:AbortMultipartUpload`, which the registry needs to abort a failed " +
+					"multipart upload of a bundle (creating, uploading and completing one is `s3:PutObject`).",
 				Computed:      true,
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
@@ -305,7 +328,7 @@ func (r *StorageResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	if err := b.Apply(ctx, nil, to); err != nil {
-		r.addSettingError(&resp.Diagnostics, name, err, "The bucket was created; Terraform marks it tainted and replaces it at the next apply.")
+		r.addSettingError(&resp.Diagnostics, name, to, err, "The bucket was created; Terraform marks it tainted and replaces it at the next apply.")
 		return
 	}
 	if plan.VerifyAccess.ValueBool() {
@@ -358,6 +381,7 @@ func (r *StorageResource) Read(ctx context.Context, req resource.ReadRequest, re
 		state.SSEAlgorithm = types.StringValue(obs.SSEAlgorithm)
 		state.KMSKeyID = nullIfEmpty(obs.KMSKeyID)
 	}
+	state.AbortIncompleteUploadsDays = types.Int64Value(int64(obs.AbortIncompleteMultipartUploadDays))
 	if obs.NoncurrentVersionExpirationDays > 0 {
 		state.NoncurrentVersionExpirationDays = types.Int64Value(int64(obs.NoncurrentVersionExpirationDays))
 	} else {
@@ -404,7 +428,7 @@ func (r *StorageResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	if err := b.Apply(ctx, &from, to); err != nil {
-		r.addSettingError(&resp.Diagnostics, name, err, "")
+		r.addSettingError(&resp.Diagnostics, name, to, err, "")
 		// The prior state: the next refresh reads whatever was changed
 		// before the failure.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -495,12 +519,13 @@ func (r *StorageResource) ImportState(ctx context.Context, req resource.ImportSt
 	}
 }
 
-// addSettingError turns an Apply error into a diagnostic; a setting the
-// server does not implement names the attribute and the way out.
-func (r *StorageResource) addSettingError(diags *diag.Diagnostics, bucket string, err error, note string) {
+// addSettingError turns the error of applying the settings to into a
+// diagnostic; a setting the server does not implement names the attribute
+// and the way out.
+func (r *StorageResource) addSettingError(diags *diag.Diagnostics, bucket string, to s3bucket.Settings, err error, note string) {
 	var unsupported *s3bucket.UnsupportedError
 	if errors.As(err, &unsupported) {
-		attribute, fix := unsupportedSettingFix(unsupported.Setting)
+		attribute, fix := unsupportedSettingFix(unsupported.Setting, to)
 		detail := fmt.Sprintf("The S3 endpoint %s does not implement the %s that %s manages: %s answered NotImplemented "+
 			"for bucket %q.\n\nFor this server, %s.", r.data.S3Endpoint(), unsupported.Setting, attribute,
 			unsupported.Operation, bucket, fix)
@@ -518,15 +543,26 @@ func (r *StorageResource) addSettingError(diags *diag.Diagnostics, bucket string
 }
 
 // unsupportedSettingFix maps a setting to its attribute and the
-// configuration that needs nothing of the server.
-func unsupportedSettingFix(s s3bucket.Setting) (attribute, fix string) {
+// configuration that needs nothing of the server, given the settings asked
+// for (to).
+func unsupportedSettingFix(s s3bucket.Setting, to s3bucket.Settings) (attribute, fix string) {
 	switch s {
 	case s3bucket.SettingPublicAccessBlock:
 		return "block_public_access", "set block_public_access = false"
 	case s3bucket.SettingEncryption:
 		return "sse_algorithm", `set sse_algorithm = "" (default encryption not managed)`
 	case s3bucket.SettingLifecycle:
-		return "noncurrent_version_expiration_days", "leave noncurrent_version_expiration_days unset"
+		// Both lifecycle rules need the same operations: name every one the
+		// configuration asks for.
+		attribute, fixes := "abort_incomplete_multipart_upload_days", []string{}
+		if to.NoncurrentVersionExpirationDays > 0 {
+			attribute = "noncurrent_version_expiration_days"
+			fixes = append(fixes, "leave noncurrent_version_expiration_days unset")
+		}
+		if to.AbortIncompleteMultipartUploadDays > 0 {
+			fixes = append(fixes, "set abort_incomplete_multipart_upload_days = 0")
+		}
+		return attribute, strings.Join(fixes, " and ")
 	case s3bucket.SettingPolicy:
 		return "enforce_tls", "leave enforce_tls unset or set it to false"
 	case s3bucket.SettingTags:
@@ -539,12 +575,13 @@ func unsupportedSettingFix(s s3bucket.Setting) (attribute, fix string) {
 // settings converts the model into the bucket settings it asks for.
 func (m *storageResourceModel) settings(ctx context.Context) (s3bucket.Settings, diag.Diagnostics) {
 	s := s3bucket.Settings{
-		Versioning:                      m.Versioning.ValueBool(),
-		BlockPublicAccess:               m.BlockPublicAccess.ValueBool(),
-		SSEAlgorithm:                    m.SSEAlgorithm.ValueString(),
-		KMSKeyID:                        m.KMSKeyID.ValueString(),
-		NoncurrentVersionExpirationDays: int32(m.NoncurrentVersionExpirationDays.ValueInt64()), // validated to fit
-		EnforceTLS:                      m.EnforceTLS.ValueBool(),
+		Versioning:                         m.Versioning.ValueBool(),
+		BlockPublicAccess:                  m.BlockPublicAccess.ValueBool(),
+		SSEAlgorithm:                       m.SSEAlgorithm.ValueString(),
+		KMSKeyID:                           m.KMSKeyID.ValueString(),
+		NoncurrentVersionExpirationDays:    int32(m.NoncurrentVersionExpirationDays.ValueInt64()), // validated to fit
+		AbortIncompleteMultipartUploadDays: int32(m.AbortIncompleteUploadsDays.ValueInt64()),      // validated to fit
+		EnforceTLS:                         m.EnforceTLS.ValueBool(),
 	}
 	var diags diag.Diagnostics
 	if !m.Tags.IsNull() {

@@ -39,17 +39,19 @@ func TestAccStorageResource_moto(t *testing.T) {
 	defaults := srv.config(`resource "registry_storage" "test" {}`)
 	full := srv.config(`
 resource "registry_storage" "test" {
-  enforce_tls                        = true
-  noncurrent_version_expiration_days = 30
+  enforce_tls                            = true
+  noncurrent_version_expiration_days     = 30
+  abort_incomplete_multipart_upload_days = 3
   tags = {
     team = "ml-platform"
     env  = "acc"
   }
 }`)
-	hardened := expectBucket{versioning: "Enabled", blockPublic: true, sse: "AES256"}
+	hardened := expectBucket{versioning: "Enabled", blockPublic: true, sse: "AES256", abortDays: 7}
 	fullWant := hardened
 	fullWant.enforceTLS = true
 	fullWant.noncurrentDays = 30
+	fullWant.abortDays = 3
 	fullWant.tags = map[string]string{"team": "ml-platform", "env": "acc"}
 	checkFull := bucketState(func(name string) error { return srv.check(ctx, name, fullWant) })
 
@@ -71,6 +73,7 @@ resource "registry_storage" "test" {
 				statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("sse_algorithm"), knownvalue.StringExact("AES256")),
 				statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("kms_key_id"), knownvalue.Null()),
 				statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("noncurrent_version_expiration_days"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("abort_incomplete_multipart_upload_days"), knownvalue.Int64Exact(7)),
 				statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("enforce_tls"), knownvalue.Bool(false)),
 				statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("tags"), knownvalue.Null()),
 				statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("force_destroy"), knownvalue.Bool(false)),
@@ -117,8 +120,29 @@ resource "registry_storage" "test" {
 				Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("team"), Value: aws.String("someone-else")}}}})
 			return err
 		}},
-		{"lifecycle rule removed", func(b string) error {
+		{"lifecycle rules removed", func(b string) error {
 			_, err := srv.client.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(b)})
+			return err
+		}},
+		{"abort rule narrowed to another prefix, another rule added", func(b string) error {
+			_, err := srv.client.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: aws.String(b),
+				LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: []types.LifecycleRule{
+					{
+						ID: aws.String("registry-noncurrent-version-expiration"), Status: types.ExpirationStatusEnabled,
+						Filter:                      &types.LifecycleRuleFilter{Prefix: aws.String("")},
+						NoncurrentVersionExpiration: &types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(30)},
+					},
+					{
+						ID: aws.String("registry-abort-incomplete-multipart-uploads"), Status: types.ExpirationStatusEnabled,
+						Filter:                         &types.LifecycleRuleFilter{Prefix: aws.String("artifacts/model-1/")},
+						AbortIncompleteMultipartUpload: &types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(3)},
+					},
+					{
+						ID: aws.String("someone-elses-rule"), Status: types.ExpirationStatusEnabled,
+						Filter:     &types.LifecycleRuleFilter{Prefix: aws.String("logs/")},
+						Expiration: &types.LifecycleExpiration{Days: aws.Int32(90)},
+					},
+				}}})
 			return err
 		}},
 		{"bucket policy removed", srv.deletePolicy},
@@ -136,6 +160,7 @@ resource "registry_storage" "test" {
 }`)
 	noTLSWant := fullWant
 	noTLSWant.enforceTLS = false
+	noTLSWant.abortDays = 7 // the default again
 	checkNoTLS := bucketState(func(name string) error { return srv.check(ctx, name, noTLSWant) })
 	objects := map[string]string{}
 	steps = append(steps,
@@ -250,7 +275,7 @@ resource "registry_storage" "test" {
 					statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("kms_key_id"),
 						knownvalue.StringExact("arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555")),
 					bucketState(func(b string) error {
-						return srv.check(ctx, b, expectBucket{sse: "aws:kms"})
+						return srv.check(ctx, b, expectBucket{sse: "aws:kms", abortDays: 7})
 					}),
 				},
 			},
@@ -271,7 +296,7 @@ resource "registry_storage" "test" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("tags"), knownvalue.MapExact(map[string]knownvalue.Check{})),
 					bucketState(func(b string) error {
-						return srv.check(ctx, b, expectBucket{versioning: "Enabled", blockPublic: true, sse: "AES256"})
+						return srv.check(ctx, b, expectBucket{versioning: "Enabled", blockPublic: true, sse: "AES256", abortDays: 7})
 					}),
 				},
 			},
@@ -286,7 +311,7 @@ resource "registry_storage" "test" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: expectUpdate()},
 				ConfigStateChecks: []statecheck.StateCheck{
 					bucketState(func(b string) error {
-						return srv.check(ctx, b, expectBucket{versioning: "Suspended", sse: "AES256"})
+						return srv.check(ctx, b, expectBucket{versioning: "Suspended", sse: "AES256", abortDays: 7})
 					}),
 				},
 			},
@@ -336,9 +361,10 @@ func TestAccStorageResource_versitygw(t *testing.T) {
 	}
 	compatible := `
 resource "registry_storage" "test" {
-  block_public_access = false
-  sse_algorithm       = ""
-  enforce_tls         = true
+  block_public_access                    = false
+  sse_algorithm                          = ""
+  abort_incomplete_multipart_upload_days = 0
+  enforce_tls                            = true
   tags = {
     team = "ml-platform"
   }
@@ -369,7 +395,16 @@ resource "registry_storage" "test" {
   sse_algorithm                      = ""
   noncurrent_version_expiration_days = 30
 }`),
-				ExpectError: unsupported("noncurrent_version_expiration_days", "leave noncurrent_version_expiration_days unset"),
+				ExpectError: unsupported("noncurrent_version_expiration_days",
+					"leave noncurrent_version_expiration_days unset and set abort_incomplete_multipart_upload_days = 0"),
+			},
+			{
+				Config: srv.config(`
+resource "registry_storage" "test" {
+  block_public_access = false
+  sse_algorithm       = ""
+}`),
+				ExpectError: unsupported("abort_incomplete_multipart_upload_days", "set abort_incomplete_multipart_upload_days = 0"),
 			},
 			{
 				// The failed attempts' buckets were tainted and are replaced.
@@ -491,7 +526,7 @@ resource "registry_storage" "test" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("verify_access"), knownvalue.Bool(false)),
 					bucketState(func(b string) error {
-						return srv.check(context.Background(), b, expectBucket{versioning: "Enabled", blockPublic: true, sse: "AES256", enforceTLS: true})
+						return srv.check(context.Background(), b, expectBucket{versioning: "Enabled", blockPublic: true, sse: "AES256", abortDays: 7, enforceTLS: true})
 					}),
 				},
 			},
@@ -517,6 +552,7 @@ func TestAccStorageResource_invalidConfig(t *testing.T) {
 		{`kms_key_id = "alias/registry"`, wordsRE(`kms_key_id needs sse_algorithm = "aws:kms"`, `sse_algorithm is "AES256"`)},
 		{`sse_algorithm = "aws:kms:dsse"`, wordsRE(`sse_algorithm`, `value must be one of`)},
 		{`noncurrent_version_expiration_days = 0`, wordsRE(`noncurrent_version_expiration_days`, `between 1 and`)},
+		{`abort_incomplete_multipart_upload_days = -1`, wordsRE(`abort_incomplete_multipart_upload_days`, `between 0 and`)},
 	}
 	steps := make([]resource.TestStep, len(cases))
 	for i, c := range cases {
@@ -569,8 +605,9 @@ func TestAccStorageResource_endToEnd(t *testing.T) {
 
 	storage := `
 resource "registry_storage" "test" {
-  block_public_access = false
-  sse_algorithm       = ""
+  block_public_access                    = false
+  sse_algorithm                          = ""
+  abort_incomplete_multipart_upload_days = 0
   # The registry writes objects and versions that the destroy removes.
   force_destroy = true
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,9 +27,13 @@ const (
 // registry only reads and lists under ArtifactsPrefix.
 const ProbePrefix = ".registry-probe/"
 
-// lifecycleRuleID identifies the lifecycle rule that
-// NoncurrentVersionExpirationDays owns; other rules are left alone.
-const lifecycleRuleID = "registry-noncurrent-version-expiration"
+// The lifecycle rules the settings own, by id; other rules are left alone.
+const (
+	// lifecycleRuleID is NoncurrentVersionExpirationDays's rule.
+	lifecycleRuleID = "registry-noncurrent-version-expiration"
+	// abortUploadsRuleID is AbortIncompleteMultipartUploadDays's rule.
+	abortUploadsRuleID = "registry-abort-incomplete-multipart-uploads"
+)
 
 // maxDeleteBatch is S3's limit of keys per DeleteObjects request.
 const maxDeleteBatch = 1000
@@ -44,8 +49,14 @@ type Settings struct {
 	// NoncurrentVersionExpirationDays > 0 adds a lifecycle rule that expires
 	// noncurrent versions after that many days; 0 means no such rule.
 	NoncurrentVersionExpirationDays int32
-	EnforceTLS                      bool // a policy statement denying requests without TLS
-	Tags                            map[string]string
+	// AbortIncompleteMultipartUploadDays > 0 adds a lifecycle rule that
+	// aborts multipart uploads under ArtifactsPrefix (the bundles under
+	// artifacts/<id>/files/) that many days after they began and are still
+	// not complete, e.g. when the registry crashed while uploading, so that
+	// their parts stop costing storage; 0 means no such rule.
+	AbortIncompleteMultipartUploadDays int32
+	EnforceTLS                         bool // a policy statement denying requests without TLS
+	Tags                               map[string]string
 }
 
 // Observed is what Read finds on the server.
@@ -198,8 +209,9 @@ func (b *Bucket) Apply(ctx context.Context, from *Settings, to Settings) error {
 			return err
 		}
 	}
-	if to.NoncurrentVersionExpirationDays != from.NoncurrentVersionExpirationDays {
-		if err := b.putLifecycle(ctx, to.NoncurrentVersionExpirationDays); err != nil {
+	if to.NoncurrentVersionExpirationDays != from.NoncurrentVersionExpirationDays ||
+		to.AbortIncompleteMultipartUploadDays != from.AbortIncompleteMultipartUploadDays {
+		if err := b.putLifecycle(ctx, to); err != nil {
 			return err
 		}
 	}
@@ -285,23 +297,34 @@ func (b *Bucket) lifecycleRules(ctx context.Context) ([]types.LifecycleRule, err
 	return out.Rules, nil
 }
 
-// putLifecycle sets (days > 0) or removes (days == 0) the registry's rule,
-// keeping any other rules of the bucket.
-func (b *Bucket) putLifecycle(ctx context.Context, days int32) error {
+// putLifecycle sets the registry's rules that to asks for and removes the
+// others of its own, keeping any other rules of the bucket.
+func (b *Bucket) putLifecycle(ctx context.Context, to Settings) error {
 	rules, err := b.lifecycleRules(ctx)
 	if err != nil {
-		if days == 0 && IsNotImplemented(err) {
+		if to.NoncurrentVersionExpirationDays == 0 && to.AbortIncompleteMultipartUploadDays == 0 && IsNotImplemented(err) {
 			return nil // nothing to remove on a server without lifecycle
 		}
 		return err
 	}
-	rules = slices.DeleteFunc(rules, func(r types.LifecycleRule) bool { return aws.ToString(r.ID) == lifecycleRuleID })
-	if days > 0 {
+	rules = slices.DeleteFunc(rules, func(r types.LifecycleRule) bool {
+		id := aws.ToString(r.ID)
+		return id == lifecycleRuleID || id == abortUploadsRuleID
+	})
+	if days := to.NoncurrentVersionExpirationDays; days > 0 {
 		rules = append(rules, types.LifecycleRule{
 			ID:                          aws.String(lifecycleRuleID),
 			Status:                      types.ExpirationStatusEnabled,
 			Filter:                      &types.LifecycleRuleFilter{Prefix: aws.String("")},
 			NoncurrentVersionExpiration: &types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(days)},
+		})
+	}
+	if days := to.AbortIncompleteMultipartUploadDays; days > 0 {
+		rules = append(rules, types.LifecycleRule{
+			ID:                             aws.String(abortUploadsRuleID),
+			Status:                         types.ExpirationStatusEnabled,
+			Filter:                         &types.LifecycleRuleFilter{Prefix: aws.String(ArtifactsPrefix)},
+			AbortIncompleteMultipartUpload: &types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(days)},
 		})
 	}
 	if len(rules) == 0 {
@@ -495,11 +518,30 @@ func (b *Bucket) readLifecycle(ctx context.Context, obs *Observed) error {
 		return err
 	}
 	for _, r := range rules {
-		if aws.ToString(r.ID) == lifecycleRuleID && r.Status == types.ExpirationStatusEnabled && r.NoncurrentVersionExpiration != nil {
+		if r.Status != types.ExpirationStatusEnabled {
+			continue
+		}
+		switch id := aws.ToString(r.ID); {
+		case id == lifecycleRuleID && r.NoncurrentVersionExpiration != nil:
 			obs.NoncurrentVersionExpirationDays = aws.ToInt32(r.NoncurrentVersionExpiration.NoncurrentDays)
+		case id == abortUploadsRuleID && r.AbortIncompleteMultipartUpload != nil && coversArtifacts(r.Filter):
+			obs.AbortIncompleteMultipartUploadDays = aws.ToInt32(r.AbortIncompleteMultipartUpload.DaysAfterInitiation)
 		}
 	}
 	return nil
+}
+
+// coversArtifacts reports whether a rule's filter takes in every key under
+// ArtifactsPrefix: a prefix filter that is a start of it (a rule narrowed
+// to other keys, or by tags or sizes, does not protect the bundles).
+func coversArtifacts(f *types.LifecycleRuleFilter) bool {
+	if f == nil {
+		return true
+	}
+	if f.And != nil || f.Tag != nil || f.ObjectSizeGreaterThan != nil || f.ObjectSizeLessThan != nil {
+		return false
+	}
+	return strings.HasPrefix(ArtifactsPrefix, aws.ToString(f.Prefix))
 }
 
 func (b *Bucket) readTLSPolicy(ctx context.Context, obs *Observed) error {

@@ -95,6 +95,7 @@ func TestBucketLifecycle(t *testing.T) {
 				want.BlockPublicAccess = true
 				want.SSEAlgorithm = SSEAES256
 				want.NoncurrentVersionExpirationDays = 30
+				want.AbortIncompleteMultipartUploadDays = 7
 			}
 			// The access check leaves nothing behind in a versioned bucket.
 			// (Before enforce_tls: moto enforces it on the tests' plain http.)
@@ -127,6 +128,7 @@ func TestBucketLifecycle(t *testing.T) {
 			next.Tags = nil
 			if srv.full {
 				next.NoncurrentVersionExpirationDays = 0
+				next.AbortIncompleteMultipartUploadDays = 2
 				next.BlockPublicAccess = false
 			}
 			if err := b.Apply(ctx, &want, next); err != nil {
@@ -156,6 +158,7 @@ func checkSettings(t *testing.T, got, want Settings) {
 	t.Helper()
 	if got.Versioning != want.Versioning || got.BlockPublicAccess != want.BlockPublicAccess ||
 		got.SSEAlgorithm != want.SSEAlgorithm || got.NoncurrentVersionExpirationDays != want.NoncurrentVersionExpirationDays ||
+		got.AbortIncompleteMultipartUploadDays != want.AbortIncompleteMultipartUploadDays ||
 		got.EnforceTLS != want.EnforceTLS || !maps.Equal(got.Tags, want.Tags) {
 		t.Fatalf("settings read back = %+v, want %+v", got, want)
 	}
@@ -176,6 +179,7 @@ func TestUnsupportedSettings(t *testing.T) {
 				{Settings{BlockPublicAccess: true}, SettingPublicAccessBlock},
 				{Settings{SSEAlgorithm: SSEAES256}, SettingEncryption},
 				{Settings{NoncurrentVersionExpirationDays: 7}, SettingLifecycle},
+				{Settings{AbortIncompleteMultipartUploadDays: 7}, SettingLifecycle},
 			}
 			for _, c := range cases {
 				err := b.Apply(ctx, nil, c.settings)

@@ -6,7 +6,8 @@ import (
 )
 
 // ArtifactsPrefix is the key prefix under which the registry stores one
-// `artifacts/<id>/metadata.json` object per artifact.
+// `artifacts/<id>/metadata.json` object per artifact, and the artifact's
+// stored bundle under `artifacts/<id>/files/`.
 const ArtifactsPrefix = "artifacts/"
 
 // Partition returns the AWS partition of region, for ARNs.
@@ -51,7 +52,13 @@ type policyStatement struct {
 
 // IAMPolicyJSON returns the least-privilege identity policy the registry
 // needs on bucket (the guide's S3AccessPolicy): object read, write and delete
-// on its objects and listing on the bucket itself, nothing else.
+// on its objects and listing on the bucket itself, and aborting its own
+// multipart uploads, nothing else. The bundles under artifacts/<id>/files/
+// are uploaded in parts: creating, uploading and completing a multipart
+// upload is s3:PutObject, but the upload manager's abort of a failed one is
+// s3:AbortMultipartUpload, without which its parts would stay (and cost)
+// until the lifecycle rule removes them. Presigned download links are
+// s3:GetObject.
 func IAMPolicyJSON(bucket, region string) string {
 	arn := ARN(bucket, region)
 	doc := policyDocument{
@@ -60,7 +67,7 @@ func IAMPolicyJSON(bucket, region string) string {
 			{
 				Sid:      "RegistryArtifactObjects",
 				Effect:   "Allow",
-				Action:   []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
+				Action:   []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"},
 				Resource: []string{arn + "/*"},
 			},
 			{

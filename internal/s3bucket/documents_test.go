@@ -9,12 +9,14 @@ import (
 func TestIAMPolicyJSON(t *testing.T) {
 	got := IAMPolicyJSON("trustworthy-registry-artifacts-47906", "us-east-1")
 	want := `{"Version":"2012-10-17","Statement":[` +
-		`{"Sid":"RegistryArtifactObjects","Effect":"Allow","Action":["s3:PutObject","s3:GetObject","s3:DeleteObject"],"Resource":["arn:aws:s3:::trustworthy-registry-artifacts-47906/*"]},` +
+		`{"Sid":"RegistryArtifactObjects","Effect":"Allow","Action":["s3:PutObject","s3:GetObject","s3:DeleteObject","s3:AbortMultipartUpload"],"Resource":["arn:aws:s3:::trustworthy-registry-artifacts-47906/*"]},` +
 		`{"Sid":"RegistryArtifactListing","Effect":"Allow","Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::trustworthy-registry-artifacts-47906"]}]}`
 	if got != want {
 		t.Fatalf("IAMPolicyJSON =\n%s\nwant\n%s", got, want)
 	}
-	// Valid JSON with exactly the guide's four actions, nothing broader.
+	// Valid JSON with exactly the guide's four actions and aborting
+	// multipart uploads (the upload manager's cleanup of a failed bundle
+	// upload), nothing broader.
 	var doc struct {
 		Version   string
 		Statement []struct {
@@ -36,10 +38,11 @@ func TestIAMPolicyJSON(t *testing.T) {
 		}
 	}
 	wantGrants := map[string][]string{
-		"s3:PutObject":    {"arn:aws:s3:::trustworthy-registry-artifacts-47906/*"},
-		"s3:GetObject":    {"arn:aws:s3:::trustworthy-registry-artifacts-47906/*"},
-		"s3:DeleteObject": {"arn:aws:s3:::trustworthy-registry-artifacts-47906/*"},
-		"s3:ListBucket":   {"arn:aws:s3:::trustworthy-registry-artifacts-47906"},
+		"s3:PutObject":            {"arn:aws:s3:::trustworthy-registry-artifacts-47906/*"},
+		"s3:GetObject":            {"arn:aws:s3:::trustworthy-registry-artifacts-47906/*"},
+		"s3:DeleteObject":         {"arn:aws:s3:::trustworthy-registry-artifacts-47906/*"},
+		"s3:AbortMultipartUpload": {"arn:aws:s3:::trustworthy-registry-artifacts-47906/*"},
+		"s3:ListBucket":           {"arn:aws:s3:::trustworthy-registry-artifacts-47906"},
 	}
 	if !reflect.DeepEqual(grants, wantGrants) {
 		t.Fatalf("grants = %v, want %v", grants, wantGrants)

@@ -11,6 +11,13 @@ data "registry_artifact" "by_name" {
   type = "model"
 }
 
-output "bert_url" {
-  value = data.registry_artifact.by_name.url
+output "bert" {
+  value = {
+    url          = data.registry_artifact.by_name.url
+    download_url = data.registry_artifact.by_name.download_url
+    # null, with bundle_not_stored saying why, when the registry stores no
+    # bundle for it.
+    sha256     = data.registry_artifact.by_name.sha256
+    size_bytes = data.registry_artifact.by_name.size_bytes
+  }
 }

@@ -1,6 +1,7 @@
 # The registry's S3 bucket, created and hardened as the registry's S3
 # operations guide says: versioning, all public access blocked, SSE-S3
-# encryption and an access check are on by default.
+# encryption, a lifecycle rule that aborts incomplete multipart uploads of
+# artifact bundles after 7 days and an access check are on by default.
 resource "registry_storage" "artifacts" {
   bucket_prefix = "trustworthy-registry-artifacts-"
 
