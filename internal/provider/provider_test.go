@@ -440,7 +440,8 @@ func TestConfigureResolvesSettings(t *testing.T) {
 		{
 			name: "environment and defaults",
 			want: registrySettings{Endpoint: "http://127.0.0.1:8000", Username: "env-user", Password: "env-password", Token: "bearer env-token",
-				IsAdmin: true, Timeout: 30 * time.Second, Retries: 20, DeleteConfirmReads: 3, DeleteConfirmWindow: time.Second},
+				IsAdmin: true, Timeout: 30 * time.Second, Retries: 20, RetryWaitMin: 500 * time.Millisecond, RetryWaitMax: 5 * time.Second,
+				DeleteConfirmReads: 3, DeleteConfirmWindow: time.Second},
 		},
 		{
 			name: "attributes win; a configured username drops the environment's token",
@@ -448,16 +449,17 @@ func TestConfigureResolvesSettings(t *testing.T) {
 				"endpoint": str("https://registry.example.com"), "username": str("alice"), "password": str("pw"),
 				"is_admin": tftypes.NewValue(tftypes.Bool, false), "request_timeout": str("2m"),
 				"max_retries": tftypes.NewValue(tftypes.Number, 0), "delete_confirm_reads": tftypes.NewValue(tftypes.Number, 5),
-				"delete_confirm_window": str("3s"),
+				"delete_confirm_window": str("3s"), "retry_wait_min": str("100ms"), "retry_wait_max": str("2s"),
 			},
 			want: registrySettings{Endpoint: "https://registry.example.com", Username: "alice", Password: "pw",
-				IsAdmin: false, Timeout: 2 * time.Minute, Retries: 0, DeleteConfirmReads: 5, DeleteConfirmWindow: 3 * time.Second},
+				IsAdmin: false, Timeout: 2 * time.Minute, Retries: 0, RetryWaitMin: 100 * time.Millisecond, RetryWaitMax: 2 * time.Second,
+				DeleteConfirmReads: 5, DeleteConfirmWindow: 3 * time.Second},
 		},
 		{
 			name:  "unknown at plan",
 			attrs: map[string]tftypes.Value{"endpoint": tftypes.NewValue(tftypes.String, tftypes.UnknownValue)},
 			want: registrySettings{Username: "env-user", Password: "env-password", Token: "bearer env-token", IsAdmin: true, Timeout: 30 * time.Second,
-				Retries: 20, DeleteConfirmReads: 3, DeleteConfirmWindow: time.Second},
+				Retries: 20, RetryWaitMin: 500 * time.Millisecond, RetryWaitMax: 5 * time.Second, DeleteConfirmReads: 3, DeleteConfirmWindow: time.Second},
 			unknown: []string{"endpoint"},
 		},
 	}
