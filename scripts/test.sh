@@ -122,16 +122,35 @@ TF_ACC_TERRAFORM_PATH=$terraform_newest \
   with_progress "go test" go_test "$LOGS/go-test.log" -v -count=1 -timeout 45m -parallel 4 ./...
 check_acc "$LOGS/go-test.log" "Terraform (newest)" none
 
-step "provider acceptance tests under $(cli_version "$terraform_oldest") (the oldest supported)"
-TF_ACC_TERRAFORM_PATH=$terraform_oldest \
-  with_progress "go test (oldest Terraform)" go_test "$LOGS/go-test-terraform-oldest.log" -v -count=1 -timeout 45m -parallel 4 \
-  -run '^TestAcc' -skip "$cli_independent" ./internal/provider/
+# The two other CLIs run side by side: their tests spend most of their time
+# waiting for terraform processes and servers, so the pair takes little
+# longer than one. Each writes its own log; a failure shows the log's end.
+# older_cli_test LOG CLI [ENV=VALUE...] runs the CLI-dependent acceptance
+# tests under CLI; show_failure LABEL LOG prints what failed in LOG.
+show_failure() {
+  echo "go test under $1 failed; its failed tests and the end of $2:" >&2
+  grep -E -B 20 -- '^\s*--- FAIL' "$2" >&2 || true
+  tail -n 30 "$2" >&2
+}
+older_cli_test() {
+  local log=$1 cli=$2
+  shift 2
+  env TF_ACC_TERRAFORM_PATH="$cli" "$@" go test -v -count=1 -timeout 45m -parallel 4 \
+    -run '^TestAcc' -skip "$cli_independent" ./internal/provider/ >"$log" 2>&1
+}
+both_older_clis() {
+  local oldest_log=$LOGS/go-test-terraform-oldest.log tofu_log=$LOGS/go-test-tofu.log status=0
+  older_cli_test "$oldest_log" "$terraform_oldest" &
+  local oldest_pid=$!
+  older_cli_test "$tofu_log" "$tofu" TF_ACC_PROVIDER_HOST=registry.opentofu.org &
+  local tofu_pid=$!
+  wait "$oldest_pid" || { status=1; show_failure "$(cli_version "$terraform_oldest")" "$oldest_log"; }
+  wait "$tofu_pid" || { status=1; show_failure "$(cli_version "$tofu")" "$tofu_log"; }
+  return "$status"
+}
+step "provider acceptance tests under $(cli_version "$terraform_oldest") (the oldest supported) and $(cli_version "$tofu"), side by side"
+with_progress "go test (oldest Terraform and OpenTofu)" both_older_clis
 check_acc "$LOGS/go-test-terraform-oldest.log" "Terraform (oldest supported)"
-
-step "provider acceptance tests under OpenTofu ($(cli_version "$tofu"))"
-TF_ACC_TERRAFORM_PATH=$tofu TF_ACC_PROVIDER_HOST=registry.opentofu.org \
-  with_progress "go test (OpenTofu)" go_test "$LOGS/go-test-tofu.log" -v -count=1 -timeout 45m -parallel 4 \
-  -run '^TestAcc' -skip "$cli_independent" ./internal/provider/
 check_acc "$LOGS/go-test-tofu.log" OpenTofu
 
 step "fuzz (each target for ${FUZZ_TIME:=10s})"
