@@ -43,17 +43,29 @@ func start(t *testing.T, env ...string) *proc {
 
 func (p *proc) call(t *testing.T, method, path, token string, body io.Reader) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(method, p.URL+path, body)
+	status, b, err := p.roundTrip(method, path, token, body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return status, b
+}
+
+// roundTrip is one request, safe from any goroutine: its status and body.
+func (p *proc) roundTrip(method, path, token string, body io.Reader) (int, []byte, error) {
+	req, err := http.NewRequest(method, p.URL+path, body)
+	if err != nil {
+		return 0, nil, err
+	}
 	if token != "" {
 		req.Header.Set("X-Authorization", token)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return 0, nil, err
 	}
 	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
 }
 
 func (p *proc) login(t *testing.T) string {

@@ -21,24 +21,14 @@ import (
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
-// send is one request, safe from any goroutine: its status and body.
+// send is roundTrip with body, when not nil, as JSON.
 func (p *proc) send(method, path, token string, body any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, p.URL+path, rd)
-	if token != "" {
-		req.Header.Set("X-Authorization", token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	return res.StatusCode, b, err
+	return p.roundTrip(method, path, token, rd)
 }
 
 // racingReplicas starts two server processes on one new bucket of the

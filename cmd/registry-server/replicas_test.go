@@ -16,32 +16,6 @@ import (
 	"github.com/trustworthy-registry/terraform-provider-registry/internal/teststack"
 )
 
-// createArtifact posts one create and returns the status and the new id;
-// safe to call from several goroutines.
-func (p *proc) createArtifact(token, typ, artifactURL string) (int, string, error) {
-	body, _ := json.Marshal(map[string]string{"url": artifactURL})
-	req, _ := http.NewRequest(http.MethodPost, p.URL+"/artifact/"+typ, bytes.NewReader(body))
-	req.Header.Set("X-Authorization", token)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	var a struct {
-		Metadata struct {
-			ID string `json:"id"`
-		} `json:"metadata"`
-	}
-	if res.StatusCode == http.StatusCreated {
-		if err := json.Unmarshal(b, &a); err != nil {
-			return 0, "", fmt.Errorf("create answer is not an artifact: %s", b)
-		}
-	}
-	return res.StatusCode, a.Metadata.ID, nil
-}
-
 // enumerate pages through every artifact with POST /artifacts, following
 // the offset header, and calls onPage after each page.
 func (p *proc) enumerate(t *testing.T, token string, onPage func()) []string {
@@ -119,11 +93,11 @@ func TestBinaryTwoReplicasOneBucket(t *testing.T) {
 		u := fmt.Sprintf("https://huggingface.co/org/same-%d", i)
 		for r := range 2 * triesPerReplica {
 			g.Go(func() error {
-				status, id, err := replicas[r%2].createArtifact(tokens[r%2], "model", u)
+				status, a, err := replicas[r%2].create(tokens[r%2], "model", u)
 				if err != nil {
 					return err
 				}
-				return record(u, status, id)
+				return record(u, status, a.Metadata.ID)
 			})
 		}
 	}
@@ -142,14 +116,14 @@ func TestBinaryTwoReplicasOneBucket(t *testing.T) {
 	for i := range distinct {
 		g.Go(func() error {
 			u := fmt.Sprintf("https://huggingface.co/datasets/org/d-%d", i)
-			status, id, err := replicas[i%2].createArtifact(tokens[i%2], "dataset", u)
+			status, a, err := replicas[i%2].create(tokens[i%2], "dataset", u)
 			if err != nil {
 				return err
 			}
 			if status != http.StatusCreated {
 				return fmt.Errorf("create %s: status %d, want 201", u, status)
 			}
-			return record(u, status, id)
+			return record(u, status, a.Metadata.ID)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -177,7 +151,7 @@ func TestBinaryTwoReplicasOneBucket(t *testing.T) {
 	seen := map[string]int{}
 	for _, id := range replicas[0].enumerate(t, tokens[0], func() {
 		n++
-		status, _, err := replicas[1].createArtifact(tokens[1], "code", fmt.Sprintf("https://github.com/org/while-paging-%d", n))
+		status, _, err := replicas[1].create(tokens[1], "code", fmt.Sprintf("https://github.com/org/while-paging-%d", n))
 		if err == nil && status != http.StatusCreated {
 			err = fmt.Errorf("create while paging: status %d", status)
 		}
